@@ -1,0 +1,97 @@
+package event
+
+import "time"
+
+// ObjectWABA is the only webhook object this router accepts.
+const ObjectWABA = "whatsapp_business_account"
+
+// Event is one change of one WhatsApp Business Account webhook, with the
+// keys Meta sends under many shapes flattened into typed fields. The json
+// and expr tags name each field the same way in `wabarouter parse` output
+// and in rule expressions.
+type Event struct {
+	Object string    `json:"object" expr:"object"`
+	WabaID string    `json:"waba_id" expr:"waba_id"`
+	Time   time.Time `json:"time,omitzero" expr:"time"`
+	Field  string    `json:"field" expr:"field"`
+	// Event is value.event where Meta sends one; for fields without it the
+	// parser names the change from the field's main enum (see doc.go).
+	Event       string `json:"event" expr:"event"`
+	PhoneNumber string `json:"phone_number,omitempty" expr:"phone_number"`
+
+	ViolationType string        `json:"violation_type,omitempty" expr:"violation_type"`
+	Types         []string      `json:"types,omitempty" expr:"types"`
+	Restrictions  []Restriction `json:"restrictions,omitempty" expr:"restrictions"`
+	BanState      string        `json:"ban_state,omitempty" expr:"ban_state"`
+	BanDate       time.Time     `json:"ban_date,omitzero" expr:"ban_date"`
+	Decision      string        `json:"decision,omitempty" expr:"decision"`
+
+	TemplateID       string    `json:"template_id,omitempty" expr:"template_id"`
+	TemplateName     string    `json:"template_name,omitempty" expr:"template_name"`
+	TemplateLanguage string    `json:"template_language,omitempty" expr:"template_language"`
+	Reason           string    `json:"reason,omitempty" expr:"reason"`
+	PreviousCategory string    `json:"previous_category,omitempty" expr:"previous_category"`
+	NewCategory      string    `json:"new_category,omitempty" expr:"new_category"`
+	DisableDate      time.Time `json:"disable_date,omitzero" expr:"disable_date"`
+	OtherInfo        OtherInfo `json:"other_info,omitzero" expr:"other_info"`
+
+	PreviousQualityScore  string `json:"previous_quality_score,omitempty" expr:"previous_quality_score"`
+	NewQualityScore       string `json:"new_quality_score,omitempty" expr:"new_quality_score"`
+	CurrentLimit          string `json:"current_limit,omitempty" expr:"current_limit"`
+	RequestedVerifiedName string `json:"requested_verified_name,omitempty" expr:"requested_verified_name"`
+	RejectionReason       string `json:"rejection_reason,omitempty" expr:"rejection_reason"`
+
+	AlertType        string `json:"alert_type,omitempty" expr:"alert_type"`
+	AlertSeverity    string `json:"alert_severity,omitempty" expr:"alert_severity"`
+	AlertStatus      string `json:"alert_status,omitempty" expr:"alert_status"`
+	AlertDescription string `json:"alert_description,omitempty" expr:"alert_description"`
+	EntityType       string `json:"entity_type,omitempty" expr:"entity_type"`
+	EntityID         string `json:"entity_id,omitempty" expr:"entity_id"`
+
+	MaxDailyConversationPerPhone int `json:"max_daily_conversation_per_phone,omitempty" expr:"max_daily_conversation_per_phone"`
+	MaxPhoneNumbersPerBusiness   int `json:"max_phone_numbers_per_business,omitempty" expr:"max_phone_numbers_per_business"`
+	MaxPhoneNumbersPerWaba       int `json:"max_phone_numbers_per_waba,omitempty" expr:"max_phone_numbers_per_waba"`
+
+	// Flows alerts (field "flows").
+	FlowID     string `json:"flow_id,omitempty" expr:"flow_id"`
+	OldStatus  string `json:"old_status,omitempty" expr:"old_status"`
+	NewStatus  string `json:"new_status,omitempty" expr:"new_status"`
+	AlertState string `json:"alert_state,omitempty" expr:"alert_state"`
+
+	// Messages (field "messages"): one event per status or inbound message.
+	PhoneNumberID string         `json:"phone_number_id,omitempty" expr:"phone_number_id"`
+	MessageID     string         `json:"message_id,omitempty" expr:"message_id"`
+	Status        string         `json:"status,omitempty" expr:"status"`
+	RecipientID   string         `json:"recipient_id,omitempty" expr:"recipient_id"`
+	From          string         `json:"from,omitempty" expr:"from"`
+	MessageType   string         `json:"message_type,omitempty" expr:"message_type"`
+	Errors        []MessageError `json:"errors,omitempty" expr:"errors"`
+
+	// Value is the whole raw value object, so a rule can reach any key Meta
+	// adds later as value.some_key. Numbers are int or float64.
+	Value map[string]any `json:"value" expr:"value"`
+
+	// Warnings says where the payload strayed from Meta's documented shape
+	// and what the parser made of it; the event is still routed.
+	Warnings []string `json:"warnings,omitempty" expr:"warnings"`
+}
+
+// Restriction is one entry of restriction_info.
+type Restriction struct {
+	Type       string    `json:"type" expr:"type"`
+	Expiration time.Time `json:"expiration,omitzero" expr:"expiration"`
+}
+
+// OtherInfo is a template status update's other_info.
+type OtherInfo struct {
+	Title       string `json:"title,omitempty" expr:"title"`
+	Description string `json:"description,omitempty" expr:"description"`
+}
+
+// MessageError is one entry of a message status's errors list.
+type MessageError struct {
+	Code    int    `json:"code,omitempty" expr:"code"`
+	Title   string `json:"title,omitempty" expr:"title"`
+	Message string `json:"message,omitempty" expr:"message"`
+	Details string `json:"details,omitempty" expr:"details"`
+}

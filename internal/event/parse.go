@@ -1,0 +1,380 @@
+package event
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ErrNotJSON, ErrNotWebhook and ErrWrongObject classify a payload that is
+// refused whole; test for them with errors.Is.
+var (
+	ErrNotJSON     = errors.New("payload is not JSON")
+	ErrNotWebhook  = errors.New("payload is not a webhook")
+	ErrWrongObject = errors.New("payload is not about a WhatsApp Business Account")
+)
+
+// ChangeError says which change of a payload could not be read. Its
+// siblings are still parsed and returned.
+type ChangeError struct {
+	Entry, Change int
+	Err           error
+}
+
+func (e *ChangeError) Error() string {
+	return fmt.Sprintf("entry[%d].changes[%d]: %v", e.Entry, e.Change, e.Err)
+}
+
+func (e *ChangeError) Unwrap() error { return e.Err }
+
+// Parse turns one webhook body into its events, one per entry[].changes[]
+// (and, for the messages field, one per status and inbound message).
+//
+// A body that is not JSON, not a webhook, or about another object is refused
+// whole: Parse returns no events and an error wrapping ErrNotJSON,
+// ErrNotWebhook or ErrWrongObject. A change that cannot be read yields a
+// *ChangeError in the returned (joined) error, and the events of its healthy
+// siblings are returned beside it.
+func Parse(body []byte) ([]Event, error) {
+	root, err := decodeObject(body)
+	if err != nil {
+		return nil, err
+	}
+	var warnings []string
+	object, err := checkObject(root, &warnings)
+	if err != nil {
+		return nil, err
+	}
+	entries, bare, err := entriesOf(root)
+	if err != nil {
+		return nil, err
+	}
+	if bare {
+		warnings = append(warnings, "payload is a bare change without the entry envelope; waba_id and time are unknown")
+	}
+	var events []Event
+	var errs []error
+	for i, raw := range entries {
+		entry, ok := raw.(map[string]any)
+		if !ok {
+			errs = append(errs, &ChangeError{Entry: i, Change: -1, Err: fmt.Errorf("entry is %s, not an object", kindOf(raw))})
+			continue
+		}
+		evs, entryErrs := parseEntry(i, entry, object, warnings)
+		events = append(events, evs...)
+		errs = append(errs, entryErrs...)
+	}
+	if len(events) == 0 && len(errs) == 0 {
+		return nil, fmt.Errorf("%w: no changes in entry", ErrNotWebhook)
+	}
+	return events, errors.Join(errs...)
+}
+
+func decodeObject(body []byte) (map[string]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrNotJSON, err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("%w: data after the top-level value", ErrNotJSON)
+	}
+	root, ok := v.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("%w: top level is %s, not an object", ErrNotWebhook, kindOf(v))
+	}
+	return normalize(root).(map[string]any), nil
+}
+
+// checkObject accepts the object Meta documents, the spelling with a space
+// that some of its examples use, and a missing object (several of Meta's own
+// examples omit it); anything else is another product's webhook.
+func checkObject(root map[string]any, warnings *[]string) (string, error) {
+	raw, present := root["object"]
+	if !present {
+		*warnings = append(*warnings, `payload has no "object"; assumed whatsapp_business_account`)
+		return ObjectWABA, nil
+	}
+	s, ok := raw.(string)
+	if !ok {
+		return "", fmt.Errorf("%w: object is %s, not a string", ErrWrongObject, kindOf(raw))
+	}
+	switch s {
+	case ObjectWABA:
+		return s, nil
+	case "whatsapp_business account", "whatsapp business account", "WHATSAPP_BUSINESS_ACCOUNT":
+		*warnings = append(*warnings, fmt.Sprintf("object spelled %q; read as whatsapp_business_account", s))
+		return ObjectWABA, nil
+	}
+	return "", fmt.Errorf("%w: object is %q, want %q", ErrWrongObject, truncate(s, 64), ObjectWABA)
+}
+
+// entriesOf returns the entry list; a bare {field, value} change, as Meta's
+// policy-violation guide prints them, becomes one entry with no id.
+func entriesOf(root map[string]any) ([]any, bool, error) {
+	if raw, ok := root["entry"]; ok {
+		switch e := raw.(type) {
+		case []any:
+			return e, false, nil
+		case map[string]any:
+			return []any{e}, false, nil
+		}
+		return nil, false, fmt.Errorf("%w: entry is %s, not a list", ErrNotWebhook, kindOf(raw))
+	}
+	if _, ok := root["value"].(map[string]any); ok {
+		return []any{map[string]any{"changes": []any{root}}}, true, nil
+	}
+	return nil, false, fmt.Errorf("%w: no \"entry\" list", ErrNotWebhook)
+}
+
+func parseEntry(i int, entry map[string]any, object string, payloadWarnings []string) ([]Event, []error) {
+	var changes []any
+	switch c := entry["changes"].(type) {
+	case []any:
+		changes = c
+	case map[string]any:
+		changes = []any{c}
+	case nil:
+		return nil, []error{&ChangeError{Entry: i, Change: -1, Err: errors.New(`entry has no "changes" list`)}}
+	default:
+		return nil, []error{&ChangeError{Entry: i, Change: -1, Err: fmt.Errorf("changes is %s, not a list", kindOf(c))}}
+	}
+	base := Event{Object: object, WabaID: str(entry["id"])}
+	base.Time, _ = timeOf(entry["time"])
+	var events []Event
+	var errs []error
+	for j, raw := range changes {
+		change, ok := raw.(map[string]any)
+		if !ok {
+			errs = append(errs, &ChangeError{Entry: i, Change: j, Err: fmt.Errorf("change is %s, not an object", kindOf(raw))})
+			continue
+		}
+		ev := base
+		ev.Warnings = append([]string(nil), payloadWarnings...)
+		evs, err := parseChange(ev, entry, change)
+		if err != nil {
+			errs = append(errs, &ChangeError{Entry: i, Change: j, Err: err})
+			continue
+		}
+		events = append(events, evs...)
+	}
+	return events, errs
+}
+
+func parseChange(ev Event, entry, change map[string]any) ([]Event, error) {
+	value, ok := change["value"].(map[string]any)
+	if !ok {
+		if change["value"] == nil {
+			return nil, errors.New(`change has no "value" object`)
+		}
+		return nil, fmt.Errorf("value is %s, not an object", kindOf(change["value"]))
+	}
+	ev.Value = value
+	ev.Field = fieldOf(&ev, entry, change, value)
+	if ev.Field == "" {
+		return nil, errors.New(`change has no "field" and its value matches no known field`)
+	}
+	ev.Event = str(value["event"])
+	ev.PhoneNumber = firstString(value, "phone_number", "display_phone_number")
+	if fill, ok := fillers[ev.Field]; ok {
+		return fill(ev), nil
+	}
+	return []Event{ev}, nil
+}
+
+// fieldOf finds the change's field where Meta put it: on the change, or (in
+// some of its examples) on the entry or inside the value. A quality update
+// filed under message_template_status_update, as one of Meta's examples is,
+// is recognised by its shape.
+func fieldOf(ev *Event, entry, change, value map[string]any) string {
+	field := str(change["field"])
+	if field == "" {
+		if f := str(entry["field"]); f != "" {
+			field = f
+			ev.Warnings = append(ev.Warnings, fmt.Sprintf("field %q found on the entry, not on the change", f))
+		} else if f := str(value["field"]); f != "" {
+			field = f
+			ev.Warnings = append(ev.Warnings, fmt.Sprintf("field %q found inside the value, not on the change", f))
+		}
+	}
+	if field == "" {
+		if f := fieldFromShape(value); f != "" {
+			ev.Warnings = append(ev.Warnings, fmt.Sprintf("change has no field; %q inferred from its keys", f))
+			return f
+		}
+	}
+	if field == "message_template_status_update" && value["new_quality_score"] != nil && value["event"] == nil {
+		ev.Warnings = append(ev.Warnings, "quality update filed under message_template_status_update; read as message_template_quality_update")
+		return "message_template_quality_update"
+	}
+	return field
+}
+
+func fieldFromShape(v map[string]any) string {
+	switch {
+	case v["new_quality_score"] != nil:
+		return "message_template_quality_update"
+	case v["restriction_info"] != nil, v["ban_info"] != nil, v["violation_info"] != nil:
+		return "account_update"
+	case v["message_template_id"] != nil && v["event"] != nil:
+		return "message_template_status_update"
+	case v["new_category"] != nil:
+		return "template_category_update"
+	case v["alert_type"] != nil, v["alert_info"] != nil:
+		return "account_alerts"
+	case v["messaging_product"] != nil:
+		return "messages"
+	}
+	return ""
+}
+
+// normalize turns json.Number into int (or float64 where it is not a whole
+// number that fits), so rules compare value.some_key with plain numbers.
+func normalize(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, x := range t {
+			t[k] = normalize(x)
+		}
+		return t
+	case []any:
+		for i, x := range t {
+			t[i] = normalize(x)
+		}
+		return t
+	case json.Number:
+		if i, err := strconv.ParseInt(string(t), 10, 64); err == nil {
+			return int(i)
+		}
+		if f, err := strconv.ParseFloat(string(t), 64); err == nil {
+			return f
+		}
+		return string(t)
+	}
+	return v
+}
+
+// str reads a scalar as text: Meta sends ids as numbers or strings.
+func str(v any) string {
+	switch t := v.(type) {
+	case string:
+		return t
+	case int:
+		return strconv.Itoa(t)
+	case float64:
+		return strconv.FormatFloat(t, 'f', -1, 64)
+	case bool:
+		return strconv.FormatBool(t)
+	}
+	return ""
+}
+
+func firstString(m map[string]any, keys ...string) string {
+	for _, k := range keys {
+		if s := str(m[k]); s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// integer reads a count sent as a number or a numeric string.
+func integer(v any) (int, bool) {
+	switch t := v.(type) {
+	case int:
+		return t, true
+	case float64:
+		if t == math.Trunc(t) && math.Abs(t) < 1<<53 {
+			return int(t), true
+		}
+	case string:
+		if i, err := strconv.Atoi(strings.TrimSpace(t)); err == nil {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// dateLayouts are the shapes of dates seen in Meta's payloads and docs:
+// RFC 3339, ISO 8601 without a colon in the offset, and display dates.
+var dateLayouts = []string{
+	time.RFC3339,
+	"2006-01-02T15:04:05-0700",
+	"2006-01-02T15:04:05",
+	"2006-01-02 15:04:05",
+	"2006-01-02",
+	"January 2, 2006",
+	"Jan 2, 2006",
+}
+
+// timeOf reads a unix time in seconds (number or numeric string) or a date
+// string; ok is false when v is present but unreadable.
+func timeOf(v any) (time.Time, bool) {
+	switch t := v.(type) {
+	case nil:
+		return time.Time{}, true
+	case int:
+		return time.Unix(int64(t), 0).UTC(), true
+	case float64:
+		return time.Unix(int64(t), 0).UTC(), true
+	case string:
+		s := strings.TrimSpace(t)
+		if s == "" {
+			return time.Time{}, true
+		}
+		if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return time.Unix(i, 0).UTC(), true
+		}
+		for _, layout := range dateLayouts {
+			if ts, err := time.Parse(layout, s); err == nil {
+				return ts.UTC(), true
+			}
+		}
+	}
+	return time.Time{}, false
+}
+
+// timeField reads a time and records a warning when the value is unreadable.
+func timeField(ev *Event, name string, v any) time.Time {
+	ts, ok := timeOf(v)
+	if !ok {
+		ev.Warnings = append(ev.Warnings, fmt.Sprintf("%s %s is not a time; left empty", name, describe(v)))
+	}
+	return ts
+}
+
+func kindOf(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case map[string]any:
+		return "an object"
+	case []any:
+		return "a list"
+	case string:
+		return "a string"
+	case bool:
+		return "a boolean"
+	}
+	return "a number"
+}
+
+func describe(v any) string {
+	if s, ok := v.(string); ok {
+		return strconv.Quote(truncate(s, 64))
+	}
+	return kindOf(v)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
