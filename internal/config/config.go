@@ -1,0 +1,323 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Defaults applied when the file leaves a setting out.
+const (
+	// DefaultListen binds to loopback so a forgotten setting never exposes
+	// the endpoint; a reverse proxy or an explicit listen is expected.
+	DefaultListen = "127.0.0.1:8080"
+	// DefaultMaxBodyBytes is far above any real Meta webhook payload while
+	// still bounding memory per request.
+	DefaultMaxBodyBytes int64 = 4 << 20
+)
+
+// Config is the whole configuration file.
+type Config struct {
+	Server Server `yaml:"server"`
+	// Path is the file the config was read from, kept for messages.
+	Path string `yaml:"-"`
+}
+
+// Server configures the webhook HTTP endpoint.
+type Server struct {
+	Listen      string `yaml:"listen"`
+	VerifyToken Secret `yaml:"verify_token"`
+	// AppSecrets holds several secrets so a secret can be rotated, or
+	// several Meta apps served, without downtime.
+	AppSecrets   []Secret `yaml:"app_secrets"`
+	MaxBodyBytes int64    `yaml:"max_body_bytes"`
+}
+
+// Error is one problem in a config file, located at a line and column.
+type Error struct {
+	File   string
+	Line   int
+	Column int
+	Msg    string
+}
+
+func (e *Error) Error() string {
+	if e.Column > 0 {
+		return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Column, e.Msg)
+	}
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", e.File, e.Msg)
+}
+
+// Load reads and parses the config file at path.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config %s: %w", path, err)
+	}
+	return Parse(path, data)
+}
+
+// Parse parses config data; path is used only in messages. All problems are
+// returned together, joined with errors.Join, each as an *Error.
+func Parse(path string, data []byte) (*Config, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, syntaxError(path, err)
+	}
+	cfg := &Config{
+		Path:   path,
+		Server: Server{Listen: DefaultListen, MaxBodyBytes: DefaultMaxBodyBytes},
+	}
+	p := &parser{path: path}
+	p.document(&root, cfg)
+	if err := errors.Join(p.errs...); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// syntaxError rewrites yaml.v3's "yaml: line N: msg" into FILE:N: so that
+// syntax errors look like every other config error.
+func syntaxError(path string, err error) error {
+	if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return &Error{File: path, Line: line, Msg: "syntax error: " + m[2]}
+	}
+	return &Error{File: path, Msg: "syntax error: " + strings.TrimPrefix(err.Error(), "yaml: ")}
+}
+
+type parser struct {
+	path string
+	errs []error
+}
+
+func (p *parser) errorf(n *yaml.Node, format string, args ...any) {
+	p.errs = append(p.errs, &Error{File: p.path, Line: n.Line, Column: n.Column, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (p *parser) document(root *yaml.Node, cfg *Config) {
+	// An empty file has no document node; treat it as an empty mapping at
+	// 1:1 so the missing required settings are still reported.
+	top := &yaml.Node{Kind: yaml.MappingNode, Line: 1, Column: 1}
+	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
+		top = deref(root.Content[0])
+	}
+	if isNull(top) {
+		top = &yaml.Node{Kind: yaml.MappingNode, Line: top.Line, Column: top.Column}
+	}
+	if top.Kind != yaml.MappingNode {
+		p.errorf(top, "top level must be a mapping, got %s", kindName(top))
+		return
+	}
+	var server *yaml.Node
+	p.fields(top, "top level", map[string]func(k, v *yaml.Node){
+		"server": func(_, v *yaml.Node) { server = v },
+	})
+	if server == nil || isNull(server) {
+		at := top
+		if server != nil {
+			at = server
+		}
+		server = &yaml.Node{Kind: yaml.MappingNode, Line: at.Line, Column: at.Column}
+	}
+	p.server(server, &cfg.Server)
+}
+
+func (p *parser) server(m *yaml.Node, s *Server) {
+	if m.Kind != yaml.MappingNode {
+		p.errorf(m, "server must be a mapping, got %s", kindName(m))
+		return
+	}
+	var haveToken, haveSecrets bool
+	p.fields(m, "server", map[string]func(k, v *yaml.Node){
+		"listen": func(_, v *yaml.Node) {
+			val, ok := p.str(v, "listen")
+			if !ok {
+				return
+			}
+			if !validListen(val) {
+				p.errorf(v, "listen %q must be host:port with a numeric port, for example %s", v.Value, DefaultListen)
+				return
+			}
+			s.Listen = val
+		},
+		"verify_token": func(_, v *yaml.Node) {
+			haveToken = true
+			val, ok := p.str(v, "verify_token")
+			if !ok {
+				return
+			}
+			if val == "" {
+				p.errorf(v, "verify_token must not be empty")
+				return
+			}
+			s.VerifyToken = Secret(val)
+		},
+		"app_secrets": func(_, v *yaml.Node) {
+			haveSecrets = true
+			p.appSecrets(v, s)
+		},
+		"max_body_bytes": func(_, v *yaml.Node) {
+			val, ok := p.str(v, "max_body_bytes")
+			if !ok {
+				return
+			}
+			n, err := strconv.ParseInt(val, 10, 64)
+			if err != nil {
+				p.errorf(v, "max_body_bytes %q must be an integer number of bytes", v.Value)
+				return
+			}
+			if n <= 0 {
+				p.errorf(v, "max_body_bytes must be greater than 0")
+				return
+			}
+			s.MaxBodyBytes = n
+		},
+	})
+	if !haveToken {
+		p.errorf(m, "server.verify_token is required")
+	}
+	if !haveSecrets {
+		p.errorf(m, "server.app_secrets is required (at least one secret)")
+	}
+}
+
+func (p *parser) appSecrets(v *yaml.Node, s *Server) {
+	v = deref(v)
+	if isNull(v) {
+		p.errorf(v, "app_secrets must list at least one secret")
+		return
+	}
+	if v.Kind != yaml.SequenceNode {
+		p.errorf(v, "app_secrets must be a list, got %s", kindName(v))
+		return
+	}
+	if len(v.Content) == 0 {
+		p.errorf(v, "app_secrets must list at least one secret")
+		return
+	}
+	for i, item := range v.Content {
+		val, ok := p.str(item, fmt.Sprintf("app_secrets[%d]", i))
+		if !ok {
+			continue
+		}
+		// An empty entry is almost always an env var set to "", which
+		// would otherwise silently weaken signature checking.
+		if val == "" {
+			p.errorf(deref(item), "app_secrets[%d] must not be empty", i)
+			continue
+		}
+		s.AppSecrets = append(s.AppSecrets, Secret(val))
+	}
+}
+
+// fields walks mapping m, handing each value to its handler; unknown and
+// duplicate keys are reported, which is what KnownFields would do but with
+// positions.
+func (p *parser) fields(m *yaml.Node, where string, known map[string]func(k, v *yaml.Node)) {
+	seen := make(map[string]*yaml.Node, len(m.Content)/2)
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, v := deref(m.Content[i]), deref(m.Content[i+1])
+		if k.Kind != yaml.ScalarNode {
+			p.errorf(k, "%s: keys must be strings, got %s", where, kindName(k))
+			continue
+		}
+		if first, dup := seen[k.Value]; dup {
+			p.errorf(k, "%s: duplicate key %q (first set at line %d)", where, k.Value, first.Line)
+			continue
+		}
+		seen[k.Value] = k
+		h, ok := known[k.Value]
+		if !ok {
+			p.errorf(k, "%s: unknown key %q", where, k.Value)
+			continue
+		}
+		h(k, v)
+	}
+}
+
+// str returns scalar n with ${VAR} references expanded. ok is false when an
+// error was reported, so callers skip follow-up checks on a bogus value.
+func (p *parser) str(n *yaml.Node, key string) (string, bool) {
+	n = deref(n)
+	if n.Kind != yaml.ScalarNode {
+		p.errorf(n, "%s must be a single value, got %s", key, kindName(n))
+		return "", false
+	}
+	if isNull(n) {
+		return "", true
+	}
+	return p.expand(n)
+}
+
+var envRefRE = regexp.MustCompile(`\$\{([^}]*)\}`)
+var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// expand replaces ${VAR} in a scalar. Messages name the variable, never its
+// value, because values are typically secrets.
+func (p *parser) expand(n *yaml.Node) (string, bool) {
+	ok := true
+	out := envRefRE.ReplaceAllStringFunc(n.Value, func(ref string) string {
+		name := ref[2 : len(ref)-1]
+		if !envNameRE.MatchString(name) {
+			p.errorf(n, "invalid environment variable reference %q", ref)
+			ok = false
+			return ""
+		}
+		val, set := os.LookupEnv(name)
+		if !set {
+			p.errorf(n, "environment variable %s is not set", name)
+			ok = false
+			return ""
+		}
+		return val
+	})
+	return out, ok
+}
+
+func validListen(addr string) bool {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	_, err = strconv.ParseUint(port, 10, 16)
+	return err == nil
+}
+
+// deref follows YAML aliases so anchors work like their targets.
+func deref(n *yaml.Node) *yaml.Node {
+	for i := 0; n.Kind == yaml.AliasNode && n.Alias != nil && i < 100; i++ {
+		n = n.Alias
+	}
+	return n
+}
+
+func isNull(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.Tag == "!!null"
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		return "a single value"
+	case yaml.AliasNode:
+		return "an alias"
+	default:
+		return "nothing"
+	}
+}

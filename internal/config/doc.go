@@ -1,0 +1,13 @@
+// Package config owns wabarouter's YAML configuration file: reading it,
+// expanding ${ENV_VAR} references, applying defaults and validating it.
+//
+// Every problem is reported at once, each as FILE:LINE:COL, because an
+// operator fixing a config file by hand should not have to iterate one error
+// per restart. The file is walked as a yaml.Node tree rather than decoded
+// straight into structs so that unknown keys, type mismatches and failed
+// validations can all point at the exact place in the file.
+//
+// Secrets are typed as Secret so that printing, logging or marshalling a
+// Config can never leak them; code that needs the value must call Reveal,
+// which makes each use visible in review.
+package config
