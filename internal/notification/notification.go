@@ -1,0 +1,85 @@
+package notification
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/wabarouter/wabarouter/internal/event"
+)
+
+// Severity orders how loud a notification is. The zero value is Info.
+type Severity int
+
+// The severities, in rising order; PagerDuty uses the same four names.
+const (
+	Info Severity = iota
+	Warning
+	Error
+	Critical
+)
+
+var severityNames = [...]string{"info", "warning", "error", "critical"}
+
+// String returns the lower-case name used in config, logs and PagerDuty.
+func (s Severity) String() string {
+	if s < Info || s > Critical {
+		return fmt.Sprintf("severity(%d)", int(s))
+	}
+	return severityNames[s]
+}
+
+// ParseSeverity reads one of critical, error, warning or info.
+func ParseSeverity(s string) (Severity, error) {
+	for i, name := range severityNames {
+		if strings.EqualFold(s, name) {
+			return Severity(i), nil
+		}
+	}
+	return Info, fmt.Errorf("unknown severity %q; want one of critical, error, warning, info", s)
+}
+
+// MarshalText writes the severity's name.
+func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText reads a severity's name.
+func (s *Severity) UnmarshalText(b []byte) error {
+	v, err := ParseSeverity(string(b))
+	if err != nil {
+		return err
+	}
+	*s = v
+	return nil
+}
+
+// Action says whether a notification opens or closes an incident.
+type Action string
+
+// The actions; only PagerDuty distinguishes them, other sinks post both.
+const (
+	Trigger Action = "trigger"
+	Resolve Action = "resolve"
+)
+
+// Notification is one rule's verdict on one event, addressed to one sink.
+type Notification struct {
+	// ID is unique per notification and sink; sinks carry it in what they
+	// send so a receiver (and the end-to-end tests) can match deliveries.
+	ID              string   `json:"id"`
+	Sink            string   `json:"sink"`
+	Rule            string   `json:"rule"`
+	RuleDescription string   `json:"rule_description,omitempty"`
+	Severity        Severity `json:"severity"`
+	Action          Action   `json:"action"`
+	Title           string   `json:"title"`
+	Body            string   `json:"body"`
+	DedupKey        string   `json:"dedup_key"`
+	// Suppressed counts the repeats that dedup held back since
+	// SuppressedSince, shown as "3 more since 14:02 UTC".
+	Suppressed      int       `json:"suppressed,omitempty"`
+	SuppressedSince time.Time `json:"suppressed_since,omitzero"`
+	// Test marks a notification sent by notify-test, never by a real event.
+	Test      bool        `json:"test,omitempty"`
+	CreatedAt time.Time   `json:"created_at"`
+	Event     event.Event `json:"event"`
+}
