@@ -1,0 +1,229 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/wabarouter/wabarouter/internal/webhook"
+)
+
+const (
+	verifyToken = "e2e-verify-token"
+	appSecret   = "e2e-app-secret-0123456789"
+)
+
+// router is a running wabarouter process and the log lines it has written.
+type router struct {
+	cmd  *exec.Cmd
+	addr string
+	mu   sync.Mutex
+	logs []string
+	done chan error
+}
+
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "wabarouter")
+	out, err := exec.Command("go", "build", "-o", bin, "../../cmd/wabarouter").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func startRouter(t *testing.T, bin, configYAML string, env ...string) *router {
+	t.Helper()
+	cfgPath := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(cfgPath, []byte(configYAML), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := &router{cmd: exec.Command(bin, "serve", "--config", cfgPath), done: make(chan error, 1)}
+	r.cmd.Env = append(os.Environ(), env...)
+	stderr, err := r.cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	addrFound := make(chan string, 1)
+	listening := regexp.MustCompile(`msg=listening addr=(\S+)`)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			line := sc.Text()
+			r.mu.Lock()
+			r.logs = append(r.logs, line)
+			r.mu.Unlock()
+			if m := listening.FindStringSubmatch(line); m != nil {
+				addrFound <- m[1]
+			}
+		}
+		r.done <- r.cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		if r.cmd.ProcessState == nil {
+			_ = r.cmd.Process.Kill()
+		}
+	})
+	select {
+	case r.addr = <-addrFound:
+	case err := <-r.done:
+		t.Fatalf("router exited before listening: %v\n%s", err, r.logText())
+	case <-time.After(20 * time.Second):
+		t.Fatalf("router did not log its address:\n%s", r.logText())
+	}
+	return r
+}
+
+func (r *router) logText() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return strings.Join(r.logs, "\n")
+}
+
+// waitForLog waits until a log line contains every one of parts.
+func (r *router) waitForLog(t *testing.T, parts ...string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if r.hasLog(parts...) {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("no log line with %q in:\n%s", parts, r.logText())
+}
+
+func (r *router) hasLog(parts ...string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, line := range r.logs {
+		all := true
+		for _, p := range parts {
+			all = all && strings.Contains(line, p)
+		}
+		if all {
+			return true
+		}
+	}
+	return false
+}
+
+func post(t *testing.T, url string, body []byte, signature string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, url, strings.NewReader(string(body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if signature != "" {
+		req.Header.Set("X-Hub-Signature-256", signature)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestServeEndToEnd(t *testing.T) {
+	bin := buildBinary(t)
+	cfg := `server:
+  listen: 127.0.0.1:0
+  verify_token: ${E2E_VERIFY_TOKEN}
+  app_secrets: ["old-secret-being-rotated-out", "${E2E_APP_SECRET}"]
+`
+	r := startRouter(t, bin, cfg, "E2E_VERIFY_TOKEN="+verifyToken, "E2E_APP_SECRET="+appSecret)
+	base := "http://" + r.addr
+
+	t.Run("handshake answers the challenge", func(t *testing.T) {
+		resp, err := http.Get(base + "/webhook?hub.mode=subscribe&hub.verify_token=" + verifyToken + "&hub.challenge=1158201444")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK || string(b) != "1158201444" || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") {
+			t.Fatalf("got %d %q (%s), want 200 with exactly the challenge as text/plain", resp.StatusCode, b, resp.Header.Get("Content-Type"))
+		}
+	})
+
+	t.Run("handshake with a wrong token is refused", func(t *testing.T) {
+		resp, err := http.Get(base + "/webhook?hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("got %d, want 403", resp.StatusCode)
+		}
+	})
+
+	seed, err := os.ReadFile("../../testdata/webhooks/seed_pv_restriction_biz_messaging.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A payload whose WABA id appears nowhere else, so a log line naming it
+	// can only come from processing this very request.
+	forged := []byte(`{"object":"whatsapp_business_account","entry":[{"id":"999000999000999","time":1,"changes":[{"field":"account_update","value":{"event":"ACCOUNT_VIOLATION","violation_info":{"violation_type":"SCAM"}}}]}]}`)
+
+	t.Run("refused posts are not processed", func(t *testing.T) {
+		for name, sig := range map[string]string{
+			"missing":      "",
+			"wrong secret": webhook.Sign("not-the-secret", forged),
+			"malformed":    "sha256=zz",
+		} {
+			if code, _ := post(t, base+"/webhook", forged, sig); code != http.StatusUnauthorized {
+				t.Errorf("%s signature: got %d, want 401", name, code)
+			}
+		}
+		if code, body := post(t, base+"/webhook", []byte(`{"object":"page","entry":[]}`), webhook.Sign(appSecret, []byte(`{"object":"page","entry":[]}`))); code != http.StatusBadRequest {
+			t.Errorf("wrong object: got %d %q, want 400", code, body)
+		}
+	})
+
+	t.Run("a signed seed example is parsed", func(t *testing.T) {
+		code, body := post(t, base+"/webhook", seed, webhook.Sign(appSecret, seed))
+		if code != http.StatusOK {
+			t.Fatalf("got %d %q, want 200", code, body)
+		}
+		r.waitForLog(t, "msg=event", "field=account_update", "event=ACCOUNT_RESTRICTION", "RESTRICTED_BIZ_INITIATED_MESSAGING")
+	})
+
+	t.Run("nothing of the refused posts reached the parser", func(t *testing.T) {
+		if r.hasLog("999000999000999") {
+			t.Fatalf("a refused payload was processed:\n%s", r.logText())
+		}
+		if strings.Contains(r.logText(), appSecret) || strings.Contains(r.logText(), verifyToken) {
+			t.Fatalf("a secret reached the log:\n%s", r.logText())
+		}
+	})
+
+	t.Run("SIGTERM shuts down cleanly", func(t *testing.T) {
+		if err := r.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case err := <-r.done:
+			if err != nil {
+				t.Fatalf("exit: %v\n%s", err, r.logText())
+			}
+		case <-time.After(15 * time.Second):
+			t.Fatal("router did not exit after SIGTERM")
+		}
+	})
+}
