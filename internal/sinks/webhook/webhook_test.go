@@ -1,0 +1,123 @@
+package webhook
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/wabarouter/wabarouter/internal/notification"
+	"github.com/wabarouter/wabarouter/internal/sinks"
+	"github.com/wabarouter/wabarouter/internal/sinks/sinkstest"
+)
+
+var _ sinks.Sink = (*Sink)(nil)
+
+const secretPath = "/hook/s3cr3t-path-token"
+
+func TestSignedPost(t *testing.T) {
+	var gotBody []byte
+	var gotHeader http.Header
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gotBody, _ = io.ReadAll(r.Body)
+		gotHeader = r.Header.Clone()
+		if r.URL.Path != secretPath || r.Method != http.MethodPost {
+			t.Errorf("got %s %s", r.Method, r.URL.Path)
+		}
+		w.WriteHeader(http.StatusAccepted)
+		_, _ = io.WriteString(w, `{"ok":true}`)
+	}))
+	defer srv.Close()
+	s, err := New(Config{URL: srv.URL + secretPath, Headers: map[string]string{"X-Team": "ops"}, Secret: "hmac-key"}, srv.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := sinkstest.Restriction()
+	r, err := s.Send(context.Background(), n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Ref != n.ID || r.Detail != `202 Accepted: {"ok":true}` {
+		t.Errorf("receipt %+v", r)
+	}
+	if got, want := gotHeader.Get(SignatureHeader), Sign("hmac-key", gotBody); got != want {
+		t.Errorf("signature %q, want %q", got, want)
+	}
+	if gotHeader.Get("X-Team") != "ops" || gotHeader.Get("Content-Type") != "application/json" {
+		t.Errorf("headers %v", gotHeader)
+	}
+	var back notification.Notification
+	if err := json.Unmarshal(gotBody, &back); err != nil {
+		t.Fatal(err)
+	}
+	if back.ID != n.ID || back.Event.WabaID != n.Event.WabaID || back.Event.Restrictions[0].Type != "RESTRICTED_BIZ_INITIATED_MESSAGING" {
+		t.Errorf("body %s", gotBody)
+	}
+}
+
+func TestUnsigned(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get(SignatureHeader) != "" {
+			t.Error("unexpected signature without secret")
+		}
+	}))
+	defer srv.Close()
+	s, _ := New(Config{URL: srv.URL}, nil)
+	if _, err := s.Send(context.Background(), sinkstest.Ban()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	cases := []struct {
+		status int
+		header string
+		retry  bool
+		after  time.Duration
+	}{
+		{429, "12", true, 12 * time.Second},
+		{503, "", true, 0},
+		{400, "", false, 0},
+	}
+	for _, c := range cases {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if c.header != "" {
+				w.Header().Set("Retry-After", c.header)
+			}
+			w.WriteHeader(c.status)
+			_, _ = io.WriteString(w, `{"error":"nope"}`)
+		}))
+		s, _ := New(Config{URL: srv.URL + secretPath, Secret: "hmac-key"}, nil)
+		_, err := s.Send(context.Background(), sinkstest.Ban())
+		srv.Close()
+		if err == nil {
+			t.Fatalf("%d: want error", c.status)
+		}
+		retry, after := sinks.IsRetryable(err)
+		if retry != c.retry || after != c.after {
+			t.Errorf("%d: got (%v, %v) from %v", c.status, retry, after, err)
+		}
+		sinkstest.AssertNoSecret(t, "s3cr3t-path-token", err.Error())
+		sinkstest.AssertNoSecret(t, "hmac-key", err.Error())
+	}
+}
+
+func TestNetworkErrorRetryableAndRedacted(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	u := srv.URL
+	srv.Close()
+	s, _ := New(Config{URL: u + secretPath}, nil)
+	_, err := s.Send(context.Background(), sinkstest.Ban())
+	if retry, _ := sinks.IsRetryable(err); err == nil || !retry {
+		t.Fatalf("want retryable, got %v", err)
+	}
+	sinkstest.AssertNoSecret(t, "s3cr3t-path-token", err.Error())
+	if _, err := New(Config{URL: "ftp://x/s3cr3t-path-token"}, nil); err == nil {
+		t.Fatal("want bad url error")
+	} else {
+		sinkstest.AssertNoSecret(t, "s3cr3t-path-token", err.Error())
+	}
+}
