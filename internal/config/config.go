@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/wabarouter/wabarouter/internal/notification"
 )
 
 // Defaults applied when the file leaves a setting out.
@@ -25,6 +27,11 @@ const (
 // Config is the whole configuration file.
 type Config struct {
 	Server Server `yaml:"server"`
+	// RuleFiles are the files the rules globs matched, in order.
+	RuleFiles []string `yaml:"-"`
+	Sinks     []Sink   `yaml:"-"`
+	// Severity overrides the default severity of a field or field/EVENT.
+	Severity map[string]notification.Severity `yaml:"-"`
 	// Path is the file the config was read from, kept for messages.
 	Path string `yaml:"-"`
 }
@@ -122,7 +129,10 @@ func (p *parser) document(root *yaml.Node, cfg *Config) {
 	}
 	var server *yaml.Node
 	p.fields(top, "top level", map[string]func(k, v *yaml.Node){
-		"server": func(_, v *yaml.Node) { server = v },
+		"server":   func(_, v *yaml.Node) { server = v },
+		"rules":    func(_, v *yaml.Node) { p.ruleFiles(v, cfg) },
+		"sinks":    func(_, v *yaml.Node) { p.sinks(v, cfg) },
+		"severity": func(_, v *yaml.Node) { p.severityMap(v, cfg) },
 	})
 	if server == nil || isNull(server) {
 		at := top

@@ -1,0 +1,304 @@
+package config
+
+import (
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/wabarouter/wabarouter/internal/notification"
+)
+
+// Sink is one entry of the sinks list: a name rules send to, a type, and
+// that type's settings with ${ENV} expanded. Secret settings hold a Secret.
+type Sink struct {
+	Name        string
+	Type        string
+	MinSeverity notification.Severity
+	// Settings maps each setting to a string, a Secret, a []string (email
+	// to) or a map[string]string (webhook headers).
+	Settings map[string]any
+	Line     int
+	Column   int
+}
+
+// String returns a plain setting, or "" when it is absent.
+func (s Sink) String(key string) string {
+	v, _ := s.Settings[key].(string)
+	return v
+}
+
+// Secret returns a secret setting, or "" when it is absent.
+func (s Sink) Secret(key string) Secret {
+	v, _ := s.Settings[key].(Secret)
+	return v
+}
+
+// sinkKeys lists each type's settings; the kind of value each takes is in
+// settingKinds. Keeping the table here lets check report an unknown key for
+// any sink type with its position, before any sink is built.
+var sinkKeys = map[string][]string{
+	"slack":     {"webhook_url", "token", "channel", "api_url"},
+	"pagerduty": {"routing_key", "events_url"},
+	"email":     {"host", "port", "username", "password", "tls", "ca_file", "from", "to"},
+	"webhook":   {"url", "headers", "secret"},
+	"log":       {"path"},
+}
+
+type settingKind int
+
+const (
+	plainSetting settingKind = iota
+	secretSetting
+	pathSetting
+	listSetting
+	mapSetting
+)
+
+var settingKinds = map[string]settingKind{
+	"webhook_url": secretSetting, "token": secretSetting, "routing_key": secretSetting,
+	"password": secretSetting, "secret": secretSetting,
+	"ca_file": pathSetting, "path": pathSetting,
+	"to": listSetting, "headers": mapSetting,
+}
+
+// requiredSettings names what each type cannot work without; slack's
+// either-or is checked separately.
+var requiredSettings = map[string][]string{
+	"pagerduty": {"routing_key"},
+	"email":     {"host", "from", "to"},
+	"webhook":   {"url"},
+}
+
+func sinkTypes() string {
+	types := make([]string, 0, len(sinkKeys))
+	for t := range sinkKeys {
+		types = append(types, t)
+	}
+	sort.Strings(types)
+	return strings.Join(types, ", ")
+}
+
+func (p *parser) sinks(v *yaml.Node, cfg *Config) {
+	if isNull(v) {
+		return
+	}
+	if v.Kind != yaml.SequenceNode {
+		p.errorf(v, "sinks must be a list, got %s", kindName(v))
+		return
+	}
+	names := map[string]int{}
+	for i, item := range v.Content {
+		item = deref(item)
+		s, ok := p.sink(item, i)
+		if !ok {
+			continue
+		}
+		if first, dup := names[s.Name]; dup {
+			p.errorf(item, "sink %q is defined twice (first at line %d)", s.Name, first)
+			continue
+		}
+		names[s.Name] = item.Line
+		cfg.Sinks = append(cfg.Sinks, s)
+	}
+}
+
+func (p *parser) sink(m *yaml.Node, i int) (Sink, bool) {
+	where := fmt.Sprintf("sinks[%d]", i)
+	if m.Kind != yaml.MappingNode {
+		p.errorf(m, "%s must be a mapping with name and type, got %s", where, kindName(m))
+		return Sink{}, false
+	}
+	s := Sink{Settings: map[string]any{}, Line: m.Line, Column: m.Column}
+	if n := lookup(m, "name"); n != nil {
+		s.Name, _ = p.str(n, where+".name")
+		where = fmt.Sprintf("sink %q", s.Name)
+	}
+	t := lookup(m, "type")
+	if t != nil {
+		s.Type, _ = p.str(t, where+".type")
+	}
+	allowed, known := sinkKeys[s.Type]
+	if t != nil && s.Type != "" && !known {
+		p.errorf(t, "%s: unknown type %q; known types: %s", where, s.Type, sinkTypes())
+	}
+	handlers := map[string]func(k, v *yaml.Node){
+		"name": func(_, _ *yaml.Node) {},
+		"type": func(_, _ *yaml.Node) {},
+		"min_severity": func(_, v *yaml.Node) {
+			val, ok := p.str(v, where+".min_severity")
+			if !ok {
+				return
+			}
+			sev, err := notification.ParseSeverity(val)
+			if err != nil {
+				p.errorf(v, "%s: min_severity: %v", where, err)
+			}
+			s.MinSeverity = sev
+		},
+	}
+	for _, key := range allowed {
+		handlers[key] = func(_, v *yaml.Node) { p.setting(v, where, key, &s) }
+	}
+	if known {
+		p.fields(m, where, handlers)
+	}
+	switch {
+	case s.Name == "":
+		p.errorf(m, "%s: name is required", where)
+	case s.Type == "":
+		p.errorf(m, "%s: type is required; known types: %s", where, sinkTypes())
+	case !known:
+		return Sink{}, false
+	}
+	p.requireSettings(m, where, s)
+	return s, s.Name != "" && known
+}
+
+func (p *parser) requireSettings(m *yaml.Node, where string, s Sink) {
+	for _, key := range requiredSettings[s.Type] {
+		if s.Settings[key] == nil {
+			p.errorf(m, "%s: %s is required for a %s sink", where, key, s.Type)
+		}
+	}
+	if s.Type == "slack" {
+		hook, token, channel := s.Settings["webhook_url"] != nil, s.Settings["token"] != nil, s.Settings["channel"] != nil
+		switch {
+		case hook && (token || channel):
+			p.errorf(m, "%s: set either webhook_url, or token and channel, not both", where)
+		case !hook && !(token && channel):
+			p.errorf(m, "%s: a slack sink needs webhook_url, or token and channel", where)
+		}
+	}
+}
+
+func (p *parser) setting(v *yaml.Node, where, key string, s *Sink) {
+	name := where + "." + key
+	switch settingKinds[key] {
+	case listSetting:
+		var list []string
+		items := []*yaml.Node{v}
+		if v.Kind == yaml.SequenceNode {
+			items = v.Content
+		}
+		for _, item := range items {
+			if val, ok := p.str(item, name); ok && val != "" {
+				list = append(list, val)
+			}
+		}
+		s.Settings[key] = list
+	case mapSetting:
+		if v.Kind != yaml.MappingNode {
+			p.errorf(v, "%s must be a mapping, got %s", name, kindName(v))
+			return
+		}
+		headers := map[string]string{}
+		for i := 0; i+1 < len(v.Content); i += 2 {
+			if val, ok := p.str(v.Content[i+1], name); ok {
+				headers[v.Content[i].Value] = val
+			}
+		}
+		s.Settings[key] = headers
+	default:
+		val, ok := p.str(v, name)
+		if !ok || val == "" {
+			return
+		}
+		switch settingKinds[key] {
+		case secretSetting:
+			s.Settings[key] = Secret(val)
+		case pathSetting:
+			s.Settings[key] = p.relative(val)
+		default:
+			s.Settings[key] = val
+		}
+	}
+}
+
+// relative resolves a path against the config file's folder, so a config
+// works the same from any working directory.
+func (p *parser) relative(path string) string {
+	if filepath.IsAbs(path) || path == "-" || path == "stdout" || path == "stderr" {
+		return path
+	}
+	return filepath.Join(filepath.Dir(p.path), path)
+}
+
+// ruleFiles expands the rules globs, relative to the config file.
+func (p *parser) ruleFiles(v *yaml.Node, cfg *Config) {
+	if isNull(v) {
+		return
+	}
+	if v.Kind != yaml.SequenceNode {
+		p.errorf(v, "rules must be a list of file globs, got %s", kindName(v))
+		return
+	}
+	seen := map[string]bool{}
+	for _, item := range v.Content {
+		glob, ok := p.str(item, "rules")
+		if !ok {
+			continue
+		}
+		matches, err := filepath.Glob(p.relative(glob))
+		if err != nil {
+			p.errorf(deref(item), "rules: bad glob %q: %v", glob, err)
+			continue
+		}
+		if len(matches) == 0 {
+			p.errorf(deref(item), "rules: %q matches no file (globs are relative to %s)", glob, filepath.Dir(p.path))
+			continue
+		}
+		for _, f := range matches {
+			if !seen[f] {
+				seen[f] = true
+				cfg.RuleFiles = append(cfg.RuleFiles, f)
+			}
+		}
+	}
+}
+
+// severityMap reads overrides of the default severity, keyed by field or
+// field/EVENT.
+func (p *parser) severityMap(v *yaml.Node, cfg *Config) {
+	if isNull(v) {
+		return
+	}
+	if v.Kind != yaml.MappingNode {
+		p.errorf(v, "severity must be a mapping of field or field/EVENT to a severity, got %s", kindName(v))
+		return
+	}
+	cfg.Severity = map[string]notification.Severity{}
+	for i := 0; i+1 < len(v.Content); i += 2 {
+		k, val := deref(v.Content[i]), deref(v.Content[i+1])
+		if strings.Count(k.Value, "/") > 1 || strings.HasPrefix(k.Value, "/") || k.Value == "" {
+			p.errorf(k, "severity: key %q must be a field (account_update) or field/EVENT (account_update/ACCOUNT_RESTRICTION)", k.Value)
+			continue
+		}
+		sev, err := notification.ParseSeverity(val.Value)
+		if err != nil {
+			p.errorf(val, "severity %q: %v", k.Value, err)
+			continue
+		}
+		cfg.Severity[k.Value] = sev
+	}
+}
+
+// SinkNames lists the defined sinks, for rules to check their targets.
+func (c *Config) SinkNames() []string {
+	names := make([]string, len(c.Sinks))
+	for i, s := range c.Sinks {
+		names[i] = s.Name
+	}
+	return names
+}
+
+func lookup(m *yaml.Node, key string) *yaml.Node {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return deref(m.Content[i+1])
+		}
+	}
+	return nil
+}

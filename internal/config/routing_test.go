@@ -1,0 +1,119 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/wabarouter/wabarouter/internal/notification"
+)
+
+const serverYAML = "server:\n  verify_token: t\n  app_secrets: [s]\n"
+
+func TestParseRouting(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "rules"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"rules/a.yaml", "rules/b.yaml"} {
+		if err := os.WriteFile(filepath.Join(dir, f), []byte("rules: []\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("WR_TEST_PD_KEY", "pd-routing-key-value")
+	cfgPath := filepath.Join(dir, "config.yaml")
+	cfg, err := Parse(cfgPath, []byte(serverYAML+`rules: [rules/*.yaml]
+severity:
+  account_update/ACCOUNT_VIOLATION: critical
+  flows: warning
+sinks:
+  - name: oncall
+    type: pagerduty
+    routing_key: ${WR_TEST_PD_KEY}
+    min_severity: error
+  - name: legal
+    type: email
+    host: smtp.example.com
+    from: router@example.com
+    to: [a@example.com, b@example.com]
+    ca_file: certs/ca.pem
+  - name: hook
+    type: webhook
+    url: https://example.com/hook
+    headers: {X-Team: compliance}
+  - name: local
+    type: log
+`))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	if got := strings.Join(cfg.RuleFiles, ","); got != filepath.Join(dir, "rules/a.yaml")+","+filepath.Join(dir, "rules/b.yaml") {
+		t.Errorf("RuleFiles = %s", got)
+	}
+	if cfg.Severity["account_update/ACCOUNT_VIOLATION"] != notification.Critical || cfg.Severity["flows"] != notification.Warning {
+		t.Errorf("Severity = %v", cfg.Severity)
+	}
+	if got := strings.Join(cfg.SinkNames(), ","); got != "oncall,legal,hook,local" {
+		t.Errorf("SinkNames = %s", got)
+	}
+	pd := cfg.Sinks[0]
+	if pd.Secret("routing_key").Reveal() != "pd-routing-key-value" || pd.MinSeverity != notification.Error {
+		t.Errorf("pagerduty sink = %+v", pd)
+	}
+	email := cfg.Sinks[1]
+	if to := email.Settings["to"].([]string); len(to) != 2 || email.String("ca_file") != filepath.Join(dir, "certs/ca.pem") {
+		t.Errorf("email sink = %+v", email)
+	}
+	if h := cfg.Sinks[2].Settings["headers"].(map[string]string); h["X-Team"] != "compliance" {
+		t.Errorf("webhook headers = %v", h)
+	}
+}
+
+func TestParseRoutingErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		yaml string
+		want []string
+	}{
+		{"unknown sink type", "sinks:\n  - name: x\n    type: teams\n", []string{`c.yaml:6:11: sink "x": unknown type "teams"; known types: email, log, pagerduty, slack, webhook`}},
+		{"unknown setting", "sinks:\n  - name: x\n    type: log\n    colour: red\n", []string{`c.yaml:7:5: sink "x": unknown key "colour"`}},
+		{"missing name and required setting", "sinks:\n  - type: pagerduty\n", []string{`c.yaml:5:5: sinks[0]: name is required`}},
+		{"pagerduty without key", "sinks:\n  - name: p\n    type: pagerduty\n", []string{`c.yaml:5:5: sink "p": routing_key is required for a pagerduty sink`}},
+		{"slack both ways", "sinks:\n  - name: s\n    type: slack\n    webhook_url: https://hooks.slack.com/x\n    token: xoxb\n    channel: c\n", []string{`sink "s": set either webhook_url, or token and channel, not both`}},
+		{"slack neither", "sinks:\n  - name: s\n    type: slack\n    channel: c\n", []string{`sink "s": a slack sink needs webhook_url, or token and channel`}},
+		{"duplicate sink", "sinks:\n  - {name: a, type: log}\n  - {name: a, type: log}\n", []string{`c.yaml:6:5: sink "a" is defined twice (first at line 5)`}},
+		{"bad min severity", "sinks:\n  - {name: a, type: log, min_severity: loud}\n", []string{`sink "a": min_severity: unknown severity "loud"`}},
+		{"bad severity map", "severity:\n  account_update: urgent\n  /x: info\n", []string{`c.yaml:5:19: severity "account_update": unknown severity "urgent"`, `c.yaml:6:3: severity: key "/x"`}},
+		{"rules glob matches nothing", "rules: [nothing/*.yaml]\n", []string{`c.yaml:4:9: rules: "nothing/*.yaml" matches no file`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse(filepath.Join(t.TempDir(), "c.yaml"), []byte(serverYAML+tt.yaml))
+			if err == nil {
+				t.Fatal("Parse succeeded, want errors")
+			}
+			for _, want := range tt.want {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("errors:\n%v\nwant one containing %q", err, want)
+				}
+			}
+			var ce *Error
+			if !errors.As(err, &ce) {
+				t.Errorf("error %T is not a *config.Error", err)
+			}
+		})
+	}
+}
+
+func TestSinkSecretsDoNotLeak(t *testing.T) {
+	t.Setenv("WR_TEST_SLACK_URL", "https://hooks.slack.com/services/T000/B000/very-secret-path")
+	_, err := Parse("c.yaml", []byte(serverYAML+"sinks:\n  - name: s\n    type: slack\n    webhook_url: ${WR_TEST_SLACK_URL}\n    channel: x\n    bogus: 1\n"))
+	if err == nil {
+		t.Fatal("want errors")
+	}
+	if strings.Contains(err.Error(), "very-secret-path") {
+		t.Fatalf("secret in error: %v", err)
+	}
+}
