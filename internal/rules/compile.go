@@ -1,0 +1,185 @@
+package rules
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/file"
+	"gopkg.in/yaml.v3"
+
+	"github.com/wabarouter/wabarouter/internal/event"
+)
+
+// eventNames are the expr names of Event's fields, for did-you-mean.
+func eventNames() []string {
+	t := reflect.TypeFor[event.Event]()
+	names := make([]string, 0, t.NumField())
+	for i := range t.NumField() {
+		if n := t.Field(i).Tag.Get("expr"); n != "" {
+			names = append(names, n)
+		}
+	}
+	return names
+}
+
+var unknownName = regexp.MustCompile(`^unknown name (\S+)`)
+
+func (p *fileParser) compileWhen(r *Rule, n *yaml.Node) {
+	prog, err := expr.Compile(n.Value, p.set.exprOptions()...)
+	if err == nil {
+		r.program = prog
+		return
+	}
+	var fe *file.Error
+	if !errors.As(err, &fe) || fe.Line == 0 {
+		p.errorf(n, r.Name, "when: %v", err)
+		return
+	}
+	line, col := exprPosition(n, fe.Line, fe.Column, p.blockIndent(n))
+	p.errorAt(line, col, r.Name, "when: "+exprMessage(fe.Message))
+}
+
+// exprPosition maps a position inside the expression (line 1-based, column
+// 0-based) to the rules file, so the author sees where to look.
+func exprPosition(n *yaml.Node, line, col, indent int) (int, int) {
+	switch n.Style {
+	case yaml.LiteralStyle, yaml.FoldedStyle:
+		// The text starts on the line after the | or >, indented.
+		return n.Line + line, indent + col + 1
+	case yaml.DoubleQuotedStyle, yaml.SingleQuotedStyle:
+		if line == 1 {
+			return n.Line, n.Column + 1 + col
+		}
+	default:
+		if line == 1 {
+			return n.Line, n.Column + col
+		}
+	}
+	return n.Line + line - 1, col + 1
+}
+
+// blockIndent is the indentation of a block scalar's first line, which
+// yaml.v3 strips from the value but an error position must count.
+func (p *fileParser) blockIndent(n *yaml.Node) int {
+	for i := n.Line; i < len(p.lines); i++ {
+		l := p.lines[i]
+		if trimmed := strings.TrimLeft(l, " "); trimmed != "" {
+			return len(l) - len(trimmed)
+		}
+	}
+	return 0
+}
+
+func exprMessage(msg string) string {
+	m := unknownName.FindStringSubmatch(msg)
+	if m == nil {
+		return msg
+	}
+	return fmt.Sprintf("unknown name %q%s", m[1], suggest(m[1], eventNames()))
+}
+
+// exprOptions builds the compile options; the time helpers close over the
+// Set so its Now is read at evaluation time, not at compile time.
+func (s *Set) exprOptions() []expr.Option {
+	return []expr.Option{
+		expr.Env(event.Event{}),
+		expr.AsBool(),
+		expr.Function("within", s.within, new(func(time.Time, string) bool)),
+		expr.Function("older_than", s.olderThan, new(func(time.Time, string) bool)),
+		expr.Function("contains_any", containsAny, new(func([]string, ...string) bool)),
+		expr.Function("matches", matches, new(func(string, string) bool)),
+	}
+}
+
+func (s *Set) within(params ...any) (any, error) {
+	t, d, err := timeAndDuration("within", params)
+	if err != nil || t.IsZero() {
+		return false, err
+	}
+	now := s.now()
+	return t.After(now) && !t.After(now.Add(d)), nil
+}
+
+func (s *Set) olderThan(params ...any) (any, error) {
+	t, d, err := timeAndDuration("older_than", params)
+	if err != nil || t.IsZero() {
+		return false, err
+	}
+	return t.Before(s.now().Add(-d)), nil
+}
+
+func timeAndDuration(fn string, params []any) (time.Time, time.Duration, error) {
+	t, _ := params[0].(time.Time)
+	ds, _ := params[1].(string)
+	d, err := time.ParseDuration(ds)
+	if err != nil {
+		return t, 0, fmt.Errorf("%s: %q is not a duration like 72h: %w", fn, ds, err)
+	}
+	return t, d, nil
+}
+
+func containsAny(params ...any) (any, error) {
+	list, _ := params[0].([]string)
+	for _, item := range params[1:] {
+		s, _ := item.(string)
+		if contains(list, s) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func matches(params ...any) (any, error) {
+	s, _ := params[0].(string)
+	pat, _ := params[1].(string)
+	re, err := regexp.Compile(pat)
+	if err != nil {
+		return false, fmt.Errorf("matches: bad regular expression %q: %w", pat, err)
+	}
+	return re.MatchString(s), nil
+}
+
+// suggest returns `; did you mean "x"?` for the closest candidate within a
+// third of the word's length, or "".
+func suggest(word string, candidates []string) string {
+	best, bestDist := "", len(word)/3+2
+	for _, c := range candidates {
+		d := levenshtein(strings.ToLower(word), strings.ToLower(c))
+		if strings.Contains(c, word) || strings.Contains(word, c) {
+			d = min(d, bestDist-1) // "slack" is surely "compliance-slack"
+		}
+		if d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	if best == "" || best == word {
+		return ""
+	}
+	return fmt.Sprintf("; did you mean %q?", best)
+}
+
+func levenshtein(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur := make([]int, len(rb)+1)
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(rb)]
+}

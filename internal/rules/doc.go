@@ -1,0 +1,26 @@
+// Package rules owns the routing rules: it reads rule files (YAML with
+// positioned errors), compiles each rule's `when` expression once at load,
+// evaluates a Set of rules against an event.Event and renders the title,
+// body and dedup key of each match. It knows nothing of HTTP or sinks beyond
+// their names; delivery and deduplication belong to the caller.
+//
+// A rule's `when` is an expr expression (https://expr-lang.org) over the
+// fields of event.Event, named as in `wabarouter parse` output (waba_id,
+// field, event, ban_state, types, value.some_key, ...). expr's builtins
+// lower, upper, hasPrefix, contains, in, len and friends are available;
+// this package adds:
+//
+//	within(t, "72h")            t is in the future and no later than now+72h
+//	older_than(t, "24h")        t is set and more than 24h before now
+//	contains_any(list, "A", "B") list holds at least one of the items
+//	matches(s, "^RESTRICTED_")  s matches the Go regular expression
+//
+// Durations use Go syntax (90m, 6h, 1h30m). "now" comes from Set.Now so
+// tests can pin it.
+//
+// Templates (title, body, dedup.key) are Go text/template over a map keyed
+// by the event's json field names ({{.waba_id}}, {{.ban_date}}) with the
+// helpers phone (readable phone number), utc (2006-01-02 15:04 UTC), join,
+// human (ENUM_NAME to "enum name") and restrictions (plain-English
+// restriction phrases).
+package rules

@@ -1,0 +1,129 @@
+package rules
+
+import (
+	"fmt"
+	"text/template"
+	"time"
+
+	"github.com/expr-lang/expr"
+
+	"github.com/wabarouter/wabarouter/internal/event"
+	"github.com/wabarouter/wabarouter/internal/notification"
+)
+
+// builtin are the default titles and bodies, parsed once and read-only.
+var builtin, builtinErr = newDefaults()
+
+// Match is one rule that fired on one event, with its texts rendered.
+type Match struct {
+	Rule        *Rule
+	Event       event.Event
+	Severity    notification.Severity
+	Action      notification.Action
+	Title       string
+	Body        string
+	DedupKey    string
+	DedupWindow time.Duration
+	Sinks       []string
+}
+
+// Evaluate runs every rule in file order and returns those whose when is
+// true, up to and including the first with stop: true. A rule failing on
+// this event is reported in errs and the others still run, so one bad
+// rule cannot silence the rest.
+func (s *Set) Evaluate(ev event.Event) (matches []Match, errs []error) {
+	var data map[string]any
+	for _, r := range s.Rules {
+		ok, err := r.matches(ev)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("rule %q on %s/%s: %w", r.Name, ev.Field, ev.Event, err))
+			continue
+		}
+		if !ok {
+			continue
+		}
+		if data == nil {
+			data = templateData(ev)
+		}
+		m, err := s.match(r, ev, data)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("rule %q on %s/%s: %w", r.Name, ev.Field, ev.Event, err))
+			continue
+		}
+		matches = append(matches, m)
+		if r.Stop {
+			break
+		}
+	}
+	return matches, errs
+}
+
+func (r *Rule) matches(ev event.Event) (bool, error) {
+	if r.program == nil {
+		return false, fmt.Errorf("rule was not compiled")
+	}
+	out, err := expr.Run(r.program, ev)
+	if err != nil {
+		return false, fmt.Errorf("evaluating when: %w", err)
+	}
+	b, _ := out.(bool)
+	return b, nil
+}
+
+func (s *Set) match(r *Rule, ev event.Event, data map[string]any) (Match, error) {
+	m := Match{Rule: r, Event: ev, Action: r.Action, DedupWindow: r.DedupWindow, Sinks: r.To}
+	m.Severity = DefaultSeverity(ev, s.SeverityOverrides)
+	if r.Severity != nil {
+		m.Severity = *r.Severity
+	}
+	if builtinErr != nil {
+		return m, fmt.Errorf("default templates: %w", builtinErr)
+	}
+	def := builtin.lookup(ev)
+	var err error
+	if m.Title, err = render(pick(r.title, def[0]), data); err != nil {
+		return m, err
+	}
+	if m.Body, err = render(pick(r.body, def[1]), data); err != nil {
+		return m, err
+	}
+	m.DedupKey, err = s.dedupKey(r, data)
+	return m, err
+}
+
+func pick(override, def *template.Template) *template.Template {
+	if override != nil {
+		return override
+	}
+	return def
+}
+
+// dedupKey defaults to one key per account, field, event and rule, so two
+// rules matching the same event are deduplicated independently.
+func (s *Set) dedupKey(r *Rule, data map[string]any) (string, error) {
+	if r.dedup != nil {
+		return render(r.dedup, data)
+	}
+	return fmt.Sprintf("%v/%v/%v/%s", data["waba_id"], data["field"], data["event"], r.Name), nil
+}
+
+// Notifications makes one notification per target sink; the caller
+// assigns IDs.
+func (m Match) Notifications(now time.Time) []notification.Notification {
+	out := make([]notification.Notification, 0, len(m.Sinks))
+	for _, sink := range m.Sinks {
+		out = append(out, notification.Notification{
+			Sink:            sink,
+			Rule:            m.Rule.Name,
+			RuleDescription: m.Rule.Description,
+			Severity:        m.Severity,
+			Action:          m.Action,
+			Title:           m.Title,
+			Body:            m.Body,
+			DedupKey:        m.DedupKey,
+			CreatedAt:       now,
+			Event:           m.Event,
+		})
+	}
+	return out
+}

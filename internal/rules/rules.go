@@ -1,0 +1,84 @@
+package rules
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"text/template"
+	"time"
+
+	"github.com/expr-lang/expr/vm"
+
+	"github.com/wabarouter/wabarouter/internal/notification"
+)
+
+// Rule is one compiled entry of a rules file.
+type Rule struct {
+	Name        string
+	Description string
+	When        string
+	// Severity is nil when the rule leaves it to DefaultSeverity.
+	Severity    *notification.Severity
+	To          []string
+	DedupKey    string
+	DedupWindow time.Duration
+	Stop        bool
+	Action      notification.Action
+	// File and Line say where the rule was defined, for error messages.
+	File string
+	Line int
+
+	program *vm.Program
+	title   *template.Template
+	body    *template.Template
+	dedup   *template.Template
+}
+
+// Set is an ordered list of rules, evaluated in file order.
+type Set struct {
+	Rules []*Rule
+	// Now is the clock seen by within and older_than; time.Now by default.
+	Now func() time.Time
+	// SeverityOverrides are passed to DefaultSeverity for rules without a
+	// severity, keyed "field/EVENT" or "field".
+	SeverityOverrides map[string]notification.Severity
+}
+
+func newSet() *Set { return &Set{Now: time.Now} }
+
+func (s *Set) now() time.Time {
+	if s.Now == nil {
+		return time.Now()
+	}
+	return s.Now()
+}
+
+// ParseFile reads one rules file. sinks are the defined sink names. All the
+// file's errors are returned joined, each as FILE:LINE:COL: message.
+func ParseFile(path string, data []byte, sinks []string) (*Set, error) {
+	s := newSet()
+	errs := s.parseInto(path, data, sinks)
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return s, nil
+}
+
+// LoadFiles reads and merges rules files in order; a rule name defined in
+// two files is an error naming both places.
+func LoadFiles(paths []string, sinks []string) (*Set, error) {
+	s := newSet()
+	var errs []error
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("reading rules file: %w", err))
+			continue
+		}
+		errs = append(errs, s.parseInto(p, data, sinks)...)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return s, nil
+}

@@ -1,0 +1,310 @@
+package rules
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"text/template"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/wabarouter/wabarouter/internal/notification"
+)
+
+// posError is one load error with its place in a rules file.
+type posError struct {
+	file      string
+	line, col int
+	rule      string
+	msg       string
+}
+
+func (e *posError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s:%d:%d: ", e.file, e.line, e.col)
+	if e.rule != "" {
+		fmt.Fprintf(&b, "rule %q: ", e.rule)
+	}
+	b.WriteString(e.msg)
+	return b.String()
+}
+
+// fileParser collects every error of one file instead of stopping at the
+// first, so an author fixes them all in one round.
+type fileParser struct {
+	set   *Set
+	file  string
+	sinks []string
+	lines []string
+	errs  []error
+}
+
+func (p *fileParser) errorf(n *yaml.Node, rule, format string, args ...any) {
+	p.errorAt(n.Line, n.Column, rule, fmt.Sprintf(format, args...))
+}
+
+func (p *fileParser) errorAt(line, col int, rule, msg string) {
+	p.errs = append(p.errs, &posError{file: p.file, line: line, col: col, rule: rule, msg: msg})
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+func (s *Set) parseInto(file string, data []byte, sinks []string) []error {
+	p := &fileParser{set: s, file: file, sinks: sinks, lines: strings.Split(string(data), "\n")}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return []error{yamlSyntaxError(file, err)}
+	}
+	if len(doc.Content) == 0 {
+		return []error{fmt.Errorf("%s:1:1: rules file is empty; want a \"rules:\" list", file)}
+	}
+	p.parseTop(doc.Content[0])
+	return p.errs
+}
+
+func yamlSyntaxError(file string, err error) error {
+	msg := err.Error()
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		return fmt.Errorf("%s:%s: %s", file, m[1], m[2])
+	}
+	return fmt.Errorf("%s: %s", file, strings.TrimPrefix(msg, "yaml: "))
+}
+
+func (p *fileParser) parseTop(n *yaml.Node) {
+	if n.Kind != yaml.MappingNode {
+		p.errorf(n, "", "want a mapping with a \"rules:\" list")
+		return
+	}
+	var found bool
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Value != "rules" {
+			p.errorf(k, "", "unknown key %q; want \"rules\"", k.Value)
+			continue
+		}
+		found = true
+		if v.Kind != yaml.SequenceNode {
+			p.errorf(v, "", "rules must be a list")
+			continue
+		}
+		for _, r := range v.Content {
+			p.parseRule(r)
+		}
+	}
+	if !found {
+		p.errorf(n, "", "no \"rules:\" list")
+	}
+}
+
+// ruleName finds the name before the other keys so every error of a rule
+// can say which rule it is about, whatever the key order.
+func ruleName(n *yaml.Node) string {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == "name" && n.Content[i+1].Kind == yaml.ScalarNode {
+			return n.Content[i+1].Value
+		}
+	}
+	return ""
+}
+
+func (p *fileParser) parseRule(n *yaml.Node) {
+	if n.Kind != yaml.MappingNode {
+		p.errorf(n, "", "a rule must be a mapping")
+		return
+	}
+	name := ruleName(n)
+	r := &Rule{Name: name, File: p.file, Line: n.Line, Action: notification.Trigger}
+	seen := map[string]bool{}
+	var whenNode *yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if seen[k.Value] {
+			p.errorf(k, name, "key %q given twice", k.Value)
+			continue
+		}
+		seen[k.Value] = true
+		if k.Value == "when" {
+			whenNode = v
+		}
+		p.parseKey(r, k, v)
+	}
+	p.checkRequired(r, n, seen)
+	if whenNode != nil && whenNode.Kind == yaml.ScalarNode && whenNode.Value != "" {
+		p.compileWhen(r, whenNode)
+	}
+	p.addRule(r, n)
+}
+
+func (p *fileParser) checkRequired(r *Rule, n *yaml.Node, seen map[string]bool) {
+	for _, k := range []string{"name", "when", "to"} {
+		if !seen[k] {
+			p.errorf(n, r.Name, "missing required key %q", k)
+		}
+	}
+}
+
+func (p *fileParser) addRule(r *Rule, n *yaml.Node) {
+	if r.Name == "" {
+		return
+	}
+	for _, old := range p.set.Rules {
+		if old.Name == r.Name {
+			p.errorf(n, r.Name, "duplicate rule name; first defined at %s:%d", old.File, old.Line)
+			return
+		}
+	}
+	p.set.Rules = append(p.set.Rules, r)
+}
+
+var ruleKeys = []string{"name", "description", "when", "severity", "to", "dedup", "stop", "action", "title", "body"}
+
+func (p *fileParser) parseKey(r *Rule, k, v *yaml.Node) {
+	switch k.Value {
+	case "name":
+		if s, ok := p.str(v, r.Name, "name"); ok && s == "" {
+			p.errorf(v, "", "name must not be empty")
+		}
+	case "description":
+		r.Description, _ = p.str(v, r.Name, "description")
+	case "when":
+		if s, ok := p.str(v, r.Name, "when"); ok && strings.TrimSpace(s) == "" {
+			p.errorf(v, r.Name, "when must not be empty")
+		}
+		r.When = v.Value
+	case "severity":
+		p.parseSeverity(r, v)
+	case "to":
+		p.parseTo(r, v)
+	case "dedup":
+		p.parseDedup(r, v)
+	case "stop":
+		p.parseStop(r, v)
+	case "action":
+		p.parseAction(r, v)
+	case "title":
+		r.title = p.template(r, v, "title")
+	case "body":
+		r.body = p.template(r, v, "body")
+	default:
+		p.errorf(k, r.Name, "unknown key %q%s", k.Value, suggest(k.Value, ruleKeys))
+	}
+}
+
+func (p *fileParser) str(v *yaml.Node, rule, key string) (string, bool) {
+	if v.Kind != yaml.ScalarNode {
+		p.errorf(v, rule, "%s must be a string", key)
+		return "", false
+	}
+	return v.Value, true
+}
+
+func (p *fileParser) parseSeverity(r *Rule, v *yaml.Node) {
+	s, ok := p.str(v, r.Name, "severity")
+	if !ok {
+		return
+	}
+	sev, err := notification.ParseSeverity(s)
+	if err != nil {
+		p.errorf(v, r.Name, "%v", err)
+		return
+	}
+	r.Severity = &sev
+}
+
+func (p *fileParser) parseTo(r *Rule, v *yaml.Node) {
+	if v.Kind != yaml.SequenceNode || len(v.Content) == 0 {
+		p.errorf(v, r.Name, "to must be a non-empty list of sink names")
+		return
+	}
+	for _, item := range v.Content {
+		s, ok := p.str(item, r.Name, "each sink in to")
+		if !ok {
+			continue
+		}
+		if !contains(p.sinks, s) {
+			p.errorf(item, r.Name, "sink %q is not defined; defined sinks: %s%s",
+				s, strings.Join(p.sinks, ", "), suggest(s, p.sinks))
+			continue
+		}
+		r.To = append(r.To, s)
+	}
+}
+
+func (p *fileParser) parseDedup(r *Rule, v *yaml.Node) {
+	if v.Kind != yaml.MappingNode {
+		p.errorf(v, r.Name, "dedup must be a mapping with key and window")
+		return
+	}
+	for i := 0; i+1 < len(v.Content); i += 2 {
+		k, val := v.Content[i], v.Content[i+1]
+		switch k.Value {
+		case "key":
+			if t := p.template(r, val, "dedup.key"); t != nil {
+				r.dedup, r.DedupKey = t, val.Value
+			}
+		case "window":
+			p.parseWindow(r, val)
+		default:
+			p.errorf(k, r.Name, "unknown key %q in dedup%s", k.Value, suggest(k.Value, []string{"key", "window"}))
+		}
+	}
+}
+
+func (p *fileParser) parseWindow(r *Rule, v *yaml.Node) {
+	s, ok := p.str(v, r.Name, "dedup.window")
+	if !ok {
+		return
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		p.errorf(v, r.Name, "dedup.window %q is not a duration like 90m or 6h", s)
+		return
+	}
+	r.DedupWindow = d
+}
+
+func (p *fileParser) parseStop(r *Rule, v *yaml.Node) {
+	if v.Kind != yaml.ScalarNode || v.Tag != "!!bool" {
+		p.errorf(v, r.Name, "stop must be true or false")
+		return
+	}
+	r.Stop = v.Value == "true"
+}
+
+func (p *fileParser) parseAction(r *Rule, v *yaml.Node) {
+	s, ok := p.str(v, r.Name, "action")
+	if !ok {
+		return
+	}
+	switch notification.Action(s) {
+	case notification.Trigger, notification.Resolve:
+		r.Action = notification.Action(s)
+	default:
+		p.errorf(v, r.Name, "action %q is not trigger or resolve", s)
+	}
+}
+
+// template parses a title, body or dedup key override at load so a typo
+// fails the load, not the first matching event.
+func (p *fileParser) template(r *Rule, v *yaml.Node, key string) *template.Template {
+	s, ok := p.str(v, r.Name, key)
+	if !ok {
+		return nil
+	}
+	t, err := newTemplate(key, s)
+	if err != nil {
+		p.errorf(v, r.Name, "bad %s template: %v", key, err)
+		return nil
+	}
+	return t
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
