@@ -91,8 +91,7 @@ func (s *Set) exprOptions() []expr.Option {
 		expr.AsBool(),
 		expr.Function("within", s.within, new(func(time.Time, string) bool)),
 		expr.Function("older_than", s.olderThan, new(func(time.Time, string) bool)),
-		expr.Function("contains_any", containsAny, new(func([]string, ...string) bool)),
-		expr.Function("matches", matches, new(func(string, string) bool)),
+		expr.Function("contains_any", containsAny, new(func(any, ...string) bool)),
 	}
 }
 
@@ -124,24 +123,29 @@ func timeAndDuration(fn string, params []any) (time.Time, time.Duration, error) 
 }
 
 func containsAny(params ...any) (any, error) {
-	list, _ := params[0].([]string)
 	for _, item := range params[1:] {
 		s, _ := item.(string)
-		if contains(list, s) {
+		if listHas(params[0], s) {
 			return true, nil
 		}
 	}
 	return false, nil
 }
 
-func matches(params ...any) (any, error) {
-	s, _ := params[0].(string)
-	pat, _ := params[1].(string)
-	re, err := regexp.Compile(pat)
-	if err != nil {
-		return false, fmt.Errorf("matches: bad regular expression %q: %w", pat, err)
+// listHas accepts both Event's []string fields and literal lists, which
+// expr builds as []any.
+func listHas(list any, s string) bool {
+	switch l := list.(type) {
+	case []string:
+		return contains(l, s)
+	case []any:
+		for _, x := range l {
+			if x == s {
+				return true
+			}
+		}
 	}
-	return re.MatchString(s), nil
+	return false
 }
 
 // suggest returns `; did you mean "x"?` for the closest candidate within a

@@ -21,8 +21,8 @@ var defaultTexts = map[string][2]string{
 		`{{template "waba" .}} can no longer {{restrictions .restrictions}}`,
 		`Meta restricted the account ({{join .types ", "}}) after policy violations. Customers are affected until the restriction ends or an appeal succeeds. {{template "when" .}}`},
 	"account_update/DISABLED_UPDATE": {
-		`{{template "waba" .}} {{if eq .ban_state "DISABLE"}}has been banned and can no longer use WhatsApp (since {{utc .ban_date}}){{else if eq .ban_state "SCHEDULE_FOR_DISABLE"}}is scheduled to be banned on {{utc .ban_date}}{{else if eq .ban_state "REINSTATE"}}has been reinstated and can use WhatsApp again{{else}}ban state changed to {{human .ban_state}}{{end}}`,
-		`Ban state: {{.ban_state}}{{with .ban_date}}, effective {{utc .}}{{end}}. A ban stops all messaging on the account; it can be appealed in WhatsApp Manager. {{template "when" .}}`},
+		`{{template "waba" .}} {{if eq .ban_state "DISABLE"}}has been banned and can no longer use WhatsApp (effective {{utc .ban_date}}){{else if eq .ban_state "SCHEDULE_FOR_DISABLE"}}is scheduled to be banned on {{utc .ban_date}}{{else if eq .ban_state "REINSTATE"}}has been reinstated and can use WhatsApp again{{else}}ban state changed to {{human .ban_state}}{{end}}`,
+		`Ban state: {{.ban_state}}{{with .ban_date}}, effective {{utc .}}{{end}}.{{if ne .ban_state "REINSTATE"}} A ban stops all messaging on the account; it can be appealed in WhatsApp Manager.{{else}} Messaging can resume.{{end}} {{template "when" .}}`},
 	"account_update/VERIFIED_ACCOUNT": {
 		`{{template "waba" .}} is now a verified account`,
 		`Meta verified the account. {{template "when" .}}`},
@@ -58,13 +58,13 @@ var defaultTexts = map[string][2]string{
 		`Meta's review decision: {{.decision}}. A rejected account cannot send messages until the review is appealed. {{template "when" .}}`},
 	"business_capability_update": {
 		`{{template "waba" .}} messaging limits changed{{with .max_daily_conversation_per_phone}}: {{.}} conversations per phone number per day{{end}}`,
-		`New limits:{{with .max_daily_conversation_per_phone}} {{.}} business-initiated conversations per phone number per day;{{end}}{{with .max_phone_numbers_per_business}} {{.}} phone numbers per business;{{end}}{{with .max_phone_numbers_per_waba}} {{.}} phone numbers per account;{{end}} {{template "when" .}}`},
+		`New limits:{{with .max_daily_conversation_per_phone}} {{.}} business-initiated conversations per phone number per day.{{end}}{{with .max_phone_numbers_per_business}} {{.}} phone numbers per business.{{end}}{{with .max_phone_numbers_per_waba}} {{.}} phone numbers per account.{{end}} {{template "when" .}}`},
 	"flows": {
 		`Flow {{.flow_id}} on WABA {{.waba_id}}: {{human .event}}{{with .alert_state}} {{human .}}{{end}}`,
 		`{{with .old_status}}Status changed from {{.}} to {{$.new_status}}. {{end}}Customers may be unable to complete this flow. {{template "when" .}}`},
 	"messages/MESSAGE_STATUS": {
 		`Message to {{phone .recipient_id}} from {{template "waba" .}} {{if eq .status "failed"}}failed{{range $i, $e := .errors}}{{if eq $i 0}}: {{$e.Title}} ({{$e.Code}}){{end}}{{end}}{{else}}is {{.status}}{{end}}`,
-		`Message {{.message_id}} status: {{.status}}.{{range .errors}} Error {{.Code}}: {{.Title}}.{{with .Details}} {{.}}{{end}}{{end}} {{template "when" .}}`},
+		`Message {{.message_id}} status: {{.status}}.{{range .errors}} Error {{.Code}}: {{sentence .Title}}{{with .Details}} {{sentence .}}{{end}}{{end}} {{template "when" .}}`},
 	"messages": {
 		`{{template "waba" .}} messages update: {{human .event}}`,
 		`{{with .from}}From {{phone .}}. {{end}}{{template "when" .}}`},

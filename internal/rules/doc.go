@@ -7,13 +7,13 @@
 // A rule's `when` is an expr expression (https://expr-lang.org) over the
 // fields of event.Event, named as in `wabarouter parse` output (waba_id,
 // field, event, ban_state, types, value.some_key, ...). expr's builtins
-// lower, upper, hasPrefix, contains, in, len and friends are available;
+// lower, upper, hasPrefix, contains, in, len and friends are available, and
+// its operator `s matches "^RESTRICTED_"` tests a regular expression;
 // this package adds:
 //
 //	within(t, "72h")            t is in the future and no later than now+72h
 //	older_than(t, "24h")        t is set and more than 24h before now
 //	contains_any(list, "A", "B") list holds at least one of the items
-//	matches(s, "^RESTRICTED_")  s matches the Go regular expression
 //
 // Durations use Go syntax (90m, 6h, 1h30m). "now" comes from Set.Now so
 // tests can pin it.

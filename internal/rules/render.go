@@ -16,6 +16,13 @@ var funcs = template.FuncMap{
 	"join":         strings.Join,
 	"human":        human,
 	"restrictions": restrictionPhrase,
+	"sentence":     sentence,
+}
+
+// sentence ends s with exactly one full stop, since Meta's texts sometimes
+// carry their own.
+func sentence(s string) string {
+	return strings.TrimRight(strings.TrimSpace(s), ".") + "."
 }
 
 func newTemplate(name, src string) (*template.Template, error) {
