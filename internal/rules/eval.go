@@ -33,8 +33,10 @@ type Match struct {
 // rule cannot silence the rest.
 func (s *Set) Evaluate(ev event.Event) (matches []Match, errs []error) {
 	var data map[string]any
+	// Boxing the event once spares each rule a copy of the whole struct.
+	var env any = ev
 	for _, r := range s.Rules {
-		ok, err := r.matches(ev)
+		ok, err := r.matches(env)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("rule %q on %s/%s: %w", r.Name, ev.Field, ev.Event, err))
 			continue
@@ -58,11 +60,11 @@ func (s *Set) Evaluate(ev event.Event) (matches []Match, errs []error) {
 	return matches, errs
 }
 
-func (r *Rule) matches(ev event.Event) (bool, error) {
+func (r *Rule) matches(env any) (bool, error) {
 	if r.program == nil {
 		return false, fmt.Errorf("rule was not compiled")
 	}
-	out, err := expr.Run(r.program, ev)
+	out, err := expr.Run(r.program, env)
 	if err != nil {
 		return false, fmt.Errorf("evaluating when: %w", err)
 	}

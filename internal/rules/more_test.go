@@ -1,0 +1,116 @@
+package rules
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wabarouter/wabarouter/internal/event"
+	"github.com/wabarouter/wabarouter/internal/notification"
+)
+
+func TestDefaultSeverityTable(t *testing.T) {
+	cases := []struct {
+		ev   event.Event
+		want notification.Severity
+	}{
+		{event.Event{Field: "account_update", Event: "ACCOUNT_RESTRICTION"}, notification.Critical},
+		{event.Event{Field: "account_update", Event: "DISABLED_UPDATE", BanState: "DISABLE"}, notification.Critical},
+		{event.Event{Field: "account_update", Event: "DISABLED_UPDATE", BanState: "SCHEDULE_FOR_DISABLE"}, notification.Critical},
+		{event.Event{Field: "account_update", Event: "DISABLED_UPDATE", BanState: "REINSTATE"}, notification.Info},
+		{event.Event{Field: "account_update", Event: "ACCOUNT_VIOLATION"}, notification.Error},
+		{event.Event{Field: "account_update", Event: "VERIFIED_ACCOUNT"}, notification.Info},
+		{event.Event{Field: "message_template_status_update", Event: "DISABLED"}, notification.Error},
+		{event.Event{Field: "message_template_status_update", Event: "PAUSED"}, notification.Error},
+		{event.Event{Field: "message_template_status_update", Event: "REJECTED"}, notification.Error},
+		{event.Event{Field: "message_template_status_update", Event: "FLAGGED"}, notification.Warning},
+		{event.Event{Field: "message_template_status_update", Event: "APPROVED"}, notification.Info},
+		{event.Event{Field: "message_template_status_update", Event: "REINSTATED"}, notification.Info},
+		{event.Event{Field: "message_template_quality_update", Event: "RED"}, notification.Error},
+		{event.Event{Field: "message_template_quality_update", Event: "YELLOW"}, notification.Warning},
+		{event.Event{Field: "message_template_quality_update", Event: "GREEN"}, notification.Info},
+		{event.Event{Field: "phone_number_quality_update", Event: "DOWNGRADE"}, notification.Error},
+		{event.Event{Field: "phone_number_quality_update", Event: "FLAGGED"}, notification.Warning},
+		{event.Event{Field: "phone_number_quality_update", Event: "UPGRADE"}, notification.Info},
+		{event.Event{Field: "phone_number_quality_update", Event: "UNFLAGGED"}, notification.Info},
+		{event.Event{Field: "account_alerts", AlertSeverity: "CRITICAL"}, notification.Critical},
+		{event.Event{Field: "account_alerts", AlertSeverity: "WARNING"}, notification.Warning},
+		{event.Event{Field: "account_alerts", AlertSeverity: "INFORMATIONAL"}, notification.Info},
+		{event.Event{Field: "flows", Event: "ENDPOINT_LATENCY"}, notification.Error},
+		{event.Event{Field: "messages", Event: "MESSAGE_STATUS", Status: "failed"}, notification.Warning},
+		{event.Event{Field: "messages", Event: "MESSAGE_STATUS", Status: "read"}, notification.Info},
+		{event.Event{Field: "something_new"}, notification.Info},
+	}
+	for _, c := range cases {
+		if got := DefaultSeverity(c.ev, nil); got != c.want {
+			t.Errorf("%s/%s %s: got %v; want %v", c.ev.Field, c.ev.Event, c.ev.BanState+c.ev.AlertSeverity, got, c.want)
+		}
+	}
+}
+
+// TestDefaultTextsWithoutFixtures covers kinds of event no webhook fixture
+// has yet, so every branch of the default templates renders a sentence.
+func TestDefaultTextsWithoutFixtures(t *testing.T) {
+	s := mustParse(t, "rules:\n  - name: all\n    when: \"true\"\n    to: [legal-email]\n")
+	at := time.Date(2026, 1, 2, 3, 4, 0, 0, time.UTC)
+	tmpl := event.Event{WabaID: "1", Field: "message_template_status_update", TemplateName: "promo", TemplateLanguage: "en"}
+	with := func(ev event.Event, f func(*event.Event)) event.Event { f(&ev); return ev }
+	cases := []struct {
+		ev   event.Event
+		want string
+	}{
+		{with(tmpl, func(e *event.Event) { e.Event = "DISABLED" }), `Template "promo" (en) on WABA 1 was disabled and can no longer be sent`},
+		{with(tmpl, func(e *event.Event) { e.Event = "REINSTATED" }), `was reinstated and can be sent again`},
+		{with(tmpl, func(e *event.Event) { e.Event, e.DisableDate = "FLAGGED", at }), `was flagged for low quality and will be disabled on 2026-01-02 03:04 UTC`},
+		{with(tmpl, func(e *event.Event) {
+			e.Field, e.Event, e.PreviousCategory, e.NewCategory = "template_category_update", "CATEGORY_CHANGE_PENDING", "UTILITY", "MARKETING"
+		}), `will change category from UTILITY to MARKETING`},
+		{event.Event{WabaID: "1", Field: "phone_number_quality_update", Event: "UPGRADE", PhoneNumber: "447700900123", CurrentLimit: "TIER_100K"},
+			`Phone number +447700900123 on WABA 1 had its messaging limit raised (limit now TIER_100K)`},
+		{event.Event{WabaID: "1", Field: "phone_number_quality_update", Event: "UNFLAGGED", PhoneNumber: "16505551111"}, `is no longer flagged`},
+		{event.Event{WabaID: "1", Field: "phone_number_name_update", Event: "REJECTED", Decision: "REJECTED", RequestedVerifiedName: "Acme"},
+			`Display name "Acme" for WABA 1 was rejected`},
+		{event.Event{WabaID: "1", Field: "account_update", Event: "ACCOUNT_RESTRICTION", Restrictions: []event.Restriction{
+			{Type: "RESTRICTED_BUSINESS_INITIATED_CALLING", Expiration: at}, {Type: "RESTRICTED_NEW_THING"}}},
+			`WABA 1 can no longer place business-initiated calls until 2026-01-02 03:04 UTC and use what RESTRICTED_NEW_THING covers until further notice`},
+		{event.Event{WabaID: "1", Field: "account_update", Event: "DISABLED_UPDATE", BanState: "COMPROMISED"}, `ban state changed to compromised`},
+		{event.Event{WabaID: "1", Field: "flows", Event: "FLOW_STATUS_CHANGE", FlowID: "9", OldStatus: "PUBLISHED", NewStatus: "BLOCKED"},
+			`Status changed from PUBLISHED to BLOCKED`},
+	}
+	for i, c := range cases {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			ms, errs := s.Evaluate(c.ev)
+			if len(errs) > 0 || len(ms) != 1 {
+				t.Fatalf("errors %v", errs)
+			}
+			if text := ms[0].Title + "\n" + ms[0].Body; !strings.Contains(text, c.want) {
+				t.Errorf("got\n%s\nwant it to contain %q", text, c.want)
+			}
+		})
+	}
+}
+
+func TestNotificationsOnePerSink(t *testing.T) {
+	s := exampleSet(t)
+	ms, _ := s.Evaluate(fixtureEvents(t, "seed_disabled_update_disable.json")[0])
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	ns := ms[0].Notifications(now)
+	if len(ns) != 2 || ns[0].Sink != "oncall-pagerduty" || ns[1].Sink != "legal-email" ||
+		ns[0].Rule != "account-banned" || !ns[0].CreatedAt.Equal(now) || ns[0].DedupKey != ns[1].DedupKey {
+		t.Fatalf("notifications %+v", ns)
+	}
+}
+
+// FuzzParseFile checks that no input makes the loader panic.
+func FuzzParseFile(f *testing.F) {
+	f.Add([]byte("rules:\n  - name: a\n    when: field == \"x\"\n    to: [legal-email]\n"))
+	f.Add([]byte("rules:\n  - name: a\n    when: |\n      waba_id\n    to: [x]\n    dedup: {key: '{{', window: x}\n"))
+	f.Add([]byte("rules: [1, [2], {name: {}}]"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := ParseFile("f.yaml", data, testSinks)
+		if err == nil && s == nil {
+			t.Fatal("nil set without error")
+		}
+	})
+}
