@@ -1,0 +1,211 @@
+package email
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net/textproto"
+	"os"
+	"strings"
+
+	mail "github.com/wneessen/go-mail"
+
+	"github.com/wabarouter/wabarouter/internal/notification"
+	"github.com/wabarouter/wabarouter/internal/sinks"
+)
+
+// TLS modes.
+const (
+	TLSStartTLS = "starttls"
+	TLSImplicit = "tls"
+	TLSNone     = "none"
+)
+
+// Config is an email sink's settings.
+type Config struct {
+	Host     string
+	Port     int // 0: 587 for starttls, 465 for tls, 25 for none
+	Username string
+	Password string // never printed
+	TLS      string // "starttls" (default), "tls" or "none"
+	CAFile   string // PEM bundle trusted instead of the system roots
+	From     string
+	To       []string
+}
+
+// Sink sends notifications by SMTP.
+type Sink struct {
+	cfg  Config
+	opts []mail.Option
+}
+
+// New validates cfg and reads CAFile.
+func New(cfg Config) (*Sink, error) {
+	if cfg.Host == "" {
+		return nil, errors.New("email sink: host is empty")
+	}
+	if cfg.From == "" || len(cfg.To) == 0 {
+		return nil, errors.New("email sink: from and to are required")
+	}
+	if cfg.TLS == "" {
+		cfg.TLS = TLSStartTLS
+	}
+	tlsConf := &tls.Config{ServerName: cfg.Host, MinVersion: tls.VersionTLS12}
+	if cfg.CAFile != "" {
+		pem, err := os.ReadFile(cfg.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("email sink: ca_file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("email sink: ca_file %s holds no PEM certificate", cfg.CAFile)
+		}
+		tlsConf.RootCAs = pool
+	}
+	opts := []mail.Option{mail.WithTLSConfig(tlsConf)}
+	port := cfg.Port
+	switch cfg.TLS {
+	case TLSStartTLS:
+		opts = append(opts, mail.WithTLSPolicy(mail.TLSMandatory))
+		if port == 0 {
+			port = 587
+		}
+	case TLSImplicit:
+		opts = append(opts, mail.WithSSL())
+		if port == 0 {
+			port = 465
+		}
+	case TLSNone:
+		opts = append(opts, mail.WithTLSPolicy(mail.NoTLS))
+		if port == 0 {
+			port = 25
+		}
+	default:
+		return nil, fmt.Errorf("email sink: tls %q: want starttls, tls or none", cfg.TLS)
+	}
+	opts = append(opts, mail.WithPort(port))
+	if cfg.Username != "" {
+		auth := mail.SMTPAuthPlain
+		if cfg.TLS == TLSNone {
+			auth = mail.SMTPAuthPlainNoEnc
+		}
+		opts = append(opts, mail.WithSMTPAuth(auth), mail.WithUsername(cfg.Username), mail.WithPassword(cfg.Password))
+	}
+	// Validate the addresses once, now, rather than on every send.
+	if _, err := message(cfg, notification.Notification{}); err != nil {
+		return nil, err
+	}
+	return &Sink{cfg: cfg, opts: opts}, nil
+}
+
+// message builds the mail for n.
+func message(cfg Config, n notification.Notification) (*mail.Msg, error) {
+	m := mail.NewMsg()
+	if err := m.From(cfg.From); err != nil {
+		return nil, fmt.Errorf("email sink: from: %w", err)
+	}
+	if err := m.To(cfg.To...); err != nil {
+		return nil, fmt.Errorf("email sink: to: %w", err)
+	}
+	m.Subject(Subject(n))
+	m.SetMessageIDWithValue(MessageID(n))
+	thread := "<" + ThreadID(n.DedupKey) + ">"
+	m.SetGenHeader(mail.HeaderInReplyTo, thread)
+	m.SetGenHeader(mail.HeaderReferences, thread)
+	imp, xp := Priority(n.Severity)
+	m.SetGenHeader(mail.HeaderImportance, imp)
+	m.SetGenHeader(mail.HeaderXPriority, xp)
+	if !n.CreatedAt.IsZero() {
+		m.SetDateWithValue(n.CreatedAt)
+	} else {
+		m.SetDate()
+	}
+	text, err := TextBody(n)
+	if err != nil {
+		return nil, fmt.Errorf("email sink: %w", err)
+	}
+	html, err := HTMLBody(n)
+	if err != nil {
+		return nil, fmt.Errorf("email sink: %w", err)
+	}
+	m.SetBodyString(mail.TypeTextPlain, text)
+	m.AddAlternativeString(mail.TypeTextHTML, html)
+	return m, nil
+}
+
+// Send mails n. The receipt's Ref is the Message-ID.
+func (s *Sink) Send(ctx context.Context, n notification.Notification) (sinks.Receipt, error) {
+	m, err := message(s.cfg, n)
+	if err != nil {
+		return sinks.Receipt{}, sinks.Permanent(err)
+	}
+	c, err := mail.NewClient(s.cfg.Host, s.opts...)
+	if err != nil {
+		return sinks.Receipt{}, sinks.Permanent(s.scrub(fmt.Errorf("email sink: client: %w", err)))
+	}
+	if err := c.DialAndSendWithContext(ctx, m); err != nil {
+		return sinks.Receipt{}, s.classify(err)
+	}
+	id := "<" + MessageID(n) + ">"
+	return sinks.Receipt{Ref: id, Detail: fmt.Sprintf("accepted by %s for %s", s.cfg.Host, strings.Join(s.cfg.To, ", "))}, nil
+}
+
+// Code returns the SMTP reply code carried by err, 0 if none.
+func Code(err error) int {
+	var se *mail.SendError
+	if errors.As(err, &se) && se.ErrorCode() != 0 {
+		return se.ErrorCode()
+	}
+	var te *textproto.Error
+	if errors.As(err, &te) {
+		return te.Code
+	}
+	return 0
+}
+
+// classify: 5xx permanent (535 with a hint), 4xx and connection errors
+// retryable.
+func (s *Sink) classify(err error) error {
+	code := Code(err)
+	err = s.scrub(fmt.Errorf("email sink: %s:%d: %w", s.cfg.Host, s.port(), err))
+	switch {
+	case code == 535:
+		return sinks.Permanent(fmt.Errorf("%w (authentication failed: check username and password)", err))
+	case code >= 500:
+		return sinks.Permanent(err)
+	case code >= 400:
+		return sinks.Retryable(err, 0)
+	}
+	return err
+}
+
+func (s *Sink) port() int {
+	if s.cfg.Port != 0 {
+		return s.cfg.Port
+	}
+	switch s.cfg.TLS {
+	case TLSImplicit:
+		return 465
+	case TLSNone:
+		return 25
+	}
+	return 587
+}
+
+// scrub hides the password should a server or library echo it.
+func (s *Sink) scrub(err error) error {
+	if s.cfg.Password == "" || !strings.Contains(err.Error(), s.cfg.Password) {
+		return err
+	}
+	return scrubbed{err: err, secret: s.cfg.Password}
+}
+
+type scrubbed struct {
+	err    error
+	secret string
+}
+
+func (e scrubbed) Error() string { return strings.ReplaceAll(e.err.Error(), e.secret, "<redacted>") }
+func (e scrubbed) Unwrap() error { return e.err }
