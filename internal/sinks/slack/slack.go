@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/slack-go/slack"
 
@@ -116,6 +117,12 @@ func hint(code, channel string) (string, bool) {
 		return "the bot token was revoked; reinstall the Slack app and update `token`", true
 	case "account_inactive":
 		return "the token belongs to a deactivated user or workspace; use a token of an active bot", true
+	case "channel_not_found", "not_in_channel", "is_archived", "channel_is_archived":
+		if channel == "" {
+			return "the incoming webhook's channel is gone or archived; create a new webhook and fix `webhook_url`", true
+		}
+	}
+	switch code {
 	case "channel_not_found":
 		return fmt.Sprintf("invite the bot to %s or fix `channel`", channelRef(channel)), true
 	case "not_in_channel":
@@ -155,6 +162,10 @@ func (s *Sink) classify(rec *recording, err error) error {
 	var sce slack.StatusCodeError
 	var out error
 	switch {
+	case rec.status == http.StatusTooManyRequests:
+		// slack-go only understands Retry-After in seconds; read the
+		// header ourselves so an HTTP date works too.
+		out = sinks.Retryable(fmt.Errorf("slack sink: rate limited: %w", err), sinks.RetryAfter(rec.header, time.Now()))
 	case errors.As(err, &rl):
 		out = sinks.Retryable(fmt.Errorf("slack sink: rate limited: %w", err), rl.RetryAfter)
 	case errors.As(err, &ser):

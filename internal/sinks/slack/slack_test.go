@@ -227,7 +227,8 @@ func TestErrors(t *testing.T) {
 		{"internal_error", false, 200, nil, `{"ok":false,"error":"internal_error"}`, true, 0, "internal_error"},
 		{"hook 429", true, 429, map[string]string{"Retry-After": "4"}, `rate_limited`, true, 4 * time.Second, "rate limited"},
 		{"hook 500", true, 500, nil, `oops`, true, 0, "500"},
-		{"hook 404", true, 404, nil, `channel_not_found`, false, 0, "channel_not_found"},
+		{"hook 404", true, 404, nil, `channel_not_found`, false, 0, "Slack says channel_not_found: the incoming webhook's channel is gone"},
+		{"hook 429 date", true, 429, map[string]string{"Retry-After": "Mon, 01 Jan 2024 00:00:00 GMT"}, `rate_limited`, true, 0, "rate limited"},
 		{"hook 403", true, 403, nil, `invalid_token`, false, 0, "fix `webhook_url`"},
 		{"hook 400", true, 400, nil, `invalid_payload`, false, 0, "invalid_payload"},
 	}
