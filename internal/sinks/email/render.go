@@ -10,6 +10,7 @@ import (
 	texttemplate "text/template"
 
 	"github.com/wabarouter/wabarouter/internal/notification"
+	"github.com/wabarouter/wabarouter/internal/sinks"
 )
 
 // ThreadID is the dedup-derived id every notification of one incident
@@ -77,34 +78,10 @@ type view struct {
 func newView(n notification.Notification) view {
 	ev := n.Event
 	v := view{Subject: Subject(n), Title: n.Title, Body: n.Body, ID: n.ID}
-	add := func(name, value string) {
-		if value != "" {
-			v.Rows = append(v.Rows, row{name, value})
-		}
+	v.Rows = append(v.Rows, row{"Severity", n.Severity.String()})
+	for _, f := range sinks.Facts(n) {
+		v.Rows = append(v.Rows, row{f.Name, f.Value})
 	}
-	add("Severity", n.Severity.String())
-	add("WABA", ev.WabaID)
-	add("Phone number", ev.PhoneNumber)
-	if ev.TemplateName != "" {
-		tpl := ev.TemplateName
-		if ev.TemplateLanguage != "" {
-			tpl += " (" + ev.TemplateLanguage + ")"
-		}
-		add("Template", tpl)
-	}
-	evName := ev.Field
-	if ev.Event != "" {
-		evName += "/" + ev.Event
-	}
-	add("Event", evName)
-	for _, r := range ev.Restrictions {
-		val := r.Type
-		if !r.Expiration.IsZero() {
-			val += " until " + r.Expiration.UTC().Format("2006-01-02 15:04 UTC")
-		}
-		add("Restriction", val)
-	}
-	add("Rule", n.Rule)
 	if !ev.Time.IsZero() {
 		v.EventTime = ev.Time.UTC().Format("2006-01-02 15:04:05 UTC")
 	}

@@ -16,6 +16,7 @@ const (
 	maxHeader  = 150
 	maxField   = 2000
 	maxSection = 3000
+	maxFields  = 10
 )
 
 // Emoji returns the shortcode shown for a severity.
@@ -70,39 +71,13 @@ func utc(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") 
 func Blocks(n notification.Notification) []slack.Block {
 	ev := n.Event
 	var fields []*slack.TextBlockObject
-	add := func(name, value string) {
-		if value == "" {
-			return
+	for _, f := range sinks.Facts(n) {
+		if len(fields) == maxFields {
+			break
 		}
 		fields = append(fields, slack.NewTextBlockObject(slack.MarkdownType,
-			sinks.Truncate("*"+name+"*\n"+escape(value), maxField), false, false))
+			sinks.Truncate("*"+f.Name+"*\n"+escape(f.Value), maxField), false, false))
 	}
-	add("WABA", ev.WabaID)
-	add("Phone number", ev.PhoneNumber)
-	if ev.TemplateName != "" {
-		tpl := ev.TemplateName
-		if ev.TemplateLanguage != "" {
-			tpl += " (" + ev.TemplateLanguage + ")"
-		}
-		add("Template", tpl)
-	}
-	evName := ev.Field
-	if ev.Event != "" {
-		evName += "/" + ev.Event
-	}
-	add("Event", evName)
-	if len(ev.Restrictions) > 0 {
-		lines := make([]string, 0, len(ev.Restrictions))
-		for _, r := range ev.Restrictions {
-			l := r.Type
-			if !r.Expiration.IsZero() {
-				l += " until " + r.Expiration.UTC().Format("2006-01-02 15:04 UTC")
-			}
-			lines = append(lines, l)
-		}
-		add("Restrictions", strings.Join(lines, "\n"))
-	}
-	add("Rule", n.Rule)
 
 	blocks := []slack.Block{
 		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, Title(n), true, false)),
