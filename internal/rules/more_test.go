@@ -114,3 +114,26 @@ func FuzzParseFile(f *testing.F) {
 		}
 	})
 }
+
+// TestEvaluateConcurrently lets -race check that a loaded Set is safe to
+// share between the goroutines handling webhook deliveries.
+func TestEvaluateConcurrently(t *testing.T) {
+	s := exampleSet(t)
+	ev := fixtureEvents(t, "seed_disabled_update_disable.json")[0]
+	done := make(chan int)
+	for range 4 {
+		go func() {
+			n := 0
+			for range 50 {
+				ms, _ := s.Evaluate(ev)
+				n += len(ms)
+			}
+			done <- n
+		}()
+	}
+	for range 4 {
+		if n := <-done; n != 50 {
+			t.Errorf("got %d matches; want 50", n)
+		}
+	}
+}
