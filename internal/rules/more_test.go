@@ -137,3 +137,14 @@ func TestEvaluateConcurrently(t *testing.T) {
 		}
 	}
 }
+
+// TestExampleReinstateResolvesBan checks the example's resolve rule closes
+// the very PagerDuty incident the ban rule opened: same dedup key.
+func TestExampleReinstateResolvesBan(t *testing.T) {
+	s := exampleSet(t)
+	ban, _ := s.Evaluate(fixtureEvents(t, "seed_disabled_update_disable.json")[0])
+	back, _ := s.Evaluate(fixtureEvents(t, "seed_disabled_update_reinstate.json")[0])
+	if len(ban) != 1 || len(back) != 1 || ban[0].DedupKey != back[0].DedupKey || back[0].Action != notification.Resolve {
+		t.Fatalf("ban %+v\nreinstate %+v", ban, back)
+	}
+}
