@@ -1,0 +1,89 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// migrations are applied in order; schema_version records how many ran, so
+// a new release only appends to this list.
+var migrations = []string{
+	`CREATE TABLE webhooks (
+		id           INTEGER PRIMARY KEY AUTOINCREMENT,
+		body         BLOB    NOT NULL,
+		received_at  INTEGER NOT NULL,
+		processed_at INTEGER
+	);
+	CREATE INDEX webhooks_pending ON webhooks(id) WHERE processed_at IS NULL;
+	CREATE INDEX webhooks_processed ON webhooks(processed_at) WHERE processed_at IS NOT NULL;
+	CREATE TABLE fingerprints (
+		fp         TEXT PRIMARY KEY,
+		seen_at    INTEGER NOT NULL,
+		expires_at INTEGER NOT NULL
+	) WITHOUT ROWID;
+	CREATE INDEX fingerprints_expires ON fingerprints(expires_at);
+	CREATE TABLE dedup (
+		key        TEXT PRIMARY KEY,
+		sent_at    INTEGER NOT NULL,
+		expires_at INTEGER NOT NULL,
+		suppressed INTEGER NOT NULL DEFAULT 0,
+		since      INTEGER NOT NULL DEFAULT 0
+	) WITHOUT ROWID;
+	CREATE INDEX dedup_expires ON dedup(expires_at);
+	CREATE TABLE outbox (
+		id              INTEGER PRIMARY KEY AUTOINCREMENT,
+		sink            TEXT    NOT NULL,
+		notification_id TEXT    NOT NULL,
+		payload         BLOB,
+		state           TEXT    NOT NULL,
+		attempts        INTEGER NOT NULL DEFAULT 0,
+		next_attempt    INTEGER NOT NULL,
+		created_at      INTEGER NOT NULL,
+		accepted_at     INTEGER NOT NULL,
+		last_error      TEXT    NOT NULL DEFAULT '',
+		receipt         TEXT    NOT NULL DEFAULT '',
+		lease_until     INTEGER NOT NULL DEFAULT 0,
+		sent_at         INTEGER NOT NULL DEFAULT 0,
+		UNIQUE (notification_id, sink)
+	);
+	CREATE INDEX outbox_due ON outbox(sink, state, next_attempt);
+	CREATE INDEX outbox_state ON outbox(state, sent_at);`,
+}
+
+// migrate brings the schema up to date in one transaction.
+func migrate(ctx context.Context, db *sql.DB) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("migrate: begin: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("migrate: create schema_version: %w", err)
+	}
+	var version int
+	err = tx.QueryRowContext(ctx, `SELECT version FROM schema_version`).Scan(&version)
+	switch {
+	case err == sql.ErrNoRows:
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_version (version) VALUES (0)`); err != nil {
+			return fmt.Errorf("migrate: init schema_version: %w", err)
+		}
+	case err != nil:
+		return fmt.Errorf("migrate: read schema_version: %w", err)
+	}
+	if version > len(migrations) {
+		return fmt.Errorf("migrate: database schema version %d is newer than this binary (%d)", version, len(migrations))
+	}
+	for i := version; i < len(migrations); i++ {
+		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+			return fmt.Errorf("migrate: apply version %d: %w", i+1, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE schema_version SET version = ?`, len(migrations)); err != nil {
+		return fmt.Errorf("migrate: set schema_version: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("migrate: commit: %w", err)
+	}
+	return nil
+}

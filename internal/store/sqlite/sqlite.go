@@ -1,0 +1,188 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"sync"
+	"time"
+
+	"modernc.org/sqlite"
+
+	"github.com/wabarouter/wabarouter/internal/store"
+)
+
+// Options tune a Store.
+type Options struct {
+	// GroupCommit batches concurrent AppendWebhook calls into one
+	// transaction. Off means one transaction (and fsync) per append, which
+	// exists mainly to measure what group commit buys.
+	GroupCommit bool
+	// BusyTimeout is SQLite's busy_timeout; zero means 5s.
+	BusyTimeout time.Duration
+	// MaxBatch caps how many appends share one transaction; zero means 256.
+	MaxBatch int
+}
+
+// DefaultOptions returns the production settings: group commit on.
+func DefaultOptions() Options {
+	return Options{GroupCommit: true}
+}
+
+// Store is a store.Store backed by one SQLite file.
+type Store struct {
+	write *sql.DB // exactly one connection: the single writer
+	read  *sql.DB
+	opts  Options
+
+	appends chan appendReq
+	closing chan struct{}
+	wg      sync.WaitGroup
+	once    sync.Once
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the database at path and migrates its
+// schema.
+func Open(ctx context.Context, path string, opts Options) (*Store, error) {
+	if opts.BusyTimeout <= 0 {
+		opts.BusyTimeout = 5 * time.Second
+	}
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = 256
+	}
+	write, err := openDB(ctx, path, opts, true)
+	if err != nil {
+		return nil, err
+	}
+	write.SetMaxOpenConns(1)
+	if err := migrate(ctx, write); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("store/sqlite: open %s: %w", path, err)
+	}
+	read, err := openDB(ctx, path, opts, false)
+	if err != nil {
+		write.Close()
+		return nil, err
+	}
+	read.SetMaxOpenConns(4)
+	s := &Store{write: write, read: read, opts: opts,
+		appends: make(chan appendReq), closing: make(chan struct{})}
+	if opts.GroupCommit {
+		s.wg.Add(1)
+		go s.groupCommit()
+	}
+	return s, nil
+}
+
+// openDB opens one pool with the durability pragmas applied on every
+// connection. The writer takes immediate transactions so a read-then-write
+// transaction never has to upgrade its lock (the classic SQLITE_BUSY trap).
+func openDB(ctx context.Context, path string, opts Options, writer bool) (*sql.DB, error) {
+	q := url.Values{}
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(FULL)")
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", opts.BusyTimeout.Milliseconds()))
+	q.Add("_pragma", "foreign_keys(1)")
+	if writer {
+		q.Set("_txlock", "immediate")
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("store/sqlite: open %s: %w", path, err)
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store/sqlite: open %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// Ping checks both pools.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.write.PingContext(ctx); err != nil {
+		return fmt.Errorf("store/sqlite: ping writer: %w", err)
+	}
+	if err := s.read.PingContext(ctx); err != nil {
+		return fmt.Errorf("store/sqlite: ping reader: %w", err)
+	}
+	return nil
+}
+
+// Close stops the group-commit goroutine after it has written every append
+// already handed to it, then closes both pools.
+func (s *Store) Close() error {
+	var err error
+	s.once.Do(func() {
+		close(s.closing)
+		s.wg.Wait()
+		err = errors.Join(s.read.Close(), s.write.Close())
+		if err != nil {
+			err = fmt.Errorf("store/sqlite: close: %w", err)
+		}
+	})
+	return err
+}
+
+// inWriteTx runs fn in one writer transaction, retrying the whole thing a
+// few times with growing backoff when another process holds the lock
+// beyond busy_timeout.
+func (s *Store) inWriteTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	backoff := 5 * time.Millisecond
+	for attempt := 0; ; attempt++ {
+		err := s.writeTxOnce(ctx, fn)
+		if err == nil || !isBusy(err) || attempt >= 4 {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return errors.Join(err, ctx.Err())
+		case <-time.After(backoff):
+		}
+		backoff *= 2
+	}
+}
+
+func (s *Store) writeTxOnce(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// isBusy reports SQLITE_BUSY/SQLITE_LOCKED (primary codes 5 and 6).
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	code := se.Code() & 0xff
+	return code == 5 || code == 6
+}
+
+// Times are stored as Unix nanoseconds; the zero time is stored as 0 so it
+// round-trips (time.Time{}.UnixNano() is out of range).
+func toDB(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromDB(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}

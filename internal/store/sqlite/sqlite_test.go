@@ -1,0 +1,129 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wabarouter/wabarouter/internal/store"
+	"github.com/wabarouter/wabarouter/internal/store/storetest"
+)
+
+func openTest(t *testing.T, path string, opts Options) *Store {
+	t.Helper()
+	s, err := Open(t.Context(), path, opts)
+	if err != nil {
+		t.Fatalf("Open %s: %v", path, err)
+	}
+	return s
+}
+
+func TestContract(t *testing.T) {
+	for _, gc := range []bool{true, false} {
+		name := map[bool]string{true: "GroupCommit", false: "NoGroupCommit"}[gc]
+		t.Run(name, func(t *testing.T) {
+			storetest.Run(t, func(t *testing.T) store.Store {
+				return openTest(t, filepath.Join(t.TempDir(), "w.db"), Options{GroupCommit: gc})
+			})
+		})
+	}
+}
+
+func TestSurvivesReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "w.db")
+	ctx := t.Context()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	s := openTest(t, path, DefaultOptions())
+	id, err := s.AppendWebhook(ctx, []byte(`{"keep":1}`), now)
+	if err != nil {
+		t.Fatalf("AppendWebhook: %v", err)
+	}
+	other, err := s.AppendWebhook(ctx, []byte(`{}`), now)
+	if err != nil {
+		t.Fatalf("AppendWebhook: %v", err)
+	}
+	err = s.Process(ctx, other, func(tx store.Tx) error {
+		return tx.Enqueue(ctx, store.Outbound{Sink: "slack", NotificationID: "n1", Payload: []byte(`{}`),
+			State: store.Pending, NextAttempt: now, CreatedAt: now, AcceptedAt: now})
+	})
+	if err != nil {
+		t.Fatalf("Process: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if _, err := s.AppendWebhook(ctx, []byte(`{}`), now); err == nil {
+		t.Errorf("AppendWebhook after Close succeeded")
+	}
+
+	s = openTest(t, path, DefaultOptions())
+	defer s.Close()
+	ws, err := s.PendingWebhooks(ctx, 10)
+	if err != nil || len(ws) != 1 || ws[0].ID != id || string(ws[0].Body) != `{"keep":1}` {
+		t.Fatalf("pending after reopen: %+v, %v", ws, err)
+	}
+	rows, err := s.Lease(ctx, "slack", now, 10, time.Minute)
+	if err != nil || len(rows) != 1 || rows[0].NotificationID != "n1" {
+		t.Fatalf("outbox after reopen: %+v, %v", rows, err)
+	}
+}
+
+func TestConcurrentAppend(t *testing.T) {
+	s := openTest(t, filepath.Join(t.TempDir(), "w.db"), DefaultOptions())
+	defer s.Close()
+	const n = 50
+	ids := make([]int64, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			ids[i], errs[i] = s.AppendWebhook(context.Background(), []byte(`{}`), time.Now())
+		})
+	}
+	wg.Wait()
+	seen := map[int64]bool{}
+	for i, id := range ids {
+		if errs[i] != nil {
+			t.Fatalf("append %d: %v", i, errs[i])
+		}
+		if seen[id] {
+			t.Fatalf("duplicate id %d", id)
+		}
+		seen[id] = true
+	}
+	ws, err := s.PendingWebhooks(t.Context(), 2*n)
+	if err != nil || len(ws) != n {
+		t.Fatalf("pending: %d rows, %v; want %d", len(ws), err, n)
+	}
+	for _, w := range ws {
+		if !seen[w.ID] {
+			t.Errorf("pending id %d was never returned by AppendWebhook", w.ID)
+		}
+	}
+}
+
+func TestReopenKeepsSchemaVersion(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "w.db")
+	for range 2 {
+		s := openTest(t, path, DefaultOptions())
+		var v int
+		if err := s.read.QueryRowContext(t.Context(), `SELECT version FROM schema_version`).Scan(&v); err != nil || v != len(migrations) {
+			t.Fatalf("schema_version = %d, %v; want %d", v, err, len(migrations))
+		}
+		if err := s.Close(); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+	}
+}
+
+func TestErrorsNameOperation(t *testing.T) {
+	s := openTest(t, filepath.Join(t.TempDir(), "w.db"), DefaultOptions())
+	defer s.Close()
+	err := s.Ack(t.Context(), 77, "r", time.Now())
+	if !errors.Is(err, store.ErrNotFound) || err.Error() != "store/sqlite: ack 77: store: not found" {
+		t.Fatalf("Ack(77) = %q", err)
+	}
+}

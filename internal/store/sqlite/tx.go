@@ -1,0 +1,89 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/wabarouter/wabarouter/internal/store"
+)
+
+// txn is the store.Tx handed to Process callbacks.
+type txn struct {
+	tx *sql.Tx
+}
+
+// MarkChange records fingerprint; false means it was seen within window.
+func (t *txn) MarkChange(ctx context.Context, fingerprint string, now time.Time, window time.Duration) (bool, error) {
+	var seen int64
+	err := t.tx.QueryRowContext(ctx, `SELECT seen_at FROM fingerprints WHERE fp = ?`, fingerprint).Scan(&seen)
+	switch {
+	case err == nil && now.Sub(fromDB(seen)) < window:
+		return false, nil
+	case err != nil && !errors.Is(err, sql.ErrNoRows):
+		return false, fmt.Errorf("mark change %q: %w", fingerprint, err)
+	}
+	_, err = t.tx.ExecContext(ctx, `INSERT INTO fingerprints (fp, seen_at, expires_at) VALUES (?, ?, ?)
+		ON CONFLICT (fp) DO UPDATE SET seen_at = excluded.seen_at, expires_at = excluded.expires_at`,
+		fingerprint, toDB(now), toDB(now.Add(window)))
+	if err != nil {
+		return false, fmt.Errorf("mark change %q: %w", fingerprint, err)
+	}
+	return true, nil
+}
+
+// Dedup counts one occurrence under key; see store.Tx.
+func (t *txn) Dedup(ctx context.Context, key string, now time.Time, window time.Duration) (store.DedupResult, error) {
+	var sentAt, suppressed, since int64
+	err := t.tx.QueryRowContext(ctx, `SELECT sent_at, suppressed, since FROM dedup WHERE key = ?`, key).
+		Scan(&sentAt, &suppressed, &since)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return store.DedupResult{}, fmt.Errorf("dedup %q: %w", key, err)
+	}
+	if err == nil && now.Sub(fromDB(sentAt)) < window {
+		return t.suppress(ctx, key, now, suppressed, since)
+	}
+	res := store.DedupResult{Suppressed: int(suppressed), Since: fromDB(since)}
+	// The key lives for one window after a notification so a repeat can
+	// still be suppressed; GC drops it afterwards, losing only a count that
+	// no later notification would have reported anyway within the window.
+	_, err = t.tx.ExecContext(ctx, `INSERT INTO dedup (key, sent_at, expires_at, suppressed, since) VALUES (?, ?, ?, 0, 0)
+		ON CONFLICT (key) DO UPDATE SET sent_at = excluded.sent_at, expires_at = excluded.expires_at, suppressed = 0, since = 0`,
+		key, toDB(now), toDB(now.Add(window)))
+	if err != nil {
+		return store.DedupResult{}, fmt.Errorf("dedup %q: %w", key, err)
+	}
+	return res, nil
+}
+
+func (t *txn) suppress(ctx context.Context, key string, now time.Time, suppressed, since int64) (store.DedupResult, error) {
+	if suppressed == 0 {
+		since = toDB(now)
+	}
+	suppressed++
+	_, err := t.tx.ExecContext(ctx, `UPDATE dedup SET suppressed = ?, since = ? WHERE key = ?`, suppressed, since, key)
+	if err != nil {
+		return store.DedupResult{}, fmt.Errorf("dedup %q: suppress: %w", key, err)
+	}
+	return store.DedupResult{Suppress: true, Suppressed: int(suppressed), Since: fromDB(since)}, nil
+}
+
+// Enqueue inserts an outbox row; a duplicate (NotificationID, Sink) is ignored.
+func (t *txn) Enqueue(ctx context.Context, o store.Outbound) error {
+	state := o.State
+	if state == "" {
+		state = store.Pending
+	}
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO outbox
+		(sink, notification_id, payload, state, attempts, next_attempt, created_at, accepted_at, last_error, receipt)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (notification_id, sink) DO NOTHING`,
+		o.Sink, o.NotificationID, o.Payload, string(state), o.Attempts, toDB(o.NextAttempt),
+		toDB(o.CreatedAt), toDB(o.AcceptedAt), o.LastError, o.Receipt)
+	if err != nil {
+		return fmt.Errorf("enqueue %s for sink %s: %w", o.NotificationID, o.Sink, err)
+	}
+	return nil
+}

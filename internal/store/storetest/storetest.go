@@ -1,0 +1,447 @@
+// Package storetest holds the contract tests every store.Store
+// implementation must pass. They use only the store interface and a fixed
+// fake clock, so a Postgres implementation can run them unchanged.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/wabarouter/wabarouter/internal/store"
+)
+
+// t0 is the fake clock's origin; tests never read the wall clock.
+var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+// Run runs the contract against fresh stores from open (one per subtest).
+func Run(t *testing.T, open func(t *testing.T) store.Store) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s store.Store)
+	}{
+		{"AppendPendingProcess", testAppendPendingProcess},
+		{"ProcessRollback", testProcessRollback},
+		{"ProcessUnknown", testProcessUnknown},
+		{"MarkChange", testMarkChange},
+		{"Dedup", testDedup},
+		{"EnqueueDuplicate", testEnqueueDuplicate},
+		{"LeaseDueAndSink", testLeaseDueAndSink},
+		{"LeaseExpiry", testLeaseExpiry},
+		{"AckRetry", testAckRetry},
+		{"DeadReplayDrop", testDeadReplayDrop},
+		{"NotFound", testNotFound},
+		{"Stats", testStats},
+		{"GC", testGC},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := open(t)
+			t.Cleanup(func() { s.Close() })
+			tc.fn(t, s)
+		})
+	}
+}
+
+func appendN(t *testing.T, s store.Store, n int) []int64 {
+	t.Helper()
+	ids := make([]int64, n)
+	for i := range ids {
+		id, err := s.AppendWebhook(t.Context(), []byte(fmt.Sprintf(`{"n":%d}`, i)), t0.Add(time.Duration(i)*time.Second))
+		if err != nil {
+			t.Fatalf("AppendWebhook %d: %v", i, err)
+		}
+		ids[i] = id
+	}
+	return ids
+}
+
+func pending(t *testing.T, s store.Store) []store.Webhook {
+	t.Helper()
+	ws, err := s.PendingWebhooks(t.Context(), 100)
+	if err != nil {
+		t.Fatalf("PendingWebhooks: %v", err)
+	}
+	return ws
+}
+
+// process runs fn for webhook id and fails the test on error.
+func process(t *testing.T, s store.Store, id int64, fn func(ctx context.Context, tx store.Tx) error) {
+	t.Helper()
+	if err := s.Process(t.Context(), id, func(tx store.Tx) error { return fn(t.Context(), tx) }); err != nil {
+		t.Fatalf("Process %d: %v", id, err)
+	}
+}
+
+// inTx runs fn in a Process of a fresh webhook, for Tx-level tests.
+func inTx(t *testing.T, s store.Store, fn func(ctx context.Context, tx store.Tx) error) {
+	t.Helper()
+	id, err := s.AppendWebhook(t.Context(), []byte(`{}`), t0)
+	if err != nil {
+		t.Fatalf("AppendWebhook: %v", err)
+	}
+	process(t, s, id, fn)
+}
+
+func outbound(sink, nid string, next time.Time) store.Outbound {
+	return store.Outbound{Sink: sink, NotificationID: nid, Payload: []byte(`{"id":"` + nid + `"}`),
+		State: store.Pending, NextAttempt: next, CreatedAt: next, AcceptedAt: next.Add(-time.Second)}
+}
+
+// enqueue enqueues os in one transaction.
+func enqueue(t *testing.T, s store.Store, os ...store.Outbound) {
+	t.Helper()
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		for _, o := range os {
+			if err := tx.Enqueue(ctx, o); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func lease(t *testing.T, s store.Store, sink string, now time.Time, limit int) []store.Outbound {
+	t.Helper()
+	rows, err := s.Lease(t.Context(), sink, now, limit, time.Minute)
+	if err != nil {
+		t.Fatalf("Lease %s at %s: %v", sink, now, err)
+	}
+	return rows
+}
+
+func nids(rows []store.Outbound) []string {
+	out := make([]string, len(rows))
+	for i, r := range rows {
+		out[i] = r.NotificationID
+	}
+	return out
+}
+
+func wantNIDs(t *testing.T, what string, rows []store.Outbound, want ...string) {
+	t.Helper()
+	got := nids(rows)
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("%s: got %v, want %v", what, got, want)
+	}
+}
+
+func testAppendPendingProcess(t *testing.T, s store.Store) {
+	ids := appendN(t, s, 3)
+	ws := pending(t, s)
+	if len(ws) != 3 {
+		t.Fatalf("pending: got %d, want 3", len(ws))
+	}
+	for i, w := range ws {
+		if w.ID != ids[i] || string(w.Body) != fmt.Sprintf(`{"n":%d}`, i) || !w.ReceivedAt.Equal(t0.Add(time.Duration(i)*time.Second)) {
+			t.Errorf("pending[%d] = {%d %q %s}, want id %d in order", i, w.ID, w.Body, w.ReceivedAt, ids[i])
+		}
+	}
+	if ws, err := s.PendingWebhooks(t.Context(), 2); err != nil || len(ws) != 2 {
+		t.Fatalf("PendingWebhooks(limit 2) = %d rows, %v", len(ws), err)
+	}
+	ran := 0
+	process(t, s, ids[1], func(context.Context, store.Tx) error { ran++; return nil })
+	process(t, s, ids[1], func(context.Context, store.Tx) error { ran++; return nil })
+	if ran != 1 {
+		t.Errorf("fn ran %d times for a webhook processed twice, want 1", ran)
+	}
+	if ws := pending(t, s); len(ws) != 2 || ws[0].ID != ids[0] || ws[1].ID != ids[2] {
+		t.Fatalf("pending after process: %+v, want ids %d and %d", ws, ids[0], ids[2])
+	}
+}
+
+func testProcessRollback(t *testing.T, s store.Store) {
+	id := appendN(t, s, 1)[0]
+	boom := errors.New("boom")
+	err := s.Process(t.Context(), id, func(tx store.Tx) error {
+		if err := tx.Enqueue(t.Context(), outbound("slack", "n1", t0)); err != nil {
+			return err
+		}
+		if _, err := tx.MarkChange(t.Context(), "fp", t0, time.Hour); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("Process error = %v, want wrapping %v", err, boom)
+	}
+	if ws := pending(t, s); len(ws) != 1 || ws[0].ID != id {
+		t.Fatalf("webhook not pending after failed Process: %+v", ws)
+	}
+	if rows := lease(t, s, "slack", t0, 10); len(rows) != 0 {
+		t.Fatalf("outbox rows survived rollback: %v", nids(rows))
+	}
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		if ok, err := tx.MarkChange(ctx, "fp", t0, time.Hour); err != nil || !ok {
+			t.Errorf("fingerprint survived rollback: MarkChange = %v, %v", ok, err)
+		}
+		return nil
+	})
+}
+
+func testProcessUnknown(t *testing.T, s store.Store) {
+	err := s.Process(t.Context(), 424242, func(store.Tx) error { return nil })
+	if !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("Process(unknown) = %v, want ErrNotFound", err)
+	}
+}
+
+func testMarkChange(t *testing.T, s store.Store) {
+	const window = 10 * time.Minute
+	steps := []struct {
+		fp   string
+		at   time.Duration
+		want bool
+	}{
+		{"a", 0, true},
+		{"a", time.Minute, false},
+		{"b", time.Minute, true},
+		{"a", window - time.Second, false},
+		{"a", window + time.Second, true},
+		{"a", window + 2*time.Second, false},
+	}
+	for i, st := range steps {
+		inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+			got, err := tx.MarkChange(ctx, st.fp, t0.Add(st.at), window)
+			if err != nil {
+				return err
+			}
+			if got != st.want {
+				t.Errorf("step %d: MarkChange(%q, +%s) = %v, want %v", i, st.fp, st.at, got, st.want)
+			}
+			return nil
+		})
+	}
+}
+
+func testDedup(t *testing.T, s store.Store) {
+	const window = 5 * time.Minute
+	steps := []struct {
+		key  string
+		at   time.Duration
+		want store.DedupResult
+	}{
+		{"k", 0, store.DedupResult{}},
+		{"k", time.Minute, store.DedupResult{Suppress: true, Suppressed: 1, Since: t0.Add(time.Minute)}},
+		{"other", time.Minute, store.DedupResult{}},
+		{"k", 2 * time.Minute, store.DedupResult{Suppress: true, Suppressed: 2, Since: t0.Add(time.Minute)}},
+		{"k", 4 * time.Minute, store.DedupResult{Suppress: true, Suppressed: 3, Since: t0.Add(time.Minute)}},
+		{"k", window + time.Second, store.DedupResult{Suppressed: 3, Since: t0.Add(time.Minute)}},
+		// The window restarted at the last notification and the count reset.
+		{"k", window + 2*time.Second, store.DedupResult{Suppress: true, Suppressed: 1, Since: t0.Add(window + 2*time.Second)}},
+		{"k", 2*window + 3*time.Second, store.DedupResult{Suppressed: 1, Since: t0.Add(window + 2*time.Second)}},
+		{"k", 4 * window, store.DedupResult{}},
+	}
+	for i, st := range steps {
+		inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+			got, err := tx.Dedup(ctx, st.key, t0.Add(st.at), window)
+			if err != nil {
+				return err
+			}
+			if got.Suppress != st.want.Suppress || got.Suppressed != st.want.Suppressed || !got.Since.Equal(st.want.Since) {
+				t.Errorf("step %d: Dedup(%q, +%s) = %+v, want %+v", i, st.key, st.at, got, st.want)
+			}
+			return nil
+		})
+	}
+}
+
+func testEnqueueDuplicate(t *testing.T, s store.Store) {
+	enqueue(t, s, outbound("slack", "n1", t0), outbound("pd", "n1", t0))
+	dup := outbound("slack", "n1", t0)
+	dup.Payload = []byte(`{"dup":true}`)
+	enqueue(t, s, dup)
+	rows := lease(t, s, "slack", t0, 10)
+	wantNIDs(t, "slack rows", rows, "n1")
+	if string(rows[0].Payload) != `{"id":"n1"}` {
+		t.Errorf("duplicate Enqueue overwrote payload: %s", rows[0].Payload)
+	}
+	wantNIDs(t, "pd rows", lease(t, s, "pd", t0, 10), "n1")
+}
+
+func testLeaseDueAndSink(t *testing.T, s store.Store) {
+	enqueue(t, s,
+		outbound("slack", "late", t0.Add(time.Hour)),
+		outbound("slack", "a", t0),
+		outbound("slack", "b", t0.Add(time.Second)),
+		outbound("pd", "p", t0),
+	)
+	rows := lease(t, s, "slack", t0.Add(time.Second), 1)
+	wantNIDs(t, "limit 1", rows, "a")
+	r := rows[0]
+	if r.ID == 0 || r.Sink != "slack" || r.State != store.Pending || r.Attempts != 0 ||
+		!r.CreatedAt.Equal(t0) || !r.NextAttempt.Equal(t0) || !r.AcceptedAt.Equal(t0.Add(-time.Second)) {
+		t.Errorf("leased row fields: %+v", r)
+	}
+	wantNIDs(t, "rest due", lease(t, s, "slack", t0.Add(time.Second), 10), "b")
+	wantNIDs(t, "nothing due", lease(t, s, "slack", t0.Add(2*time.Second), 10))
+	wantNIDs(t, "other sink", lease(t, s, "pd", t0, 10), "p")
+	wantNIDs(t, "unknown sink", lease(t, s, "email", t0, 10))
+}
+
+func testLeaseExpiry(t *testing.T, s store.Store) {
+	enqueue(t, s, outbound("slack", "a", t0))
+	wantNIDs(t, "first lease", lease(t, s, "slack", t0, 10), "a")
+	wantNIDs(t, "live lease", lease(t, s, "slack", t0.Add(59*time.Second), 10))
+	wantNIDs(t, "expired lease", lease(t, s, "slack", t0.Add(61*time.Second), 10), "a")
+}
+
+func testAckRetry(t *testing.T, s store.Store) {
+	enqueue(t, s, outbound("slack", "a", t0), outbound("slack", "b", t0))
+	rows := lease(t, s, "slack", t0, 10)
+	wantNIDs(t, "lease", rows, "a", "b")
+	ctx := t.Context()
+	if err := s.Ack(ctx, rows[0].ID, "ts-1", t0); err != nil {
+		t.Fatalf("Ack: %v", err)
+	}
+	next := t0.Add(30 * time.Second)
+	if err := s.Retry(ctx, rows[1].ID, next, "503"); err != nil {
+		t.Fatalf("Retry: %v", err)
+	}
+	// Retry releases the lease, but b is not due until next; a is gone.
+	wantNIDs(t, "before next", lease(t, s, "slack", next.Add(-time.Second), 10))
+	rows = lease(t, s, "slack", next.Add(3*time.Minute), 10)
+	wantNIDs(t, "after next", rows, "b")
+	if rows[0].Attempts != 1 || !rows[0].NextAttempt.Equal(next) || rows[0].LastError != "503" {
+		t.Errorf("after Retry: attempts %d next %s err %q", rows[0].Attempts, rows[0].NextAttempt, rows[0].LastError)
+	}
+	if err := s.Retry(ctx, rows[0].ID, next, "503 again"); err != nil {
+		t.Fatalf("Retry 2: %v", err)
+	}
+	if rows = lease(t, s, "slack", next.Add(10*time.Minute), 10); len(rows) != 1 || rows[0].Attempts != 2 {
+		t.Fatalf("after second Retry: %+v, want attempts 2", rows)
+	}
+}
+
+func testDeadReplayDrop(t *testing.T, s store.Store) {
+	enqueue(t, s, outbound("slack", "a", t0), outbound("pd", "b", t0))
+	a, b := lease(t, s, "slack", t0, 1)[0], lease(t, s, "pd", t0, 1)[0]
+	ctx := t.Context()
+	for _, r := range []store.Outbound{a, b} {
+		if err := s.Retry(ctx, r.ID, t0, "x"); err != nil {
+			t.Fatalf("Retry %d: %v", r.ID, err)
+		}
+		if err := s.DeadLetter(ctx, r.ID, "400 bad request"); err != nil {
+			t.Fatalf("DeadLetter %d: %v", r.ID, err)
+		}
+	}
+	dead, err := s.ListDead(ctx, 10)
+	if err != nil {
+		t.Fatalf("ListDead: %v", err)
+	}
+	wantNIDs(t, "dead", dead, "a", "b")
+	if dead[0].State != store.Dead || dead[0].LastError != "400 bad request" || dead[0].Attempts != 1 {
+		t.Errorf("dead row: %+v", dead[0])
+	}
+	wantNIDs(t, "dead not leased", lease(t, s, "slack", t0.Add(time.Hour), 10))
+	if err := s.Replay(ctx, a.ID, t0.Add(time.Hour)); err != nil {
+		t.Fatalf("Replay: %v", err)
+	}
+	rows := lease(t, s, "slack", t0.Add(time.Hour), 10)
+	wantNIDs(t, "replayed", rows, "a")
+	if rows[0].Attempts != 0 || rows[0].State != store.Pending {
+		t.Errorf("replayed row: %+v, want pending with attempts 0", rows[0])
+	}
+	if err := s.Drop(ctx, b.ID); err != nil {
+		t.Fatalf("Drop: %v", err)
+	}
+	if dead, err = s.ListDead(ctx, 10); err != nil || len(dead) != 0 {
+		t.Fatalf("ListDead after replay+drop: %v, %v", nids(dead), err)
+	}
+}
+
+func testNotFound(t *testing.T, s store.Store) {
+	enqueue(t, s, outbound("slack", "a", t0))
+	pendingID := lease(t, s, "slack", t0, 1)[0].ID
+	ctx := t.Context()
+	const unknown = 987654
+	cases := []struct {
+		name string
+		call func() error
+	}{
+		{"Ack unknown", func() error { return s.Ack(ctx, unknown, "r", t0) }},
+		{"Retry unknown", func() error { return s.Retry(ctx, unknown, t0, "e") }},
+		{"Replay unknown", func() error { return s.Replay(ctx, unknown, t0) }},
+		{"Replay pending", func() error { return s.Replay(ctx, pendingID, t0) }},
+		{"Drop unknown", func() error { return s.Drop(ctx, unknown) }},
+		{"DeadLetter unknown", func() error { return s.DeadLetter(ctx, unknown, "e") }},
+	}
+	for _, tc := range cases {
+		if err := tc.call(); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("%s = %v, want ErrNotFound", tc.name, err)
+		}
+	}
+}
+
+func testStats(t *testing.T, s store.Store) {
+	enqueue(t, s,
+		outbound("slack", "a", t0.Add(2*time.Second)),
+		outbound("slack", "b", t0.Add(time.Second)),
+		outbound("slack", "c", t0),
+		outbound("pd", "p", t0.Add(5*time.Second)),
+	)
+	c := lease(t, s, "slack", t0, 1)[0]
+	if err := s.Ack(t.Context(), c.ID, "r", t0); err != nil {
+		t.Fatalf("Ack: %v", err)
+	}
+	st, err := s.Stats(t.Context(), t0.Add(time.Minute))
+	if err != nil {
+		t.Fatalf("Stats: %v", err)
+	}
+	want := map[string]store.SinkStats{
+		"slack": {Pending: 2, OldestPending: t0.Add(time.Second)},
+		"pd":    {Pending: 1, OldestPending: t0.Add(5 * time.Second)},
+	}
+	if len(st) != len(want) {
+		t.Fatalf("Stats = %+v, want %+v", st, want)
+	}
+	for sink, w := range want {
+		if g := st[sink]; g.Pending != w.Pending || !g.OldestPending.Equal(w.OldestPending) {
+			t.Errorf("Stats[%s] = %+v, want %+v", sink, g, w)
+		}
+	}
+}
+
+func testGC(t *testing.T, s store.Store) {
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		if _, err := tx.MarkChange(ctx, "old", t0, time.Minute); err != nil {
+			return err
+		}
+		if _, err := tx.MarkChange(ctx, "young", t0, time.Hour); err != nil {
+			return err
+		}
+		_, err := tx.Dedup(ctx, "key", t0, time.Minute)
+		return err
+	})
+	enqueue(t, s, outbound("slack", "a", t0))
+	a := lease(t, s, "slack", t0, 1)[0]
+	if err := s.Ack(t.Context(), a.ID, "r", t0); err != nil {
+		t.Fatalf("Ack: %v", err)
+	}
+	unprocessed := appendN(t, s, 1)[0]
+	if err := s.GC(t.Context(), t0.Add(2*time.Minute), time.Minute); err != nil {
+		t.Fatalf("GC: %v", err)
+	}
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		// A window of a day would make "old" a redelivery had GC kept it.
+		if ok, err := tx.MarkChange(ctx, "old", t0.Add(2*time.Minute), 24*time.Hour); err != nil || !ok {
+			t.Errorf("expired fingerprint kept: MarkChange = %v, %v", ok, err)
+		}
+		if ok, err := tx.MarkChange(ctx, "young", t0.Add(2*time.Minute), 24*time.Hour); err != nil || ok {
+			t.Errorf("live fingerprint removed: MarkChange = %v, %v", ok, err)
+		}
+		if r, err := tx.Dedup(ctx, "key", t0.Add(2*time.Minute), 24*time.Hour); err != nil || r.Suppress {
+			t.Errorf("expired dedup key kept: Dedup = %+v, %v", r, err)
+		}
+		return nil
+	})
+	if ws := pending(t, s); len(ws) != 1 || ws[0].ID != unprocessed {
+		t.Errorf("GC touched unprocessed webhooks: %+v", ws)
+	}
+	// The sent row is gone, so re-enqueueing its id is a fresh row again.
+	enqueue(t, s, outbound("slack", "a", t0))
+	wantNIDs(t, "sent row collected", lease(t, s, "slack", t0, 10), "a")
+}
