@@ -27,7 +27,9 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
+		"check": {"check the config and every rules file; report all errors", runCheck},
 		"parse": {"print the events of webhook payloads as JSON lines", runParse},
+		"route": {"dry run: show which rules match payloads and what would be sent", runRoute},
 		"serve": {"run the router: receive, verify and route webhooks", runServe},
 	}
 }

@@ -1,0 +1,67 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/wabarouter/wabarouter/internal/config"
+	"github.com/wabarouter/wabarouter/internal/sinks"
+	"github.com/wabarouter/wabarouter/internal/sinks/email"
+	"github.com/wabarouter/wabarouter/internal/sinks/logsink"
+	"github.com/wabarouter/wabarouter/internal/sinks/pagerduty"
+	"github.com/wabarouter/wabarouter/internal/sinks/slack"
+	"github.com/wabarouter/wabarouter/internal/sinks/webhook"
+)
+
+// sinkHTTPClient bounds every outgoing request; a delivery attempt has its
+// own, longer context deadline on top.
+var sinkHTTPClient = &http.Client{Timeout: 20 * time.Second}
+
+// BuildSinks makes the configured sinks, each wrapped with its
+// min_severity. Every sink that cannot be built is reported, by name and
+// position, without its secrets.
+func BuildSinks(cfg *config.Config) (map[string]sinks.Sink, error) {
+	built := make(map[string]sinks.Sink, len(cfg.Sinks))
+	var errs []error
+	for _, sc := range cfg.Sinks {
+		s, err := buildSink(sc)
+		if err != nil {
+			errs = append(errs, &config.Error{File: cfg.Path, Line: sc.Line, Column: sc.Column,
+				Msg: fmt.Sprintf("sink %q: %v", sc.Name, err)})
+			continue
+		}
+		built[sc.Name] = sinks.WithMinSeverity(s, sc.MinSeverity)
+	}
+	return built, errors.Join(errs...)
+}
+
+func buildSink(sc config.Sink) (sinks.Sink, error) {
+	switch sc.Type {
+	case "slack":
+		return slack.New(slack.Config{WebhookURL: sc.Secret("webhook_url").Reveal(), Token: sc.Secret("token").Reveal(),
+			Channel: sc.String("channel"), APIURL: sc.String("api_url")}, sinkHTTPClient)
+	case "pagerduty":
+		return pagerduty.New(pagerduty.Config{RoutingKey: sc.Secret("routing_key").Reveal(), EventsURL: sc.String("events_url")}, sinkHTTPClient)
+	case "email":
+		port := 0
+		if p := sc.String("port"); p != "" {
+			var err error
+			if port, err = strconv.Atoi(p); err != nil {
+				return nil, fmt.Errorf("port %q is not a number", p)
+			}
+		}
+		to, _ := sc.Settings["to"].([]string)
+		return email.New(email.Config{Host: sc.String("host"), Port: port, Username: sc.String("username"),
+			Password: sc.Secret("password").Reveal(), TLS: sc.String("tls"), CAFile: sc.String("ca_file"),
+			From: sc.String("from"), To: to})
+	case "webhook":
+		headers, _ := sc.Settings["headers"].(map[string]string)
+		return webhook.New(webhook.Config{URL: sc.String("url"), Headers: headers, Secret: sc.Secret("secret").Reveal()}, sinkHTTPClient)
+	case "log":
+		return logsink.Open(sc.String("path"))
+	}
+	return nil, fmt.Errorf("unknown type %q", sc.Type)
+}

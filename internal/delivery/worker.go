@@ -1,0 +1,157 @@
+package delivery
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/wabarouter/wabarouter/internal/notification"
+	"github.com/wabarouter/wabarouter/internal/sinks"
+	"github.com/wabarouter/wabarouter/internal/store"
+)
+
+// Policy bounds how a sink's notifications are retried.
+type Policy struct {
+	Workers     int           // concurrent sends for this sink
+	MaxAttempts int           // then dead-letter
+	MaxAge      time.Duration // since the notification was queued; then dead-letter
+	BaseBackoff time.Duration // first retry after about this long
+	MaxBackoff  time.Duration // backoff never exceeds this (a Retry-After may)
+	SendTimeout time.Duration // one send attempt
+	Poll        time.Duration // how often an idle worker looks for due rows
+}
+
+// DefaultPolicy retries for a day, which outlasts any realistic outage of
+// Slack or PagerDuty while bounding how stale a page can get.
+var DefaultPolicy = Policy{
+	Workers:     2,
+	MaxAttempts: 50,
+	MaxAge:      24 * time.Hour,
+	BaseBackoff: time.Second,
+	MaxBackoff:  5 * time.Minute,
+	SendTimeout: 30 * time.Second,
+	Poll:        250 * time.Millisecond,
+}
+
+// Worker delivers one sink's outbox.
+type Worker struct {
+	name   string
+	sink   sinks.Sink
+	store  store.Store
+	policy Policy
+	log    *slog.Logger
+	now    func() time.Time
+	wake   chan struct{}
+}
+
+// NewWorker returns a worker for the sink registered under name.
+func NewWorker(name string, s sinks.Sink, st store.Store, p Policy, log *slog.Logger) *Worker {
+	if p.Workers < 1 {
+		p.Workers = 1
+	}
+	return &Worker{name: name, sink: s, store: st, policy: p, log: log.With("sink", name),
+		now: time.Now, wake: make(chan struct{}, 1)}
+}
+
+// Wake tells the worker new rows are queued, so it does not wait for its poll.
+func (w *Worker) Wake() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run delivers until ctx ends. Rows leased but not finished when it ends stay
+// leased until the lease runs out, then another run delivers them.
+func (w *Worker) Run(ctx context.Context) {
+	rows := make(chan store.Outbound)
+	done := make(chan struct{})
+	for range w.policy.Workers {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for row := range rows {
+				w.deliver(ctx, row)
+			}
+		}()
+	}
+	w.lease(ctx, rows)
+	close(rows)
+	for range w.policy.Workers {
+		<-done
+	}
+}
+
+func (w *Worker) lease(ctx context.Context, rows chan<- store.Outbound) {
+	leaseFor := w.policy.SendTimeout + 30*time.Second
+	for ctx.Err() == nil {
+		batch, err := w.store.Lease(ctx, w.name, w.now(), w.policy.Workers*4, leaseFor)
+		if err != nil && ctx.Err() == nil {
+			w.log.ErrorContext(ctx, "leasing outbox rows failed", "err", err)
+		}
+		for _, row := range batch {
+			select {
+			case rows <- row:
+			case <-ctx.Done():
+				return
+			}
+		}
+		if len(batch) > 0 {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+		case <-w.wake:
+		case <-time.After(w.policy.Poll):
+		}
+	}
+}
+
+func (w *Worker) deliver(ctx context.Context, row store.Outbound) {
+	var n notification.Notification
+	if err := json.Unmarshal(row.Payload, &n); err != nil {
+		w.finish(ctx, row, sinks.Permanent(fmt.Errorf("decoding queued notification %s: %w", row.NotificationID, err)), sinks.Receipt{})
+		return
+	}
+	sendCtx, cancel := context.WithTimeout(ctx, w.policy.SendTimeout)
+	receipt, err := w.sink.Send(sendCtx, n)
+	cancel()
+	if ctx.Err() != nil && err != nil {
+		return // shutting down: the lease expires and the row is sent again
+	}
+	w.finish(ctx, row, err, receipt)
+}
+
+func (w *Worker) finish(ctx context.Context, row store.Outbound, sendErr error, receipt sinks.Receipt) {
+	log := w.log.With("notification", row.NotificationID, "attempt", row.Attempts+1)
+	now := w.now()
+	var err error
+	switch retry, after := sinks.IsRetryable(sendErr); {
+	case sendErr == nil:
+		err = w.store.Ack(ctx, row.ID, receipt.Ref, now)
+		log.InfoContext(ctx, "notification sent", "receipt", receipt.Ref)
+	case !retry, row.Attempts+1 >= w.policy.MaxAttempts, now.Sub(row.CreatedAt) > w.policy.MaxAge:
+		err = w.store.DeadLetter(ctx, row.ID, sendErr.Error())
+		log.ErrorContext(ctx, "notification dead-lettered", "err", sendErr, "retryable", retry)
+	default:
+		next := now.Add(w.backoff(row.Attempts, after))
+		err = w.store.Retry(ctx, row.ID, next, sendErr.Error())
+		log.WarnContext(ctx, "notification send failed; will retry", "err", sendErr, "next", next)
+	}
+	if err != nil {
+		log.ErrorContext(ctx, "recording delivery outcome failed", "err", err)
+	}
+}
+
+// backoff is exponential with full jitter, so many rows failing together do
+// not retry together; a Retry-After from the service wins when it is longer.
+func (w *Worker) backoff(attempts int, retryAfter time.Duration) time.Duration {
+	d := w.policy.BaseBackoff << min(attempts, 20)
+	if d <= 0 || d > w.policy.MaxBackoff {
+		d = w.policy.MaxBackoff
+	}
+	d = d/2 + rand.N(d/2+1)
+	return max(d, retryAfter)
+}

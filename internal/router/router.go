@@ -1,0 +1,155 @@
+package router
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/wabarouter/wabarouter/internal/event"
+	"github.com/wabarouter/wabarouter/internal/rules"
+	"github.com/wabarouter/wabarouter/internal/store"
+)
+
+// DefaultChangeWindow is Meta's retry horizon: a change redelivered within it
+// makes no second notification.
+const DefaultChangeWindow = 7 * 24 * time.Hour
+
+// Router routes accepted webhooks into the outbox.
+type Router struct {
+	rules        atomic.Pointer[rules.Set]
+	store        store.Store
+	log          *slog.Logger
+	changeWindow time.Duration
+	now          func() time.Time
+	// queued is told which sinks got new rows, to wake their workers.
+	queued func(sinks []string)
+}
+
+// New returns a router using set until SetRules replaces it.
+func New(set *rules.Set, st store.Store, log *slog.Logger, queued func([]string)) *Router {
+	r := &Router{store: st, log: log, changeWindow: DefaultChangeWindow, now: time.Now, queued: queued}
+	r.rules.Store(set)
+	return r
+}
+
+// SetRules swaps the rules for the next webhook; a webhook being routed
+// finishes under the rules it started with.
+func (r *Router) SetRules(set *rules.Set) { r.rules.Store(set) }
+
+// Rules returns the rules in use.
+func (r *Router) Rules() *rules.Set { return r.rules.Load() }
+
+// Route parses one accepted webhook and queues its notifications.
+func (r *Router) Route(ctx context.Context, w store.Webhook) error {
+	events, err := event.Parse(w.Body)
+	if err != nil {
+		// The webhook was validated at intake, so this is a change the
+		// parser could not read; its siblings are still routed.
+		r.log.WarnContext(ctx, "webhook has unreadable changes", "webhook", w.ID, "err", err)
+	}
+	set := r.rules.Load()
+	now := r.now()
+	var sinks []string
+	err = r.store.Process(ctx, w.ID, func(tx store.Tx) error {
+		sinks = sinks[:0]
+		for _, ev := range events {
+			queued, err := r.routeEvent(ctx, tx, set, ev, w.ReceivedAt, now)
+			if err != nil {
+				return err
+			}
+			sinks = append(sinks, queued...)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("routing webhook %d: %w", w.ID, err)
+	}
+	if len(sinks) > 0 && r.queued != nil {
+		r.queued(sinks)
+	}
+	return nil
+}
+
+func (r *Router) routeEvent(ctx context.Context, tx store.Tx, set *rules.Set, ev event.Event, accepted, now time.Time) ([]string, error) {
+	log := r.log.With("waba_id", ev.WabaID, "field", ev.Field, "event", ev.Event)
+	fp := Fingerprint(ev)
+	fresh, err := tx.MarkChange(ctx, fp, now, r.changeWindow)
+	if err != nil {
+		return nil, err
+	}
+	if !fresh {
+		log.InfoContext(ctx, "redelivered change ignored", "fingerprint", fp[:16])
+		return nil, nil
+	}
+	matches, errs := set.Evaluate(ev)
+	for _, e := range errs {
+		log.ErrorContext(ctx, "rule failed on event", "err", e)
+	}
+	var sinks []string
+	for _, m := range matches {
+		queued, err := r.queueMatch(ctx, tx, log, fp, m, accepted, now)
+		if err != nil {
+			return nil, err
+		}
+		sinks = append(sinks, queued...)
+	}
+	return sinks, nil
+}
+
+func (r *Router) queueMatch(ctx context.Context, tx store.Tx, log *slog.Logger, fp string, m rules.Match, accepted, now time.Time) ([]string, error) {
+	log = log.With("rule", m.Rule.Name)
+	var dedup store.DedupResult
+	if m.DedupWindow > 0 {
+		var err error
+		dedup, err = tx.Dedup(ctx, m.Rule.Name+"\x00"+m.DedupKey, now, m.DedupWindow)
+		if err != nil {
+			return nil, err
+		}
+		if dedup.Suppress {
+			log.InfoContext(ctx, "notification suppressed by dedup", "dedup_key", m.DedupKey)
+			return nil, nil
+		}
+	}
+	var sinks []string
+	for _, n := range m.Notifications(now) {
+		n.ID = notificationID(fp, m.Rule.Name, n.Sink)
+		n.Suppressed, n.SuppressedSince = dedup.Suppressed, dedup.Since
+		payload, err := json.Marshal(n)
+		if err != nil {
+			return nil, fmt.Errorf("encoding notification %s: %w", n.ID, err)
+		}
+		err = tx.Enqueue(ctx, store.Outbound{Sink: n.Sink, NotificationID: n.ID, Payload: payload,
+			State: store.Pending, NextAttempt: now, CreatedAt: now, AcceptedAt: accepted})
+		if err != nil {
+			return nil, err
+		}
+		log.InfoContext(ctx, "notification queued", "sink", n.Sink, "id", n.ID, "severity", n.Severity)
+		sinks = append(sinks, n.Sink)
+	}
+	return sinks, nil
+}
+
+// Fingerprint identifies a change across redeliveries: its WABA, field, time
+// and canonical value, plus what tells apart the events one messages change
+// yields. encoding/json sorts map keys, which makes the value canonical.
+func Fingerprint(ev event.Event) string {
+	key, _ := json.Marshal(struct {
+		WabaID, Field, Event, MessageID, Status string
+		Time                                    time.Time
+		Value                                   map[string]any
+	}{ev.WabaID, ev.Field, ev.Event, ev.MessageID, ev.Status, ev.Time, ev.Value})
+	sum := sha256.Sum256(key)
+	return hex.EncodeToString(sum[:])
+}
+
+// notificationID is derived, not random, so that routing the same webhook
+// again after a crash makes the same ids and the outbox keeps one row each.
+func notificationID(fingerprint, rule, sink string) string {
+	sum := sha256.Sum256([]byte(fingerprint + "\x00" + rule + "\x00" + sink))
+	return hex.EncodeToString(sum[:12])
+}
