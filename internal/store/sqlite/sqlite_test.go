@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"path/filepath"
 	"sync"
@@ -125,5 +126,25 @@ func TestErrorsNameOperation(t *testing.T) {
 	err := s.Ack(t.Context(), 77, "r", time.Now())
 	if !errors.Is(err, store.ErrNotFound) || err.Error() != "store/sqlite: ack 77: store: not found" {
 		t.Fatalf("Ack(77) = %q", err)
+	}
+}
+
+// TestPragmas guards durability: both pools must run WAL with
+// synchronous=FULL (2), or an acknowledged webhook could be lost.
+func TestPragmas(t *testing.T) {
+	s := openTest(t, filepath.Join(t.TempDir(), "w.db"), DefaultOptions())
+	defer s.Close()
+	for name, db := range map[string]*sql.DB{"write": s.write, "read": s.read} {
+		var mode string
+		var sync, fk int
+		if err := db.QueryRowContext(t.Context(), `PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+			t.Errorf("%s journal_mode = %q, %v", name, mode, err)
+		}
+		if err := db.QueryRowContext(t.Context(), `PRAGMA synchronous`).Scan(&sync); err != nil || sync != 2 {
+			t.Errorf("%s synchronous = %d, %v; want 2 (FULL)", name, sync, err)
+		}
+		if err := db.QueryRowContext(t.Context(), `PRAGMA foreign_keys`).Scan(&fk); err != nil || fk != 1 {
+			t.Errorf("%s foreign_keys = %d, %v", name, fk, err)
+		}
 	}
 }
