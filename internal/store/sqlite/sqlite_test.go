@@ -148,3 +148,42 @@ func TestPragmas(t *testing.T) {
 		}
 	}
 }
+
+// TestCloseDuringAppends checks that every append racing Close either
+// fails or is durable: no caller is told "stored" for a lost body.
+func TestCloseDuringAppends(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "w.db")
+	s := openTest(t, path, DefaultOptions())
+	const n = 40
+	ids := make([]int64, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			ids[i], errs[i] = s.AppendWebhook(context.Background(), []byte(`{}`), time.Now())
+		})
+	}
+	time.Sleep(time.Millisecond)
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	wg.Wait()
+	s = openTest(t, path, DefaultOptions())
+	defer s.Close()
+	ws, err := s.PendingWebhooks(t.Context(), 2*n)
+	if err != nil {
+		t.Fatalf("PendingWebhooks: %v", err)
+	}
+	stored := map[int64]bool{}
+	for _, w := range ws {
+		stored[w.ID] = true
+	}
+	for i := range n {
+		if errs[i] == nil && !stored[ids[i]] {
+			t.Errorf("append %d returned id %d but it is not stored", i, ids[i])
+		}
+		if errs[i] != nil && !errors.Is(errs[i], ErrClosed) {
+			t.Errorf("append %d: %v, want ErrClosed", i, errs[i])
+		}
+	}
+}

@@ -21,7 +21,8 @@ type appendResp struct {
 	err error
 }
 
-var errClosed = errors.New("store closed")
+// ErrClosed is returned by AppendWebhook after Close.
+var ErrClosed = errors.New("store/sqlite: closed")
 
 // AppendWebhook stores body durably before returning its id.
 func (s *Store) AppendWebhook(ctx context.Context, body []byte, receivedAt time.Time) (int64, error) {
@@ -43,7 +44,7 @@ func (s *Store) AppendWebhook(ctx context.Context, body []byte, receivedAt time.
 	select {
 	case s.appends <- req:
 	case <-s.closing:
-		return 0, fmt.Errorf("store/sqlite: append webhook: %w", errClosed)
+		return 0, fmt.Errorf("store/sqlite: append webhook: %w", ErrClosed)
 	case <-ctx.Done():
 		return 0, fmt.Errorf("store/sqlite: append webhook: %w", ctx.Err())
 	}
@@ -65,6 +66,21 @@ func (s *Store) groupCommit() {
 		case req := <-s.appends:
 			s.commitBatch(s.collect(req))
 		case <-s.closing:
+			s.drain()
+			return
+		}
+	}
+}
+
+// drain commits the appends whose callers are already blocked handing them
+// over, so Close does not turn a request that raced it into an error when
+// it could still be stored.
+func (s *Store) drain() {
+	for {
+		select {
+		case req := <-s.appends:
+			s.commitBatch(s.collect(req))
+		default:
 			return
 		}
 	}
