@@ -22,7 +22,7 @@ type appendResp struct {
 }
 
 // ErrClosed is returned by AppendWebhook after Close.
-var ErrClosed = errors.New("store/sqlite: closed")
+var ErrClosed = errors.New("store closed")
 
 // AppendWebhook stores body durably before returning its id.
 func (s *Store) AppendWebhook(ctx context.Context, body []byte, receivedAt time.Time) (int64, error) {
