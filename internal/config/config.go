@@ -30,6 +30,7 @@ type Config struct {
 	// RuleFiles are the files the rules globs matched, in order.
 	RuleFiles []string `yaml:"-"`
 	Sinks     []Sink   `yaml:"-"`
+	Store     Store    `yaml:"-"`
 	// Severity overrides the default severity of a field or field/EVENT.
 	Severity map[string]notification.Severity `yaml:"-"`
 	// Path is the file the config was read from, kept for messages.
@@ -83,6 +84,7 @@ func Parse(path string, data []byte) (*Config, error) {
 	cfg := &Config{
 		Path:   path,
 		Server: Server{Listen: DefaultListen, MaxBodyBytes: DefaultMaxBodyBytes},
+		Store:  Store{Path: DefaultStorePath},
 	}
 	p := &parser{path: path}
 	p.document(&root, cfg)
@@ -133,6 +135,7 @@ func (p *parser) document(root *yaml.Node, cfg *Config) {
 		"rules":    func(_, v *yaml.Node) { p.ruleFiles(v, cfg) },
 		"sinks":    func(_, v *yaml.Node) { p.sinks(v, cfg) },
 		"severity": func(_, v *yaml.Node) { p.severityMap(v, cfg) },
+		"store":    func(_, v *yaml.Node) { p.store(v, cfg) },
 	})
 	if server == nil || isNull(server) {
 		at := top

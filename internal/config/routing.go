@@ -302,3 +302,31 @@ func lookup(m *yaml.Node, key string) *yaml.Node {
 	}
 	return nil
 }
+
+// DefaultStorePath is relative to the working directory, like a data
+// directory, so a container can mount a volume there.
+const DefaultStorePath = "data/wabarouter.db"
+
+// Store says where the durable state lives.
+type Store struct {
+	// Path is the SQLite file; a relative path in the file is relative to
+	// the config file.
+	Path string
+}
+
+func (p *parser) store(v *yaml.Node, cfg *Config) {
+	if isNull(v) {
+		return
+	}
+	if v.Kind != yaml.MappingNode {
+		p.errorf(v, "store must be a mapping, got %s", kindName(v))
+		return
+	}
+	p.fields(v, "store", map[string]func(k, v *yaml.Node){
+		"path": func(_, v *yaml.Node) {
+			if val, ok := p.str(v, "store.path"); ok && val != "" {
+				cfg.Store.Path = p.relative(val)
+			}
+		},
+	})
+}

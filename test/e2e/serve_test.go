@@ -3,8 +3,10 @@ package e2e
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	sinkwebhook "github.com/wabarouter/wabarouter/internal/sinks/webhook"
 	"github.com/wabarouter/wabarouter/internal/webhook"
 )
 
@@ -140,13 +143,64 @@ func post(t *testing.T, url string, body []byte, signature string) (int, string)
 	return resp.StatusCode, string(b)
 }
 
+// recordingPeer stands in for a sink's service: it records every
+// notification posted to it, after checking the router's signature.
+type recordingPeer struct {
+	srv    *httptest.Server
+	mu     sync.Mutex
+	bodies []string
+}
+
+func newRecordingPeer(t *testing.T, secret string) *recordingPeer {
+	p := &recordingPeer{}
+	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		if r.Header.Get(sinkwebhook.SignatureHeader) != sinkwebhook.Sign(secret, b) {
+			http.Error(w, "bad signature", http.StatusUnauthorized)
+			return
+		}
+		p.mu.Lock()
+		p.bodies = append(p.bodies, string(b))
+		p.mu.Unlock()
+	}))
+	t.Cleanup(p.srv.Close)
+	return p
+}
+
+func (p *recordingPeer) received() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.bodies...)
+}
+
 func TestServeEndToEnd(t *testing.T) {
 	bin := buildBinary(t)
-	cfg := `server:
+	peer := newRecordingPeer(t, "sink-signing-secret")
+	dir := t.TempDir()
+	rulesPath, err := filepath.Abs("../../rules.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	slackLog := filepath.Join(dir, "compliance.jsonl")
+	cfg := fmt.Sprintf(`server:
   listen: 127.0.0.1:0
   verify_token: ${E2E_VERIFY_TOKEN}
   app_secrets: ["old-secret-being-rotated-out", "${E2E_APP_SECRET}"]
-`
+store:
+  path: %s
+rules: [%s]
+sinks:
+  - name: oncall-pagerduty
+    type: webhook
+    url: %s
+    secret: sink-signing-secret
+  - name: compliance-slack
+    type: log
+    path: %s
+  - name: legal-email
+    type: log
+    path: %s
+`, filepath.Join(dir, "router.db"), rulesPath, peer.srv.URL, slackLog, filepath.Join(dir, "legal.jsonl"))
 	r := startRouter(t, bin, cfg, "E2E_VERIFY_TOKEN="+verifyToken, "E2E_APP_SECRET="+appSecret)
 	base := "http://" + r.addr
 
@@ -173,7 +227,7 @@ func TestServeEndToEnd(t *testing.T) {
 		}
 	})
 
-	seed, err := os.ReadFile("../../testdata/webhooks/seed_pv_restriction_biz_messaging.json")
+	seed, err := os.ReadFile("../../testdata/webhooks/seed_account_restriction.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,17 +250,41 @@ func TestServeEndToEnd(t *testing.T) {
 		}
 	})
 
-	t.Run("a signed seed example is parsed", func(t *testing.T) {
+	t.Run("a signed seed example is delivered to its sink", func(t *testing.T) {
 		code, body := post(t, base+"/webhook", seed, webhook.Sign(appSecret, seed))
 		if code != http.StatusOK {
 			t.Fatalf("got %d %q, want 200", code, body)
 		}
-		r.waitForLog(t, "msg=event", "field=account_update", "event=ACCOUNT_RESTRICTION", "RESTRICTED_BIZ_INITIATED_MESSAGING")
+		r.waitForLog(t, "msg=\"notification sent\"", "sink=oncall-pagerduty")
+		got := peer.received()
+		if len(got) != 1 {
+			t.Fatalf("sink peer got %d notifications, want 1: %q", len(got), got)
+		}
+		for _, want := range []string{`"rule":"account-restricted"`, `"severity":"critical"`, `"waba_id":"102290129340398"`,
+			`"types":["RESTRICTED_BIZ_INITIATED_MESSAGING"]`, `can no longer send business-initiated messages until 2026-12-01 14:00 UTC`} {
+			if !strings.Contains(got[0], want) {
+				t.Errorf("notification %s\nwant it to contain %s", got[0], want)
+			}
+		}
 	})
 
-	t.Run("nothing of the refused posts reached the parser", func(t *testing.T) {
-		if r.hasLog("999000999000999") {
-			t.Fatalf("a refused payload was processed:\n%s", r.logText())
+	t.Run("a redelivery makes no second notification", func(t *testing.T) {
+		for range 4 {
+			if code, _ := post(t, base+"/webhook", seed, webhook.Sign(appSecret, seed)); code != http.StatusOK {
+				t.Fatalf("redelivery got %d, want 200", code)
+			}
+		}
+		r.waitForLog(t, "redelivered change ignored")
+		time.Sleep(300 * time.Millisecond)
+		if got := peer.received(); len(got) != 1 {
+			t.Fatalf("sink peer got %d notifications after 5 deliveries of one webhook, want 1", len(got))
+		}
+	})
+
+	t.Run("nothing of the refused posts reached a sink", func(t *testing.T) {
+		logged, _ := os.ReadFile(slackLog)
+		if strings.Contains(string(logged), "999000999000999") || r.hasLog("999000999000999") {
+			t.Fatalf("a refused payload was processed:\n%s\n%s", logged, r.logText())
 		}
 		if strings.Contains(r.logText(), appSecret) || strings.Contains(r.logText(), verifyToken) {
 			t.Fatalf("a secret reached the log:\n%s", r.logText())

@@ -1,0 +1,149 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/wabarouter/wabarouter/internal/config"
+	"github.com/wabarouter/wabarouter/internal/delivery"
+	"github.com/wabarouter/wabarouter/internal/event"
+	"github.com/wabarouter/wabarouter/internal/router"
+	"github.com/wabarouter/wabarouter/internal/rules"
+	"github.com/wabarouter/wabarouter/internal/sinks"
+	"github.com/wabarouter/wabarouter/internal/store"
+	"github.com/wabarouter/wabarouter/internal/store/sqlite"
+	"github.com/wabarouter/wabarouter/internal/webhook"
+)
+
+// intakeBatch is how many accepted webhooks the router takes per pass.
+const intakeBatch = 64
+
+// Pipeline is the running router: durable intake, routing and delivery.
+type Pipeline struct {
+	cfg     *config.Config
+	log     *slog.Logger
+	store   store.Store
+	router  *router.Router
+	workers map[string]*delivery.Worker
+	sinks   map[string]sinks.Sink
+	accept  chan struct{} // wakes the router after an append
+}
+
+// NewPipeline opens the store and builds rules and sinks from cfg.
+func NewPipeline(ctx context.Context, cfg *config.Config, set *rules.Set, log *slog.Logger) (*Pipeline, error) {
+	built, err := BuildSinks(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(cfg.Store.Path), 0o750); err != nil {
+		return nil, fmt.Errorf("creating the store's folder for %s: %w", cfg.Store.Path, err)
+	}
+	st, err := sqlite.Open(ctx, cfg.Store.Path, sqlite.Options{GroupCommit: true})
+	if err != nil {
+		return nil, fmt.Errorf("opening store %s: %w", cfg.Store.Path, err)
+	}
+	p := &Pipeline{cfg: cfg, log: log, store: st, sinks: built, workers: map[string]*delivery.Worker{},
+		accept: make(chan struct{}, 1)}
+	for name, s := range built {
+		p.workers[name] = delivery.NewWorker(name, s, st, delivery.DefaultPolicy, log.With("component", "delivery"))
+	}
+	p.router = router.New(set, st, log.With("component", "router"), p.wakeSinks)
+	return p, nil
+}
+
+// webhookOptions configure the endpoint to answer 200 only once a body is
+// stored.
+func (p *Pipeline) webhookOptions() webhook.Options {
+	secrets := make([]string, len(p.cfg.Server.AppSecrets))
+	for i, s := range p.cfg.Server.AppSecrets {
+		secrets[i] = s.Reveal()
+	}
+	return webhook.Options{
+		VerifyToken:  p.cfg.Server.VerifyToken.Reveal(),
+		AppSecrets:   secrets,
+		MaxBodyBytes: p.cfg.Server.MaxBodyBytes,
+		Validate:     ValidatePayload,
+		Acceptor:     p,
+		Logger:       p.log.With("component", "webhook"),
+	}
+}
+
+// Accept stores a verified body durably; the router picks it up from there.
+func (p *Pipeline) Accept(ctx context.Context, body []byte) error {
+	if _, err := p.store.AppendWebhook(ctx, body, time.Now()); err != nil {
+		return err
+	}
+	select {
+	case p.accept <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// SetRules swaps the rules used for the next webhook.
+func (p *Pipeline) SetRules(set *rules.Set) { p.router.SetRules(set) }
+
+// Run serves until ctx ends: stop intake first, then let routing and
+// delivery finish what they hold, then close the store.
+func (p *Pipeline) Run(ctx context.Context) error {
+	srv := NewServer(p.cfg.Server.Listen, webhook.NewHandler(p.webhookOptions()), p.log)
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Go(func() { p.routeLoop(workCtx) })
+	for _, w := range p.workers {
+		wg.Go(func() { w.Run(workCtx) })
+	}
+	err := srv.Run(ctx)
+	stopWork()
+	wg.Wait()
+	return errors.Join(err, p.store.Close())
+}
+
+// routeLoop routes accepted webhooks, oldest first, including those a
+// previous run accepted but did not route.
+func (p *Pipeline) routeLoop(ctx context.Context) {
+	for ctx.Err() == nil {
+		pending, err := p.store.PendingWebhooks(ctx, intakeBatch)
+		if err != nil && ctx.Err() == nil {
+			p.log.ErrorContext(ctx, "reading accepted webhooks failed", "err", err)
+		}
+		for _, w := range pending {
+			if err := p.router.Route(ctx, w); err != nil && ctx.Err() == nil {
+				p.log.ErrorContext(ctx, "routing failed; will retry", "webhook", w.ID, "err", err)
+				break
+			}
+		}
+		if len(pending) == intakeBatch && err == nil {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+		case <-p.accept:
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+func (p *Pipeline) wakeSinks(names []string) {
+	for _, name := range names {
+		if w, ok := p.workers[name]; ok {
+			w.Wake()
+		}
+	}
+}
+
+// ValidatePayload refuses a body that is not a WABA webhook at all; a body
+// with one unreadable change is still accepted, so its siblings are routed.
+func ValidatePayload(body []byte) error {
+	_, err := event.Parse(body)
+	if errors.Is(err, event.ErrNotJSON) || errors.Is(err, event.ErrNotWebhook) || errors.Is(err, event.ErrWrongObject) {
+		return err
+	}
+	return nil
+}
