@@ -1,0 +1,251 @@
+package router
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/wabarouter/wabarouter/internal/notification"
+	"github.com/wabarouter/wabarouter/internal/rules"
+	"github.com/wabarouter/wabarouter/internal/store"
+	"github.com/wabarouter/wabarouter/internal/store/sqlite"
+)
+
+// testRules route phone quality changes to two sinks, deduplicate them per
+// account for an hour in a second rule, and carry a rule that fails at run
+// time (int of a non-numeric string) to show it does not stop the others.
+const testRules = `rules:
+  - name: broken
+    when: int(event) > 0
+    to: [slack]
+  - name: quality
+    when: field == "phone_number_quality_update"
+    to: [slack, pager]
+  - name: quality-dedup
+    when: field == "phone_number_quality_update"
+    to: [pager]
+    dedup:
+      key: '{{.waba_id}}'
+      window: 1h
+`
+
+// change is a phone quality webhook; distinct times make distinct changes.
+func change(unix int64, event string) []byte {
+	return fmt.Appendf(nil, `{"object":"whatsapp_business_account","entry":[{"id":"102290129340398","time":%d,
+"changes":[{"field":"phone_number_quality_update","value":{"display_phone_number":"16505551111","event":%q,"current_limit":"TIER_10K"}}]}]}`, unix, event)
+}
+
+// twice is one webhook whose entry Meta redelivered inside the same body.
+func twice(unix int64) []byte {
+	e := fmt.Sprintf(`{"id":"102290129340398","time":%d,"changes":[{"field":"phone_number_quality_update","value":{"display_phone_number":"16505551111","event":"FLAGGED","current_limit":"TIER_10K"}}]}`, unix)
+	return []byte(`{"object":"whatsapp_business_account","entry":[` + e + `,` + e + `]}`)
+}
+
+type fixture struct {
+	st *sqlite.Store
+	r  *Router
+}
+
+func newFixture(t *testing.T, st store.Store) (*fixture, *sqlite.Store) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "w.db"), sqlite.Options{GroupCommit: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	set, err := rules.ParseFile("rules.yaml", []byte(testRules), []string{"slack", "pager"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st == nil {
+		st = db
+	}
+	r := New(set, st, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	return &fixture{st: db, r: r}, db
+}
+
+// route appends body and routes it as the pipeline would.
+func (f *fixture) route(t *testing.T, body []byte) (store.Webhook, error) {
+	t.Helper()
+	ctx := context.Background()
+	at := f.r.now()
+	id, err := f.st.AppendWebhook(ctx, body, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := store.Webhook{ID: id, Body: body, ReceivedAt: at}
+	return w, f.r.Route(ctx, w)
+}
+
+// queued leases every due row of sink and decodes its notification.
+func (f *fixture) queued(t *testing.T, sink string) []notification.Notification {
+	t.Helper()
+	rows, err := f.st.Lease(context.Background(), sink, f.r.now().Add(time.Second), 100, 1000*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []notification.Notification
+	for _, row := range rows {
+		var n notification.Notification
+		if err := json.Unmarshal(row.Payload, &n); err != nil {
+			t.Fatalf("row %d payload: %v", row.ID, err)
+		}
+		if n.ID != row.NotificationID || n.Sink != sink {
+			t.Errorf("row %d: payload id/sink %s/%s, row %s/%s", row.ID, n.ID, n.Sink, row.NotificationID, sink)
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+func rulesOf(ns []notification.Notification) []string {
+	var out []string
+	for _, n := range ns {
+		out = append(out, n.Rule)
+	}
+	return out
+}
+
+func TestRouteQueuesPerSinkDespiteBrokenRule(t *testing.T) {
+	f, _ := newFixture(t, nil)
+	if _, err := f.route(t, change(1608243062, "FLAGGED")); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		sink  string
+		rules []string
+	}{
+		// "broken" precedes both and fails on every event; the rest still fire.
+		{"slack", []string{"quality"}},
+		{"pager", []string{"quality", "quality-dedup"}},
+	}
+	for _, tt := range tests {
+		got := f.queued(t, tt.sink)
+		if fmt.Sprint(rulesOf(got)) != fmt.Sprint(tt.rules) {
+			t.Fatalf("%s: rules %v, want %v", tt.sink, rulesOf(got), tt.rules)
+		}
+		for _, n := range got {
+			if n.Event.Field != "phone_number_quality_update" || n.Event.Event != "FLAGGED" || n.Title == "" {
+				t.Errorf("%s: notification %+v lacks the event or a title", tt.sink, n)
+			}
+		}
+	}
+}
+
+func TestRouteRedeliveredChangeOnce(t *testing.T) {
+	f, _ := newFixture(t, nil)
+	// The same change twice in one body, then the whole body again as a
+	// second webhook: Meta's redeliveries must make one notification.
+	if _, err := f.route(t, twice(1608243062)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.route(t, twice(1608243062)); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.queued(t, "slack"); len(got) != 1 {
+		t.Fatalf("slack got %d notifications, want 1: %v", len(got), rulesOf(got))
+	}
+}
+
+func TestRouteDedupWindow(t *testing.T) {
+	f, _ := newFixture(t, nil)
+	clock := time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC)
+	f.r.now = func() time.Time { return clock }
+	dedupOnly := func(ns []notification.Notification) []notification.Notification {
+		var out []notification.Notification
+		for _, n := range ns {
+			if n.Rule == "quality-dedup" {
+				out = append(out, n)
+			}
+		}
+		return out
+	}
+
+	steps := []struct {
+		name       string
+		advance    time.Duration
+		body       []byte
+		want       int // quality-dedup notifications queued by this step
+		suppressed int
+		since      time.Time
+	}{
+		{"first", 0, change(1, "FLAGGED"), 1, 0, time.Time{}},
+		{"distinct change, same key, within window", 10 * time.Minute, change(2, "UNFLAGGED"), 0, 0, time.Time{}},
+		{"after the window", time.Hour, change(3, "FLAGGED"), 1, 1, clock.Add(10 * time.Minute)},
+	}
+	for _, s := range steps {
+		clock = clock.Add(s.advance)
+		if _, err := f.route(t, s.body); err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		got := dedupOnly(f.queued(t, "pager"))
+		if len(got) != s.want {
+			t.Fatalf("%s: %d quality-dedup notifications, want %d", s.name, len(got), s.want)
+		}
+		if s.want == 0 {
+			continue
+		}
+		if n := got[0]; n.Suppressed != s.suppressed || !n.SuppressedSince.Equal(s.since) {
+			t.Errorf("%s: Suppressed=%d Since=%v, want %d %v", s.name, n.Suppressed, n.SuppressedSince, s.suppressed, s.since)
+		}
+	}
+}
+
+// failingStore fails the first Process after its callback has run, as a
+// crash or a lost commit would, so the webhook stays unprocessed.
+type failingStore struct {
+	store.Store
+	failed bool
+}
+
+var errInjected = errors.New("injected commit failure")
+
+func (s *failingStore) Process(ctx context.Context, id int64, fn func(store.Tx) error) error {
+	return s.Store.Process(ctx, id, func(tx store.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		if !s.failed {
+			s.failed = true
+			return errInjected
+		}
+		return nil
+	})
+}
+
+func TestRouteIDsDeterministic(t *testing.T) {
+	fs := &failingStore{}
+	f, db := newFixture(t, fs)
+	fs.Store = db
+	w, err := f.route(t, change(1608243062, "FLAGGED"))
+	if !errors.Is(err, errInjected) {
+		t.Fatalf("first route: %v, want the injected failure", err)
+	}
+	if err := f.r.Route(context.Background(), w); err != nil {
+		t.Fatalf("re-route: %v", err)
+	}
+	// A second, untouched store routing the same body must derive the
+	// same ids: they depend on the change, rule and sink only.
+	other, _ := newFixture(t, nil)
+	if _, err := other.route(t, change(1608243062, "FLAGGED")); err != nil {
+		t.Fatal(err)
+	}
+	for _, sink := range []string{"slack", "pager"} {
+		got, want := f.queued(t, sink), other.queued(t, sink)
+		if len(got) != len(want) || len(got) == 0 {
+			t.Fatalf("%s: %d rows after a failed and a good route, want %d", sink, len(got), len(want))
+		}
+		for i := range got {
+			if got[i].ID != want[i].ID {
+				t.Errorf("%s: id %s, want %s", sink, got[i].ID, want[i].ID)
+			}
+		}
+	}
+}
