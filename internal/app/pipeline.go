@@ -10,6 +10,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/wabarouter/wabarouter/internal/config"
 	"github.com/wabarouter/wabarouter/internal/delivery"
 	"github.com/wabarouter/wabarouter/internal/event"
@@ -33,7 +37,12 @@ type Pipeline struct {
 	workers map[string]*delivery.Worker
 	sinks   map[string]sinks.Sink
 	accept  chan struct{} // wakes the router after an append
+	reg     *prometheus.Registry
 }
+
+// Registry is where the pipeline's parts register their metrics; it is
+// served on /metrics.
+func (p *Pipeline) Registry() *prometheus.Registry { return p.reg }
 
 // NewPipeline opens the store and builds rules and sinks from cfg.
 func NewPipeline(ctx context.Context, cfg *config.Config, set *rules.Set, log *slog.Logger) (*Pipeline, error) {
@@ -49,7 +58,8 @@ func NewPipeline(ctx context.Context, cfg *config.Config, set *rules.Set, log *s
 		return nil, fmt.Errorf("opening store %s: %w", cfg.Store.Path, err)
 	}
 	p := &Pipeline{cfg: cfg, log: log, store: st, sinks: built, workers: map[string]*delivery.Worker{},
-		accept: make(chan struct{}, 1)}
+		accept: make(chan struct{}, 1), reg: prometheus.NewRegistry()}
+	p.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for name, s := range built {
 		p.workers[name] = delivery.NewWorker(name, s, st, delivery.DefaultPolicy, log.With("component", "delivery"))
 	}
@@ -93,6 +103,7 @@ func (p *Pipeline) SetRules(set *rules.Set) { p.router.SetRules(set) }
 // delivery finish what they hold, then close the store.
 func (p *Pipeline) Run(ctx context.Context) error {
 	srv := NewServer(p.cfg.Server.Listen, webhook.NewHandler(p.webhookOptions()), p.log)
+	srv.Handle("/metrics", promhttp.HandlerFor(p.reg, promhttp.HandlerOpts{}))
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Go(func() { p.routeLoop(workCtx) })

@@ -26,12 +26,16 @@ const (
 // /healthz.
 type Server struct {
 	addr  string
+	mux   *http.ServeMux
 	http  *http.Server
 	log   *slog.Logger
 	ready chan struct{}
 	start sync.Once
 	bound string // written once before ready is closed
 }
+
+// Handle adds a route, such as /metrics; call it before Run.
+func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
 
 // NewServer returns a server that will listen on addr when Run is called.
 // A nil logger discards.
@@ -47,6 +51,7 @@ func NewServer(addr string, h http.Handler, logger *slog.Logger) *Server {
 	})
 	return &Server{
 		addr: addr,
+		mux:  mux,
 		log:  logger,
 		http: &http.Server{
 			Handler:           mux,

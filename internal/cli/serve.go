@@ -5,11 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"os"
-	"os/signal"
-	"syscall"
+	"time"
 
 	"github.com/wabarouter/wabarouter/internal/app"
+	"github.com/wabarouter/wabarouter/internal/rules"
 )
 
 func runServe(ctx context.Context, args []string, stdio IO) int {
@@ -38,35 +37,19 @@ func runServe(ctx context.Context, args []string, stdio IO) int {
 		}
 		return ExitFailure
 	}
-	go reloadOnHangup(ctx, *configPath, pipeline, logger.With("component", "reload"))
+	load := func() (*rules.Set, []string, error) {
+		cfg, set, err := loadRouting(*configPath)
+		if err != nil {
+			return nil, nil, err
+		}
+		return set, append([]string{*configPath}, cfg.RuleFiles...), nil
+	}
+	reloader := app.NewReloader(pipeline.Registry(), load, append([]string{*configPath}, cfg.RuleFiles...),
+		pipeline.SetRules, logger.With("component", "reload"))
+	go reloader.Run(ctx, time.Second)
 	if err := pipeline.Run(ctx); err != nil {
 		logger.Error("router stopped", "err", err)
 		return ExitFailure
 	}
 	return ExitOK
-}
-
-// reloadOnHangup reloads the rules on SIGHUP. Rules that fail to load are
-// reported line by line and the running rules stay in force, so a broken
-// edit never stops routing.
-func reloadOnHangup(ctx context.Context, path string, p *app.Pipeline, log *slog.Logger) {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-hup:
-		}
-		_, set, err := loadRouting(path)
-		if err != nil {
-			for _, line := range errorLines(err) {
-				log.Error("reload failed; keeping the running rules", "problem", line)
-			}
-			continue
-		}
-		p.SetRules(set)
-		log.Info("rules reloaded", "rules", len(set.Rules))
-	}
 }
