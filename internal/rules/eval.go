@@ -5,7 +5,7 @@ import (
 	"text/template"
 	"time"
 
-	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/vm"
 
 	"github.com/wabarouter/wabarouter/internal/event"
 	"github.com/wabarouter/wabarouter/internal/notification"
@@ -35,8 +35,11 @@ func (s *Set) Evaluate(ev event.Event) (matches []Match, errs []error) {
 	var data map[string]any
 	// Boxing the event once spares each rule a copy of the whole struct.
 	var env any = ev
+	// One VM for all rules: expr.Run would allocate a VM and its stack per
+	// rule, which dominated evaluation of large rule sets.
+	var machine vm.VM
 	for _, r := range s.Rules {
-		ok, err := r.matches(env)
+		ok, err := r.matches(&machine, env)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("rule %q on %s/%s: %w", r.Name, ev.Field, ev.Event, err))
 			continue
@@ -60,11 +63,11 @@ func (s *Set) Evaluate(ev event.Event) (matches []Match, errs []error) {
 	return matches, errs
 }
 
-func (r *Rule) matches(env any) (bool, error) {
+func (r *Rule) matches(machine *vm.VM, env any) (bool, error) {
 	if r.program == nil {
 		return false, fmt.Errorf("rule was not compiled")
 	}
-	out, err := expr.Run(r.program, env)
+	out, err := machine.Run(r.program, env)
 	if err != nil {
 		return false, fmt.Errorf("evaluating when: %w", err)
 	}

@@ -276,26 +276,28 @@ func TestDefaultTitlesGolden(t *testing.T) {
 
 func BenchmarkEvaluate(b *testing.B) {
 	ev := fixtureEvents(b, "seed_account_restriction.json")[0]
+	// "one" is a real file: many rules, one matches. "tenth" makes every
+	// tenth rule match, so rendering of titles and bodies is measured too.
 	for _, n := range []int{10, 100, 1000} {
-		b.Run(fmt.Sprint(n), func(b *testing.B) {
-			var src strings.Builder
-			src.WriteString("rules:\n")
-			for i := range n {
-				// Most rules do not match, as in a real file; every
-				// tenth does, so rendering is measured too.
-				when := fmt.Sprintf(`field == "account_update" and event == "E%d"`, i)
-				if i%10 == 0 {
-					when = `field == "account_update" and "RESTRICTED_BIZ_INITIATED_MESSAGING" in types`
+		for _, matching := range []string{"one", "tenth"} {
+			b.Run(fmt.Sprintf("%d/match=%s", n, matching), func(b *testing.B) {
+				var src strings.Builder
+				src.WriteString("rules:\n")
+				for i := range n {
+					when := fmt.Sprintf(`field == "account_update" and event == "E%d"`, i)
+					if (matching == "tenth" && i%10 == 0) || (matching == "one" && i == n/2) {
+						when = `field == "account_update" and "RESTRICTED_BIZ_INITIATED_MESSAGING" in types`
+					}
+					fmt.Fprintf(&src, "  - name: r%d\n    when: '%s'\n    to: [legal-email]\n", i, when)
 				}
-				fmt.Fprintf(&src, "  - name: r%d\n    when: '%s'\n    to: [legal-email]\n", i, when)
-			}
-			s := mustParse(b, src.String())
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, errs := s.Evaluate(ev); len(errs) > 0 {
-					b.Fatal(errs)
+				s := mustParse(b, src.String())
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, errs := s.Evaluate(ev); len(errs) > 0 {
+						b.Fatal(errs)
+					}
 				}
-			}
-		})
+			})
+		}
 	}
 }
