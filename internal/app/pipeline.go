@@ -53,9 +53,19 @@ func NewPipeline(ctx context.Context, cfg *config.Config, set *rules.Set, log *s
 	if err := os.MkdirAll(filepath.Dir(cfg.Store.Path), 0o750); err != nil {
 		return nil, fmt.Errorf("creating the store's folder for %s: %w", cfg.Store.Path, err)
 	}
-	st, err := sqlite.Open(ctx, cfg.Store.Path, sqlite.Options{GroupCommit: true})
+	st, err := sqlite.Open(ctx, cfg.Store.Path, sqlite.Options{GroupCommit: true, Exclusive: true})
 	if err != nil {
 		return nil, fmt.Errorf("opening store %s: %w", cfg.Store.Path, err)
+	}
+	// Rows a previous run leased but did not finish (it crashed, or stopped
+	// with sends queued) go out now instead of after their lease expires.
+	released, err := st.ReleaseLeases(ctx)
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("resuming deliveries in store %s: %w", cfg.Store.Path, err)
+	}
+	if released > 0 {
+		log.InfoContext(ctx, "resuming deliveries a previous run left unfinished", "rows", released)
 	}
 	p := &Pipeline{cfg: cfg, log: log, store: st, sinks: built, workers: map[string]*delivery.Worker{},
 		accept: make(chan struct{}, 1), reg: prometheus.NewRegistry()}

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -65,6 +66,33 @@ func (s *Store) Lease(ctx context.Context, sink string, now time.Time, limit int
 		return out[i].ID < out[j].ID
 	})
 	return out, nil
+}
+
+// ErrNotExclusive is returned by ReleaseLeases on a store not opened with
+// Exclusive: another process may be sending the leased rows right now.
+var ErrNotExclusive = errors.New("store/sqlite: leases can only be released by the process that holds the store exclusively")
+
+// ReleaseLeases frees every lease so the rows a previous run had leased
+// (in flight or merely queued in its memory when it died or stopped) are
+// delivered now rather than when their lease would run out. Only the
+// owner of the file may do this, which Exclusive guarantees.
+func (s *Store) ReleaseLeases(ctx context.Context) (int64, error) {
+	if !s.opts.Exclusive {
+		return 0, ErrNotExclusive
+	}
+	var n int64
+	err := s.inWriteTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE outbox SET lease_until = 0 WHERE state = 'pending' AND lease_until > 0`)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store/sqlite: release leases: %w", err)
+	}
+	return n, nil
 }
 
 // exec runs one write statement and maps "no row changed" to ErrNotFound.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"sync"
 	"time"
 
@@ -24,7 +25,15 @@ type Options struct {
 	BusyTimeout time.Duration
 	// MaxBatch caps how many appends share one transaction; zero means 256.
 	MaxBatch int
+	// Exclusive claims the file for this process (a lock beside it) and
+	// fails with ErrLocked when another process holds the claim. A router
+	// that owns its store this way may ReleaseLeases at start. Tools that
+	// only read or edit a few rows (deadletter) open without it.
+	Exclusive bool
 }
+
+// ErrLocked means another process opened the store with Exclusive.
+var ErrLocked = errors.New("the store is in use by another wabarouter process (one serve per SQLite file)")
 
 // DefaultOptions returns the production settings: group commit on.
 func DefaultOptions() Options {
@@ -41,6 +50,7 @@ type Store struct {
 	closing chan struct{}
 	wg      sync.WaitGroup
 	once    sync.Once
+	lock    *os.File // held while open with Exclusive
 }
 
 var _ store.Store = (*Store)(nil)
@@ -54,22 +64,33 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 256
 	}
+	var lock *os.File
+	if opts.Exclusive {
+		l, err := lockFile(path + ".lock")
+		if err != nil {
+			return nil, fmt.Errorf("store/sqlite: open %s: %w", path, err)
+		}
+		lock = l
+	}
 	write, err := openDB(ctx, path, opts, true)
 	if err != nil {
+		closeLock(lock)
 		return nil, err
 	}
 	write.SetMaxOpenConns(1)
 	if err := migrate(ctx, write); err != nil {
 		write.Close()
+		closeLock(lock)
 		return nil, fmt.Errorf("store/sqlite: open %s: %w", path, err)
 	}
 	read, err := openDB(ctx, path, opts, false)
 	if err != nil {
 		write.Close()
+		closeLock(lock)
 		return nil, err
 	}
 	read.SetMaxOpenConns(4)
-	s := &Store{write: write, read: read, opts: opts,
+	s := &Store{write: write, read: read, opts: opts, lock: lock,
 		appends: make(chan appendReq), closing: make(chan struct{})}
 	if opts.GroupCommit {
 		s.wg.Add(1)
@@ -101,6 +122,13 @@ func openDB(ctx context.Context, path string, opts Options, writer bool) (*sql.D
 	return db, nil
 }
 
+// closeLock gives up the Exclusive claim; closing the file drops the flock.
+func closeLock(f *os.File) {
+	if f != nil {
+		_ = f.Close()
+	}
+}
+
 // Ping checks both pools.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.write.PingContext(ctx); err != nil {
@@ -120,6 +148,7 @@ func (s *Store) Close() error {
 		close(s.closing)
 		s.wg.Wait()
 		err = errors.Join(s.read.Close(), s.write.Close())
+		closeLock(s.lock)
 		if err != nil {
 			err = fmt.Errorf("store/sqlite: close: %w", err)
 		}

@@ -187,3 +187,51 @@ func TestCloseDuringAppends(t *testing.T) {
 		}
 	}
 }
+
+func TestExclusiveLockAndReleaseLeases(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "w.db")
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	first := openTest(t, path, Options{GroupCommit: true, Exclusive: true})
+	if _, err := Open(ctx, path, Options{Exclusive: true}); !errors.Is(err, ErrLocked) {
+		t.Fatalf("second exclusive open: %v, want ErrLocked", err)
+	}
+	// A tool that edits a few rows opens beside the router.
+	shared := openTest(t, path, Options{})
+	if _, err := shared.ReleaseLeases(ctx); !errors.Is(err, ErrNotExclusive) {
+		t.Fatalf("ReleaseLeases without Exclusive: %v, want ErrNotExclusive", err)
+	}
+	shared.Close()
+
+	wid, err := first.AppendWebhook(ctx, []byte(`{}`), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = first.Process(ctx, wid, func(tx store.Tx) error {
+		return tx.Enqueue(ctx, store.Outbound{Sink: "s", NotificationID: "n1", Payload: []byte(`{}`),
+			State: store.Pending, NextAttempt: now, CreatedAt: now, AcceptedAt: now})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows, err := first.Lease(ctx, "s", now, 10, time.Hour); err != nil || len(rows) != 1 {
+		t.Fatalf("lease: %d rows, %v", len(rows), err)
+	}
+	// The run that leased the row ends without sending it.
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	next := openTest(t, path, Options{GroupCommit: true, Exclusive: true})
+	defer next.Close()
+	if rows, err := next.Lease(ctx, "s", now, 10, time.Hour); err != nil || len(rows) != 0 {
+		t.Fatalf("lease before release: %d rows, %v; want the row still leased", len(rows), err)
+	}
+	if n, err := next.ReleaseLeases(ctx); err != nil || n != 1 {
+		t.Fatalf("ReleaseLeases = %d, %v; want 1 row released", n, err)
+	}
+	rows, err := next.Lease(ctx, "s", now, 10, time.Hour)
+	if err != nil || len(rows) != 1 || rows[0].NotificationID != "n1" {
+		t.Fatalf("lease after release: %+v, %v; want n1", rows, err)
+	}
+}

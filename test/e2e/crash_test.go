@@ -1,0 +1,252 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/wabarouter/wabarouter/internal/delivery"
+	sinkwebhook "github.com/wabarouter/wabarouter/internal/sinks/webhook"
+	"github.com/wabarouter/wabarouter/internal/webhook"
+)
+
+// deliveryPeer records, per notification id, how often it was delivered and
+// which WABA its event named.
+type deliveryPeer struct {
+	srv    *httptest.Server
+	mu     sync.Mutex
+	counts map[string]int    // notification id -> deliveries
+	wabas  map[string]string // waba id -> first notification id seen
+	bad    int
+}
+
+func newDeliveryPeer(t *testing.T, secret string) *deliveryPeer {
+	p := &deliveryPeer{counts: map[string]int{}, wabas: map[string]string{}}
+	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		if r.Header.Get(sinkwebhook.SignatureHeader) != sinkwebhook.Sign(secret, b) {
+			http.Error(w, "bad signature", http.StatusUnauthorized)
+			return
+		}
+		var n struct {
+			ID    string `json:"id"`
+			Event struct {
+				WabaID string `json:"waba_id"`
+			} `json:"event"`
+		}
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if err := json.Unmarshal(b, &n); err != nil || n.ID == "" || n.Event.WabaID == "" {
+			p.bad++
+			return
+		}
+		p.counts[n.ID]++
+		if _, ok := p.wabas[n.Event.WabaID]; !ok {
+			p.wabas[n.Event.WabaID] = n.ID
+		}
+	}))
+	t.Cleanup(p.srv.Close)
+	return p
+}
+
+// missing returns the WABA ids in want that no delivery has named yet.
+func (p *deliveryPeer) missing(want []string) []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []string
+	for _, w := range want {
+		if _, ok := p.wabas[w]; !ok {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+func violationPayload(i int) []byte {
+	return fmt.Appendf(nil, `{"object":"whatsapp_business_account","entry":[{"id":"%d","time":%d,"changes":[{"field":"account_update","value":{"event":"ACCOUNT_VIOLATION","violation_info":{"violation_type":"SCAM"}}}]}]}`,
+		1000000+i, 1764597600+i)
+}
+
+func TestCrashLosesNothing(t *testing.T) {
+	const (
+		total     = 3000
+		killAfter = 1000
+		posters   = 8
+		secret    = "crash-sink-secret"
+	)
+	bin := buildBinary(t)
+	peer := newDeliveryPeer(t, secret)
+	dir := t.TempDir()
+	rulesPath := filepath.Join(dir, "rules.yaml")
+	if err := os.WriteFile(rulesPath, []byte(`rules:
+  - name: every-account-update
+    when: field == "account_update"
+    to: [peer]
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := fmt.Sprintf(`server:
+  listen: 127.0.0.1:0
+  verify_token: %s
+  app_secrets: ["%s"]
+store:
+  path: %s
+rules: [%s]
+sinks:
+  - name: peer
+    type: webhook
+    url: %s
+    secret: %s
+`, verifyToken, appSecret, filepath.Join(dir, "router.db"), rulesPath, peer.srv.URL, secret)
+
+	bodies := make([][]byte, total)
+	for i := range bodies {
+		bodies[i] = violationPayload(i)
+	}
+	accepted := make([]atomic.Bool, total)
+	var acceptedCount atomic.Int64
+	client := &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: posters}}
+	defer client.CloseIdleConnections()
+
+	// postAll posts the given indexes from posters goroutines to base and
+	// returns those not answered 200; stop ends posting early.
+	postAll := func(base string, idx []int, stop *atomic.Bool) (failed []int, other []string) {
+		work := make(chan int)
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for range posters {
+			wg.Go(func() {
+				for i := range work {
+					if stop != nil && stop.Load() {
+						mu.Lock()
+						failed = append(failed, i)
+						mu.Unlock()
+						continue
+					}
+					req, err := http.NewRequest(http.MethodPost, base+"/webhook", bytes.NewReader(bodies[i]))
+					if err != nil {
+						panic(err)
+					}
+					req.Header.Set("Content-Type", "application/json")
+					req.Header.Set("X-Hub-Signature-256", webhook.Sign(appSecret, bodies[i]))
+					resp, err := client.Do(req)
+					if err == nil {
+						_, _ = io.Copy(io.Discard, resp.Body)
+						resp.Body.Close()
+					}
+					mu.Lock()
+					switch {
+					case err == nil && resp.StatusCode == http.StatusOK:
+						accepted[i].Store(true)
+						acceptedCount.Add(1)
+					case err == nil:
+						other = append(other, strconv.Itoa(i)+": HTTP "+resp.Status)
+						failed = append(failed, i)
+					default:
+						failed = append(failed, i)
+					}
+					mu.Unlock()
+				}
+			})
+		}
+		for _, i := range idx {
+			work <- i
+		}
+		close(work)
+		wg.Wait()
+		return failed, other
+	}
+
+	// First run: kill it with SIGKILL once killAfter webhooks are accepted.
+	r1 := startRouter(t, bin, cfg)
+	all := make([]int, total)
+	for i := range all {
+		all[i] = i
+	}
+	var killed atomic.Bool
+	killDone := make(chan struct{})
+	go func() {
+		defer close(killDone)
+		deadline := time.Now().Add(60 * time.Second)
+		for acceptedCount.Load() < killAfter && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
+		_ = r1.cmd.Process.Kill()
+		killed.Store(true)
+	}()
+	start := time.Now()
+	rest, other := postAll("http://"+r1.addr, all, &killed)
+	<-killDone
+	select {
+	case <-r1.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("router did not die after SIGKILL")
+	}
+	acceptedFirst := acceptedCount.Load()
+	if len(other) > 0 {
+		t.Fatalf("first run answered non-200 without a connection error: %q", other)
+	}
+	if acceptedFirst < killAfter || acceptedFirst >= total {
+		t.Fatalf("first run accepted %d of %d; the kill did not land mid-load", acceptedFirst, total)
+	}
+	t.Logf("first run: %d accepted before SIGKILL (%d to re-post), %v", acceptedFirst, len(rest), time.Since(start).Round(time.Millisecond))
+
+	// Second run on the same store: Meta retries whatever was not answered 200.
+	client.CloseIdleConnections()
+	r2 := startRouter(t, bin, cfg)
+	failed, other := postAll("http://"+r2.addr, rest, nil)
+	if len(failed) > 0 || len(other) > 0 {
+		t.Fatalf("second run refused %d re-posts: %q\n%s", len(failed), other, r2.logText())
+	}
+	acceptedTotal := acceptedCount.Load()
+
+	var want []string
+	for i := range total {
+		if accepted[i].Load() {
+			want = append(want, strconv.Itoa(1000000+i))
+		}
+	}
+	if len(want) != total {
+		t.Fatalf("only %d of %d webhooks accepted in the end", len(want), total)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	missing := peer.missing(want)
+	for len(missing) > 0 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+		missing = peer.missing(want)
+	}
+	// Let in-flight retries land, so duplicates are counted fully.
+	time.Sleep(500 * time.Millisecond)
+
+	peer.mu.Lock()
+	delivered, dups := len(peer.counts), 0
+	for _, c := range peer.counts {
+		dups += c - 1
+	}
+	bad := peer.bad
+	peer.mu.Unlock()
+	t.Logf("accepted %d (first run %d), distinct notifications delivered %d, duplicate deliveries %d, elapsed %v",
+		acceptedTotal, acceptedFirst, delivered, dups, time.Since(start).Round(time.Millisecond))
+	if len(missing) > 0 {
+		t.Fatalf("%d accepted webhooks never delivered, e.g. WABA %s", len(missing), missing[0])
+	}
+	if bad > 0 {
+		t.Errorf("peer got %d deliveries without an id or a WABA id", bad)
+	}
+	if delivered != total {
+		t.Errorf("peer saw %d distinct notification ids, want %d (one per webhook)", delivered, total)
+	}
+	if dups > delivery.DefaultPolicy.Workers {
+		t.Errorf("%d duplicate deliveries after one crash; want at most %d, the sends in flight (delivery workers per sink)", dups, delivery.DefaultPolicy.Workers)
+	}
+}
