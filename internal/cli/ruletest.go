@@ -1,0 +1,416 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/wabarouter/wabarouter/internal/config"
+	"github.com/wabarouter/wabarouter/internal/event"
+	"github.com/wabarouter/wabarouter/internal/notification"
+	"github.com/wabarouter/wabarouter/internal/rules"
+)
+
+// ruleTestFile is one file of `wabarouter test`. Severity, action and now
+// are strings rather than typed values so that a bad value is reported by
+// us with its line; yaml.v3 drops the line of a TextUnmarshaler's error.
+type ruleTestFile struct {
+	Tests []ruleTestCase `yaml:"tests"`
+}
+
+type ruleTestCase struct {
+	Name        string `yaml:"name"`
+	PayloadFile string `yaml:"payload_file"`
+	// Payload is kept as a node: it is any webhook body, so its keys are
+	// not ours to check, and a scalar may hold the JSON text itself.
+	Payload yaml.Node `yaml:"payload"`
+	Now     string    `yaml:"now"`
+	// Expect is a pointer so that a missing expect (an error) differs
+	// from `expect: []` (nothing may be sent).
+	Expect *[]expectedNotification `yaml:"expect"`
+
+	line       int
+	expectLine []int
+	now        time.Time
+	severities []notification.Severity
+}
+
+type expectedNotification struct {
+	Rule     string `yaml:"rule"`
+	Sink     string `yaml:"sink"`
+	Severity string `yaml:"severity"`
+	Title    string `yaml:"title"`
+	Action   string `yaml:"action"`
+}
+
+func runRuleTest(_ context.Context, args []string, stdio IO) int {
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	fs.SetOutput(stdio.Err)
+	configPath := fs.String("config", "", "path to the YAML config file (required)")
+	if err := fs.Parse(args); err != nil {
+		return ExitUsage
+	}
+	if *configPath == "" || fs.NArg() == 0 {
+		fmt.Fprintln(stdio.Err, "usage: wabarouter test --config FILE TESTS...")
+		return ExitUsage
+	}
+	// The same loader as serve, so the tests cover exactly what would run.
+	cfg, set, err := loadRouting(*configPath)
+	if err != nil {
+		for _, line := range errorLines(err) {
+			fmt.Fprintln(stdio.Err, line)
+		}
+		return ExitFailure
+	}
+	ruleNames := map[string]bool{}
+	for _, r := range set.Rules {
+		ruleNames[r.Name] = true
+	}
+	sinkNames := map[string]bool{}
+	for _, s := range cfg.SinkNames() {
+		sinkNames[s] = true
+	}
+	passed, failed, badFiles := 0, 0, 0
+	for _, path := range fs.Args() {
+		cases, err := loadRuleTests(path, ruleNames, sinkNames)
+		if err != nil {
+			for _, line := range errorLines(err) {
+				fmt.Fprintln(stdio.Err, line)
+			}
+			badFiles++
+			continue
+		}
+		for _, tc := range cases {
+			if runRuleTestCase(stdio.Out, path, tc, set) {
+				passed++
+			} else {
+				failed++
+			}
+		}
+	}
+	fmt.Fprintf(stdio.Out, "%d passed, %d failed", passed, failed)
+	if badFiles > 0 {
+		fmt.Fprintf(stdio.Out, "; %d test file(s) could not be read", badFiles)
+	}
+	fmt.Fprintln(stdio.Out)
+	if failed > 0 || badFiles > 0 {
+		return ExitFailure
+	}
+	return ExitOK
+}
+
+// loadRuleTests decodes one test file strictly and checks every case,
+// returning all problems at once as FILE:LINE: message.
+func loadRuleTests(path string, ruleNames, sinkNames map[string]bool) ([]ruleTestCase, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read test file: %w", err)
+	}
+	var file ruleTestFile
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&file); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%s: no tests", path)
+		}
+		return nil, yamlErrors(path, err)
+	}
+	// The strict decode has no positions; a second pass over the nodes
+	// finds each case's line for the messages below.
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, yamlErrors(path, err)
+	}
+	caseNodes := seqItems(mappingValue(docContent(&root), "tests"))
+	if len(file.Tests) == 0 {
+		return nil, fmt.Errorf("%s: no tests", path)
+	}
+	var errs []error
+	at := func(line int, format string, args ...any) {
+		errs = append(errs, &config.Error{File: path, Line: line, Msg: fmt.Sprintf(format, args...)})
+	}
+	for i := range file.Tests {
+		tc := &file.Tests[i]
+		var node *yaml.Node
+		if i < len(caseNodes) {
+			node = caseNodes[i]
+			tc.line = node.Line
+		}
+		if tc.Name == "" {
+			at(tc.line, "test %d: name is required", i+1)
+		}
+		label := fmt.Sprintf("test %q", tc.Name)
+		hasInline := tc.Payload.Kind != 0
+		switch {
+		case tc.PayloadFile == "" && !hasInline:
+			at(tc.line, "%s: payload_file or payload is required", label)
+		case tc.PayloadFile != "" && hasInline:
+			at(tc.line, "%s: give payload_file or payload, not both", label)
+		}
+		if tc.Now != "" {
+			if tc.now, err = time.Parse(time.RFC3339, tc.Now); err != nil {
+				at(lineOf(mappingValue(node, "now"), tc.line), "%s: now %q is not an RFC 3339 time such as 2026-11-23T12:00:00Z", label, tc.Now)
+			}
+		}
+		if tc.Expect == nil {
+			at(tc.line, "%s: expect is required; use expect: [] when nothing may be sent", label)
+			continue
+		}
+		expectNodes := seqItems(mappingValue(node, "expect"))
+		for j, e := range *tc.Expect {
+			line := tc.line
+			if j < len(expectNodes) {
+				line = expectNodes[j].Line
+			}
+			tc.expectLine = append(tc.expectLine, line)
+			sev, err := notification.ParseSeverity(e.Severity)
+			if err != nil {
+				at(line, "%s: expect[%d]: %v", label, j, err)
+			}
+			tc.severities = append(tc.severities, sev)
+			// Unknown names would make a case that can never pass; say so
+			// at load time instead of as a confusing diff.
+			if e.Rule == "" {
+				at(line, "%s: expect[%d]: rule is required", label, j)
+			} else if !ruleNames[e.Rule] {
+				at(line, "%s: expect[%d]: no rule named %q in the loaded rules", label, j, e.Rule)
+			}
+			if e.Sink == "" {
+				at(line, "%s: expect[%d]: sink is required", label, j)
+			} else if !sinkNames[e.Sink] {
+				at(line, "%s: expect[%d]: sink %q is not defined in the config", label, j, e.Sink)
+			}
+			if e.Action != "" && e.Action != string(notification.Trigger) && e.Action != string(notification.Resolve) {
+				at(line, "%s: expect[%d]: action %q must be trigger or resolve", label, j, e.Action)
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return file.Tests, nil
+}
+
+// yamlLine matches yaml.v3's "line N: message" error texts.
+var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+
+// unknownField rewrites yaml.v3's Go-flavoured unknown-key message.
+var unknownField = regexp.MustCompile(`^field (\S+) not found in type \S+$`)
+
+// yamlErrors turns a yaml.v3 error into one FILE:LINE: message per problem.
+func yamlErrors(path string, err error) error {
+	var texts []string
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		texts = te.Errors
+	} else {
+		texts = []string{err.Error()}
+	}
+	errs := make([]error, 0, len(texts))
+	for _, t := range texts {
+		m := yamlLine.FindStringSubmatch(t)
+		if m == nil {
+			errs = append(errs, &config.Error{File: path, Msg: strings.TrimPrefix(t, "yaml: ")})
+			continue
+		}
+		line, _ := strconv.Atoi(m[1])
+		msg := m[2]
+		if u := unknownField.FindStringSubmatch(msg); u != nil {
+			msg = fmt.Sprintf("unknown key %q", u[1])
+		}
+		errs = append(errs, &config.Error{File: path, Line: line, Msg: msg})
+	}
+	return errors.Join(errs...)
+}
+
+func docContent(n *yaml.Node) *yaml.Node {
+	if n != nil && n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		return n.Content[0]
+	}
+	return n
+}
+
+func mappingValue(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
+func seqItems(n *yaml.Node) []*yaml.Node {
+	if n == nil || n.Kind != yaml.SequenceNode {
+		return nil
+	}
+	return n.Content
+}
+
+func lineOf(n *yaml.Node, fallback int) int {
+	if n == nil {
+		return fallback
+	}
+	return n.Line
+}
+
+// payloadBody returns the webhook body of a case: the file named
+// relative to the test file, or the inline mapping re-encoded as JSON.
+func payloadBody(testFile string, tc ruleTestCase) ([]byte, error) {
+	if tc.PayloadFile != "" {
+		p := tc.PayloadFile
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(filepath.Dir(testFile), p)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return nil, fmt.Errorf("payload_file: %w", err)
+		}
+		return b, nil
+	}
+	if tc.Payload.Kind == yaml.ScalarNode {
+		return []byte(tc.Payload.Value), nil
+	}
+	var v any
+	if err := tc.Payload.Decode(&v); err != nil {
+		return nil, fmt.Errorf("payload: %w", err)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("payload (line %d) cannot be written as JSON: %w", tc.Payload.Line, err)
+	}
+	return b, nil
+}
+
+// runRuleTestCase evaluates one case, prints it when it fails, and
+// reports whether it passed.
+func runRuleTestCase(w io.Writer, path string, tc ruleTestCase, set *rules.Set) bool {
+	fail := func(lines ...string) bool {
+		fmt.Fprintf(w, "%s: test %q: FAIL\n", path, tc.Name)
+		for _, l := range lines {
+			fmt.Fprintf(w, "  %s\n", l)
+		}
+		return false
+	}
+	body, err := payloadBody(path, tc)
+	if err != nil {
+		return fail(err.Error())
+	}
+	now := tc.now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	set.Now = func() time.Time { return now }
+	events, err := event.Parse(body)
+	if len(events) == 0 && err != nil {
+		return fail("payload refused: " + err.Error())
+	}
+	// A bad change next to healthy ones is routed around by serve too,
+	// so it is shown but does not fail the case by itself.
+	var notes []string
+	if err != nil {
+		for _, l := range errorLines(err) {
+			notes = append(notes, "note: "+l)
+		}
+	}
+	var got []notification.Notification
+	var problems []string
+	for i, ev := range events {
+		matches, errs := set.Evaluate(ev)
+		// A rule that fails on an event is exactly the bug a test should
+		// catch, even when the notifications happen to look right.
+		for _, e := range errs {
+			problems = append(problems, fmt.Sprintf("event %d: %v", i+1, e))
+		}
+		for _, m := range matches {
+			got = append(got, m.Notifications(now)...)
+		}
+	}
+	diff, same := diffNotifications(*tc.Expect, tc.severities, got)
+	if same && len(problems) == 0 {
+		return true
+	}
+	lines := append(problems, notes...)
+	lines = append(lines, "expected (-) vs got (+):")
+	return fail(append(lines, diff...)...)
+}
+
+func (e expectedNotification) matches(sev notification.Severity, n notification.Notification) bool {
+	return e.Rule == n.Rule && e.Sink == n.Sink && sev == n.Severity &&
+		(e.Title == "" || e.Title == n.Title) &&
+		(e.Action == "" || notification.Action(e.Action) == n.Action)
+}
+
+func formatExpected(e expectedNotification) string {
+	sev := e.Severity
+	if e.Action != "" {
+		sev += ", " + e.Action
+	}
+	return strings.TrimSpace(fmt.Sprintf("%s → %s [%s] %s", e.Rule, e.Sink, sev, e.Title))
+}
+
+func formatGot(n notification.Notification) string {
+	sev := n.Severity.String()
+	if n.Action != "" && n.Action != notification.Trigger {
+		sev += ", " + string(n.Action)
+	}
+	return strings.TrimSpace(fmt.Sprintf("%s → %s [%s] %s", n.Rule, n.Sink, sev, n.Title))
+}
+
+// diffNotifications aligns expected and got in order (a longest common
+// subsequence, so one missing notification does not mark every later one
+// as different) and returns the listing and whether they agree.
+func diffNotifications(want []expectedNotification, sevs []notification.Severity, got []notification.Notification) ([]string, bool) {
+	n, m := len(want), len(got)
+	// lcs[i][j] is the longest match of want[i:] and got[j:].
+	lcs := make([][]int, n+1)
+	for i := range lcs {
+		lcs[i] = make([]int, m+1)
+	}
+	for i := n - 1; i >= 0; i-- {
+		for j := m - 1; j >= 0; j-- {
+			if want[i].matches(sevs[i], got[j]) {
+				lcs[i][j] = lcs[i+1][j+1] + 1
+			} else {
+				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
+			}
+		}
+	}
+	var lines []string
+	same := true
+	i, j := 0, 0
+	for i < n || j < m {
+		switch {
+		case i < n && j < m && want[i].matches(sevs[i], got[j]):
+			lines = append(lines, "  "+formatGot(got[j]))
+			i++
+			j++
+		case j < m && (i == n || lcs[i][j+1] >= lcs[i+1][j]):
+			lines = append(lines, "+ "+formatGot(got[j]))
+			same = false
+			j++
+		default:
+			lines = append(lines, "- "+formatExpected(want[i]))
+			same = false
+			i++
+		}
+	}
+	if n == 0 && m == 0 {
+		lines = append(lines, "  (nothing sent)")
+	}
+	return lines, same
+}

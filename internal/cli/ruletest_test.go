@@ -1,0 +1,176 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestRuleTestShipped runs the rule tests shipped for rules.example.yaml, so
+// CI fails when the example rules and their tests drift apart.
+func TestRuleTestShipped(t *testing.T) {
+	t.Setenv("META_VERIFY_TOKEN", "t")
+	t.Setenv("META_APP_SECRET", "s")
+	var out, errOut bytes.Buffer
+	code := Run(context.Background(), []string{"test", "--config", "../../config.example.yaml",
+		"../../testdata/rules/example_test.yaml"}, IO{Out: &out, Err: &errOut})
+	if code != ExitOK {
+		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, out.String(), errOut.String())
+	}
+	if !strings.Contains(out.String(), " passed, 0 failed") || strings.HasPrefix(out.String(), "0 passed") {
+		t.Errorf("stdout = %q, want every shipped case to pass", out.String())
+	}
+}
+
+func TestRuleTestReportsFailures(t *testing.T) {
+	t.Setenv("META_VERIFY_TOKEN", "t")
+	t.Setenv("META_APP_SECRET", "s")
+	seeds, err := filepath.Abs("../../testdata/webhooks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		file     string
+		wantCode int
+		wantOut  []string
+		wantErr  []string
+	}{
+		{
+			name: "wrong severity shows a diff",
+			file: `tests:
+  - name: flagged template
+    payload_file: ` + seeds + `/seed_template_flagged.json
+    expect:
+      - {rule: template-problem, sink: compliance-slack, severity: critical}
+`,
+			wantCode: ExitFailure,
+			wantOut: []string{
+				`test "flagged template": FAIL`,
+				"expected (-) vs got (+):",
+				"- template-problem → compliance-slack [critical]",
+				`+ template-problem → compliance-slack [warning] Template "My message template"`,
+				"0 passed, 1 failed",
+			},
+		},
+		{
+			name: "a missing notification is one line, not a cascade",
+			file: `tests:
+  - name: ban
+    payload_file: ` + seeds + `/seed_disabled_update_disable.json
+    expect:
+      - {rule: account-banned, sink: oncall-pagerduty, severity: critical}
+`,
+			wantCode: ExitFailure,
+			wantOut: []string{
+				"  account-banned → oncall-pagerduty [critical]",
+				"+ account-banned → legal-email [critical]",
+			},
+		},
+		{
+			name: "expect nothing but something is sent",
+			file: `tests:
+  - name: restriction
+    payload_file: ` + seeds + `/seed_account_restriction.json
+    expect: []
+`,
+			wantCode: ExitFailure,
+			wantOut:  []string{"+ account-restricted → oncall-pagerduty [critical]"},
+		},
+		{
+			name: "wrong title",
+			file: `tests:
+  - name: restriction
+    payload_file: ` + seeds + `/seed_account_restriction.json
+    now: 2026-11-23T12:00:00Z
+    expect:
+      - {rule: account-restricted, sink: oncall-pagerduty, severity: critical, title: "something else"}
+`,
+			wantCode: ExitFailure,
+			wantOut:  []string{"- account-restricted → oncall-pagerduty [critical] something else"},
+		},
+		{
+			name: "inline JSON payload passes",
+			file: `tests:
+  - name: inline violation
+    payload: |
+      {"object":"whatsapp_business_account","entry":[{"id":"1","time":1,"changes":[{"field":"account_update","value":{"event":"ACCOUNT_VIOLATION","violation_info":{"violation_type":"SCAM"}}}]}]}
+    expect:
+      - {rule: policy-violation, sink: compliance-slack, severity: error}
+`,
+			wantCode: ExitOK,
+			wantOut:  []string{"1 passed, 0 failed"},
+		},
+		{
+			name: "every mistake of a test file at once, with lines",
+			file: `tests:
+  - name: bad
+    payload_file: x.json
+    now: yesterday
+    expect:
+      - {rule: no-such-rule, sink: pager, severity: loud}
+      - {rule: account-banned, sink: legal-email, severity: critical, action: close}
+  - name: no expectation
+    payload_file: x.json
+  - name: both payloads
+    payload_file: x.json
+    payload: {}
+    expect: []
+`,
+			wantCode: ExitFailure,
+			wantErr: []string{
+				`:4: test "bad": now "yesterday" is not an RFC 3339 time`,
+				`:6: test "bad": expect[0]: unknown severity "loud"`,
+				`:6: test "bad": expect[0]: no rule named "no-such-rule" in the loaded rules`,
+				`:6: test "bad": expect[0]: sink "pager" is not defined in the config`,
+				`:7: test "bad": expect[1]: action "close" must be trigger or resolve`,
+				`:8: test "no expectation": expect is required`,
+				`:10: test "both payloads": give payload_file or payload, not both`,
+			},
+			wantOut: []string{"1 test file(s) could not be read"},
+		},
+		{
+			name:     "unknown key",
+			file:     "tests:\n  - name: x\n    payload_fle: a.json\n    expect: []\n",
+			wantCode: ExitFailure,
+			wantErr:  []string{`:3: unknown key "payload_fle"`},
+		},
+		{
+			name: "missing payload file",
+			file: `tests:
+  - name: gone
+    payload_file: does-not-exist.json
+    expect: []
+`,
+			wantCode: ExitFailure,
+			wantOut:  []string{`test "gone": FAIL`, "payload_file: open"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "rules_test.yaml")
+			if err := os.WriteFile(path, []byte(tt.file), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			var out, errOut bytes.Buffer
+			code := Run(context.Background(), []string{"test", "--config", "../../config.example.yaml", path},
+				IO{Out: &out, Err: &errOut})
+			if code != tt.wantCode {
+				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tt.wantCode, out.String(), errOut.String())
+			}
+			for _, want := range tt.wantOut {
+				if !strings.Contains(out.String(), want) {
+					t.Errorf("stdout:\n%s\nwant a line containing %q", out.String(), want)
+				}
+			}
+			for _, want := range tt.wantErr {
+				if !strings.Contains(errOut.String(), want) {
+					t.Errorf("stderr:\n%s\nwant a line containing %q", errOut.String(), want)
+				}
+			}
+		})
+	}
+}
