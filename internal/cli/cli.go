@@ -31,6 +31,10 @@ func commands() map[string]command {
 		"parse": {"print the events of webhook payloads as JSON lines", runParse},
 		"route": {"dry run: show which rules match payloads and what would be sent", runRoute},
 		"serve": {"run the router: receive, verify and route webhooks", runServe},
+		"test":  {"unit-test rules: check payloads route to the expected notifications", runRuleTest},
+
+		"deadletter":  {"list, replay or drop dead-lettered notifications", runDeadletter},
+		"notify-test": {"send a test notification to one sink to check its settings", runNotifyTest},
 	}
 }
 
@@ -61,6 +65,6 @@ func usage(w io.Writer, cmds map[string]command) {
 	sort.Strings(names)
 	fmt.Fprintln(w, "usage: wabarouter COMMAND [flags]\n\ncommands:")
 	for _, name := range names {
-		fmt.Fprintf(w, "  %-8s %s\n", name, cmds[name].summary)
+		fmt.Fprintf(w, "  %-12s %s\n", name, cmds[name].summary)
 	}
 }

@@ -1,0 +1,156 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/wabarouter/wabarouter/internal/config"
+	"github.com/wabarouter/wabarouter/internal/store"
+	"github.com/wabarouter/wabarouter/internal/store/sqlite"
+)
+
+// deadListLimit bounds `deadletter list`; a backlog larger than this is a
+// sink problem to fix first, not a list to read line by line.
+const deadListLimit = 10000
+
+const deadletterUsage = "usage: wabarouter deadletter list|replay|drop --config FILE [ID...]"
+
+// runDeadletter lists, replays or drops dead-lettered outbox rows. It opens
+// the same store file as serve; SQLite's locking lets it run beside a
+// running router, which then delivers replayed rows.
+func runDeadletter(ctx context.Context, args []string, stdio IO) int {
+	if len(args) == 0 {
+		fmt.Fprintln(stdio.Err, deadletterUsage)
+		return ExitUsage
+	}
+	action := args[0]
+	fs := flag.NewFlagSet("deadletter "+action, flag.ContinueOnError)
+	fs.SetOutput(stdio.Err)
+	configPath := fs.String("config", "", "path to the YAML config file (required)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return ExitUsage
+	}
+	ids, err := parseIDs(fs.Args())
+	switch {
+	case *configPath == "":
+		fmt.Fprintln(stdio.Err, deadletterUsage)
+		return ExitUsage
+	case err != nil:
+		fmt.Fprintf(stdio.Err, "deadletter %s: %v\n", action, err)
+		return ExitUsage
+	case action == "list" && len(ids) > 0, (action == "replay" || action == "drop") && len(ids) == 0:
+		fmt.Fprintln(stdio.Err, deadletterUsage)
+		return ExitUsage
+	case action != "list" && action != "replay" && action != "drop":
+		fmt.Fprintf(stdio.Err, "deadletter: unknown action %q\n%s\n", action, deadletterUsage)
+		return ExitUsage
+	}
+	cfg, err := config.Load(*configPath)
+	if err != nil {
+		for _, line := range errorLines(err) {
+			fmt.Fprintln(stdio.Err, line)
+		}
+		return ExitFailure
+	}
+	st, err := sqlite.Open(ctx, cfg.Store.Path, sqlite.DefaultOptions())
+	if err != nil {
+		fmt.Fprintf(stdio.Err, "deadletter: %v\n", err)
+		return ExitFailure
+	}
+	defer st.Close()
+	if action == "list" {
+		if err := listDead(ctx, st, stdio); err != nil {
+			fmt.Fprintf(stdio.Err, "deadletter list: %v\n", err)
+			return ExitFailure
+		}
+		return ExitOK
+	}
+	// Every id is tried, so one typo does not leave the rest undone; the
+	// exit code still reports the failure.
+	code := ExitOK
+	for _, id := range ids {
+		if err := changeDead(ctx, st, action, id); err != nil {
+			fmt.Fprintf(stdio.Err, "deadletter %s: %v\n", action, err)
+			code = ExitFailure
+			continue
+		}
+		fmt.Fprintf(stdio.Out, "%s %d\n", pastTense[action], id)
+	}
+	return code
+}
+
+var pastTense = map[string]string{"replay": "replayed", "drop": "dropped"}
+
+func parseIDs(args []string) ([]int64, error) {
+	ids := make([]int64, 0, len(args))
+	for _, a := range args {
+		id, err := strconv.ParseInt(a, 10, 64)
+		if err != nil || id <= 0 {
+			return nil, fmt.Errorf("id %q is not a row id (a positive integer from `deadletter list`)", a)
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+func listDead(ctx context.Context, st store.Store, stdio IO) error {
+	rows, err := st.ListDead(ctx, deadListLimit)
+	if err != nil {
+		return fmt.Errorf("listing dead rows: %w", err)
+	}
+	for _, r := range rows {
+		// One line per row, tab-separated so it cuts and greps; the last
+		// error is flattened because a service's answer may span lines.
+		fmt.Fprintf(stdio.Out, "%d\t%s\t%s\tattempts=%d\tcreated=%s\terror=%s\n", r.ID, r.Sink, r.NotificationID,
+			r.Attempts, r.CreatedAt.UTC().Format(time.RFC3339), strings.Join(strings.Fields(r.LastError), " "))
+	}
+	if len(rows) == 0 {
+		fmt.Fprintln(stdio.Err, "no dead-lettered notifications")
+	}
+	return nil
+}
+
+// changeDead replays or drops one row. Drop is checked against the dead
+// list first: the store's Drop deletes any row, and this command must not
+// discard a notification that is still pending delivery.
+func changeDead(ctx context.Context, st store.Store, action string, id int64) error {
+	var err error
+	switch action {
+	case "replay":
+		err = st.Replay(ctx, id, time.Now())
+	case "drop":
+		var dead bool
+		if dead, err = isDead(ctx, st, id); err == nil {
+			if !dead {
+				err = store.ErrNotFound
+			} else {
+				err = st.Drop(ctx, id)
+			}
+		}
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("no dead-lettered row with id %d", id)
+	}
+	if err != nil {
+		return fmt.Errorf("row %d: %w", id, err)
+	}
+	return nil
+}
+
+func isDead(ctx context.Context, st store.Store, id int64) (bool, error) {
+	rows, err := st.ListDead(ctx, deadListLimit)
+	if err != nil {
+		return false, fmt.Errorf("listing dead rows: %w", err)
+	}
+	for _, r := range rows {
+		if r.ID == id {
+			return true, nil
+		}
+	}
+	return false, nil
+}

@@ -1,0 +1,130 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wabarouter/wabarouter/internal/store"
+	"github.com/wabarouter/wabarouter/internal/store/sqlite"
+)
+
+// deadStore makes a store file holding one dead row per notification id
+// and a config naming it; it returns the config path and the row ids.
+func deadStore(t *testing.T, notificationIDs ...string) (string, []int64) {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	dbPath := filepath.Join(dir, "wabarouter.db")
+	st, err := sqlite.Open(ctx, dbPath, sqlite.Options{GroupCommit: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Closed before the command runs, as an operator's store would be
+	// between router runs; the command opens it itself.
+	defer st.Close()
+	created := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	wid, err := st.AppendWebhook(ctx, []byte(`{}`), created)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = st.Process(ctx, wid, func(tx store.Tx) error {
+		for _, nid := range notificationIDs {
+			if err := tx.Enqueue(ctx, store.Outbound{Sink: "slack", NotificationID: nid, Payload: []byte(`{}`),
+				State: store.Pending, NextAttempt: created, CreatedAt: created, AcceptedAt: created}); err != nil {
+				return fmt.Errorf("enqueue %s: %w", nid, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := st.Lease(ctx, "slack", created, 10, time.Minute)
+	if err != nil || len(rows) != len(notificationIDs) {
+		t.Fatalf("lease: %d rows, %v", len(rows), err)
+	}
+	var ids []int64
+	for _, r := range rows {
+		if err := st.Retry(ctx, r.ID, created, "HTTP 503"); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.DeadLetter(ctx, r.ID, "slack sink: HTTP 400 Bad Request:\ninvalid_payload"); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, r.ID)
+	}
+	cfg := fmt.Sprintf("server:\n  verify_token: vt\n  app_secrets: [s3cret]\nstore: {path: %q}\n", dbPath)
+	cfgPath := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return cfgPath, ids
+}
+
+func runCLI(args ...string) (int, string, string) {
+	var out, errOut bytes.Buffer
+	code := Run(context.Background(), args, IO{Out: &out, Err: &errOut})
+	return code, out.String(), errOut.String()
+}
+
+func TestDeadletterCommand(t *testing.T) {
+	cfg, ids := deadStore(t, "n-replay", "n-drop")
+	replayID, dropID := ids[0], ids[1]
+
+	code, out, errOut := runCLI("deadletter", "list", "--config", cfg)
+	if code != ExitOK {
+		t.Fatalf("list: exit %d: %s", code, errOut)
+	}
+	want := fmt.Sprintf("%d\tslack\tn-replay\tattempts=1\tcreated=2026-03-04T05:06:07Z\terror=slack sink: HTTP 400 Bad Request: invalid_payload\n", replayID)
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != 2 || lines[0]+"\n" != want {
+		t.Fatalf("list printed\n%s\nwant two lines, the first\n%s", out, want)
+	}
+
+	steps := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantOut  string
+		wantErr  string
+	}{
+		{"replay", []string{"replay", fmt.Sprint(replayID)}, ExitOK, fmt.Sprintf("replayed %d", replayID), ""},
+		{"drop", []string{"drop", fmt.Sprint(dropID)}, ExitOK, fmt.Sprintf("dropped %d", dropID), ""},
+		{"replay unknown", []string{"replay", "999"}, ExitFailure, "", "no dead-lettered row with id 999"},
+		// The replayed row is pending again: drop must not discard it.
+		{"drop a pending row", []string{"drop", fmt.Sprint(replayID)}, ExitFailure, "", fmt.Sprintf("no dead-lettered row with id %d", replayID)},
+		{"bad id", []string{"drop", "abc"}, ExitUsage, "", `id "abc"`},
+		{"replay without ids", []string{"replay"}, ExitUsage, "", "usage:"},
+		{"unknown action", []string{"purge", "1"}, ExitUsage, "", `unknown action "purge"`},
+	}
+	for _, s := range steps {
+		args := append([]string{"deadletter", s.args[0], "--config", cfg}, s.args[1:]...)
+		code, out, errOut := runCLI(args...)
+		if code != s.wantCode || !strings.Contains(out, s.wantOut) || !strings.Contains(errOut, s.wantErr) {
+			t.Errorf("%s: exit %d stdout %q stderr %q; want exit %d, %q, %q", s.name, code, out, errOut, s.wantCode, s.wantOut, s.wantErr)
+		}
+	}
+
+	code, out, _ = runCLI("deadletter", "list", "--config", cfg)
+	if code != ExitOK || out != "" {
+		t.Errorf("list after replay and drop: exit %d, %q; want nothing dead", code, out)
+	}
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(filepath.Dir(cfg), "wabarouter.db"), sqlite.Options{GroupCommit: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rows, err := st.Lease(ctx, "slack", time.Now().Add(time.Second), 10, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 || rows[0].ID != replayID || rows[0].Attempts != 0 || rows[0].State != store.Pending {
+		t.Fatalf("leasable rows %+v, want only the replayed row, pending with attempts reset", rows)
+	}
+}

@@ -1,0 +1,124 @@
+package cli
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/wabarouter/wabarouter/internal/app"
+	"github.com/wabarouter/wabarouter/internal/config"
+	"github.com/wabarouter/wabarouter/internal/event"
+	"github.com/wabarouter/wabarouter/internal/notification"
+	"github.com/wabarouter/wabarouter/internal/sinks"
+)
+
+// notifyTestTimeout bounds the whole send so a silent peer cannot hang a
+// person waiting at a terminal.
+const notifyTestTimeout = 30 * time.Second
+
+func runNotifyTest(ctx context.Context, args []string, stdio IO) int {
+	fs := flag.NewFlagSet("notify-test", flag.ContinueOnError)
+	fs.SetOutput(stdio.Err)
+	configPath := fs.String("config", "", "path to the YAML config file (required)")
+	name := fs.String("sink", "", "name of the sink to test (required)")
+	if err := fs.Parse(args); err != nil {
+		return ExitUsage
+	}
+	if *configPath == "" || *name == "" || fs.NArg() != 0 {
+		fmt.Fprintln(stdio.Err, "usage: wabarouter notify-test --config FILE --sink NAME")
+		return ExitUsage
+	}
+	// Only the config is loaded: a sink can be checked while the rules
+	// are still being written.
+	cfg, err := config.Load(*configPath)
+	if err != nil {
+		for _, line := range errorLines(err) {
+			fmt.Fprintln(stdio.Err, line)
+		}
+		return ExitFailure
+	}
+	var sc *config.Sink
+	for i := range cfg.Sinks {
+		if cfg.Sinks[i].Name == *name {
+			sc = &cfg.Sinks[i]
+		}
+	}
+	if sc == nil {
+		defined := "none"
+		if names := cfg.SinkNames(); len(names) > 0 {
+			defined = strings.Join(names, ", ")
+		}
+		fmt.Fprintf(stdio.Err, "notify-test: no sink named %q in %s; defined sinks: %s\n", *name, *configPath, defined)
+		return ExitUsage
+	}
+	// Build only the named sink, so another sink's bad settings (or a log
+	// file it would open) do not get in the way. Its min_severity is
+	// lifted: a test held back by it would prove nothing about the sink.
+	only := *cfg
+	one := *sc
+	one.MinSeverity = notification.Info
+	only.Sinks = []config.Sink{one}
+	built, err := app.BuildSinks(&only)
+	if err != nil {
+		for _, line := range errorLines(err) {
+			fmt.Fprintln(stdio.Err, line)
+		}
+		return ExitFailure
+	}
+	sink := built[*name]
+	if c, ok := sink.(io.Closer); ok {
+		defer c.Close()
+	}
+	n, err := testNotification(*name, time.Now().UTC())
+	if err != nil {
+		fmt.Fprintf(stdio.Err, "notify-test: %v\n", err)
+		return ExitFailure
+	}
+	ctx, cancel := context.WithTimeout(ctx, notifyTestTimeout)
+	defer cancel()
+	receipt, err := sink.Send(ctx, n)
+	if err != nil {
+		// Sinks keep secrets out of their errors, so err is printed as is.
+		fmt.Fprintf(stdio.Err, "sink %s failed: %v\n", *name, err)
+		if retry, after := sinks.IsRetryable(err); retry {
+			wait := ""
+			if after > 0 {
+				wait = fmt.Sprintf(" (it asked to wait %s)", after)
+			}
+			fmt.Fprintf(stdio.Err, "the error is retryable: serve would try again later%s\n", wait)
+		} else {
+			fmt.Fprintln(stdio.Err, "the error is permanent: retrying will not help; check the sink's settings")
+		}
+		return ExitFailure
+	}
+	fmt.Fprintf(stdio.Out, "sink %s answered: %s %s\n", *name, receipt.Ref, receipt.Detail)
+	return ExitOK
+}
+
+// testNotification is what notify-test sends; Test marks it so every sink
+// can label it as a test and no receiver mistakes it for an incident.
+func testNotification(sink string, now time.Time) (notification.Notification, error) {
+	id := make([]byte, 16)
+	if _, err := rand.Read(id); err != nil {
+		return notification.Notification{}, fmt.Errorf("random id: %w", err)
+	}
+	return notification.Notification{
+		ID:       hex.EncodeToString(id),
+		Sink:     sink,
+		Rule:     "notify-test",
+		Severity: notification.Info,
+		Action:   notification.Trigger,
+		Title:    fmt.Sprintf("wabarouter test notification: if you can read this, sink %s works", sink),
+		Body: fmt.Sprintf("This is a test notification sent by `wabarouter notify-test` to check the settings of sink %s. "+
+			"No WhatsApp Business Account event caused it and no action is needed.", sink),
+		DedupKey:  "wabarouter-notify-test/" + sink,
+		Test:      true,
+		CreatedAt: now,
+		Event:     event.Event{Object: event.ObjectWABA, WabaID: "0", Time: now, Field: "test", Event: "NOTIFY_TEST"},
+	}, nil
+}
