@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -28,8 +29,10 @@ const (
 
 // router is a running wabarouter process and the log lines it has written.
 type router struct {
-	cmd  *exec.Cmd
-	addr string
+	cmd     *exec.Cmd
+	cfgPath string
+	env     []string
+	addr    string
 	mu   sync.Mutex
 	logs []string
 	done chan error
@@ -51,7 +54,7 @@ func startRouter(t *testing.T, bin, configYAML string, env ...string) *router {
 	if err := os.WriteFile(cfgPath, []byte(configYAML), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	r := &router{cmd: exec.Command(bin, "serve", "--config", cfgPath), done: make(chan error, 1)}
+	r := &router{cmd: exec.Command(bin, "serve", "--config", cfgPath), cfgPath: cfgPath, env: env, done: make(chan error, 1)}
 	r.cmd.Env = append(os.Environ(), env...)
 	stderr, err := r.cmd.StderrPipe()
 	if err != nil {
@@ -88,6 +91,28 @@ func startRouter(t *testing.T, bin, configYAML string, env ...string) *router {
 		t.Fatalf("router did not log its address:\n%s", r.logText())
 	}
 	return r
+}
+
+// command runs another subcommand of bin on the router's config and
+// environment and returns its exit code, stdout and stderr.
+func (r *router) command(t *testing.T, bin string, args ...string) (int, string, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, append(args[:1:1], append([]string{"--config", r.cfgPath}, args[1:]...)...)...)
+	cmd.Env = append(os.Environ(), r.env...)
+	var out, errOut strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	code := 0
+	if err != nil {
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) {
+			t.Fatalf("%s %v: %v", bin, args, err)
+		}
+		code = exit.ExitCode()
+	}
+	return code, out.String(), errOut.String()
 }
 
 func (r *router) logText() string {
