@@ -26,6 +26,10 @@ func runCheck(_ context.Context, args []string, stdio IO) int {
 		fmt.Fprintf(stdio.Err, "%s: %d error(s); nothing was changed\n", *configPath, len(lines))
 		return ExitFailure
 	}
-	fmt.Fprintf(stdio.Out, "%s: OK: %d rules in %d files, %d sinks\n", *configPath, len(set.Rules), len(cfg.RuleFiles), len(cfg.Sinks))
+	where := fmt.Sprintf("in %d files", len(cfg.RuleFiles))
+	if n := len(cfg.InlineRules); n > 0 {
+		where = fmt.Sprintf("(%d inline, %d from %d files)", n, len(set.Rules)-n, len(cfg.RuleFiles))
+	}
+	fmt.Fprintf(stdio.Out, "%s: OK: %d rules %s, %d sinks\n", *configPath, len(set.Rules), where, len(cfg.Sinks))
 	return ExitOK
 }

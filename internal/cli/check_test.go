@@ -28,6 +28,12 @@ func TestCheckCommand(t *testing.T) {
 			`rules.yaml:6:11: rule "restricted": when: expected bool, but got string`,
 			"error(s); nothing was changed",
 		}},
+		{"inline rules after the files' rules", "../../testdata/config/inline/config.yaml", ExitOK,
+			"OK: 9 rules (1 inline, 8 from 1 files), 4 sinks", nil},
+		{"inline rule errors point into the config", "../../testdata/config/inline/bad.yaml", ExitFailure, "", []string{
+			`bad.yaml:8:9: rule "broken-inline": when: unknown name "flow_idd"; did you mean "flow_id"?`,
+			`bad.yaml:9:10: rule "broken-inline": sink "nobody" is not defined; defined sinks: team`,
+		}},
 		{"missing config", "nope.yaml", ExitFailure, "", []string{"read config nope.yaml"}},
 	}
 	for _, tt := range tests {

@@ -14,7 +14,7 @@ func loadRouting(path string) (*config.Config, *rules.Set, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	set, err := rules.LoadFiles(cfg.RuleFiles, cfg.SinkNames())
+	set, err := rules.Load(cfg.RuleFiles, &rules.Inline{File: cfg.Path, Source: cfg.Source, Rules: cfg.InlineRules}, cfg.SinkNames())
 	if err != nil {
 		return cfg, nil, err
 	}

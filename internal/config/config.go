@@ -29,6 +29,13 @@ type Config struct {
 	Server Server `yaml:"server"`
 	// RuleFiles are the files the rules globs matched, in order.
 	RuleFiles []string `yaml:"-"`
+	// InlineRules are rules written in the config's own rules list, for a
+	// small setup; they are evaluated after the rules files'. They stay
+	// YAML nodes because the rules package owns what a rule means.
+	InlineRules []*yaml.Node `yaml:"-"`
+	// Source is the config file's text, which positions of inline rules
+	// (block-scalar expressions) are counted in.
+	Source []byte `yaml:"-"`
 	Sinks     []Sink   `yaml:"-"`
 	Store     Store    `yaml:"-"`
 	// Severity overrides the default severity of a field or field/EVENT.
@@ -83,6 +90,7 @@ func Parse(path string, data []byte) (*Config, error) {
 	}
 	cfg := &Config{
 		Path:   path,
+		Source: data,
 		Server: Server{Listen: DefaultListen, MaxBodyBytes: DefaultMaxBodyBytes},
 		Store:  Store{Path: DefaultStorePath},
 	}

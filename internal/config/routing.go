@@ -226,17 +226,22 @@ func (p *parser) relative(path string) string {
 	return filepath.Join(filepath.Dir(p.path), path)
 }
 
-// ruleFiles expands the rules globs, relative to the config file.
+// ruleFiles expands the rules globs, relative to the config file, and
+// collects rules written inline (a mapping in the list instead of a glob).
 func (p *parser) ruleFiles(v *yaml.Node, cfg *Config) {
 	if isNull(v) {
 		return
 	}
 	if v.Kind != yaml.SequenceNode {
-		p.errorf(v, "rules must be a list of file globs, got %s", kindName(v))
+		p.errorf(v, "rules must be a list of file globs or inline rules, got %s", kindName(v))
 		return
 	}
 	seen := map[string]bool{}
 	for _, item := range v.Content {
+		if deref(item).Kind == yaml.MappingNode {
+			cfg.InlineRules = append(cfg.InlineRules, deref(item))
+			continue
+		}
 		glob, ok := p.str(item, "rules")
 		if !ok {
 			continue

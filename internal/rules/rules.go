@@ -3,7 +3,9 @@ package rules
 import (
 	"errors"
 	"fmt"
+	"gopkg.in/yaml.v3"
 	"os"
+	"strings"
 	"text/template"
 	"time"
 
@@ -67,6 +69,20 @@ func ParseFile(path string, data []byte, sinks []string) (*Set, error) {
 // LoadFiles reads and merges rules files in order; a rule name defined in
 // two files is an error naming both places.
 func LoadFiles(paths []string, sinks []string) (*Set, error) {
+	return Load(paths, nil, sinks)
+}
+
+// Inline holds rules written inside another YAML file (the config's rules
+// list) rather than in a rules file of their own.
+type Inline struct {
+	File   string       // the file they are written in, for messages
+	Source []byte       // its text, for positions inside block scalars
+	Rules  []*yaml.Node // one mapping per rule
+}
+
+// Load reads the rules files in order, then the inline rules, into one
+// set, returning every problem of all of them at once.
+func Load(paths []string, inline *Inline, sinks []string) (*Set, error) {
 	s := newSet()
 	var errs []error
 	for _, p := range paths {
@@ -76,6 +92,13 @@ func LoadFiles(paths []string, sinks []string) (*Set, error) {
 			continue
 		}
 		errs = append(errs, s.parseInto(p, data, sinks)...)
+	}
+	if inline != nil && len(inline.Rules) > 0 {
+		p := &fileParser{set: s, file: inline.File, sinks: sinks, lines: strings.Split(string(inline.Source), "\n")}
+		for _, n := range inline.Rules {
+			p.parseRule(n)
+		}
+		errs = append(errs, p.errs...)
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
