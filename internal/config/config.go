@@ -36,8 +36,8 @@ type Config struct {
 	// Source is the config file's text, which positions of inline rules
 	// (block-scalar expressions) are counted in.
 	Source []byte `yaml:"-"`
-	Sinks     []Sink   `yaml:"-"`
-	Store     Store    `yaml:"-"`
+	Sinks  []Sink `yaml:"-"`
+	Store  Store  `yaml:"-"`
 	// Severity overrides the default severity of a field or field/EVENT.
 	Severity map[string]notification.Severity `yaml:"-"`
 	// Path is the file the config was read from, kept for messages.

@@ -33,9 +33,9 @@ type router struct {
 	cfgPath string
 	env     []string
 	addr    string
-	mu   sync.Mutex
-	logs []string
-	done chan error
+	mu      sync.Mutex
+	logs    []string
+	done    chan error
 }
 
 func buildBinary(t *testing.T) string {
