@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -17,6 +20,7 @@ import (
 	"github.com/wabarouter/wabarouter/internal/config"
 	"github.com/wabarouter/wabarouter/internal/delivery"
 	"github.com/wabarouter/wabarouter/internal/event"
+	"github.com/wabarouter/wabarouter/internal/metrics"
 	"github.com/wabarouter/wabarouter/internal/router"
 	"github.com/wabarouter/wabarouter/internal/rules"
 	"github.com/wabarouter/wabarouter/internal/sinks"
@@ -38,6 +42,10 @@ type Pipeline struct {
 	sinks   map[string]sinks.Sink
 	accept  chan struct{} // wakes the router after an append
 	reg     *prometheus.Registry
+	metrics *metrics.Metrics
+	// stopping is set when shutdown begins, so /readyz turns away a load
+	// balancer before the listener closes.
+	stopping atomic.Bool
 }
 
 // Registry is where the pipeline's parts register their metrics; it is
@@ -65,16 +73,56 @@ func NewPipeline(ctx context.Context, cfg *config.Config, set *rules.Set, log *s
 		return nil, fmt.Errorf("resuming deliveries in store %s: %w", cfg.Store.Path, err)
 	}
 	if released > 0 {
-		log.InfoContext(ctx, "resuming deliveries a previous run left unfinished", "rows", released)
+		log.InfoContext(ctx, "released the leases a previous run held; their rows go out now", "rows", released)
 	}
 	p := &Pipeline{cfg: cfg, log: log, store: st, sinks: built, workers: map[string]*delivery.Worker{},
 		accept: make(chan struct{}, 1), reg: prometheus.NewRegistry()}
-	p.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	for name, s := range built {
-		p.workers[name] = delivery.NewWorker(name, s, st, delivery.DefaultPolicy, log.With("component", "delivery"))
+	p.metrics = metrics.New(p.reg)
+	p.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		&outboxCollector{store: st, sinks: cfg.SinkNames(), log: log})
+	for _, sc := range cfg.Sinks {
+		policy := delivery.DefaultPolicy
+		if sc.Concurrency > 0 {
+			policy.Workers = sc.Concurrency
+		}
+		p.workers[sc.Name] = delivery.NewWorker(sc.Name, built[sc.Name], st, policy, log.With("component", "delivery"), p.metrics)
 	}
-	p.router = router.New(set, st, log.With("component", "router"), p.wakeSinks)
+	if err := p.countResumed(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	p.initRuleMetrics(set)
+	p.router = router.New(set, st, log.With("component", "router"), p.wakeSinks, p.metrics)
 	return p, nil
+}
+
+// countResumed counts the notifications a previous run left in the outbox,
+// so this run's counters add up: created + resumed = sent + skipped +
+// suppressed + dead_lettered + pending.
+func (p *Pipeline) countResumed(ctx context.Context) error {
+	stats, err := p.store.Stats(ctx, time.Now())
+	if err != nil {
+		return fmt.Errorf("reading the outbox left by the previous run: %w", err)
+	}
+	for sink, s := range stats {
+		if _, configured := p.workers[sink]; !configured && s.Pending > 0 {
+			// Not lost, but nobody will send them: say so loudly.
+			p.log.WarnContext(ctx, "notifications are queued for a sink that is no longer configured; they wait until it is configured again",
+				"sink", sink, "pending", s.Pending)
+			continue
+		}
+		if s.Pending > 0 {
+			p.metrics.Notifications.WithLabelValues(sink, metrics.Resumed).Add(float64(s.Pending))
+			p.log.InfoContext(ctx, "resuming notifications queued by the previous run", "sink", sink, "pending", s.Pending)
+		}
+	}
+	return nil
+}
+
+func (p *Pipeline) initRuleMetrics(set *rules.Set) {
+	for _, r := range set.Rules {
+		p.metrics.InitRule(r.Name)
+	}
 }
 
 // webhookOptions configure the endpoint to answer 200 only once a body is
@@ -91,7 +139,44 @@ func (p *Pipeline) webhookOptions() webhook.Options {
 		Validate:     ValidatePayload,
 		Acceptor:     p,
 		Logger:       p.log.With("component", "webhook"),
+		Observe:      p.observeWebhook,
 	}
+}
+
+// observeWebhook counts every POST as received and then accepted or
+// rejected, so received = accepted + rejected always holds.
+func (p *Pipeline) observeWebhook(o webhook.Outcome, err error) {
+	p.metrics.WebhooksReceived.Inc()
+	reason := ""
+	switch o {
+	case webhook.Accepted:
+		p.metrics.WebhooksAccepted.Inc()
+		return
+	case webhook.MissingSignature:
+		reason = metrics.ReasonMissingSignature
+	case webhook.BadSignature:
+		reason = metrics.ReasonBadSignature
+	case webhook.TooLarge:
+		reason = metrics.ReasonTooLarge
+	case webhook.Unreadable:
+		reason = metrics.ReasonUnreadable
+	case webhook.BadMethod:
+		reason = metrics.ReasonBadMethod
+	case webhook.Unavailable:
+		reason = metrics.ReasonStoreUnavailable
+	case webhook.Invalid:
+		switch {
+		case errors.Is(err, event.ErrNotJSON):
+			reason = metrics.ReasonNotJSON
+		case errors.Is(err, event.ErrWrongObject):
+			reason = metrics.ReasonWrongObject
+		default:
+			reason = metrics.ReasonNotWebhook
+		}
+	default:
+		reason = string(o)
+	}
+	p.metrics.WebhooksRejected.WithLabelValues(reason).Inc()
 }
 
 // Accept stores a verified body durably; the router picks it up from there.
@@ -107,13 +192,48 @@ func (p *Pipeline) Accept(ctx context.Context, body []byte) error {
 }
 
 // SetRules swaps the rules used for the next webhook.
-func (p *Pipeline) SetRules(set *rules.Set) { p.router.SetRules(set) }
+func (p *Pipeline) SetRules(set *rules.Set) {
+	p.initRuleMetrics(set)
+	p.router.SetRules(set)
+}
+
+// readyTimeout bounds the store check of one /readyz request.
+const readyTimeout = 2 * time.Second
+
+// ready answers /readyz: 200 while the store answers, rules are loaded and
+// shutdown has not begun; 503 with the reason otherwise.
+func (p *Pipeline) ready(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	fail := func(reason string) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = io.WriteString(w, reason+"\n")
+	}
+	if p.stopping.Load() {
+		fail("shutting down")
+		return
+	}
+	if set := p.router.Rules(); set == nil {
+		fail("no rules loaded")
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
+	defer cancel()
+	if err := p.store.Ping(ctx); err != nil {
+		p.log.WarnContext(ctx, "readiness check: store unreachable", "err", err)
+		fail("store unreachable")
+		return
+	}
+	_, _ = io.WriteString(w, "ready\n")
+}
 
 // Run serves until ctx ends: stop intake first, then let routing and
 // delivery finish what they hold, then close the store.
 func (p *Pipeline) Run(ctx context.Context) error {
 	srv := NewServer(p.cfg.Server.Listen, webhook.NewHandler(p.webhookOptions()), p.log)
 	srv.Handle("/metrics", promhttp.HandlerFor(p.reg, promhttp.HandlerOpts{}))
+	srv.Handle("/readyz", http.HandlerFunc(p.ready))
+	stopWatch := context.AfterFunc(ctx, func() { p.stopping.Store(true) })
+	defer stopWatch()
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Go(func() { p.routeLoop(workCtx) })

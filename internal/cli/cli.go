@@ -33,6 +33,7 @@ func commands() map[string]command {
 		"serve": {"run the router: receive, verify and route webhooks", runServe},
 		"test":  {"unit-test rules: check payloads route to the expected notifications", runRuleTest},
 
+		"healthcheck": {"exit 0 if a running router is ready (for container health checks)", runHealthcheck},
 		"deadletter":  {"list, replay or drop dead-lettered notifications", runDeadletter},
 		"notify-test": {"send a test notification to one sink to check its settings", runNotifyTest},
 	}

@@ -4,10 +4,12 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"time"
 
 	"github.com/wabarouter/wabarouter/internal/app"
+	"github.com/wabarouter/wabarouter/internal/config"
 	"github.com/wabarouter/wabarouter/internal/rules"
 )
 
@@ -29,7 +31,7 @@ func runServe(ctx context.Context, args []string, stdio IO) int {
 		}
 		return ExitFailure
 	}
-	logger := slog.New(slog.NewTextHandler(stdio.Err, nil))
+	logger := newLogger(stdio.Err, cfg.Log)
 	pipeline, err := app.NewPipeline(ctx, cfg, set, logger)
 	if err != nil {
 		for _, line := range errorLines(err) {
@@ -52,4 +54,14 @@ func runServe(ctx context.Context, args []string, stdio IO) int {
 		return ExitFailure
 	}
 	return ExitOK
+}
+
+// newLogger builds the router's log from the config's log section. The
+// level is fixed at start: a reload changes rules, not the log.
+func newLogger(w io.Writer, c config.Log) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: c.Level}
+	if c.Format == config.LogJSON {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
 }

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"regexp"
@@ -40,6 +41,7 @@ type Config struct {
 	Store  Store  `yaml:"-"`
 	// Severity overrides the default severity of a field or field/EVENT.
 	Severity map[string]notification.Severity `yaml:"-"`
+	Log      Log                              `yaml:"-"`
 	// Path is the file the config was read from, kept for messages.
 	Path string `yaml:"-"`
 }
@@ -93,6 +95,7 @@ func Parse(path string, data []byte) (*Config, error) {
 		Source: data,
 		Server: Server{Listen: DefaultListen, MaxBodyBytes: DefaultMaxBodyBytes},
 		Store:  Store{Path: DefaultStorePath},
+		Log:    Log{Level: slog.LevelInfo, Format: LogText},
 	}
 	p := &parser{path: path}
 	p.document(&root, cfg)
@@ -144,6 +147,7 @@ func (p *parser) document(root *yaml.Node, cfg *Config) {
 		"sinks":    func(_, v *yaml.Node) { p.sinks(v, cfg) },
 		"severity": func(_, v *yaml.Node) { p.severityMap(v, cfg) },
 		"store":    func(_, v *yaml.Node) { p.store(v, cfg) },
+		"log":      func(_, v *yaml.Node) { p.log(v, cfg) },
 	})
 	if server == nil || isNull(server) {
 		at := top

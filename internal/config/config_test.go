@@ -65,6 +65,28 @@ func TestParseGood(t *testing.T) {
 	}
 }
 
+func TestParseLog(t *testing.T) {
+	base := "server:\n  verify_token: t\n  app_secrets: [a]\n"
+	tests := []struct {
+		yaml   string
+		level  slog.Level
+		format string
+	}{
+		{"", slog.LevelInfo, LogText},
+		{"log: {level: debug, format: json}\n", slog.LevelDebug, LogJSON},
+		{"log: {level: error}\n", slog.LevelError, LogText},
+	}
+	for _, tt := range tests {
+		cfg, err := Parse("c.yaml", []byte(base+tt.yaml))
+		if err != nil {
+			t.Fatalf("%q: %v", tt.yaml, err)
+		}
+		if cfg.Log.Level != tt.level || cfg.Log.Format != tt.format {
+			t.Errorf("%q: log = %+v, want %v %s", tt.yaml, cfg.Log, tt.level, tt.format)
+		}
+	}
+}
+
 func reveal(ss []Secret) []string {
 	out := make([]string, len(ss))
 	for i, s := range ss {
@@ -96,6 +118,10 @@ func TestParseErrors(t *testing.T) {
 		{"duplicate key", "server:\n  verify_token: t\n  verify_token: u\n  app_secrets: [a]\n", []string{`bad.yaml:3:3: server: duplicate key "verify_token" (first set at line 2)`}},
 		{"syntax error", "server:\n  verify_token: t\n  app_secrets: @a\n", []string{"bad.yaml:3: syntax error: found character that cannot start any token"}},
 		{"empty file", "", []string{"bad.yaml:1:1: server.verify_token is required", "bad.yaml:1:1: server.app_secrets is required"}},
+		{"bad log", "server:\n  verify_token: t\n  app_secrets: [a]\nlog:\n  level: verbose\n  format: xml\n", []string{
+			`bad.yaml:5:10: log.level "verbose" is not one of debug, info, warn, error`,
+			`bad.yaml:6:11: log.format "xml" is not text or json`,
+		}},
 		{"top level list", "- a\n", []string{"bad.yaml:1:1: top level must be a mapping"}},
 		{"server not mapping", "server: yes\n", []string{"bad.yaml:1:9: server must be a mapping"}},
 		{

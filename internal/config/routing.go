@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -17,6 +18,10 @@ type Sink struct {
 	Name        string
 	Type        string
 	MinSeverity notification.Severity
+	// Concurrency is how many sends to this sink may be in flight at once;
+	// zero means the delivery default. A crash can repeat at most this
+	// many sends.
+	Concurrency int
 	// Settings maps each setting to a string, a Secret, a []string (email
 	// to) or a map[string]string (webhook headers).
 	Settings map[string]any
@@ -105,6 +110,10 @@ func (p *parser) sinks(v *yaml.Node, cfg *Config) {
 	}
 }
 
+// MaxSinkConcurrency bounds a sink's concurrency: beyond it a sink only
+// competes with intake for the store's single writer.
+const MaxSinkConcurrency = 256
+
 func (p *parser) sink(m *yaml.Node, i int) (Sink, bool) {
 	where := fmt.Sprintf("sinks[%d]", i)
 	if m.Kind != yaml.MappingNode {
@@ -137,6 +146,18 @@ func (p *parser) sink(m *yaml.Node, i int) (Sink, bool) {
 				p.errorf(v, "%s: min_severity: %v", where, err)
 			}
 			s.MinSeverity = sev
+		},
+		"concurrency": func(_, v *yaml.Node) {
+			val, ok := p.str(v, where+".concurrency")
+			if !ok {
+				return
+			}
+			n, err := strconv.Atoi(val)
+			if err != nil || n < 1 || n > MaxSinkConcurrency {
+				p.errorf(v, "%s: concurrency %q must be a whole number from 1 to %d", where, val, MaxSinkConcurrency)
+				return
+			}
+			s.Concurrency = n
 		},
 	}
 	for _, key := range allowed {

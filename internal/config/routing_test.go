@@ -42,6 +42,7 @@ sinks:
   - name: hook
     type: webhook
     url: https://example.com/hook
+    concurrency: 16
     headers: {X-Team: compliance}
   - name: local
     type: log
@@ -66,6 +67,9 @@ sinks:
 	if to := email.Settings["to"].([]string); len(to) != 2 || email.String("ca_file") != filepath.Join(dir, "certs/ca.pem") {
 		t.Errorf("email sink = %+v", email)
 	}
+	if cfg.Sinks[2].Concurrency != 16 || cfg.Sinks[0].Concurrency != 0 {
+		t.Errorf("concurrency = %d, %d; want 16 as set and 0 (the default) where unset", cfg.Sinks[2].Concurrency, cfg.Sinks[0].Concurrency)
+	}
 	if h := cfg.Sinks[2].Settings["headers"].(map[string]string); h["X-Team"] != "compliance" {
 		t.Errorf("webhook headers = %v", h)
 	}
@@ -85,6 +89,9 @@ func TestParseRoutingErrors(t *testing.T) {
 		{"slack neither", "sinks:\n  - name: s\n    type: slack\n    channel: c\n", []string{`sink "s": a slack sink needs webhook_url, or token and channel`}},
 		{"duplicate sink", "sinks:\n  - {name: a, type: log}\n  - {name: a, type: log}\n", []string{`c.yaml:6:5: sink "a" is defined twice (first at line 5)`}},
 		{"bad min severity", "sinks:\n  - {name: a, type: log, min_severity: loud}\n", []string{`sink "a": min_severity: unknown severity "loud"`}},
+		{"bad concurrency", "sinks:\n  - {name: a, type: log, concurrency: 0}\n  - {name: b, type: log, concurrency: lots}\n", []string{
+			`c.yaml:5:39: sink "a": concurrency "0" must be a whole number from 1 to 256`,
+			`c.yaml:6:39: sink "b": concurrency "lots" must be a whole number from 1 to 256`}},
 		{"bad severity map", "severity:\n  account_update: urgent\n  /x: info\n", []string{`c.yaml:5:19: severity "account_update": unknown severity "urgent"`, `c.yaml:6:3: severity: key "/x"`}},
 		{"rules glob matches nothing", "rules: [nothing/*.yaml]\n", []string{`c.yaml:4:9: rules: "nothing/*.yaml" matches no file`}},
 	}

@@ -8,6 +8,9 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/wabarouter/wabarouter/internal/metrics"
 	"github.com/wabarouter/wabarouter/internal/notification"
 	"github.com/wabarouter/wabarouter/internal/sinks"
 	"github.com/wabarouter/wabarouter/internal/store"
@@ -45,15 +48,28 @@ type Worker struct {
 	log    *slog.Logger
 	now    func() time.Time
 	wake   chan struct{}
+
+	sent, skipped, retried, dead prometheus.Counter
+	latency                      prometheus.Observer
 }
 
-// NewWorker returns a worker for the sink registered under name.
-func NewWorker(name string, s sinks.Sink, st store.Store, p Policy, log *slog.Logger) *Worker {
+// NewWorker returns a worker for the sink registered under name; m may be
+// nil when nothing serves the metrics.
+func NewWorker(name string, s sinks.Sink, st store.Store, p Policy, log *slog.Logger, m *metrics.Metrics) *Worker {
 	if p.Workers < 1 {
 		p.Workers = 1
 	}
+	if m == nil {
+		m = metrics.Discard()
+	}
+	m.InitSink(name)
 	return &Worker{name: name, sink: s, store: st, policy: p, log: log.With("sink", name),
-		now: time.Now, wake: make(chan struct{}, 1)}
+		now: time.Now, wake: make(chan struct{}, 1),
+		sent:    m.Notifications.WithLabelValues(name, metrics.Sent),
+		skipped: m.Notifications.WithLabelValues(name, metrics.Skipped),
+		retried: m.Notifications.WithLabelValues(name, metrics.Retried),
+		dead:    m.Notifications.WithLabelValues(name, metrics.DeadLettered),
+		latency: m.DeliveryLatency.WithLabelValues(name)}
 }
 
 // Wake tells the worker new rows are queued, so it does not wait for its poll.
@@ -112,7 +128,7 @@ func (w *Worker) lease(ctx context.Context, rows chan<- store.Outbound) {
 func (w *Worker) deliver(ctx context.Context, row store.Outbound) {
 	var n notification.Notification
 	if err := json.Unmarshal(row.Payload, &n); err != nil {
-		w.finish(ctx, row, sinks.Permanent(fmt.Errorf("decoding queued notification %s: %w", row.NotificationID, err)), sinks.Receipt{})
+		w.finish(ctx, row, n, sinks.Permanent(fmt.Errorf("decoding queued notification %s: %w", row.NotificationID, err)), sinks.Receipt{})
 		return
 	}
 	sendCtx, cancel := context.WithTimeout(ctx, w.policy.SendTimeout)
@@ -121,23 +137,39 @@ func (w *Worker) deliver(ctx context.Context, row store.Outbound) {
 	if ctx.Err() != nil && err != nil {
 		return // shutting down: the lease expires and the row is sent again
 	}
-	w.finish(ctx, row, err, receipt)
+	w.finish(ctx, row, n, err, receipt)
 }
 
-func (w *Worker) finish(ctx context.Context, row store.Outbound, sendErr error, receipt sinks.Receipt) {
-	log := w.log.With("notification", row.NotificationID, "attempt", row.Attempts+1)
+// finish records the outcome of one attempt; a counter moves only once
+// the store has the outcome, so a row sent again after a failed ack is
+// not counted twice.
+func (w *Worker) finish(ctx context.Context, row store.Outbound, n notification.Notification, sendErr error, receipt sinks.Receipt) {
+	log := w.log.With("notification", row.NotificationID, "attempt", row.Attempts+1,
+		"waba_id", n.Event.WabaID, "field", n.Event.Field, "event", n.Event.Event, "rule", n.Rule)
 	now := w.now()
 	var err error
 	switch retry, after := sinks.IsRetryable(sendErr); {
 	case sendErr == nil:
-		err = w.store.Ack(ctx, row.ID, receipt.Ref, now)
-		log.InfoContext(ctx, "notification sent", "receipt", receipt.Ref)
+		if err = w.store.Ack(ctx, row.ID, receipt.Ref, now); err == nil {
+			if receipt.Detail == sinks.SkippedDetail {
+				w.skipped.Inc()
+				log.DebugContext(ctx, "notification below the sink's min_severity; not sent")
+				return
+			}
+			w.sent.Inc()
+			w.latency.Observe(now.Sub(row.AcceptedAt).Seconds())
+			log.InfoContext(ctx, "notification sent", "receipt", receipt.Ref)
+		}
 	case !retry, row.Attempts+1 >= w.policy.MaxAttempts, now.Sub(row.CreatedAt) > w.policy.MaxAge:
-		err = w.store.DeadLetter(ctx, row.ID, sendErr.Error())
+		if err = w.store.DeadLetter(ctx, row.ID, sendErr.Error()); err == nil {
+			w.dead.Inc()
+		}
 		log.ErrorContext(ctx, "notification dead-lettered", "err", sendErr, "retryable", retry)
 	default:
 		next := now.Add(w.backoff(row.Attempts, after))
-		err = w.store.Retry(ctx, row.ID, next, sendErr.Error())
+		if err = w.store.Retry(ctx, row.ID, next, sendErr.Error()); err == nil {
+			w.retried.Inc()
+		}
 		log.WarnContext(ctx, "notification send failed; will retry", "err", sendErr, "next", next)
 	}
 	if err != nil {

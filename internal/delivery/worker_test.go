@@ -14,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/wabarouter/wabarouter/internal/metrics"
 	"github.com/wabarouter/wabarouter/internal/notification"
 	"github.com/wabarouter/wabarouter/internal/sinks"
 	"github.com/wabarouter/wabarouter/internal/sinks/slack"
@@ -147,7 +150,7 @@ func TestWebhookDeliveredAndAcked(t *testing.T) {
 	}
 	enqueue(t, st, "hook", "n1")
 	rec := &ackRecorder{Store: st}
-	run(t, NewWorker("hook", sink, rec, fastPolicy, discard))
+	run(t, NewWorker("hook", sink, rec, fastPolicy, discard, nil))
 	waitFor(t, "the row to be acked", func() bool { return pending(t, st, "hook") == 0 })
 	mu.Lock()
 	defer mu.Unlock()
@@ -239,8 +242,9 @@ func TestOutageDoesNotHoldUpOtherSinks(t *testing.T) {
 	enqueue(t, st, "pager", "pager-0", "pager-1", "pager-2")
 	slackPolicy := fastPolicy
 	slackPolicy.Workers = 1
-	run(t, NewWorker("slack", slackSink, st, slackPolicy, discard))
-	run(t, NewWorker("pager", pagerSink, st, fastPolicy, discard))
+	m := metrics.Discard()
+	run(t, NewWorker("slack", slackSink, st, slackPolicy, discard, m))
+	run(t, NewWorker("pager", pagerSink, st, fastPolicy, discard, m))
 
 	waitFor(t, "every row of both sinks to be sent", func() bool {
 		return pending(t, st, "slack") == 0 && pending(t, st, "pager") == 0
@@ -264,6 +268,26 @@ func TestOutageDoesNotHoldUpOtherSinks(t *testing.T) {
 		if outage.accepted[id] != 1 {
 			t.Errorf("Slack accepted %s %d times, want once", id, outage.accepted[id])
 		}
+	}
+	asks := 0
+	for _, a := range outage.asked {
+		asks += len(a)
+	}
+	counts := []struct {
+		sink, outcome string
+		want          int
+	}{
+		{"slack", metrics.Sent, 3}, {"pager", metrics.Sent, 3},
+		{"slack", metrics.Retried, asks - 3}, {"pager", metrics.Retried, 0},
+		{"slack", metrics.DeadLettered, 0},
+	}
+	for _, c := range counts {
+		if got := testutil.ToFloat64(m.Notifications.WithLabelValues(c.sink, c.outcome)); got != float64(c.want) {
+			t.Errorf("notifications{sink=%s,outcome=%s} = %v, want %d", c.sink, c.outcome, got, c.want)
+		}
+	}
+	if got := testutil.CollectAndCount(m.DeliveryLatency); got != 2 {
+		t.Errorf("latency histograms: %d series, want one per sink", got)
 	}
 	// The rate-limited notification's next request must respect
 	// Retry-After: its last request was the 200, the one before the 429.
@@ -307,7 +331,8 @@ func TestDeadLetter(t *testing.T) {
 			p := fastPolicy
 			tt.policy(&p)
 			enqueue(t, st, "hook", "n1")
-			run(t, NewWorker("hook", sink, st, p, discard))
+			m := metrics.Discard()
+			run(t, NewWorker("hook", sink, st, p, discard, m))
 			var dead []store.Outbound
 			waitFor(t, "the row to be dead-lettered", func() bool {
 				dead = deadRows(t, st)
@@ -320,6 +345,12 @@ func TestDeadLetter(t *testing.T) {
 			if reqs != tt.wantReqs {
 				t.Errorf("peer asked %d times, want %d", reqs, tt.wantReqs)
 			}
+			if got := testutil.ToFloat64(m.Notifications.WithLabelValues("hook", metrics.DeadLettered)); got != 1 {
+				t.Errorf("dead_lettered = %v, want 1", got)
+			}
+			if got := testutil.ToFloat64(m.Notifications.WithLabelValues("hook", metrics.Retried)); got != float64(tt.wantReqs-1) {
+				t.Errorf("retried = %v, want %d", got, tt.wantReqs-1)
+			}
 			if !strings.Contains(dead[0].LastError, tt.wantErr) {
 				t.Errorf("last error %q, want it to contain %q", dead[0].LastError, tt.wantErr)
 			}
@@ -330,7 +361,7 @@ func TestDeadLetter(t *testing.T) {
 // TestBackoffHonoursRetryAfter checks the bound directly: a Retry-After
 // longer than the backoff wins, and jitter stays within the cap.
 func TestBackoffHonoursRetryAfter(t *testing.T) {
-	w := NewWorker("x", nil, nil, fastPolicy, discard)
+	w := NewWorker("x", nil, nil, fastPolicy, discard, nil)
 	for attempts := range 30 {
 		d := w.backoff(attempts, 0)
 		if d <= 0 || d > fastPolicy.MaxBackoff {

@@ -5,12 +5,14 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync/atomic"
 	"time"
 
 	"github.com/wabarouter/wabarouter/internal/event"
+	"github.com/wabarouter/wabarouter/internal/metrics"
 	"github.com/wabarouter/wabarouter/internal/rules"
 	"github.com/wabarouter/wabarouter/internal/store"
 )
@@ -27,14 +29,54 @@ type Router struct {
 	changeWindow time.Duration
 	now          func() time.Time
 	// queued is told which sinks got new rows, to wake their workers.
-	queued func(sinks []string)
+	queued  func(sinks []string)
+	metrics *metrics.Metrics
 }
 
-// New returns a router using set until SetRules replaces it.
-func New(set *rules.Set, st store.Store, log *slog.Logger, queued func([]string)) *Router {
-	r := &Router{store: st, log: log, changeWindow: DefaultChangeWindow, now: time.Now, queued: queued}
+// New returns a router using set until SetRules replaces it. m may be nil
+// when nothing serves the metrics.
+func New(set *rules.Set, st store.Store, log *slog.Logger, queued func([]string), m *metrics.Metrics) *Router {
+	if m == nil {
+		m = metrics.Discard()
+	}
+	r := &Router{store: st, log: log, changeWindow: DefaultChangeWindow, now: time.Now, queued: queued, metrics: m}
 	r.rules.Store(set)
 	return r
+}
+
+// tally is what routing one webhook did. It is counted only once the
+// routing transaction commits, so a retried webhook is not counted twice.
+type tally struct {
+	events       map[[2]string]int // field, event
+	redeliveries int
+	matches      map[string]int // rule
+	ruleErrors   map[string]int // rule
+	created      map[string]int // sink
+	suppressed   map[string]int // sink
+}
+
+func newTally() *tally {
+	return &tally{events: map[[2]string]int{}, matches: map[string]int{}, ruleErrors: map[string]int{},
+		created: map[string]int{}, suppressed: map[string]int{}}
+}
+
+func (t *tally) record(m *metrics.Metrics) {
+	for k, n := range t.events {
+		m.Events.WithLabelValues(k[0], k[1]).Add(float64(n))
+	}
+	m.Redeliveries.Add(float64(t.redeliveries))
+	for rule, n := range t.matches {
+		m.RuleMatches.WithLabelValues(rule).Add(float64(n))
+	}
+	for rule, n := range t.ruleErrors {
+		m.RuleErrors.WithLabelValues(rule).Add(float64(n))
+	}
+	for sink, n := range t.created {
+		m.Notifications.WithLabelValues(sink, metrics.Created).Add(float64(n))
+	}
+	for sink, n := range t.suppressed {
+		m.Notifications.WithLabelValues(sink, metrics.Suppressed).Add(float64(n))
+	}
 }
 
 // SetRules swaps the rules for the next webhook; a webhook being routed
@@ -55,10 +97,12 @@ func (r *Router) Route(ctx context.Context, w store.Webhook) error {
 	set := r.rules.Load()
 	now := r.now()
 	var sinks []string
+	var counts *tally
 	err = r.store.Process(ctx, w.ID, func(tx store.Tx) error {
 		sinks = sinks[:0]
+		counts = newTally()
 		for _, ev := range events {
-			queued, err := r.routeEvent(ctx, tx, set, ev, w.ReceivedAt, now)
+			queued, err := r.routeEvent(ctx, tx, set, ev, w.ReceivedAt, now, counts)
 			if err != nil {
 				return err
 			}
@@ -69,13 +113,16 @@ func (r *Router) Route(ctx context.Context, w store.Webhook) error {
 	if err != nil {
 		return fmt.Errorf("routing webhook %d: %w", w.ID, err)
 	}
+	if counts != nil { // nil: the webhook was already routed
+		counts.record(r.metrics)
+	}
 	if len(sinks) > 0 && r.queued != nil {
 		r.queued(sinks)
 	}
 	return nil
 }
 
-func (r *Router) routeEvent(ctx context.Context, tx store.Tx, set *rules.Set, ev event.Event, accepted, now time.Time) ([]string, error) {
+func (r *Router) routeEvent(ctx context.Context, tx store.Tx, set *rules.Set, ev event.Event, accepted, now time.Time, counts *tally) ([]string, error) {
 	log := r.log.With("waba_id", ev.WabaID, "field", ev.Field, "event", ev.Event)
 	fp := Fingerprint(ev)
 	fresh, err := tx.MarkChange(ctx, fp, now, r.changeWindow)
@@ -83,16 +130,28 @@ func (r *Router) routeEvent(ctx context.Context, tx store.Tx, set *rules.Set, ev
 		return nil, err
 	}
 	if !fresh {
+		counts.redeliveries++
 		log.InfoContext(ctx, "redelivered change ignored", "fingerprint", fp[:16])
 		return nil, nil
 	}
+	counts.events[[2]string{ev.Field, ev.Event}]++
 	matches, errs := set.Evaluate(ev)
 	for _, e := range errs {
+		var re *rules.RuleError
+		if errors.As(e, &re) {
+			counts.ruleErrors[re.Rule]++
+			log.ErrorContext(ctx, "rule failed on event", "rule", re.Rule, "err", re.Err)
+			continue
+		}
 		log.ErrorContext(ctx, "rule failed on event", "err", e)
+	}
+	if len(matches) == 0 {
+		log.DebugContext(ctx, "no rule matched")
 	}
 	var sinks []string
 	for _, m := range matches {
-		queued, err := r.queueMatch(ctx, tx, log, fp, m, accepted, now)
+		counts.matches[m.Rule.Name]++
+		queued, err := r.queueMatch(ctx, tx, log, fp, m, accepted, now, counts)
 		if err != nil {
 			return nil, err
 		}
@@ -101,7 +160,7 @@ func (r *Router) routeEvent(ctx context.Context, tx store.Tx, set *rules.Set, ev
 	return sinks, nil
 }
 
-func (r *Router) queueMatch(ctx context.Context, tx store.Tx, log *slog.Logger, fp string, m rules.Match, accepted, now time.Time) ([]string, error) {
+func (r *Router) queueMatch(ctx context.Context, tx store.Tx, log *slog.Logger, fp string, m rules.Match, accepted, now time.Time, counts *tally) ([]string, error) {
 	log = log.With("rule", m.Rule.Name)
 	var dedup store.DedupResult
 	if m.DedupWindow > 0 {
@@ -111,6 +170,10 @@ func (r *Router) queueMatch(ctx context.Context, tx store.Tx, log *slog.Logger, 
 			return nil, err
 		}
 		if dedup.Suppress {
+			for _, sink := range m.Sinks {
+				counts.created[sink]++
+				counts.suppressed[sink]++
+			}
 			log.InfoContext(ctx, "notification suppressed by dedup", "dedup_key", m.DedupKey)
 			return nil, nil
 		}
@@ -128,6 +191,7 @@ func (r *Router) queueMatch(ctx context.Context, tx store.Tx, log *slog.Logger, 
 		if err != nil {
 			return nil, err
 		}
+		counts.created[n.Sink]++
 		log.InfoContext(ctx, "notification queued", "sink", n.Sink, "id", n.ID, "severity", n.Severity)
 		sinks = append(sinks, n.Sink)
 	}

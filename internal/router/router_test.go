@@ -11,6 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/wabarouter/wabarouter/internal/metrics"
 	"github.com/wabarouter/wabarouter/internal/notification"
 	"github.com/wabarouter/wabarouter/internal/rules"
 	"github.com/wabarouter/wabarouter/internal/store"
@@ -67,7 +71,7 @@ func newFixture(t *testing.T, st store.Store) (*fixture, *sqlite.Store) {
 	if st == nil {
 		st = db
 	}
-	r := New(set, st, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	r := New(set, st, slog.New(slog.NewTextHandler(io.Discard, nil)), nil, nil)
 	return &fixture{st: db, r: r}, db
 }
 
@@ -247,5 +251,63 @@ func TestRouteIDsDeterministic(t *testing.T) {
 				t.Errorf("%s: id %s, want %s", sink, got[i].ID, want[i].ID)
 			}
 		}
+	}
+}
+
+func TestRouteMetrics(t *testing.T) {
+	// The first commit fails after routing ran: nothing of it may count.
+	fs := &failingStore{}
+	f, db := newFixture(t, fs)
+	fs.Store = db
+	m := metrics.Discard()
+	f.r.metrics = m
+	clock := time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC)
+	f.r.now = func() time.Time { return clock }
+
+	w, err := f.route(t, change(1, "FLAGGED"))
+	if !errors.Is(err, errInjected) {
+		t.Fatalf("first route: %v, want the injected failure", err)
+	}
+	if err := f.r.Route(context.Background(), w); err != nil {
+		t.Fatal(err)
+	}
+	// The same webhook again: Process skips it, nothing counts.
+	if err := f.r.Route(context.Background(), w); err != nil {
+		t.Fatal(err)
+	}
+	// Meta redelivers the change in a new webhook.
+	if _, err := f.route(t, change(1, "FLAGGED")); err != nil {
+		t.Fatal(err)
+	}
+	// A new change inside quality-dedup's window is suppressed on pager.
+	clock = clock.Add(time.Minute)
+	if _, err := f.route(t, change(2, "UNFLAGGED")); err != nil {
+		t.Fatal(err)
+	}
+
+	checks := []struct {
+		name string
+		c    prometheus.Collector
+		want float64
+	}{
+		{"events FLAGGED", m.Events.WithLabelValues("phone_number_quality_update", "FLAGGED"), 1},
+		{"events UNFLAGGED", m.Events.WithLabelValues("phone_number_quality_update", "UNFLAGGED"), 1},
+		{"redeliveries", m.Redeliveries, 1},
+		{"matches quality", m.RuleMatches.WithLabelValues("quality"), 2},
+		{"matches quality-dedup", m.RuleMatches.WithLabelValues("quality-dedup"), 2},
+		{"errors broken", m.RuleErrors.WithLabelValues("broken"), 2},
+		{"created slack", m.Notifications.WithLabelValues("slack", metrics.Created), 2},
+		{"created pager", m.Notifications.WithLabelValues("pager", metrics.Created), 4},
+		{"suppressed pager", m.Notifications.WithLabelValues("pager", metrics.Suppressed), 1},
+		{"suppressed slack", m.Notifications.WithLabelValues("slack", metrics.Suppressed), 0},
+	}
+	for _, c := range checks {
+		if got := testutil.ToFloat64(c.c); got != c.want {
+			t.Errorf("%s = %v, want %v", c.name, got, c.want)
+		}
+	}
+	// created - suppressed is what reached the outbox.
+	if got := len(f.queued(t, "pager")); got != 3 {
+		t.Errorf("pager outbox has %d rows, want 3 (4 created, 1 suppressed)", got)
 	}
 }

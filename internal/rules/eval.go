@@ -27,6 +27,20 @@ type Match struct {
 	Sinks       []string
 }
 
+// RuleError is one rule failing on one event at run time, e.g. a template
+// calling a function on a missing value. It names the rule so callers can
+// log and count it.
+type RuleError struct {
+	Rule, Field, Event string
+	Err                error
+}
+
+func (e *RuleError) Error() string {
+	return fmt.Sprintf("rule %q on %s/%s: %v", e.Rule, e.Field, e.Event, e.Err)
+}
+
+func (e *RuleError) Unwrap() error { return e.Err }
+
 // Evaluate runs every rule in file order and returns those whose when is
 // true, up to and including the first with stop: true. A rule failing on
 // this event is reported in errs and the others still run, so one bad
@@ -41,7 +55,7 @@ func (s *Set) Evaluate(ev event.Event) (matches []Match, errs []error) {
 	for _, r := range s.Rules {
 		ok, err := r.matches(&machine, env)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("rule %q on %s/%s: %w", r.Name, ev.Field, ev.Event, err))
+			errs = append(errs, &RuleError{Rule: r.Name, Field: ev.Field, Event: ev.Event, Err: err})
 			continue
 		}
 		if !ok {
@@ -52,7 +66,7 @@ func (s *Set) Evaluate(ev event.Event) (matches []Match, errs []error) {
 		}
 		m, err := s.match(r, ev, data)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("rule %q on %s/%s: %w", r.Name, ev.Field, ev.Event, err))
+			errs = append(errs, &RuleError{Rule: r.Name, Field: ev.Field, Event: ev.Event, Err: err})
 			continue
 		}
 		matches = append(matches, m)

@@ -35,6 +35,21 @@ type Acceptor interface {
 	Accept(ctx context.Context, body []byte) error
 }
 
+// Outcome is what became of one POST, for Options.Observe.
+type Outcome string
+
+// Outcomes of a POST.
+const (
+	Accepted         Outcome = "accepted"
+	MissingSignature Outcome = "missing_signature"
+	BadSignature     Outcome = "bad_signature" // malformed, or matching no secret
+	TooLarge         Outcome = "too_large"
+	Unreadable       Outcome = "unreadable" // the body could not be read
+	Invalid          Outcome = "invalid"    // Validate refused it; err says why
+	Unavailable      Outcome = "unavailable"
+	BadMethod        Outcome = "bad_method"
+)
+
 // Options configures NewHandler.
 type Options struct {
 	// VerifyToken answers Meta's GET handshake. Empty refuses every
@@ -54,6 +69,10 @@ type Options struct {
 	Acceptor Acceptor
 	// Logger defaults to discarding.
 	Logger *slog.Logger
+	// Observe, if set, is told the outcome of every POST (and of every
+	// request with another method than GET), with Validate's or the
+	// Acceptor's error where there is one; metrics hang off it.
+	Observe func(Outcome, error)
 }
 
 type handler struct {
@@ -63,6 +82,7 @@ type handler struct {
 	validate func([]byte) error
 	acceptor Acceptor
 	log      *slog.Logger
+	observe  func(Outcome, error)
 }
 
 // NewHandler returns a handler serving Path.
@@ -73,6 +93,10 @@ func NewHandler(o Options) http.Handler {
 		validate: o.Validate,
 		acceptor: o.Acceptor,
 		log:      o.Logger,
+		observe:  o.Observe,
+	}
+	if h.observe == nil {
+		h.observe = func(Outcome, error) {}
 	}
 	for _, s := range o.AppSecrets {
 		if s != "" {
@@ -97,6 +121,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case http.MethodPost:
 		h.deliver(w, r)
 	default:
+		h.observe(BadMethod, nil)
 		w.Header().Set("Allow", "GET, POST")
 		plain(w, http.StatusMethodNotAllowed, "method not allowed")
 	}
@@ -125,15 +150,22 @@ func (h *handler) deliver(w http.ResponseWriter, r *http.Request) {
 		if errors.As(err, &tooBig) {
 			h.log.WarnContext(ctx, "webhook refused: body too large",
 				"remote", r.RemoteAddr, "limit", h.maxBody)
+			h.observe(TooLarge, nil)
 			plain(w, http.StatusRequestEntityTooLarge, "request body too large")
 			return
 		}
 		h.log.WarnContext(ctx, "webhook refused: reading body failed",
 			"remote", r.RemoteAddr, "err", err)
+		h.observe(Unreadable, err)
 		plain(w, http.StatusBadRequest, "could not read request body")
 		return
 	}
 	if reason := h.checkSignature(r.Header.Get(SignatureHeader), body); reason != "" {
+		if r.Header.Get(SignatureHeader) == "" {
+			h.observe(MissingSignature, nil)
+		} else {
+			h.observe(BadSignature, nil)
+		}
 		// Only the reason: the body is unauthenticated and may carry
 		// anything, and the secrets must never reach logs.
 		h.log.WarnContext(ctx, "webhook refused: "+reason,
@@ -146,21 +178,25 @@ func (h *handler) deliver(w http.ResponseWriter, r *http.Request) {
 			reason := shortReason(err)
 			h.log.WarnContext(ctx, "webhook refused: invalid payload",
 				"remote", r.RemoteAddr, "bytes", len(body), "reason", reason)
+			h.observe(Invalid, err)
 			plain(w, http.StatusBadRequest, reason)
 			return
 		}
 	}
 	if h.acceptor == nil {
 		h.log.ErrorContext(ctx, "webhook not accepted: no acceptor configured")
+		h.observe(Unavailable, nil)
 		plain(w, http.StatusServiceUnavailable, "not accepted, retry later")
 		return
 	}
 	if err := h.acceptor.Accept(ctx, body); err != nil {
 		h.log.ErrorContext(ctx, "webhook not accepted",
 			"remote", r.RemoteAddr, "bytes", len(body), "err", err)
+		h.observe(Unavailable, err)
 		plain(w, http.StatusServiceUnavailable, "not accepted, retry later")
 		return
 	}
+	h.observe(Accepted, nil)
 	plain(w, http.StatusOK, "ok")
 }
 

@@ -21,9 +21,16 @@ const (
 )
 
 type recorder struct {
-	mu     sync.Mutex
-	bodies []string
-	err    error
+	mu       sync.Mutex
+	bodies   []string
+	err      error
+	outcomes []Outcome
+}
+
+func (r *recorder) observe(o Outcome, _ error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.outcomes = append(r.outcomes, o)
 }
 
 func (r *recorder) Accept(_ context.Context, body []byte) error {
@@ -55,6 +62,7 @@ func newServer(t *testing.T, rec *recorder, validate func([]byte) error, logBuf 
 		Validate:     validate,
 		Acceptor:     rec,
 		Logger:       logger,
+		Observe:      rec.observe,
 	}))
 	t.Cleanup(srv.Close)
 	return srv
@@ -117,24 +125,25 @@ func TestPost(t *testing.T) {
 		wantStatus int
 		wantBody   string
 		wantAccept []string
+		outcome    Outcome
 	}{
-		{"good signature", "POST", good, goodSig, nil, 200, "ok", []string{good}},
-		{"uppercase hex", "POST", good, "sha256=" + strings.ToUpper(strings.TrimPrefix(goodSig, "sha256=")), nil, 200, "ok", []string{good}},
-		{"rotated secret", "POST", good, Sign(secretNew, []byte(good)), nil, 200, "ok", []string{good}},
-		{"bad signature", "POST", good, Sign("wrong", []byte(good)), nil, 401, "", nil},
-		{"signature of other body", "POST", good + " ", goodSig, nil, 401, "", nil},
-		{"empty secret not usable", "POST", good, Sign("", []byte(good)), nil, 401, "", nil},
-		{"missing header", "POST", good, "", nil, 401, "", nil},
-		{"no prefix", "POST", good, strings.TrimPrefix(goodSig, "sha256="), nil, 401, "", nil},
-		{"sha1 prefix", "POST", good, "sha1=" + strings.TrimPrefix(goodSig, "sha256="), nil, 401, "", nil},
-		{"non-hex", "POST", good, "sha256=" + strings.Repeat("zz", 32), nil, 401, "", nil},
-		{"wrong length", "POST", good, goodSig[:len(goodSig)-2], nil, 401, "", nil},
-		{"oversize body", "POST", strings.Repeat("x", 65), Sign(secretOld, []byte(strings.Repeat("x", 65))), nil, 413, "", nil},
-		{"body at limit", "POST", strings.Repeat("y", 64), Sign(secretOld, []byte(strings.Repeat("y", 64))), nil, 200, "ok", []string{strings.Repeat("y", 64)}},
-		{"validate error", "POST", "invalid", Sign(secretOld, []byte("invalid")), nil, 400, "payload has no entry", nil},
-		{"acceptor error", "POST", good, goodSig, errors.New("disk full"), 503, "", nil},
-		{"wrong method", "PUT", good, goodSig, nil, 405, "", nil},
-		{"delete", "DELETE", "", "", nil, 405, "", nil},
+		{"good signature", "POST", good, goodSig, nil, 200, "ok", []string{good}, Accepted},
+		{"uppercase hex", "POST", good, "sha256=" + strings.ToUpper(strings.TrimPrefix(goodSig, "sha256=")), nil, 200, "ok", []string{good}, Accepted},
+		{"rotated secret", "POST", good, Sign(secretNew, []byte(good)), nil, 200, "ok", []string{good}, Accepted},
+		{"bad signature", "POST", good, Sign("wrong", []byte(good)), nil, 401, "", nil, BadSignature},
+		{"signature of other body", "POST", good + " ", goodSig, nil, 401, "", nil, BadSignature},
+		{"empty secret not usable", "POST", good, Sign("", []byte(good)), nil, 401, "", nil, BadSignature},
+		{"missing header", "POST", good, "", nil, 401, "", nil, MissingSignature},
+		{"no prefix", "POST", good, strings.TrimPrefix(goodSig, "sha256="), nil, 401, "", nil, BadSignature},
+		{"sha1 prefix", "POST", good, "sha1=" + strings.TrimPrefix(goodSig, "sha256="), nil, 401, "", nil, BadSignature},
+		{"non-hex", "POST", good, "sha256=" + strings.Repeat("zz", 32), nil, 401, "", nil, BadSignature},
+		{"wrong length", "POST", good, goodSig[:len(goodSig)-2], nil, 401, "", nil, BadSignature},
+		{"oversize body", "POST", strings.Repeat("x", 65), Sign(secretOld, []byte(strings.Repeat("x", 65))), nil, 413, "", nil, TooLarge},
+		{"body at limit", "POST", strings.Repeat("y", 64), Sign(secretOld, []byte(strings.Repeat("y", 64))), nil, 200, "ok", []string{strings.Repeat("y", 64)}, Accepted},
+		{"validate error", "POST", "invalid", Sign(secretOld, []byte("invalid")), nil, 400, "payload has no entry", nil, Invalid},
+		{"acceptor error", "POST", good, goodSig, errors.New("disk full"), 503, "", nil, Unavailable},
+		{"wrong method", "PUT", good, goodSig, nil, 405, "", nil, BadMethod},
+		{"delete", "DELETE", "", "", nil, 405, "", nil, BadMethod},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -161,6 +170,12 @@ func TestPost(t *testing.T) {
 			}
 			if tt.wantStatus == 405 && resp.Header.Get("Allow") != "GET, POST" {
 				t.Errorf("Allow = %q", resp.Header.Get("Allow"))
+			}
+			rec.mu.Lock()
+			outcomes := rec.outcomes
+			rec.mu.Unlock()
+			if len(outcomes) != 1 || outcomes[0] != tt.outcome {
+				t.Errorf("observed %q, want exactly %q", outcomes, tt.outcome)
 			}
 			got := rec.got()
 			if strings.Join(got, "|") != strings.Join(tt.wantAccept, "|") || len(got) != len(tt.wantAccept) {

@@ -10,10 +10,14 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"github.com/wabarouter/wabarouter/internal/delivery"
 	sinkwebhook "github.com/wabarouter/wabarouter/internal/sinks/webhook"
@@ -246,7 +250,103 @@ sinks:
 	if delivered != total {
 		t.Errorf("peer saw %d distinct notification ids, want %d (one per webhook)", delivered, total)
 	}
+	// A few refusals, so the intake counters have both sides to add up.
+	for _, bad := range []struct{ body, sig string }{
+		{string(bodies[0]), "sha256=" + strings.Repeat("0", 64)},
+		{string(bodies[0]), ""},
+		{"not json", webhook.Sign(appSecret, []byte("not json"))},
+	} {
+		if code, _ := post(t, "http://"+r2.addr+"/webhook", []byte(bad.body), bad.sig); code == http.StatusOK {
+			t.Errorf("a bad post was accepted: %q", bad.body[:min(len(bad.body), 20)])
+		}
+	}
+	checkCountersAddUp(t, "http://"+r2.addr, len(rest)+3)
 	if dups > delivery.DefaultPolicy.Workers {
 		t.Errorf("%d duplicate deliveries after one crash; want at most %d, the sends in flight (delivery workers per sink)", dups, delivery.DefaultPolicy.Workers)
+	}
+}
+
+// scrape reads a router's /metrics into sums by metric name and label set,
+// e.g. "wabarouter_notifications_total{outcome=sent,sink=peer}".
+func scrape(t *testing.T, base string) map[string]float64 {
+	t.Helper()
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		t.Fatalf("parsing /metrics: %v", err)
+	}
+	out := map[string]float64{}
+	for name, f := range families {
+		for _, m := range f.GetMetric() {
+			var labels []string
+			for _, l := range m.GetLabel() {
+				labels = append(labels, l.GetName()+"="+l.GetValue())
+			}
+			key := name
+			if len(labels) > 0 {
+				key += "{" + strings.Join(labels, ",") + "}"
+			}
+			switch {
+			case m.GetCounter() != nil:
+				out[key] = m.GetCounter().GetValue()
+			case m.GetGauge() != nil:
+				out[key] = m.GetGauge().GetValue()
+			case m.GetHistogram() != nil:
+				out[key+"_count"] = float64(m.GetHistogram().GetSampleCount())
+			}
+		}
+	}
+	return out
+}
+
+// checkCountersAddUp scrapes the second run once its outbox has drained:
+// every POST is accepted or rejected, and every notification this run
+// created or took over from the crashed run ended sent, skipped,
+// suppressed or dead-lettered.
+func checkCountersAddUp(t *testing.T, base string, posted int) {
+	t.Helper()
+	var m map[string]float64
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		m = scrape(t, base)
+		if m["wabarouter_outbox_pending{sink=peer}"] == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	rejected := 0.0
+	for k, v := range m {
+		if strings.HasPrefix(k, "wabarouter_webhooks_rejected_total{") {
+			rejected += v
+		}
+	}
+	received, accepted := m["wabarouter_webhooks_received_total"], m["wabarouter_webhooks_accepted_total"]
+	for _, reason := range []string{"bad_signature", "missing_signature", "not_json"} {
+		if got := m["wabarouter_webhooks_rejected_total{reason="+reason+"}"]; got != 1 {
+			t.Errorf("rejected{reason=%s} = %v, want 1", reason, got)
+		}
+	}
+	if received != float64(posted) || received != accepted+rejected {
+		t.Errorf("received %v, accepted %v, rejected %v; want received = %d posts = accepted + rejected", received, accepted, rejected, posted)
+	}
+	n := func(outcome string) float64 {
+		return m["wabarouter_notifications_total{outcome="+outcome+",sink=peer}"]
+	}
+	in := n("created") + n("resumed")
+	out := n("sent") + n("skipped") + n("suppressed") + n("dead_lettered")
+	t.Logf("second run: received %v, accepted %v, redeliveries %v; notifications created %v + resumed %v = %v; sent %v, suppressed %v, dead %v, retried %v; pending %v",
+		received, accepted, m["wabarouter_redeliveries_total"], n("created"), n("resumed"), in, n("sent"), n("suppressed"), n("dead_lettered"), n("retried"),
+		m["wabarouter_outbox_pending{sink=peer}"])
+	if in == 0 || in != out || m["wabarouter_outbox_pending{sink=peer}"] != 0 {
+		t.Errorf("notifications created + resumed = %v, sent + skipped + suppressed + dead_lettered = %v, pending %v; want equal and nothing pending",
+			in, out, m["wabarouter_outbox_pending{sink=peer}"])
+	}
+	if got := m["wabarouter_delivery_latency_seconds{sink=peer}_count"]; got != n("sent") {
+		t.Errorf("latency histogram counted %v deliveries, sent %v", got, n("sent"))
 	}
 }

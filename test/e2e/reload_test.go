@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -68,16 +67,16 @@ sinks:
 
 	writeFile(t, rulesPath, "rules:\n  - name: broken\n    when: field == \n    to: [peer]\n")
 	r.waitForLog(t, "reload refused", "rules.yaml:3")
-	if got := scrape(t, base, "wabarouter_config_last_reload_successful"); got != "0" {
-		t.Errorf("reload gauge after a broken edit = %s, want 0", got)
+	if got := scrape(t, base)["wabarouter_config_last_reload_successful"]; got != 0 {
+		t.Errorf("reload gauge after a broken edit = %v, want 0", got)
 	}
 	sendViolation(2)
 	waitForDelivery(2, "first-rules")
 
 	writeFile(t, rulesPath, fmt.Sprintf(reloadRules, "second-rules"))
 	r.waitForLog(t, "rules reloaded")
-	if got := scrape(t, base, "wabarouter_config_last_reload_successful"); got != "1" {
-		t.Errorf("reload gauge after a good edit = %s, want 1", got)
+	if got := scrape(t, base)["wabarouter_config_last_reload_successful"]; got != 1 {
+		t.Errorf("reload gauge after a good edit = %v, want 1", got)
 	}
 	sendViolation(3)
 	waitForDelivery(3, "second-rules")
@@ -88,22 +87,4 @@ func writeFile(t *testing.T, path, content string) {
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// scrape returns the value of an unlabelled metric on /metrics.
-func scrape(t *testing.T, base, name string) string {
-	t.Helper()
-	resp, err := http.Get(base + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, name+" "); ok {
-			return v
-		}
-	}
-	t.Fatalf("no %s in /metrics:\n%s", name, b)
-	return ""
 }

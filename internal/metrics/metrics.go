@@ -1,0 +1,106 @@
+package metrics
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Rejection reasons of the webhook endpoint, the reason label of
+// wabarouter_webhooks_rejected_total.
+const (
+	ReasonMissingSignature = "missing_signature"
+	ReasonBadSignature     = "bad_signature"
+	ReasonTooLarge         = "too_large"
+	ReasonUnreadable       = "unreadable"
+	ReasonNotJSON          = "not_json"
+	ReasonNotWebhook       = "not_webhook"
+	ReasonWrongObject      = "wrong_object"
+	ReasonBadMethod        = "bad_method"
+	ReasonStoreUnavailable = "store_unavailable"
+)
+
+// Notification outcomes, the outcome label of
+// wabarouter_notifications_total. Counters start at zero with each run, so
+// resumed counts what this run took over from the previous one; then
+// created + resumed = sent + skipped + suppressed + dead_lettered + what
+// is still pending (wabarouter_outbox_pending). Retried counts attempts,
+// not notifications.
+const (
+	Created      = "created"
+	Resumed      = "resumed"
+	Suppressed   = "suppressed"
+	Sent         = "sent"
+	Skipped      = "skipped"
+	Retried      = "retried"
+	DeadLettered = "dead_lettered"
+)
+
+var reasons = []string{ReasonMissingSignature, ReasonBadSignature, ReasonTooLarge, ReasonUnreadable,
+	ReasonNotJSON, ReasonNotWebhook, ReasonWrongObject, ReasonBadMethod, ReasonStoreUnavailable}
+
+var outcomes = []string{Created, Resumed, Suppressed, Sent, Skipped, Retried, DeadLettered}
+
+// Metrics are the counters and histograms the pipeline's stages update.
+type Metrics struct {
+	WebhooksReceived prometheus.Counter
+	WebhooksAccepted prometheus.Counter
+	WebhooksRejected *prometheus.CounterVec // reason
+	Events           *prometheus.CounterVec // field, event
+	Redeliveries     prometheus.Counter
+	RuleMatches      *prometheus.CounterVec // rule
+	RuleErrors       *prometheus.CounterVec // rule
+	Notifications    *prometheus.CounterVec // sink, outcome
+	DeliveryLatency  *prometheus.HistogramVec
+}
+
+// New creates the metrics and registers them on reg.
+func New(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		WebhooksReceived: prometheus.NewCounter(prometheus.CounterOpts{Name: "wabarouter_webhooks_received_total",
+			Help: "Webhook POSTs received; each is then accepted or rejected."}),
+		WebhooksAccepted: prometheus.NewCounter(prometheus.CounterOpts{Name: "wabarouter_webhooks_accepted_total",
+			Help: "Webhooks verified, stored durably and answered 200."}),
+		WebhooksRejected: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wabarouter_webhooks_rejected_total",
+			Help: "Webhooks refused, by reason; store_unavailable is answered 503 so Meta retries."}, []string{"reason"}),
+		Events: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wabarouter_events_total",
+			Help: "Events parsed from accepted webhooks and routed, by field and event (redeliveries excluded)."}, []string{"field", "event"}),
+		Redeliveries: prometheus.NewCounter(prometheus.CounterOpts{Name: "wabarouter_redeliveries_total",
+			Help: "Changes ignored because the same change was already routed within the redelivery window."}),
+		RuleMatches: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wabarouter_rule_matches_total",
+			Help: "Events a rule matched."}, []string{"rule"}),
+		RuleErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wabarouter_rule_errors_total",
+			Help: "Events on which a rule failed at run time (the other rules still ran)."}, []string{"rule"}),
+		Notifications: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wabarouter_notifications_total",
+			Help: "Notifications per sink by outcome: created, resumed (queued by a previous run), suppressed (dedup), sent, skipped (below min_severity), retried (attempts), dead_lettered."},
+			[]string{"sink", "outcome"}),
+		DeliveryLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "wabarouter_delivery_latency_seconds",
+			Help: "Time from a webhook's acceptance to the sink's success, per sink.",
+			// From a loopback sink's milliseconds to retries after an outage.
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600}},
+			[]string{"sink"}),
+	}
+	for _, r := range reasons {
+		m.WebhooksRejected.WithLabelValues(r)
+	}
+	reg.MustRegister(m.WebhooksReceived, m.WebhooksAccepted, m.WebhooksRejected, m.Events, m.Redeliveries,
+		m.RuleMatches, m.RuleErrors, m.Notifications, m.DeliveryLatency)
+	return m
+}
+
+// Discard returns metrics registered nowhere, for tests and tools that do
+// not serve /metrics.
+func Discard() *Metrics { return New(prometheus.NewRegistry()) }
+
+// InitSink makes every outcome of sink visible at zero, so a dashboard or
+// alert sees the series before the first notification.
+func (m *Metrics) InitSink(sink string) {
+	for _, o := range outcomes {
+		m.Notifications.WithLabelValues(sink, o)
+	}
+	m.DeliveryLatency.WithLabelValues(sink)
+}
+
+// InitRule makes a rule's match and error counters visible at zero.
+func (m *Metrics) InitRule(rule string) {
+	m.RuleMatches.WithLabelValues(rule)
+	m.RuleErrors.WithLabelValues(rule)
+}
