@@ -6,12 +6,16 @@ RUN go mod download
 COPY . .
 RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /wabarouter ./cmd/wabarouter
 
-# Run it on a minimal non-root image.
+# Run it on a minimal non-root image: no shell, so the health check is the
+# binary's own healthcheck command.
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /wabarouter /usr/local/bin/wabarouter
-COPY config.example.yaml /etc/wabarouter/config.yaml
+COPY config.docker.yaml /etc/wabarouter/config.yaml
+COPY rules.example.yaml /etc/wabarouter/rules.example.yaml
 USER nonroot
 VOLUME /data
 EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=10s --start-period=15s --retries=3 \
+  CMD ["/usr/local/bin/wabarouter", "healthcheck", "--url", "http://127.0.0.1:8080/readyz"]
 ENTRYPOINT ["/usr/local/bin/wabarouter"]
 CMD ["serve", "--config", "/etc/wabarouter/config.yaml"]

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -313,6 +314,25 @@ sinks:
 		}
 		if strings.Contains(r.logText(), appSecret) || strings.Contains(r.logText(), verifyToken) {
 			t.Fatalf("a secret reached the log:\n%s", r.logText())
+		}
+	})
+
+	t.Run("healthcheck follows /readyz", func(t *testing.T) {
+		out, err := exec.Command(bin, "healthcheck", "--url", "http://"+r.addr+"/readyz").CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "ready") {
+			t.Errorf("healthcheck of a running router: %v, %q; want exit 0 and ready", err, out)
+		}
+		// A port nobody listens on: the closed listener of a stopped router.
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		dead := ln.Addr().String()
+		ln.Close()
+		out, err = exec.Command(bin, "healthcheck", "--url", "http://"+dead+"/readyz").CombinedOutput()
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(string(out), "connection refused") {
+			t.Errorf("healthcheck of nothing: %v, %q; want exit 1 naming the refused connection", err, out)
 		}
 	})
 
