@@ -32,6 +32,15 @@ import (
 // intakeBatch is how many accepted webhooks the router takes per pass.
 const intakeBatch = 64
 
+// Housekeeping: expired fingerprints and dedup keys, and webhooks and sent
+// notifications older than keepHistory, are deleted every gcEvery so the
+// store does not grow without bound. keepHistory matches the redelivery
+// window, long enough to look into what happened last week.
+const (
+	gcEvery     = time.Hour
+	keepHistory = 7 * 24 * time.Hour
+)
+
 // Pipeline is the running router: durable intake, routing and delivery.
 type Pipeline struct {
 	cfg     *config.Config
@@ -82,6 +91,9 @@ func NewPipeline(ctx context.Context, cfg *config.Config, set *rules.Set, log *s
 		&outboxCollector{store: st, sinks: cfg.SinkNames(), log: log})
 	for _, sc := range cfg.Sinks {
 		policy := delivery.DefaultPolicy
+		if n, ok := defaultConcurrency[sc.Type]; ok {
+			policy.Workers = n
+		}
 		if sc.Concurrency > 0 {
 			policy.Workers = sc.Concurrency
 		}
@@ -237,6 +249,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Go(func() { p.routeLoop(workCtx) })
+	wg.Go(func() { p.gcLoop(workCtx) })
 	for _, w := range p.workers {
 		wg.Go(func() { w.Run(workCtx) })
 	}
@@ -267,6 +280,22 @@ func (p *Pipeline) routeLoop(ctx context.Context) {
 		case <-ctx.Done():
 		case <-p.accept:
 		case <-time.After(time.Second):
+		}
+	}
+}
+
+// gcLoop runs the store's housekeeping at start and then every gcEvery.
+func (p *Pipeline) gcLoop(ctx context.Context) {
+	tick := time.NewTicker(gcEvery)
+	defer tick.Stop()
+	for {
+		if err := p.store.GC(ctx, time.Now(), keepHistory); err != nil && ctx.Err() == nil {
+			p.log.WarnContext(ctx, "store housekeeping failed; will try again", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
 		}
 	}
 }

@@ -18,7 +18,22 @@ import (
 
 // sinkHTTPClient bounds every outgoing request; a delivery attempt has its
 // own, longer context deadline on top.
-var sinkHTTPClient = &http.Client{Timeout: 20 * time.Second}
+// Its own transport keeps enough idle connections for a sink's concurrent
+// sends; the default transport keeps two per host and would reconnect.
+var sinkHTTPClient = &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{
+	Proxy:               http.ProxyFromEnvironment,
+	ForceAttemptHTTP2:   true,
+	MaxIdleConns:        256,
+	MaxIdleConnsPerHost: 64,
+	IdleConnTimeout:     90 * time.Second,
+	TLSHandshakeTimeout: 10 * time.Second,
+}}
+
+// defaultConcurrency is the sends in flight per sink type when the config
+// sets none. Slack, PagerDuty and SMTP servers rate-limit, so they keep
+// delivery's default of 2; a webhook receiver or a log file can take more,
+// and their acks then share commits.
+var defaultConcurrency = map[string]int{"webhook": 16, "log": 4}
 
 // BuildSinks makes the configured sinks, each wrapped with its
 // min_severity. Every sink that cannot be built is reported, by name and

@@ -96,21 +96,30 @@ func (s *Store) ReleaseLeases(ctx context.Context) (int64, error) {
 }
 
 // exec runs one write statement and maps "no row changed" to ErrNotFound.
+// With GroupCommit, concurrent acks and retries share a transaction (and
+// its fsync) the way appends do; a row that is not found does not fail its
+// neighbours, since that is a count of zero, not an error.
 func (s *Store) exec(ctx context.Context, op string, id int64, query string, args ...any) error {
-	err := s.inWriteTx(ctx, func(tx *sql.Tx) error {
+	run := func(ctx context.Context, tx *sql.Tx) (int64, error) {
 		res, err := tx.ExecContext(ctx, query, args...)
 		if err != nil {
+			return 0, err
+		}
+		return res.RowsAffected()
+	}
+	var n int64
+	var err error
+	if s.opts.GroupCommit {
+		n, err = s.submit(ctx, run)
+	} else {
+		err = s.inWriteTx(ctx, func(tx *sql.Tx) error {
+			n, err = run(ctx, tx)
 			return err
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			return store.ErrNotFound
-		}
-		return nil
-	})
+		})
+	}
+	if err == nil && n == 0 {
+		err = store.ErrNotFound
+	}
 	if err != nil {
 		return fmt.Errorf("store/sqlite: %s %d: %w", op, id, err)
 	}

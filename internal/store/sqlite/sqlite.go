@@ -23,7 +23,7 @@ type Options struct {
 	GroupCommit bool
 	// BusyTimeout is SQLite's busy_timeout; zero means 5s.
 	BusyTimeout time.Duration
-	// MaxBatch caps how many appends share one transaction; zero means 256.
+	// MaxBatch caps how many writes share one transaction; zero means 256.
 	MaxBatch int
 	// Exclusive claims the file for this process (a lock beside it) and
 	// fails with ErrLocked when another process holds the claim. A router
@@ -46,7 +46,7 @@ type Store struct {
 	read  *sql.DB
 	opts  Options
 
-	appends chan appendReq
+	writes  chan writeReq
 	closing chan struct{}
 	wg      sync.WaitGroup
 	once    sync.Once
@@ -91,7 +91,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	read.SetMaxOpenConns(4)
 	s := &Store{write: write, read: read, opts: opts, lock: lock,
-		appends: make(chan appendReq), closing: make(chan struct{})}
+		writes: make(chan writeReq), closing: make(chan struct{})}
 	if opts.GroupCommit {
 		s.wg.Add(1)
 		go s.groupCommit()

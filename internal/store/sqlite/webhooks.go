@@ -10,18 +10,7 @@ import (
 	"github.com/wabarouter/wabarouter/internal/store"
 )
 
-type appendReq struct {
-	body []byte
-	at   time.Time
-	resp chan appendResp // buffered(1): the committer never blocks on a gone caller
-}
-
-type appendResp struct {
-	id  int64
-	err error
-}
-
-// ErrClosed is returned by AppendWebhook after Close.
+// ErrClosed is returned by writes after Close.
 var ErrClosed = errors.New("store closed")
 
 // AppendWebhook stores body durably before returning its id.
@@ -38,90 +27,13 @@ func (s *Store) AppendWebhook(ctx context.Context, body []byte, receivedAt time.
 		}
 		return id, nil
 	}
-	req := appendReq{body: body, at: receivedAt, resp: make(chan appendResp, 1)}
-	// The channel is unbuffered so a request is only ever accepted by a live
-	// committer; after Close the closing case wins.
-	select {
-	case s.appends <- req:
-	case <-s.closing:
-		return 0, fmt.Errorf("store/sqlite: append webhook: %w", ErrClosed)
-	case <-ctx.Done():
-		return 0, fmt.Errorf("store/sqlite: append webhook: %w", ctx.Err())
-	}
-	// Once accepted the write will happen; wait for it even if ctx ends, so
-	// the caller never answers 5xx for a body that was in fact stored.
-	r := <-req.resp
-	if r.err != nil {
-		return 0, fmt.Errorf("store/sqlite: append webhook (%d bytes): %w", len(body), r.err)
-	}
-	return r.id, nil
-}
-
-// groupCommit is the single committer: it takes one request, sweeps up
-// every request already waiting (up to MaxBatch), and commits them together.
-func (s *Store) groupCommit() {
-	defer s.wg.Done()
-	for {
-		select {
-		case req := <-s.appends:
-			s.commitBatch(s.collect(req))
-		case <-s.closing:
-			s.drain()
-			return
-		}
-	}
-}
-
-// drain commits the appends whose callers are already blocked handing them
-// over, so Close does not turn a request that raced it into an error when
-// it could still be stored.
-func (s *Store) drain() {
-	for {
-		select {
-		case req := <-s.appends:
-			s.commitBatch(s.collect(req))
-		default:
-			return
-		}
-	}
-}
-
-func (s *Store) collect(first appendReq) []appendReq {
-	batch := []appendReq{first}
-	for len(batch) < s.opts.MaxBatch {
-		select {
-		case req := <-s.appends:
-			batch = append(batch, req)
-		default:
-			return batch
-		}
-	}
-	return batch
-}
-
-// commitBatch writes batch in one transaction and answers every caller. The
-// context is background: callers already handed their bodies over, and a
-// cancelled caller must not abort its neighbours' writes.
-func (s *Store) commitBatch(batch []appendReq) {
-	ctx := context.Background()
-	ids := make([]int64, len(batch))
-	err := s.inWriteTx(ctx, func(tx *sql.Tx) error {
-		for i, req := range batch {
-			id, err := insertWebhook(ctx, tx, req.body, req.at)
-			if err != nil {
-				return err
-			}
-			ids[i] = id
-		}
-		return nil
+	id, err := s.submit(ctx, func(ctx context.Context, tx *sql.Tx) (int64, error) {
+		return insertWebhook(ctx, tx, body, receivedAt)
 	})
-	for i, req := range batch {
-		if err != nil {
-			req.resp <- appendResp{err: fmt.Errorf("batch of %d: %w", len(batch), err)}
-			continue
-		}
-		req.resp <- appendResp{id: ids[i]}
+	if err != nil {
+		return 0, fmt.Errorf("store/sqlite: append webhook (%d bytes): %w", len(body), err)
 	}
+	return id, nil
 }
 
 func insertWebhook(ctx context.Context, tx *sql.Tx, body []byte, at time.Time) (int64, error) {
