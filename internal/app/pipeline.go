@@ -259,21 +259,25 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	return errors.Join(err, p.store.Close())
 }
 
-// routeLoop routes accepted webhooks, oldest first, including those a
-// previous run accepted but did not route.
+// routeLoop routes accepted webhooks, oldest first and a batch per
+// transaction, including those a previous run accepted but did not route.
+// A webhook that fails stays pending and is tried again on a later pass
+// without holding up the ones behind it.
 func (p *Pipeline) routeLoop(ctx context.Context) {
 	for ctx.Err() == nil {
 		pending, err := p.store.PendingWebhooks(ctx, intakeBatch)
 		if err != nil && ctx.Err() == nil {
 			p.log.ErrorContext(ctx, "reading accepted webhooks failed", "err", err)
 		}
-		for _, w := range pending {
-			if err := p.router.Route(ctx, w); err != nil && ctx.Err() == nil {
-				p.log.ErrorContext(ctx, "routing failed; will retry", "webhook", w.ID, "err", err)
-				break
+		routed, routeErr := p.router.RouteBatch(ctx, pending)
+		if routeErr != nil && ctx.Err() == nil {
+			for _, line := range joinedErrors(routeErr) {
+				p.log.ErrorContext(ctx, "routing failed; will retry", "err", line)
 			}
 		}
-		if len(pending) == intakeBatch && err == nil {
+		// A full batch that made progress means more may be waiting; a
+		// batch where nothing could be routed waits before trying again.
+		if len(pending) == intakeBatch && routed > 0 {
 			continue
 		}
 		select {
@@ -282,6 +286,14 @@ func (p *Pipeline) routeLoop(ctx context.Context) {
 		case <-time.After(time.Second):
 		}
 	}
+}
+
+// joinedErrors splits an errors.Join into its parts, one log line each.
+func joinedErrors(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
 
 // gcLoop runs the store's housekeeping at start and then every gcEvery.

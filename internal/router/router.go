@@ -53,6 +53,7 @@ type tally struct {
 	ruleErrors   map[string]int // rule
 	created      map[string]int // sink
 	suppressed   map[string]int // sink
+	sinks        []string       // that got new rows
 }
 
 func newTally() *tally {
@@ -88,38 +89,68 @@ func (r *Router) Rules() *rules.Set { return r.rules.Load() }
 
 // Route parses one accepted webhook and queues its notifications.
 func (r *Router) Route(ctx context.Context, w store.Webhook) error {
-	events, err := event.Parse(w.Body)
-	if err != nil {
-		// The webhook was validated at intake, so this is a change the
-		// parser could not read; its siblings are still routed.
-		r.log.WarnContext(ctx, "webhook has unreadable changes", "webhook", w.ID, "err", err)
+	_, err := r.RouteBatch(ctx, []store.Webhook{w})
+	return err
+}
+
+// RouteBatch routes accepted webhooks in one store transaction, in order,
+// so a backlog costs one commit per batch. A webhook that fails is rolled
+// back alone and stays pending for the next pass; the others are kept.
+// done counts the webhooks now routed; the error names every one that
+// failed.
+func (r *Router) RouteBatch(ctx context.Context, ws []store.Webhook) (done int, err error) {
+	if len(ws) == 0 {
+		return 0, nil
 	}
 	set := r.rules.Load()
 	now := r.now()
+	ids := make([]int64, len(ws))
+	events := make(map[int64][]event.Event, len(ws))
+	received := make(map[int64]time.Time, len(ws))
+	for i, w := range ws {
+		ids[i] = w.ID
+		evs, err := event.Parse(w.Body)
+		if err != nil {
+			// The webhook was validated at intake, so this is a change the
+			// parser could not read; its siblings are still routed.
+			r.log.WarnContext(ctx, "webhook has unreadable changes", "webhook", w.ID, "err", err)
+		}
+		events[w.ID], received[w.ID] = evs, w.ReceivedAt
+	}
 	var sinks []string
-	var counts *tally
-	err = r.store.Process(ctx, w.ID, func(tx store.Tx) error {
-		sinks = sinks[:0]
-		counts = newTally()
-		for _, ev := range events {
-			queued, err := r.routeEvent(ctx, tx, set, ev, w.ReceivedAt, now, counts)
+	counts := make(map[int64]*tally, len(ws))
+	errs, err := r.store.ProcessBatch(ctx, ids, func(id int64, tx store.Tx) error {
+		// Set even on failure: a retried batch runs fn again, and only
+		// what the commit kept may be counted.
+		t := newTally()
+		counts[id] = t
+		for _, ev := range events[id] {
+			queued, err := r.routeEvent(ctx, tx, set, ev, received[id], now, t)
 			if err != nil {
 				return err
 			}
-			sinks = append(sinks, queued...)
+			t.sinks = append(t.sinks, queued...)
 		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("routing webhook %d: %w", w.ID, err)
+		return 0, fmt.Errorf("routing %d webhooks from %d: %w", len(ws), ws[0].ID, err)
 	}
-	if counts != nil { // nil: the webhook was already routed
-		counts.record(r.metrics)
+	var failed []error
+	for i, id := range ids {
+		if errs[i] != nil {
+			failed = append(failed, fmt.Errorf("routing webhook %d: %w", id, errs[i]))
+			continue
+		}
+		if t := counts[id]; t != nil { // nil: the webhook was already routed
+			t.record(r.metrics)
+			sinks = append(sinks, t.sinks...)
+		}
 	}
 	if len(sinks) > 0 && r.queued != nil {
 		r.queued(sinks)
 	}
-	return nil
+	return len(ws) - len(failed), errors.Join(failed...)
 }
 
 func (r *Router) routeEvent(ctx context.Context, tx store.Tx, set *rules.Set, ev event.Event, accepted, now time.Time, counts *tally) ([]string, error) {

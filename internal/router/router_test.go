@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -211,9 +212,9 @@ type failingStore struct {
 
 var errInjected = errors.New("injected commit failure")
 
-func (s *failingStore) Process(ctx context.Context, id int64, fn func(store.Tx) error) error {
-	return s.Store.Process(ctx, id, func(tx store.Tx) error {
-		if err := fn(tx); err != nil {
+func (s *failingStore) ProcessBatch(ctx context.Context, ids []int64, fn func(int64, store.Tx) error) ([]error, error) {
+	return s.Store.ProcessBatch(ctx, ids, func(id int64, tx store.Tx) error {
+		if err := fn(id, tx); err != nil {
 			return err
 		}
 		if !s.failed {
@@ -309,5 +310,62 @@ func TestRouteMetrics(t *testing.T) {
 	// created - suppressed is what reached the outbox.
 	if got := len(f.queued(t, "pager")); got != 3 {
 		t.Errorf("pager outbox has %d rows, want 3 (4 created, 1 suppressed)", got)
+	}
+}
+
+// poisonStore fails the routing of one webhook, as a store error on its
+// rows would.
+type poisonStore struct {
+	store.Store
+	poison int64
+}
+
+func (s *poisonStore) ProcessBatch(ctx context.Context, ids []int64, fn func(int64, store.Tx) error) ([]error, error) {
+	return s.Store.ProcessBatch(ctx, ids, func(id int64, tx store.Tx) error {
+		if err := fn(id, tx); err != nil {
+			return err
+		}
+		if id == s.poison {
+			return errInjected
+		}
+		return nil
+	})
+}
+
+func TestRouteBatchIsolatesAFailingWebhook(t *testing.T) {
+	ps := &poisonStore{}
+	f, db := newFixture(t, ps)
+	ps.Store = db
+	ctx := context.Background()
+	var batch []store.Webhook
+	for i, ev := range []string{"FLAGGED", "UNFLAGGED", "DOWNGRADE"} {
+		body := change(int64(1000+i), ev)
+		id, err := db.AppendWebhook(ctx, body, f.r.now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		batch = append(batch, store.Webhook{ID: id, Body: body, ReceivedAt: f.r.now()})
+	}
+	ps.poison = batch[1].ID
+	done, err := f.r.RouteBatch(ctx, batch)
+	if done != 2 {
+		t.Errorf("RouteBatch routed %d, want 2", done)
+	}
+	if !errors.Is(err, errInjected) || !strings.Contains(err.Error(), fmt.Sprintf("webhook %d", ps.poison)) {
+		t.Fatalf("RouteBatch: %v, want the injected failure naming webhook %d", err, ps.poison)
+	}
+	pendingAfter, err := db.PendingWebhooks(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pendingAfter) != 1 || pendingAfter[0].ID != ps.poison {
+		t.Fatalf("pending after the batch: %+v, want only the failed webhook %d", pendingAfter, ps.poison)
+	}
+	var events []string
+	for _, n := range f.queued(t, "slack") {
+		events = append(events, n.Event.Event)
+	}
+	if fmt.Sprint(events) != "[FLAGGED DOWNGRADE]" {
+		t.Errorf("slack rows for events %v, want [FLAGGED DOWNGRADE] in order", events)
 	}
 }

@@ -84,6 +84,13 @@ type Store interface {
 	// it; if fn errors nothing of it is kept. An unknown id is ErrNotFound;
 	// an already processed webhook is a no-op (fn is not run).
 	Process(ctx context.Context, webhookID int64, fn func(Tx) error) error
+	// ProcessBatch is Process for several webhooks in one transaction, in
+	// the order given, so routing a backlog costs one commit rather than
+	// one per webhook. Each fn runs on its own: a webhook whose fn fails is
+	// rolled back alone, stays unprocessed, and its error is at its index
+	// in errs (ErrNotFound for an unknown id); a processed one is skipped.
+	// err is the transaction itself failing, and then nothing is kept.
+	ProcessBatch(ctx context.Context, webhookIDs []int64, fn func(id int64, tx Tx) error) (errs []error, err error)
 	// Lease hands out up to limit pending rows of sink with NextAttempt <=
 	// now whose lease is free or expired, leasing them until now+leaseFor
 	// (a crashed worker's rows come back).

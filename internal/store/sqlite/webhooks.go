@@ -77,29 +77,69 @@ func (s *Store) PendingWebhooks(ctx context.Context, limit int) ([]store.Webhook
 
 // Process runs fn and marks the webhook processed in the same transaction.
 func (s *Store) Process(ctx context.Context, webhookID int64, fn func(store.Tx) error) error {
-	err := s.inWriteTx(ctx, func(tx *sql.Tx) error {
-		var processed sql.NullInt64
-		err := tx.QueryRowContext(ctx, `SELECT processed_at FROM webhooks WHERE id = ?`, webhookID).Scan(&processed)
-		if errors.Is(err, sql.ErrNoRows) {
-			return store.ErrNotFound
-		}
-		if err != nil {
-			return fmt.Errorf("read webhook: %w", err)
-		}
-		if processed.Valid {
-			return nil // a concurrent or earlier Process already did it
-		}
-		if err := fn(&txn{tx: tx}); err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE webhooks SET processed_at = ? WHERE id = ?`, time.Now().UnixNano(), webhookID)
-		if err != nil {
-			return fmt.Errorf("mark processed: %w", err)
-		}
-		return nil
-	})
+	errs, err := s.ProcessBatch(ctx, []int64{webhookID}, func(_ int64, tx store.Tx) error { return fn(tx) })
+	if err == nil {
+		err = errs[0]
+	}
 	if err != nil {
 		return fmt.Errorf("store/sqlite: process webhook %d: %w", webhookID, err)
 	}
 	return nil
+}
+
+// ProcessBatch runs fn for each webhook under a savepoint of one
+// transaction; see store.Store.
+func (s *Store) ProcessBatch(ctx context.Context, webhookIDs []int64, fn func(int64, store.Tx) error) ([]error, error) {
+	var errs []error
+	err := s.inWriteTx(ctx, func(tx *sql.Tx) error {
+		// A retried transaction starts over, results included.
+		errs = make([]error, len(webhookIDs))
+		for i, id := range webhookIDs {
+			failed, err := processOne(ctx, tx, id, fn)
+			if err != nil {
+				return err
+			}
+			errs[i] = failed
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store/sqlite: process %d webhooks: %w", len(webhookIDs), err)
+	}
+	return errs, nil
+}
+
+// processOne runs fn for one webhook under a savepoint. failed is that
+// webhook's own failure, rolled back; err is one the transaction cannot
+// survive.
+func processOne(ctx context.Context, tx *sql.Tx, id int64, fn func(int64, store.Tx) error) (failed, err error) {
+	var processed sql.NullInt64
+	err = tx.QueryRowContext(ctx, `SELECT processed_at FROM webhooks WHERE id = ?`, id).Scan(&processed)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return store.ErrNotFound, nil
+	case err != nil:
+		return nil, fmt.Errorf("read webhook %d: %w", id, err)
+	case processed.Valid:
+		return nil, nil // a concurrent or earlier Process already did it
+	}
+	if _, err := tx.ExecContext(ctx, `SAVEPOINT webhook`); err != nil {
+		return nil, fmt.Errorf("savepoint for webhook %d: %w", id, err)
+	}
+	failed = fn(id, &txn{tx: tx})
+	if failed == nil {
+		_, failed = tx.ExecContext(ctx, `UPDATE webhooks SET processed_at = ? WHERE id = ?`, time.Now().UnixNano(), id)
+		if failed != nil {
+			failed = fmt.Errorf("mark processed: %w", failed)
+		}
+	}
+	if failed != nil {
+		if _, err := tx.ExecContext(ctx, `ROLLBACK TO webhook`); err != nil {
+			return nil, fmt.Errorf("rolling back webhook %d after %v: %w", id, failed, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `RELEASE webhook`); err != nil {
+		return nil, fmt.Errorf("releasing savepoint of webhook %d: %w", id, err)
+	}
+	return failed, nil
 }

@@ -25,6 +25,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"AppendPendingProcess", testAppendPendingProcess},
 		{"ProcessRollback", testProcessRollback},
 		{"ProcessUnknown", testProcessUnknown},
+		{"ProcessBatch", testProcessBatch},
 		{"MarkChange", testMarkChange},
 		{"Dedup", testDedup},
 		{"EnqueueDuplicate", testEnqueueDuplicate},
@@ -180,6 +181,36 @@ func testProcessRollback(t *testing.T, s store.Store) {
 		}
 		return nil
 	})
+}
+
+func testProcessBatch(t *testing.T, s store.Store) {
+	ids := appendN(t, s, 4)
+	process(t, s, ids[3], func(context.Context, store.Tx) error { return nil })
+	boom := errors.New("boom")
+	var order []int64
+	errs, err := s.ProcessBatch(t.Context(), []int64{ids[0], ids[1], 999999, ids[2], ids[3]}, func(id int64, tx store.Tx) error {
+		order = append(order, id)
+		if err := tx.Enqueue(t.Context(), outbound("slack", fmt.Sprint("n", id), t0)); err != nil {
+			return err
+		}
+		if id == ids[1] {
+			return boom // its enqueue must be rolled back, and only it
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("ProcessBatch: %v", err)
+	}
+	if fmt.Sprint(order) != fmt.Sprint([]int64{ids[0], ids[1], ids[2]}) {
+		t.Errorf("fn ran for %v, want %v in order (unknown and processed ids skipped)", order, ids[:3])
+	}
+	if len(errs) != 5 || errs[0] != nil || !errors.Is(errs[1], boom) || !errors.Is(errs[2], store.ErrNotFound) || errs[3] != nil || errs[4] != nil {
+		t.Fatalf("errs = %v, want [nil boom ErrNotFound nil nil]", errs)
+	}
+	if ws := pending(t, s); len(ws) != 1 || ws[0].ID != ids[1] {
+		t.Fatalf("pending after batch: %+v, want only the failed webhook %d", ws, ids[1])
+	}
+	wantNIDs(t, "rows after batch", lease(t, s, "slack", t0, 10), fmt.Sprint("n", ids[0]), fmt.Sprint("n", ids[2]))
 }
 
 func testProcessUnknown(t *testing.T, s store.Store) {
