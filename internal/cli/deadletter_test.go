@@ -81,7 +81,7 @@ func TestDeadletterCommand(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("list: exit %d: %s", code, errOut)
 	}
-	want := fmt.Sprintf("%d\tslack\tn-replay\tattempts=1\tcreated=2026-03-04T05:06:07Z\terror=slack sink: HTTP 400 Bad Request: invalid_payload\n", replayID)
+	want := fmt.Sprintf("%d\tslack\tn-replay\tattempts=2\tcreated=2026-03-04T05:06:07Z\terror=slack sink: HTTP 400 Bad Request: invalid_payload\n", replayID)
 	if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != 2 || lines[0]+"\n" != want {
 		t.Fatalf("list printed\n%s\nwant two lines, the first\n%s", out, want)
 	}

@@ -54,6 +54,31 @@ type tally struct {
 	created      map[string]int // sink
 	suppressed   map[string]int // sink
 	sinks        []string       // that got new rows
+	notes        []logNote
+}
+
+// logNote is a log line about one event, held until the transaction that
+// it describes has committed: a rolled-back attempt must not leave lines
+// saying a notification was queued.
+type logNote struct {
+	level slog.Level
+	msg   string
+	attrs []any
+}
+
+// note keeps a line with the event's WABA, field and event, and the rule.
+func (t *tally) note(level slog.Level, msg string, ev event.Event, rule string, attrs ...any) {
+	base := []any{"waba_id", ev.WabaID, "field", ev.Field, "event", ev.Event}
+	if rule != "" {
+		base = append(base, "rule", rule)
+	}
+	t.notes = append(t.notes, logNote{level: level, msg: msg, attrs: append(base, attrs...)})
+}
+
+func (t *tally) log(ctx context.Context, log *slog.Logger) {
+	for _, n := range t.notes {
+		log.Log(ctx, n.level, n.msg, n.attrs...)
+	}
 }
 
 func newTally() *tally {
@@ -105,17 +130,11 @@ func (r *Router) RouteBatch(ctx context.Context, ws []store.Webhook) (done int, 
 	set := r.rules.Load()
 	now := r.now()
 	ids := make([]int64, len(ws))
-	events := make(map[int64][]event.Event, len(ws))
+	plans := make(map[int64][]plannedEvent, len(ws))
 	received := make(map[int64]time.Time, len(ws))
 	for i, w := range ws {
 		ids[i] = w.ID
-		evs, err := event.Parse(w.Body)
-		if err != nil {
-			// The webhook was validated at intake, so this is a change the
-			// parser could not read; its siblings are still routed.
-			r.log.WarnContext(ctx, "webhook has unreadable changes", "webhook", w.ID, "err", err)
-		}
-		events[w.ID], received[w.ID] = evs, w.ReceivedAt
+		plans[w.ID], received[w.ID] = r.plan(ctx, set, w, now), w.ReceivedAt
 	}
 	var sinks []string
 	counts := make(map[int64]*tally, len(ws))
@@ -124,12 +143,10 @@ func (r *Router) RouteBatch(ctx context.Context, ws []store.Webhook) (done int, 
 		// what the commit kept may be counted.
 		t := newTally()
 		counts[id] = t
-		for _, ev := range events[id] {
-			queued, err := r.routeEvent(ctx, tx, set, ev, received[id], now, t)
-			if err != nil {
+		for _, p := range plans[id] {
+			if err := r.routeEvent(ctx, tx, p, received[id], now, t); err != nil {
 				return err
 			}
-			t.sinks = append(t.sinks, queued...)
 		}
 		return nil
 	})
@@ -144,6 +161,7 @@ func (r *Router) RouteBatch(ctx context.Context, ws []store.Webhook) (done int, 
 		}
 		if t := counts[id]; t != nil { // nil: the webhook was already routed
 			t.record(r.metrics)
+			t.log(ctx, r.log)
 			sinks = append(sinks, t.sinks...)
 		}
 	}
@@ -153,80 +171,98 @@ func (r *Router) RouteBatch(ctx context.Context, ws []store.Webhook) (done int, 
 	return len(ws) - len(failed), errors.Join(failed...)
 }
 
-func (r *Router) routeEvent(ctx context.Context, tx store.Tx, set *rules.Set, ev event.Event, accepted, now time.Time, counts *tally) ([]string, error) {
-	log := r.log.With("waba_id", ev.WabaID, "field", ev.Field, "event", ev.Event)
-	fp := Fingerprint(ev)
-	fresh, err := tx.MarkChange(ctx, fp, now, r.changeWindow)
+// plannedEvent is an event with everything about it that does not depend
+// on the store worked out before the transaction: parsing, rules and
+// texts cost CPU, and the transaction holds the store's only writer.
+type plannedEvent struct {
+	ev      event.Event
+	fp      string
+	matches []rules.Match
+	errs    []error
+}
+
+func (r *Router) plan(ctx context.Context, set *rules.Set, w store.Webhook, now time.Time) []plannedEvent {
+	evs, err := event.Parse(w.Body)
 	if err != nil {
-		return nil, err
+		// The webhook was validated at intake, so this is a change the
+		// parser could not read; its siblings are still routed.
+		r.log.WarnContext(ctx, "webhook has unreadable changes", "webhook", w.ID, "err", err)
 	}
+	plans := make([]plannedEvent, len(evs))
+	for i, ev := range evs {
+		matches, errs := set.Evaluate(ev)
+		plans[i] = plannedEvent{ev: ev, fp: Fingerprint(ev), matches: matches, errs: errs}
+	}
+	return plans
+}
+
+func (r *Router) routeEvent(ctx context.Context, tx store.Tx, p plannedEvent, accepted, now time.Time, counts *tally) error {
+	fresh, err := tx.MarkChange(ctx, p.fp, now, r.changeWindow)
+	if err != nil {
+		return err
+	}
+	ev := p.ev
 	if !fresh {
 		counts.redeliveries++
-		log.InfoContext(ctx, "redelivered change ignored", "fingerprint", fp[:16])
-		return nil, nil
+		counts.note(slog.LevelInfo, "redelivered change ignored", ev, "", "fingerprint", p.fp[:16])
+		return nil
 	}
 	counts.events[[2]string{ev.Field, ev.Event}]++
-	matches, errs := set.Evaluate(ev)
-	for _, e := range errs {
+	for _, e := range p.errs {
 		var re *rules.RuleError
 		if errors.As(e, &re) {
 			counts.ruleErrors[re.Rule]++
-			log.ErrorContext(ctx, "rule failed on event", "rule", re.Rule, "err", re.Err)
+			counts.note(slog.LevelError, "rule failed on event", ev, re.Rule, "err", re.Err)
 			continue
 		}
-		log.ErrorContext(ctx, "rule failed on event", "err", e)
+		counts.note(slog.LevelError, "rule failed on event", ev, "", "err", e)
 	}
-	if len(matches) == 0 {
-		log.DebugContext(ctx, "no rule matched")
+	if len(p.matches) == 0 {
+		counts.note(slog.LevelDebug, "no rule matched", ev, "")
 	}
-	var sinks []string
-	for _, m := range matches {
+	for _, m := range p.matches {
 		counts.matches[m.Rule.Name]++
-		queued, err := r.queueMatch(ctx, tx, log, fp, m, accepted, now, counts)
-		if err != nil {
-			return nil, err
+		if err := r.queueMatch(ctx, tx, p.fp, m, accepted, now, counts); err != nil {
+			return err
 		}
-		sinks = append(sinks, queued...)
 	}
-	return sinks, nil
+	return nil
 }
 
-func (r *Router) queueMatch(ctx context.Context, tx store.Tx, log *slog.Logger, fp string, m rules.Match, accepted, now time.Time, counts *tally) ([]string, error) {
-	log = log.With("rule", m.Rule.Name)
+func (r *Router) queueMatch(ctx context.Context, tx store.Tx, fp string, m rules.Match, accepted, now time.Time, counts *tally) error {
 	var dedup store.DedupResult
 	if m.DedupWindow > 0 {
 		var err error
 		dedup, err = tx.Dedup(ctx, m.Rule.Name+"\x00"+m.DedupKey, now, m.DedupWindow)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if dedup.Suppress {
 			for _, sink := range m.Sinks {
 				counts.created[sink]++
 				counts.suppressed[sink]++
 			}
-			log.InfoContext(ctx, "notification suppressed by dedup", "dedup_key", m.DedupKey)
-			return nil, nil
+			counts.note(slog.LevelInfo, "notification suppressed by dedup", m.Event, m.Rule.Name, "dedup_key", m.DedupKey)
+			return nil
 		}
 	}
-	var sinks []string
 	for _, n := range m.Notifications(now) {
 		n.ID = notificationID(fp, m.Rule.Name, n.Sink)
 		n.Suppressed, n.SuppressedSince = dedup.Suppressed, dedup.Since
 		payload, err := json.Marshal(n)
 		if err != nil {
-			return nil, fmt.Errorf("encoding notification %s: %w", n.ID, err)
+			return fmt.Errorf("encoding notification %s: %w", n.ID, err)
 		}
 		err = tx.Enqueue(ctx, store.Outbound{Sink: n.Sink, NotificationID: n.ID, Payload: payload,
 			State: store.Pending, NextAttempt: now, CreatedAt: now, AcceptedAt: accepted})
 		if err != nil {
-			return nil, err
+			return err
 		}
 		counts.created[n.Sink]++
-		log.InfoContext(ctx, "notification queued", "sink", n.Sink, "id", n.ID, "severity", n.Severity)
-		sinks = append(sinks, n.Sink)
+		counts.sinks = append(counts.sinks, n.Sink)
+		counts.note(slog.LevelDebug, "notification queued", m.Event, m.Rule.Name, "sink", n.Sink, "id", n.ID, "severity", n.Severity)
 	}
-	return sinks, nil
+	return nil
 }
 
 // Fingerprint identifies a change across redeliveries: its WABA, field, time

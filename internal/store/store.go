@@ -95,8 +95,10 @@ type Store interface {
 	// now whose lease is free or expired, leasing them until now+leaseFor
 	// (a crashed worker's rows come back).
 	Lease(ctx context.Context, sink string, now time.Time, limit int, leaseFor time.Duration) ([]Outbound, error)
+	// Ack, Retry and DeadLetter each record the outcome of one send
+	// attempt, so Attempts counts the sends made.
 	Ack(ctx context.Context, id int64, receipt string, now time.Time) error
-	Retry(ctx context.Context, id int64, next time.Time, lastErr string) error // Attempts++
+	Retry(ctx context.Context, id int64, next time.Time, lastErr string) error
 	DeadLetter(ctx context.Context, id int64, lastErr string) error
 	ListDead(ctx context.Context, limit int) ([]Outbound, error)
 	Replay(ctx context.Context, id int64, now time.Time) error // dead → pending, attempts reset

@@ -19,6 +19,24 @@ type writeResp struct {
 	err error
 }
 
+// inWrite runs op in a write transaction: with GroupCommit, in the shared
+// transaction of the committer's next round, so appends, routing, leases
+// and acks made at the same time cost one fsync between them; without it,
+// in a transaction of its own. op may run more than once (a retried
+// transaction), so it must reset whatever it captures.
+func (s *Store) inWrite(ctx context.Context, op func(ctx context.Context, tx *sql.Tx) (int64, error)) (int64, error) {
+	if s.opts.GroupCommit {
+		return s.submit(ctx, op)
+	}
+	var n int64
+	err := s.inWriteTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		n, err = op(ctx, tx)
+		return err
+	})
+	return n, err
+}
+
 // submit hands op to the committer and waits until its transaction has
 // committed (or failed). Once handed over, the write happens even if ctx
 // ends, and submit waits for it, so a caller never reports a failure for

@@ -42,18 +42,14 @@ func collectOutbound(rows *sql.Rows) ([]store.Outbound, error) {
 // Lease claims due, unleased (or lease-expired) pending rows of sink.
 func (s *Store) Lease(ctx context.Context, sink string, now time.Time, limit int, leaseFor time.Duration) ([]store.Outbound, error) {
 	var out []store.Outbound
-	err := s.inWriteTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `UPDATE outbox SET lease_until = ?
-			WHERE id IN (SELECT id FROM outbox
-				WHERE sink = ? AND state = 'pending' AND next_attempt <= ? AND lease_until <= ?
-				ORDER BY next_attempt, id LIMIT ?)
-			RETURNING `+outboxCols,
+	_, err := s.inWrite(ctx, func(ctx context.Context, tx *sql.Tx) (int64, error) {
+		rows, err := s.query(ctx, tx, sqlLease,
 			toDB(now.Add(leaseFor)), sink, toDB(now), toDB(now), limit)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		out, err = collectOutbound(rows)
-		return err
+		return int64(len(out)), err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store/sqlite: lease sink %s (limit %d): %w", sink, limit, err)
@@ -95,28 +91,18 @@ func (s *Store) ReleaseLeases(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
-// exec runs one write statement and maps "no row changed" to ErrNotFound.
+// execRow runs one write statement and maps "no row changed" to ErrNotFound.
 // With GroupCommit, concurrent acks and retries share a transaction (and
 // its fsync) the way appends do; a row that is not found does not fail its
 // neighbours, since that is a count of zero, not an error.
-func (s *Store) exec(ctx context.Context, op string, id int64, query string, args ...any) error {
-	run := func(ctx context.Context, tx *sql.Tx) (int64, error) {
-		res, err := tx.ExecContext(ctx, query, args...)
+func (s *Store) execRow(ctx context.Context, op string, id int64, query string, args ...any) error {
+	n, err := s.inWrite(ctx, func(ctx context.Context, tx *sql.Tx) (int64, error) {
+		res, err := s.exec(ctx, tx, query, args...)
 		if err != nil {
 			return 0, err
 		}
 		return res.RowsAffected()
-	}
-	var n int64
-	var err error
-	if s.opts.GroupCommit {
-		n, err = s.submit(ctx, run)
-	} else {
-		err = s.inWriteTx(ctx, func(tx *sql.Tx) error {
-			n, err = run(ctx, tx)
-			return err
-		})
-	}
+	})
 	if err == nil && n == 0 {
 		err = store.ErrNotFound
 	}
@@ -128,31 +114,27 @@ func (s *Store) exec(ctx context.Context, op string, id int64, query string, arg
 
 // Ack marks a row sent.
 func (s *Store) Ack(ctx context.Context, id int64, receipt string, now time.Time) error {
-	return s.exec(ctx, "ack", id, `UPDATE outbox SET state = 'sent', receipt = ?, sent_at = ?, lease_until = 0
-		WHERE id = ? AND state <> 'dead'`, receipt, toDB(now), id)
+	return s.execRow(ctx, "ack", id, sqlAck, receipt, toDB(now), id)
 }
 
 // Retry schedules another attempt and releases the lease.
 func (s *Store) Retry(ctx context.Context, id int64, next time.Time, lastErr string) error {
-	return s.exec(ctx, "retry", id, `UPDATE outbox SET attempts = attempts + 1, next_attempt = ?, last_error = ?, lease_until = 0
-		WHERE id = ? AND state = 'pending'`, toDB(next), lastErr, id)
+	return s.execRow(ctx, "retry", id, sqlRetry, toDB(next), lastErr, id)
 }
 
 // DeadLetter parks a row for an operator.
 func (s *Store) DeadLetter(ctx context.Context, id int64, lastErr string) error {
-	return s.exec(ctx, "dead-letter", id, `UPDATE outbox SET state = 'dead', last_error = ?, lease_until = 0
-		WHERE id = ? AND state <> 'sent'`, lastErr, id)
+	return s.execRow(ctx, "dead-letter", id, sqlDeadLetter, lastErr, id)
 }
 
 // Replay returns a dead row to pending with attempts reset.
 func (s *Store) Replay(ctx context.Context, id int64, now time.Time) error {
-	return s.exec(ctx, "replay", id, `UPDATE outbox SET state = 'pending', attempts = 0, next_attempt = ?, lease_until = 0
-		WHERE id = ? AND state = 'dead'`, toDB(now), id)
+	return s.execRow(ctx, "replay", id, sqlReplay, toDB(now), id)
 }
 
 // Drop deletes a row.
 func (s *Store) Drop(ctx context.Context, id int64) error {
-	return s.exec(ctx, "drop", id, `DELETE FROM outbox WHERE id = ?`, id)
+	return s.execRow(ctx, "drop", id, sqlDrop, id)
 }
 
 // ListDead returns dead rows, oldest first.

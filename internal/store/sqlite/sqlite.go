@@ -30,6 +30,9 @@ type Options struct {
 	// that owns its store this way may ReleaseLeases at start. Tools that
 	// only read or edit a few rows (deadletter) open without it.
 	Exclusive bool
+	// CheckpointEvery is how often the WAL is copied into the database
+	// (see checkpointer); zero means 250ms, negative never (tests).
+	CheckpointEvery time.Duration
 }
 
 // ErrLocked means another process opened the store with Exclusive.
@@ -51,6 +54,8 @@ type Store struct {
 	wg      sync.WaitGroup
 	once    sync.Once
 	lock    *os.File // held while open with Exclusive
+	// prepared are the hot statements, by their text; read-only after Open.
+	prepared map[string]*sql.Stmt
 }
 
 var _ store.Store = (*Store)(nil)
@@ -63,6 +68,9 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 256
+	}
+	if opts.CheckpointEvery == 0 {
+		opts.CheckpointEvery = defaultCheckpointEvery
 	}
 	var lock *os.File
 	if opts.Exclusive {
@@ -92,9 +100,20 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	read.SetMaxOpenConns(4)
 	s := &Store{write: write, read: read, opts: opts, lock: lock,
 		writes: make(chan writeReq), closing: make(chan struct{})}
+	if err := s.prepare(ctx); err != nil {
+		s.closeStatements()
+		write.Close()
+		read.Close()
+		closeLock(lock)
+		return nil, fmt.Errorf("store/sqlite: open %s: %w", path, err)
+	}
 	if opts.GroupCommit {
 		s.wg.Add(1)
 		go s.groupCommit()
+	}
+	if opts.CheckpointEvery >= 0 {
+		s.wg.Add(1)
+		go s.checkpointer()
 	}
 	return s, nil
 }
@@ -110,6 +129,9 @@ func openDB(ctx context.Context, path string, opts Options, writer bool) (*sql.D
 	q.Add("_pragma", "foreign_keys(1)")
 	if writer {
 		q.Set("_txlock", "immediate")
+		// The committer must not copy the WAL into the database itself:
+		// checkpointer does that beside it, off the path of every write.
+		q.Add("_pragma", "wal_autocheckpoint(0)")
 	}
 	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {
@@ -147,6 +169,7 @@ func (s *Store) Close() error {
 	s.once.Do(func() {
 		close(s.closing)
 		s.wg.Wait()
+		s.closeStatements()
 		err = errors.Join(s.read.Close(), s.write.Close())
 		closeLock(s.lock)
 		if err != nil {

@@ -1,9 +1,11 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -233,5 +235,40 @@ func TestExclusiveLockAndReleaseLeases(t *testing.T) {
 	rows, err := next.Lease(ctx, "s", now, 10, time.Hour)
 	if err != nil || len(rows) != 1 || rows[0].NotificationID != "n1" {
 		t.Fatalf("lease after release: %+v, %v; want n1", rows, err)
+	}
+}
+
+// TestCheckpointerBackfillsTheWAL: the writer never checkpoints inside a
+// commit, so written pages stay in the WAL until the checkpointer copies
+// them into the database file.
+func TestCheckpointerBackfillsTheWAL(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "w.db")
+	s := openTest(t, path, Options{GroupCommit: true, CheckpointEvery: -1})
+	defer s.Close()
+	var auto int
+	if err := s.write.QueryRowContext(t.Context(), `PRAGMA wal_autocheckpoint`).Scan(&auto); err != nil || auto != 0 {
+		t.Fatalf("writer wal_autocheckpoint = %d, %v; want 0", auto, err)
+	}
+	size := func() int64 {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	before := size()
+	for i := range 600 {
+		if _, err := s.AppendWebhook(t.Context(), bytes.Repeat([]byte("x"), 2000), time.Unix(int64(i), 0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Over 1,000 pages were written: SQLite's own auto-checkpoint would
+	// have grown the file by now.
+	if grown := size(); grown > before+64*1024 {
+		t.Fatalf("database file grew from %d to %d bytes before any checkpoint; the writer checkpoints itself", before, grown)
+	}
+	s.checkpoint()
+	if after := size(); after < before+1_000_000 {
+		t.Errorf("database file is %d bytes after a checkpoint (was %d); want the ~1.2 MB of appends copied in", after, before)
 	}
 }

@@ -13,31 +13,26 @@ import (
 // txn is the store.Tx handed to Process callbacks.
 type txn struct {
 	tx *sql.Tx
+	s  *Store
 }
 
 // MarkChange records fingerprint; false means it was seen within window.
 func (t *txn) MarkChange(ctx context.Context, fingerprint string, now time.Time, window time.Duration) (bool, error) {
-	var seen int64
-	err := t.tx.QueryRowContext(ctx, `SELECT seen_at FROM fingerprints WHERE fp = ?`, fingerprint).Scan(&seen)
-	switch {
-	case err == nil && now.Sub(fromDB(seen)) < window:
-		return false, nil
-	case err != nil && !errors.Is(err, sql.ErrNoRows):
-		return false, fmt.Errorf("mark change %q: %w", fingerprint, err)
-	}
-	_, err = t.tx.ExecContext(ctx, `INSERT INTO fingerprints (fp, seen_at, expires_at) VALUES (?, ?, ?)
-		ON CONFLICT (fp) DO UPDATE SET seen_at = excluded.seen_at, expires_at = excluded.expires_at`,
-		fingerprint, toDB(now), toDB(now.Add(window)))
+	res, err := t.s.exec(ctx, t.tx, sqlMarkChange, fingerprint, toDB(now), toDB(now.Add(window)), toDB(now.Add(-window)))
 	if err != nil {
 		return false, fmt.Errorf("mark change %q: %w", fingerprint, err)
 	}
-	return true, nil
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("mark change %q: %w", fingerprint, err)
+	}
+	return n == 1, nil
 }
 
 // Dedup counts one occurrence under key; see store.Tx.
 func (t *txn) Dedup(ctx context.Context, key string, now time.Time, window time.Duration) (store.DedupResult, error) {
 	var sentAt, suppressed, since int64
-	err := t.tx.QueryRowContext(ctx, `SELECT sent_at, suppressed, since FROM dedup WHERE key = ?`, key).
+	err := t.s.queryRow(ctx, t.tx, sqlDedupGet, key).
 		Scan(&sentAt, &suppressed, &since)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return store.DedupResult{}, fmt.Errorf("dedup %q: %w", key, err)
@@ -49,8 +44,7 @@ func (t *txn) Dedup(ctx context.Context, key string, now time.Time, window time.
 	// The key lives for one window after a notification so a repeat can
 	// still be suppressed; GC drops it afterwards, losing only a count that
 	// no later notification would have reported anyway within the window.
-	_, err = t.tx.ExecContext(ctx, `INSERT INTO dedup (key, sent_at, expires_at, suppressed, since) VALUES (?, ?, ?, 0, 0)
-		ON CONFLICT (key) DO UPDATE SET sent_at = excluded.sent_at, expires_at = excluded.expires_at, suppressed = 0, since = 0`,
+	_, err = t.s.exec(ctx, t.tx, sqlDedupSet,
 		key, toDB(now), toDB(now.Add(window)))
 	if err != nil {
 		return store.DedupResult{}, fmt.Errorf("dedup %q: %w", key, err)
@@ -63,7 +57,7 @@ func (t *txn) suppress(ctx context.Context, key string, now time.Time, suppresse
 		since = toDB(now)
 	}
 	suppressed++
-	_, err := t.tx.ExecContext(ctx, `UPDATE dedup SET suppressed = ?, since = ? WHERE key = ?`, suppressed, since, key)
+	_, err := t.s.exec(ctx, t.tx, sqlDedupSuppress, suppressed, since, key)
 	if err != nil {
 		return store.DedupResult{}, fmt.Errorf("dedup %q: suppress: %w", key, err)
 	}
@@ -76,10 +70,7 @@ func (t *txn) Enqueue(ctx context.Context, o store.Outbound) error {
 	if state == "" {
 		state = store.Pending
 	}
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO outbox
-		(sink, notification_id, payload, state, attempts, next_attempt, created_at, accepted_at, last_error, receipt)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (notification_id, sink) DO NOTHING`,
+	_, err := t.s.exec(ctx, t.tx, sqlEnqueue,
 		o.Sink, o.NotificationID, o.Payload, string(state), o.Attempts, toDB(o.NextAttempt),
 		toDB(o.CreatedAt), toDB(o.AcceptedAt), o.LastError, o.Receipt)
 	if err != nil {

@@ -19,7 +19,7 @@ func (s *Store) AppendWebhook(ctx context.Context, body []byte, receivedAt time.
 		var id int64
 		err := s.inWriteTx(ctx, func(tx *sql.Tx) error {
 			var err error
-			id, err = insertWebhook(ctx, tx, body, receivedAt)
+			id, err = s.insertWebhook(ctx, tx, body, receivedAt)
 			return err
 		})
 		if err != nil {
@@ -28,7 +28,7 @@ func (s *Store) AppendWebhook(ctx context.Context, body []byte, receivedAt time.
 		return id, nil
 	}
 	id, err := s.submit(ctx, func(ctx context.Context, tx *sql.Tx) (int64, error) {
-		return insertWebhook(ctx, tx, body, receivedAt)
+		return s.insertWebhook(ctx, tx, body, receivedAt)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("store/sqlite: append webhook (%d bytes): %w", len(body), err)
@@ -36,11 +36,11 @@ func (s *Store) AppendWebhook(ctx context.Context, body []byte, receivedAt time.
 	return id, nil
 }
 
-func insertWebhook(ctx context.Context, tx *sql.Tx, body []byte, at time.Time) (int64, error) {
+func (s *Store) insertWebhook(ctx context.Context, tx *sql.Tx, body []byte, at time.Time) (int64, error) {
 	if body == nil {
 		body = []byte{}
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO webhooks (body, received_at) VALUES (?, ?)`, body, toDB(at))
+	res, err := s.exec(ctx, tx, sqlInsertWebhook, body, toDB(at))
 	if err != nil {
 		return 0, fmt.Errorf("insert webhook: %w", err)
 	}
@@ -91,17 +91,17 @@ func (s *Store) Process(ctx context.Context, webhookID int64, fn func(store.Tx) 
 // transaction; see store.Store.
 func (s *Store) ProcessBatch(ctx context.Context, webhookIDs []int64, fn func(int64, store.Tx) error) ([]error, error) {
 	var errs []error
-	err := s.inWriteTx(ctx, func(tx *sql.Tx) error {
+	_, err := s.inWrite(ctx, func(ctx context.Context, tx *sql.Tx) (int64, error) {
 		// A retried transaction starts over, results included.
 		errs = make([]error, len(webhookIDs))
 		for i, id := range webhookIDs {
-			failed, err := processOne(ctx, tx, id, fn)
+			failed, err := s.processOne(ctx, tx, id, fn)
 			if err != nil {
-				return err
+				return 0, err
 			}
 			errs[i] = failed
 		}
-		return nil
+		return 0, nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store/sqlite: process %d webhooks: %w", len(webhookIDs), err)
@@ -112,34 +112,40 @@ func (s *Store) ProcessBatch(ctx context.Context, webhookIDs []int64, fn func(in
 // processOne runs fn for one webhook under a savepoint. failed is that
 // webhook's own failure, rolled back; err is one the transaction cannot
 // survive.
-func processOne(ctx context.Context, tx *sql.Tx, id int64, fn func(int64, store.Tx) error) (failed, err error) {
-	var processed sql.NullInt64
-	err = tx.QueryRowContext(ctx, `SELECT processed_at FROM webhooks WHERE id = ?`, id).Scan(&processed)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return store.ErrNotFound, nil
-	case err != nil:
-		return nil, fmt.Errorf("read webhook %d: %w", id, err)
-	case processed.Valid:
-		return nil, nil // a concurrent or earlier Process already did it
-	}
-	if _, err := tx.ExecContext(ctx, `SAVEPOINT webhook`); err != nil {
+func (s *Store) processOne(ctx context.Context, tx *sql.Tx, id int64, fn func(int64, store.Tx) error) (failed, err error) {
+	if _, err := s.exec(ctx, tx, sqlSavepoint); err != nil {
 		return nil, fmt.Errorf("savepoint for webhook %d: %w", id, err)
 	}
-	failed = fn(id, &txn{tx: tx})
-	if failed == nil {
-		_, failed = tx.ExecContext(ctx, `UPDATE webhooks SET processed_at = ? WHERE id = ?`, time.Now().UnixNano(), id)
+	// Marked first, in the savepoint: a failing fn rolls the mark back too,
+	// and the common case costs one statement instead of a read and a write.
+	res, err := s.exec(ctx, tx, sqlMarkProcessed, time.Now().UnixNano(), id)
+	var marked int64
+	if err == nil {
+		marked, err = res.RowsAffected()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("mark webhook %d processed: %w", id, err)
+	}
+	if marked == 1 {
+		failed = fn(id, &txn{tx: tx, s: s})
 		if failed != nil {
-			failed = fmt.Errorf("mark processed: %w", failed)
+			if _, err := s.exec(ctx, tx, sqlRollbackTo); err != nil {
+				return nil, fmt.Errorf("rolling back webhook %d after %v: %w", id, failed, err)
+			}
 		}
 	}
-	if failed != nil {
-		if _, err := tx.ExecContext(ctx, `ROLLBACK TO webhook`); err != nil {
-			return nil, fmt.Errorf("rolling back webhook %d after %v: %w", id, failed, err)
-		}
-	}
-	if _, err := tx.ExecContext(ctx, `RELEASE webhook`); err != nil {
+	if _, err := s.exec(ctx, tx, sqlRelease); err != nil {
 		return nil, fmt.Errorf("releasing savepoint of webhook %d: %w", id, err)
+	}
+	if marked == 0 {
+		// Already processed (nothing to do) or never appended.
+		var one int
+		switch err := s.queryRow(ctx, tx, sqlWebhookExists, id).Scan(&one); {
+		case errors.Is(err, sql.ErrNoRows):
+			return store.ErrNotFound, nil
+		case err != nil:
+			return nil, fmt.Errorf("read webhook %d: %w", id, err)
+		}
 	}
 	return failed, nil
 }

@@ -364,7 +364,8 @@ func testDeadReplayDrop(t *testing.T, s store.Store) {
 		t.Fatalf("ListDead: %v", err)
 	}
 	wantNIDs(t, "dead", dead, "a", "b")
-	if dead[0].State != store.Dead || dead[0].LastError != "400 bad request" || dead[0].Attempts != 1 {
+	// Two attempts: the one retried and the one that dead-lettered it.
+	if dead[0].State != store.Dead || dead[0].LastError != "400 bad request" || dead[0].Attempts != 2 {
 		t.Errorf("dead row: %+v", dead[0])
 	}
 	wantNIDs(t, "dead not leased", lease(t, s, "slack", t0.Add(time.Hour), 10))
