@@ -37,7 +37,7 @@ var defaultTexts = map[string][2]string{
 		`Meta sent an account update of type {{.event}}. {{template "when" .}}`},
 	"message_template_status_update": {
 		`{{template "tmpl" .}} {{if eq .event "APPROVED"}}was approved and can be sent{{else if eq .event "REJECTED"}}was rejected{{with .reason}}{{if ne . "NONE"}} ({{human .}}){{end}}{{end}}{{else if eq .event "PAUSED"}}was paused because of low quality{{else if eq .event "DISABLED"}}was disabled and can no longer be sent{{else if eq .event "FLAGGED"}}was flagged for low quality{{with .disable_date}}{{if not .IsZero}} and will be disabled on {{utc .}}{{end}}{{end}}{{else if eq .event "REINSTATED"}}was reinstated and can be sent again{{else if eq .event "PENDING_DELETION"}}is pending deletion{{else}}changed status to {{human .event}}{{end}}`,
-		`Template status: {{.event}}{{with .reason}}{{if ne . "NONE"}}; reason: {{.}}{{end}}{{end}}.{{with .other_info.Description}} {{.}}{{end}} {{template "when" .}}`},
+		`Template status: {{.event}}{{with .reason}}{{if ne . "NONE"}}; reason: {{.}}{{end}}{{end}}.{{with .other_info.description}} {{.}}{{end}} {{template "when" .}}`},
 	"message_template_quality_update": {
 		`{{template "tmpl" .}} quality changed from {{or .previous_quality_score "unknown"}} to {{.new_quality_score}}`,
 		`Low quality (RED) templates can be paused and then disabled by Meta if customers keep blocking or reporting them. {{template "when" .}}`},
@@ -63,8 +63,8 @@ var defaultTexts = map[string][2]string{
 		`Flow {{.flow_id}} on WABA {{.waba_id}}: {{human .event}}{{with .alert_state}} {{human .}}{{end}}`,
 		`{{with .old_status}}Status changed from {{.}} to {{$.new_status}}. {{end}}Customers may be unable to complete this flow. {{template "when" .}}`},
 	"messages/MESSAGE_STATUS": {
-		`Message to {{phone .recipient_id}} from {{template "waba" .}} {{if eq .status "failed"}}failed{{range $i, $e := .errors}}{{if eq $i 0}}: {{$e.Title}} ({{$e.Code}}){{end}}{{end}}{{else}}is {{.status}}{{end}}`,
-		`Message {{.message_id}} status: {{.status}}.{{range .errors}} Error {{.Code}}: {{sentence .Title}}{{with .Details}} {{sentence .}}{{end}}{{end}} {{template "when" .}}`},
+		`Message to {{phone .recipient_id}} from {{template "waba" .}} {{if eq .status "failed"}}failed{{range $i, $e := .errors}}{{if eq $i 0}}: {{$e.title}} ({{$e.code}}){{end}}{{end}}{{else}}is {{.status}}{{end}}`,
+		`Message {{.message_id}} status: {{.status}}.{{range .errors}} Error {{.code}}: {{sentence .title}}{{with .details}} {{sentence .}}{{end}}{{end}} {{template "when" .}}`},
 	"messages": {
 		`{{template "waba" .}} messages update: {{human .event}}`,
 		`{{with .from}}From {{phone .}}. {{end}}{{template "when" .}}`},

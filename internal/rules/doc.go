@@ -19,8 +19,11 @@
 // tests can pin it.
 //
 // Templates (title, body, dedup.key) are Go text/template over a map keyed
-// by the event's json field names ({{.waba_id}}, {{.ban_date}}) with the
+// by the event's json field names at every level ({{.waba_id}},
+// {{.other_info.title}}, {{range .errors}}{{.code}}{{end}}) with the
 // helpers phone (readable phone number), utc (2006-01-02 15:04 UTC), join,
-// human (ENUM_NAME to "enum name") and restrictions (plain-English
-// restriction phrases).
+// human (ENUM_NAME to "enum name"), sentence and restrictions
+// (plain-English restriction phrases). They are checked at load: unknown
+// names, undefined {{template}}s, and errors that filling in sample events
+// shows no event can avoid, are load errors with their position.
 package rules

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 	"text/template"
 	"time"
 
@@ -29,19 +30,80 @@ func newTemplate(name, src string) (*template.Template, error) {
 	return template.New(name).Funcs(funcs).Option("missingkey=zero").Parse(src)
 }
 
-// templateData maps the event's json field names to its typed values, so
-// templates read {{.waba_id}} like `wabarouter parse` output.
-func templateData(ev event.Event) map[string]any {
-	v := reflect.ValueOf(ev)
-	t := v.Type()
-	m := make(map[string]any, t.NumField())
+var timeType = reflect.TypeFor[time.Time]()
+
+// templateField is one field of a struct as templates see it: its json
+// name and, for the groups inside an event, its Go name as an alias.
+type templateField struct {
+	index        int
+	name, goName string
+}
+
+var templateFields sync.Map // reflect.Type → []templateField
+
+func fieldsOf(t reflect.Type) []templateField {
+	if fs, ok := templateFields.Load(t); ok {
+		return fs.([]templateField)
+	}
+	var fs []templateField
 	for i := range t.NumField() {
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
-		if name != "" && name != "-" {
-			m[name] = v.Field(i).Interface()
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name != "" && name != "-" && f.IsExported() {
+			fs = append(fs, templateField{index: i, name: name, goName: f.Name})
+		}
+	}
+	templateFields.Store(t, fs)
+	return fs
+}
+
+// templateData is the event as templates see it: a map keyed by the json
+// names of `wabarouter parse` and `when` at every level, so
+// {{.other_info.title}} and {{range .errors}}{{.code}}{{end}} work. Groups
+// and lists of groups become maps (and lists of maps); times stay
+// time.Time for utc and their methods, lists of text stay []string for
+// join, and every field is present, empty when Meta did not send it, as in
+// `when`. Inside groups the capitalised Go names ({{.other_info.Title}})
+// of earlier versions are kept as aliases.
+func templateData(ev event.Event) map[string]any {
+	return structData(reflect.ValueOf(ev), false)
+}
+
+func structData(v reflect.Value, aliases bool) map[string]any {
+	fs := fieldsOf(v.Type())
+	n := len(fs)
+	if aliases {
+		n *= 2
+	}
+	m := make(map[string]any, n)
+	for _, f := range fs {
+		x := templateValue(v.Field(f.index))
+		m[f.name] = x
+		if aliases && f.goName != f.name {
+			m[f.goName] = x
 		}
 	}
 	return m
+}
+
+func templateValue(v reflect.Value) any {
+	t := v.Type()
+	switch {
+	case t == timeType:
+		return v.Interface()
+	case t.Kind() == reflect.Struct:
+		return structData(v, true)
+	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Struct && t.Elem() != timeType:
+		if v.IsNil() {
+			return []map[string]any(nil)
+		}
+		list := make([]map[string]any, v.Len())
+		for i := range list {
+			list[i] = structData(v.Index(i), true)
+		}
+		return list
+	}
+	return v.Interface()
 }
 
 func render(t *template.Template, data map[string]any) (string, error) {
@@ -93,9 +155,15 @@ var restrictionPhrases = map[string]string{
 
 // restrictionPhrase completes "can no longer ...": one shared "until" when
 // every restriction ends together, otherwise one per restriction.
-func restrictionPhrase(rs []event.Restriction) string {
-	if len(rs) == 0 {
+// It takes the restrictions as templates see them (see templateData).
+func restrictionPhrase(list []map[string]any) string {
+	if len(list) == 0 {
 		return "use some features (Meta did not say which)"
+	}
+	rs := make([]event.Restriction, len(list))
+	for i, m := range list {
+		rs[i].Type, _ = m["type"].(string)
+		rs[i].Expiration, _ = m["expiration"].(time.Time)
 	}
 	same := true
 	parts := make([]string, len(rs))

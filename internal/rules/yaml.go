@@ -297,6 +297,15 @@ func (p *fileParser) template(r *Rule, v *yaml.Node, key string) *template.Templ
 		p.errorf(v, r.Name, "bad %s template: %v", key, err)
 		return nil
 	}
+	problems := checkTemplate(t, s)
+	for _, pr := range problems {
+		line, col := position(s, pr.offset)
+		line, col = exprPosition(v, line, col, p.blockIndent(v))
+		p.errorAt(line, col, r.Name, key+": "+pr.msg)
+	}
+	if len(problems) > 0 {
+		return nil
+	}
 	return t
 }
 
