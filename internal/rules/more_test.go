@@ -37,14 +37,37 @@ func TestDefaultSeverityTable(t *testing.T) {
 		{event.Event{Field: "account_alerts", AlertSeverity: "CRITICAL"}, notification.Critical},
 		{event.Event{Field: "account_alerts", AlertSeverity: "WARNING"}, notification.Warning},
 		{event.Event{Field: "account_alerts", AlertSeverity: "INFORMATIONAL"}, notification.Info},
-		{event.Event{Field: "flows", Event: "ENDPOINT_LATENCY"}, notification.Error},
+		{event.Event{Field: "account_update", Event: "ACCOUNT_DELETED"}, notification.Error},
+		{event.Event{Field: "account_update", Event: "ACCOUNT_OFFBOARDED"}, notification.Error},
+		{event.Event{Field: "account_update", Event: "PARTNER_REMOVED"}, notification.Error},
+		{event.Event{Field: "account_update", Event: "PARTNER_ADDED"}, notification.Info},
+		{event.Event{Field: "account_update", Event: "ACCOUNT_RECONNECTED"}, notification.Info},
+		{event.Event{Field: "account_review_update", Event: "REJECTED", Decision: "REJECTED"}, notification.Error},
+		{event.Event{Field: "account_review_update", Event: "DEFERRED", Decision: "DEFERRED"}, notification.Warning},
+		{event.Event{Field: "account_review_update", Event: "APPROVED", Decision: "APPROVED"}, notification.Info},
+		{event.Event{Field: "account_review_update", Event: "PENDING", Decision: "PENDING"}, notification.Info},
+		{event.Event{Field: "flows", Event: "ENDPOINT_LATENCY", AlertState: "ACTIVATED"}, notification.Error},
+		{event.Event{Field: "flows", Event: "ENDPOINT_ERROR_RATE", AlertState: "ACTIVATED"}, notification.Error},
+		{event.Event{Field: "flows", Event: "ENDPOINT_AVAILABILITY", AlertState: "ACTIVATED"}, notification.Error},
+		{event.Event{Field: "flows", Event: "CLIENT_ERROR_RATE", AlertState: "ACTIVATED"}, notification.Error},
+		{event.Event{Field: "flows", Event: "ENDPOINT_ERROR_RATE"}, notification.Error},
+		{event.Event{Field: "flows", Event: "ENDPOINT_ERROR_RATE", AlertState: "DEACTIVATED"}, notification.Info},
+		{event.Event{Field: "flows", Event: "CLIENT_ERROR_RATE", AlertState: "RESOLVED"}, notification.Info},
+		{event.Event{Field: "flows", Event: "FLOW_STATUS_CHANGE", NewStatus: "BLOCKED"}, notification.Error},
+		{event.Event{Field: "flows", Event: "FLOW_STATUS_CHANGE", NewStatus: "THROTTLED"}, notification.Error},
+		{event.Event{Field: "flows", Event: "FLOW_STATUS_CHANGE", NewStatus: "DEPRECATED"}, notification.Warning},
+		{event.Event{Field: "flows", Event: "FLOW_STATUS_CHANGE", NewStatus: "PUBLISHED"}, notification.Info},
+		{event.Event{Field: "flows", Event: "FLOW_STATUS_CHANGE", NewStatus: "DRAFT"}, notification.Info},
+		{event.Event{Field: "flows", Event: "FLOW_STATUS_CHANGE", NewStatus: "SOMETHING_NEW"}, notification.Warning},
+		{event.Event{Field: "flows", Event: "FLOW_VERSION_EXPIRY_WARNING"}, notification.Warning},
+		{event.Event{Field: "flows", Event: "SOMETHING_NEW"}, notification.Warning},
 		{event.Event{Field: "messages", Event: "MESSAGE_STATUS", Status: "failed"}, notification.Warning},
 		{event.Event{Field: "messages", Event: "MESSAGE_STATUS", Status: "read"}, notification.Info},
 		{event.Event{Field: "something_new"}, notification.Info},
 	}
 	for _, c := range cases {
 		if got := DefaultSeverity(c.ev, nil); got != c.want {
-			t.Errorf("%s/%s %s: got %v; want %v", c.ev.Field, c.ev.Event, c.ev.BanState+c.ev.AlertSeverity, got, c.want)
+			t.Errorf("%s/%s %s: got %v; want %v", c.ev.Field, c.ev.Event, c.ev.BanState+c.ev.AlertSeverity+c.ev.AlertState+c.ev.NewStatus, got, c.want)
 		}
 	}
 }

@@ -30,12 +30,21 @@ func DefaultSeverity(ev event.Event, overrides map[string]notification.Severity)
 		return byEvent(ev.Event, map[string]notification.Severity{
 			"DOWNGRADE": notification.Error, "FLAGGED": notification.Warning,
 		})
+	case "account_review_update":
+		// A rejected account cannot send messages until an appeal succeeds.
+		decision := ev.Decision
+		if decision == "" {
+			decision = ev.Event
+		}
+		return byEvent(decision, map[string]notification.Severity{
+			"REJECTED": notification.Error, "DEFERRED": notification.Warning,
+		})
 	case "account_alerts":
 		return byEvent(ev.AlertSeverity, map[string]notification.Severity{
 			"CRITICAL": notification.Critical, "WARNING": notification.Warning,
 		})
 	case "flows":
-		return notification.Error
+		return flowsSeverity(ev)
 	case "messages":
 		if ev.Status == "failed" {
 			return notification.Warning
@@ -61,6 +70,36 @@ func accountUpdateSeverity(ev event.Event) notification.Severity {
 		case "DISABLE", "SCHEDULE_FOR_DISABLE":
 			return notification.Critical
 		}
+	case "ACCOUNT_DELETED", "ACCOUNT_OFFBOARDED", "PARTNER_REMOVED":
+		// The business lost the account, or this app lost access to it.
+		return notification.Error
 	}
 	return notification.Info
+}
+
+// flowsSeverity follows Meta's flows webhook (WABA_WEBHOOKS.md §5.12). An
+// endpoint or client alert is an error while raised (alert_state
+// ACTIVATED, or no state at all) and news once it is not: Meta does not
+// document the recovery state, so any other state counts as recovered.
+// Enums are open, so a status or event this router does not know is a
+// warning: worth a look, not a page.
+func flowsSeverity(ev event.Event) notification.Severity {
+	switch ev.Event {
+	case "ENDPOINT_ERROR_RATE", "ENDPOINT_LATENCY", "ENDPOINT_AVAILABILITY", "CLIENT_ERROR_RATE":
+		if ev.AlertState == "" || ev.AlertState == "ACTIVATED" {
+			return notification.Error
+		}
+		return notification.Info
+	case "FLOW_STATUS_CHANGE":
+		switch ev.NewStatus {
+		case "BLOCKED", "THROTTLED":
+			return notification.Error
+		case "DEPRECATED":
+			return notification.Warning
+		case "PUBLISHED", "DRAFT":
+			return notification.Info
+		}
+		return notification.Warning
+	}
+	return notification.Warning // FLOW_VERSION_EXPIRY_WARNING and events not known yet
 }
