@@ -2,10 +2,13 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/wabarouter/wabarouter/internal/app"
@@ -39,14 +42,18 @@ func runServe(ctx context.Context, args []string, stdio IO) int {
 		}
 		return ExitFailure
 	}
+	running := cfg.SinkNames()
 	load := func() (*rules.Set, []string, error) {
 		cfg, set, err := loadRouting(*configPath)
 		if err != nil {
 			return nil, nil, err
 		}
-		return set, append([]string{*configPath}, cfg.RuleFiles...), nil
+		if err := rulesUseRunningSinks(set, running); err != nil {
+			return nil, nil, err
+		}
+		return set, watchList(*configPath, cfg.RuleFiles), nil
 	}
-	reloader := app.NewReloader(pipeline.Registry(), load, append([]string{*configPath}, cfg.RuleFiles...),
+	reloader := app.NewReloader(pipeline.Registry(), load, watchList(*configPath, cfg.RuleFiles),
 		pipeline.SetRules, logger.With("component", "reload"))
 	go reloader.Run(ctx, time.Second)
 	if err := pipeline.Run(ctx); err != nil {
@@ -64,4 +71,35 @@ func newLogger(w io.Writer, c config.Log) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// rulesUseRunningSinks refuses reloaded rules that send to a sink the
+// router did not start with: sinks are built once, at start, and a rule
+// sending to one that is not running would queue notifications nobody
+// delivers.
+func rulesUseRunningSinks(set *rules.Set, running []string) error {
+	var errs []error
+	for _, r := range set.Rules {
+		for _, sink := range r.To {
+			if !slices.Contains(running, sink) {
+				errs = append(errs, fmt.Errorf("%s:%d: rule %q: sink %q was added to the config after the router started; "+
+					"new sinks take effect on restart", r.File, r.Line, r.Name, sink))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// watchList is what the reloader polls: the config, the rules files and
+// their folders, whose modification time changes when a file is added, so
+// a new file matching a rules glob is picked up too.
+func watchList(configPath string, ruleFiles []string) []string {
+	files := append([]string{configPath}, ruleFiles...)
+	var dirs []string
+	for _, f := range files {
+		if d := filepath.Dir(f); !slices.Contains(dirs, d) {
+			dirs = append(dirs, d)
+		}
+	}
+	return append(files, dirs...)
 }

@@ -39,6 +39,9 @@ var DefaultPolicy = Policy{
 	Poll:        250 * time.Millisecond,
 }
 
+// recordTimeout bounds how long recording one outcome may delay shutdown.
+const recordTimeout = 10 * time.Second
+
 // Worker delivers one sink's outbox.
 type Worker struct {
 	name   string
@@ -144,6 +147,11 @@ func (w *Worker) deliver(ctx context.Context, row store.Outbound) {
 // the store has the outcome, so a row sent again after a failed ack is
 // not counted twice.
 func (w *Worker) finish(ctx context.Context, row store.Outbound, n notification.Notification, sendErr error, receipt sinks.Receipt) {
+	// The outcome of a send that happened must be recorded even when
+	// shutdown has begun: an ack lost to a cancelled context would send the
+	// notification again after the restart.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
 	log := w.log.With("notification", row.NotificationID, "attempt", row.Attempts+1,
 		"waba_id", n.Event.WabaID, "field", n.Event.Field, "event", n.Event.Event, "rule", n.Rule)
 	now := w.now()

@@ -374,3 +374,33 @@ func TestBackoffHonoursRetryAfter(t *testing.T) {
 }
 
 var _ sinks.Sink = (*webhook.Sink)(nil)
+
+// shutdownDuringSend is a sink whose send succeeds just as the router
+// begins to shut down.
+type shutdownDuringSend struct {
+	stop func()
+	sent int
+}
+
+func (s *shutdownDuringSend) Send(context.Context, notification.Notification) (sinks.Receipt, error) {
+	s.sent++
+	s.stop()
+	return sinks.Receipt{Ref: "ok"}, nil
+}
+
+func TestShutdownStillRecordsACompletedSend(t *testing.T) {
+	st := openStore(t)
+	enqueue(t, st, "hook", "n1")
+	ctx, cancel := context.WithCancel(context.Background())
+	sink := &shutdownDuringSend{stop: cancel}
+	p := fastPolicy
+	p.Workers = 1
+	NewWorker("hook", sink, st, p, discard, nil).Run(ctx)
+	if sink.sent != 1 {
+		t.Fatalf("sink sent %d times, want 1", sink.sent)
+	}
+	// Pending would mean a restart sends it again: a duplicate.
+	if n := pending(t, st, "hook"); n != 0 {
+		t.Errorf("%d rows still pending after a send that succeeded during shutdown; want it recorded as sent", n)
+	}
+}

@@ -80,6 +80,24 @@ sinks:
 	}
 	sendViolation(3)
 	waitForDelivery(3, "second-rules")
+
+	// A rule sending to a sink added to the config while running: sinks
+	// are built at start, so the reload is refused rather than queueing
+	// notifications that no worker would deliver.
+	writeFile(t, r.cfgPath, cfg+"  - {name: late, type: log}\n")
+	writeFile(t, rulesPath, "rules:\n  - {name: to-late, when: 'true', to: [late]}\n")
+	r.waitForLog(t, "reload refused", `sink \"late\" was added to the config after the router started`)
+
+	// A new file matching the rules glob is picked up without a signal.
+	reloads := r.countLog("rules reloaded", "rules=1")
+	writeFile(t, r.cfgPath, strings.Replace(cfg, "rules: ["+rulesPath+"]", "rules: ["+filepath.Join(dir, "*.yaml")+"]", 1))
+	writeFile(t, rulesPath, fmt.Sprintf(reloadRules, "third-rules"))
+	r.waitForMoreLogs(t, reloads, "rules reloaded", "rules=1")
+	reloads = r.countLog("rules reloaded", "rules=2")
+	// Give the poll a second to take the folder's new time as seen.
+	time.Sleep(1100 * time.Millisecond)
+	writeFile(t, filepath.Join(dir, "more.yaml"), "rules:\n  - {name: extra, when: 'false', to: [peer]}\n")
+	r.waitForMoreLogs(t, reloads, "rules reloaded", "rules=2")
 }
 
 func writeFile(t *testing.T, path, content string) {

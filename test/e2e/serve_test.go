@@ -135,6 +135,37 @@ func (r *router) waitForLog(t *testing.T, parts ...string) {
 	t.Fatalf("no log line with %q in:\n%s", parts, r.logText())
 }
 
+// countLog counts the log lines containing every one of parts.
+func (r *router) countLog(parts ...string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, line := range r.logs {
+		all := true
+		for _, p := range parts {
+			all = all && strings.Contains(line, p)
+		}
+		if all {
+			n++
+		}
+	}
+	return n
+}
+
+// waitForMoreLogs waits until more than before lines contain all of parts;
+// take before from countLog with the same parts.
+func (r *router) waitForMoreLogs(t *testing.T, before int, parts ...string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if r.countLog(parts...) > before {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("no new log line with %q in:\n%s", parts, r.logText())
+}
+
 func (r *router) hasLog(parts ...string) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
