@@ -5,11 +5,16 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /wabarouter ./cmd/wabarouter
+# The image has no shell to make the volume's folder, so it is made here and
+# copied owned by nonroot: a fresh named volume takes the owner of the folder
+# it is mounted on, and root's would leave the router unable to write.
+RUN mkdir /data
 
 # Run it on a minimal non-root image: no shell, so the health check is the
 # binary's own healthcheck command.
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /wabarouter /usr/local/bin/wabarouter
+COPY --from=build --chown=65532:65532 /data /data
 COPY config.docker.yaml /etc/wabarouter/config.yaml
 COPY rules.example.yaml /etc/wabarouter/rules.example.yaml
 USER nonroot

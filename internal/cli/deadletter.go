@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -55,6 +56,12 @@ func runDeadletter(ctx context.Context, args []string, stdio IO) int {
 		for _, line := range errorLines(err) {
 			fmt.Fprintln(stdio.Err, line)
 		}
+		return ExitFailure
+	}
+	// Opening would create an empty store: a wrong path must not look
+	// like a store with nothing dead in it.
+	if _, err := os.Stat(cfg.Store.Path); err != nil {
+		fmt.Fprintf(stdio.Err, "deadletter: no store at %s (store.path in %s): %v\n", cfg.Store.Path, *configPath, err)
 		return ExitFailure
 	}
 	st, err := sqlite.Open(ctx, cfg.Store.Path, sqlite.DefaultOptions())

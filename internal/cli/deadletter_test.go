@@ -128,3 +128,18 @@ func TestDeadletterCommand(t *testing.T) {
 		t.Fatalf("leasable rows %+v, want only the replayed row, pending with attempts reset", rows)
 	}
 }
+
+func TestDeadletterWithoutAStore(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(cfgPath, []byte("server:\n  verify_token: vt\n  app_secrets: [s]\nstore: {path: gone/w.db}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI("deadletter", "list", "--config", cfgPath)
+	if code != ExitFailure || out != "" || !strings.Contains(errOut, "no store at "+filepath.Join(dir, "gone/w.db")) {
+		t.Errorf("exit %d, stdout %q, stderr %q; want a failure naming the missing store", code, out, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "gone")); !os.IsNotExist(err) {
+		t.Errorf("deadletter created the store's folder: %v", err)
+	}
+}

@@ -98,6 +98,9 @@ func Parse(path string, data []byte) (*Config, error) {
 		Log:    Log{Level: slog.LevelInfo, Format: LogText},
 	}
 	p := &parser{path: path}
+	// Relative to the config file, like every other path in it, so that
+	// serve and deadletter find the same store from any folder.
+	cfg.Store.Path = p.relative(DefaultStorePath)
 	p.document(&root, cfg)
 	if err := errors.Join(p.errs...); err != nil {
 		return nil, err

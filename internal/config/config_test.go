@@ -223,3 +223,13 @@ func TestLoad(t *testing.T) {
 		t.Errorf("Load missing file: %v", err)
 	}
 }
+
+func TestDefaultStorePathIsBesideTheConfig(t *testing.T) {
+	cfg, err := Parse("/etc/wabarouter/config.yaml", []byte("server:\n  verify_token: t\n  app_secrets: [a]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "/etc/wabarouter/data/wabarouter.db"; cfg.Store.Path != want {
+		t.Errorf("default store path %q, want %q (relative to the config file)", cfg.Store.Path, want)
+	}
+}

@@ -302,6 +302,17 @@ func (p *parser) severityMap(v *yaml.Node, cfg *Config) {
 			p.errorf(k, "severity: key %q must be a field (account_update) or field/EVENT (account_update/ACCOUNT_RESTRICTION)", k.Value)
 			continue
 		}
+		// A field the parser does not know is legal (Meta adds fields),
+		// but one a typo away from a known field would silently do nothing.
+		field, _, hasEvent := strings.Cut(k.Value, "/")
+		if near, ok := nearKnownField(field); ok {
+			in := ""
+			if hasEvent {
+				in = fmt.Sprintf(" in %q", k.Value)
+			}
+			p.errorf(k, "severity: unknown field %q%s; did you mean %q?", field, in, near)
+			continue
+		}
 		sev, err := notification.ParseSeverity(val.Value)
 		if err != nil {
 			p.errorf(val, "severity %q: %v", k.Value, err)
@@ -329,8 +340,8 @@ func lookup(m *yaml.Node, key string) *yaml.Node {
 	return nil
 }
 
-// DefaultStorePath is relative to the working directory, like a data
-// directory, so a container can mount a volume there.
+// DefaultStorePath is where the store lives when the config names none,
+// relative to the config file's folder.
 const DefaultStorePath = "data/wabarouter.db"
 
 // Store says where the durable state lives.
