@@ -9,19 +9,26 @@ import (
 	"testing"
 )
 
-// TestRuleTestShipped runs the rule tests shipped for rules.example.yaml, so
-// CI fails when the example rules and their tests drift apart.
+// TestRuleTestShipped runs the rule tests shipped for rules.example.yaml
+// and for the docs' gallery, so CI fails when rules and their tests drift
+// apart.
 func TestRuleTestShipped(t *testing.T) {
 	t.Setenv("META_VERIFY_TOKEN", "t")
 	t.Setenv("META_APP_SECRET", "s")
-	var out, errOut bytes.Buffer
-	code := Run(context.Background(), []string{"test", "--config", "../../config.example.yaml",
-		"../../testdata/rules/example_test.yaml"}, IO{Out: &out, Err: &errOut})
-	if code != ExitOK {
-		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, out.String(), errOut.String())
-	}
-	if !strings.Contains(out.String(), " passed, 0 failed") || strings.HasPrefix(out.String(), "0 passed") {
-		t.Errorf("stdout = %q, want every shipped case to pass", out.String())
+	for _, c := range []struct{ config, tests string }{
+		{"../../config.example.yaml", "../../testdata/rules/example_test.yaml"},
+		{"../../docs/gallery/config.yaml", "../../docs/gallery/gallery_test.yaml"},
+	} {
+		t.Run(c.tests, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			code := Run(context.Background(), []string{"test", "--config", c.config, c.tests}, IO{Out: &out, Err: &errOut})
+			if code != ExitOK {
+				t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, out.String(), errOut.String())
+			}
+			if !strings.Contains(out.String(), " passed, 0 failed") || strings.HasPrefix(out.String(), "0 passed") {
+				t.Errorf("stdout = %q, want every shipped case to pass", out.String())
+			}
+		})
 	}
 }
 
