@@ -2,6 +2,7 @@ package event
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -20,6 +21,17 @@ var fillers = map[string]func(Event) []Event{
 	"template_category_update":           one(fillTemplateCategory),
 	"flows":                              one(fillFlows),
 	"messages":                           splitMessages,
+}
+
+// KnownFields lists, sorted, the webhook fields the parser reads into
+// typed fields. Any other field is still a legal event.
+func KnownFields() []string {
+	fields := make([]string, 0, len(fillers))
+	for f := range fillers {
+		fields = append(fields, f)
+	}
+	sort.Strings(fields)
+	return fields
 }
 
 func one(fill func(*Event)) func(Event) []Event {
