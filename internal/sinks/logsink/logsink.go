@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sync"
 
 	"github.com/wabarouter/wabarouter/internal/notification"
@@ -22,17 +23,34 @@ type Sink struct {
 // New returns a Sink writing to w.
 func New(w io.Writer) *Sink { return &Sink{w: w} }
 
-// Open returns a Sink writing to stdout when path is "" or "-", or else
-// appending to the file at path, creating it with mode 0o600.
+// Open returns a Sink writing to the process's standard output when path
+// is "", "-" or "stdout", to its standard error when path is "stderr", or
+// else appending to the file at path, created with mode 0o600 (and its
+// missing folders with 0o750).
 func Open(path string) (*Sink, error) {
-	if path == "" || path == "-" {
-		return New(os.Stdout), nil
+	if w := Stream(path); w != nil {
+		return New(w), nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("log sink: creating the folder of %s: %w", path, err)
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("log sink: %w", err)
 	}
 	return &Sink{w: f, closer: f}, nil
+}
+
+// Stream returns the process stream a path names ("", "-" and "stdout"
+// are standard output, "stderr" standard error), or nil for a file.
+func Stream(path string) *os.File {
+	switch path {
+	case "", "-", "stdout":
+		return os.Stdout
+	case "stderr":
+		return os.Stderr
+	}
+	return nil
 }
 
 // Close closes the file opened by Open; it is a no-op otherwise.

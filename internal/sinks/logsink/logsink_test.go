@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -71,7 +72,71 @@ func TestOpenAppends(t *testing.T) {
 	if got := bytes.Count(b, []byte("\n")); got != 2 {
 		t.Fatalf("got %d lines, want 2", got)
 	}
-	if _, err := Open(filepath.Join(t.TempDir(), "missing", "x")); err == nil {
-		t.Fatal("want error for missing directory")
+}
+
+// TestOpenPaths: stdout, stderr, - and "" are the process's own streams,
+// never files of those names; a file's missing folders are created.
+func TestOpenPaths(t *testing.T) {
+	cases := []struct {
+		path   string
+		stream string // "stdout", "stderr" or "" for a file
+	}{
+		{"", "stdout"},
+		{"-", "stdout"},
+		{"stdout", "stdout"},
+		{"stderr", "stderr"},
+		{"n.jsonl", ""},
+		{filepath.Join("new", "folder", "n.jsonl"), ""},
+	}
+	for _, c := range cases {
+		t.Run(c.path, func(t *testing.T) {
+			dir := t.TempDir()
+			t.Chdir(dir)
+			r, w, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			stdout, stderr := os.Stdout, os.Stderr
+			switch c.stream {
+			case "stdout":
+				os.Stdout = w
+			case "stderr":
+				os.Stderr = w
+			}
+			s, err := Open(c.path)
+			os.Stdout, os.Stderr = stdout, stderr
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Send(context.Background(), sinkstest.Ban()); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			w.Close()
+			got, _ := io.ReadAll(r)
+			entries, _ := os.ReadDir(dir)
+			if c.stream != "" {
+				if !bytes.Contains(got, []byte(`"id":"n-ban-1"`)) {
+					t.Errorf("%s got %q; want the notification", c.stream, got)
+				}
+				if len(entries) != 0 {
+					t.Errorf("created %v in the working folder; want nothing", entries)
+				}
+				return
+			}
+			b, err := os.ReadFile(filepath.Join(dir, c.path))
+			if err != nil || !bytes.Contains(b, []byte(`"id":"n-ban-1"`)) {
+				t.Fatalf("file %s: %q, %v", c.path, b, err)
+			}
+			if d := filepath.Dir(c.path); d != "." {
+				fi, err := os.Stat(filepath.Join(dir, d))
+				if err != nil || fi.Mode().Perm() != 0o750 {
+					t.Errorf("folder %s: %v, %v; want mode 0750", d, fi.Mode(), err)
+				}
+			}
+		})
 	}
 }
