@@ -73,7 +73,10 @@ func buildSink(sc config.Sink) (sinks.Sink, error) {
 			Password: sc.Secret("password").Reveal(), TLS: sc.String("tls"), CAFile: sc.String("ca_file"),
 			From: sc.String("from"), To: to})
 	case "webhook":
-		headers, _ := sc.Settings["headers"].(map[string]string)
+		headers := make(map[string]string, len(sc.Headers()))
+		for k, v := range sc.Headers() {
+			headers[k] = v.Reveal()
+		}
 		return webhook.New(webhook.Config{URL: sc.String("url"), Headers: headers, Secret: sc.Secret("secret").Reveal()}, sinkHTTPClient)
 	case "log":
 		return logsink.Open(sc.String("path"))

@@ -70,7 +70,7 @@ sinks:
 	if cfg.Sinks[2].Concurrency != 16 || cfg.Sinks[0].Concurrency != 0 {
 		t.Errorf("concurrency = %d, %d; want 16 as set and 0 (the default) where unset", cfg.Sinks[2].Concurrency, cfg.Sinks[0].Concurrency)
 	}
-	if h := cfg.Sinks[2].Settings["headers"].(map[string]string); h["X-Team"] != "compliance" {
+	if h := cfg.Sinks[2].Headers(); h["X-Team"].Reveal() != "compliance" {
 		t.Errorf("webhook headers = %v", h)
 	}
 }

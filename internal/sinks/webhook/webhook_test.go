@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -119,5 +120,71 @@ func TestNetworkErrorRetryableAndRedacted(t *testing.T) {
 		t.Fatal("want bad url error")
 	} else {
 		sinkstest.AssertNoSecret(t, "s3cr3t-path-token", err.Error())
+	}
+}
+
+// TestHeaderValuesNeverShown: header values are secrets (Authorization
+// tokens, API keys). A receiver that echoes them in its answer must not
+// get them into an error or a receipt, and a bad header is reported by
+// name only.
+func TestHeaderValuesNeverShown(t *testing.T) {
+	const token = "hdr-tok-3f9a7c9e"
+	const apiKey = "key-81d0c2aa"
+	headers := map[string]string{"Authorization": "Bearer " + token, "X-Api-Key": apiKey}
+	cases := []struct {
+		name   string
+		status int
+	}{
+		{"accepted", http.StatusOK},
+		{"refused", http.StatusUnauthorized},
+		{"unavailable", http.StatusServiceUnavailable},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Header.Get("Authorization") != "Bearer "+token || r.Header.Get("X-Api-Key") != apiKey {
+					t.Errorf("headers sent: %v", r.Header)
+				}
+				w.WriteHeader(c.status)
+				// Echo the credentials, as some receivers do in errors.
+				_, _ = io.WriteString(w, "got Authorization="+r.Header.Get("Authorization")+" token="+token+" key="+r.Header.Get("X-Api-Key"))
+			}))
+			defer srv.Close()
+			s, err := New(Config{URL: srv.URL, Headers: headers}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := s.Send(context.Background(), sinkstest.Ban())
+			text := r.Detail + r.Ref
+			if err != nil {
+				text += err.Error()
+			}
+			if (err == nil) != (c.status == http.StatusOK) {
+				t.Fatalf("status %d gave error %v", c.status, err)
+			}
+			if !strings.Contains(text, "got Authorization=") {
+				t.Errorf("the answer is gone: %q", text)
+			}
+			sinkstest.AssertNoSecret(t, token, text)
+			sinkstest.AssertNoSecret(t, apiKey, text)
+		})
+	}
+
+	bad := []struct {
+		name    string
+		headers map[string]string
+		want    string
+	}{
+		{"line break in a value", map[string]string{"Authorization": "Bearer " + token + "\r\nX-Evil: 1"}, `header "Authorization" has a value with a line break or control character`},
+		{"bad name", map[string]string{"X Token": token}, `header name "X Token" is not a valid HTTP header name`},
+	}
+	for _, c := range bad {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := New(Config{URL: "https://example.com/h", Headers: c.headers}, nil)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("got %v; want an error containing %q", err, c.want)
+			}
+			sinkstest.AssertNoSecret(t, token, err.Error())
+		})
 	}
 }
