@@ -11,7 +11,10 @@ import (
 	"github.com/wabarouter/wabarouter/internal/store"
 )
 
-const outboxCols = `id, sink, notification_id, payload, state, attempts, next_attempt, created_at, accepted_at, last_error, receipt`
+// outboxCols are an outbox row's columns as scanOutbound reads them; the
+// payload comes from its own table.
+const outboxCols = `id, sink, notification_id, (SELECT payload FROM outbox_payloads p WHERE p.id = outbox.id),
+	state, attempts, next_attempt, created_at, accepted_at, last_error, receipt`
 
 type scanner interface{ Scan(dest ...any) error }
 

@@ -49,6 +49,22 @@ var migrations = []string{
 	);
 	CREATE INDEX outbox_due ON outbox(sink, state, next_attempt);
 	CREATE INDEX outbox_state ON outbox(state, sent_at);`,
+	// 2: bodies and payloads move to tables of their own. SQLite rewrites a
+	// whole row on UPDATE, so marking a webhook processed or leasing and
+	// acking an outbox row rewrote kilobytes of JSON each time; now those
+	// updates touch a few integers.
+	`CREATE TABLE webhook_bodies (
+		id   INTEGER PRIMARY KEY REFERENCES webhooks(id) ON DELETE CASCADE,
+		body BLOB NOT NULL
+	);
+	INSERT INTO webhook_bodies (id, body) SELECT id, body FROM webhooks;
+	ALTER TABLE webhooks DROP COLUMN body;
+	CREATE TABLE outbox_payloads (
+		id      INTEGER PRIMARY KEY REFERENCES outbox(id) ON DELETE CASCADE,
+		payload BLOB
+	);
+	INSERT INTO outbox_payloads (id, payload) SELECT id, payload FROM outbox;
+	ALTER TABLE outbox DROP COLUMN payload;`,
 }
 
 // migrate brings the schema up to date in one transaction.

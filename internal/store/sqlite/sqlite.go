@@ -132,6 +132,11 @@ func openDB(ctx context.Context, path string, opts Options, writer bool) (*sql.D
 		// The committer must not copy the WAL into the database itself:
 		// checkpointer does that beside it, off the path of every write.
 		q.Add("_pragma", "wal_autocheckpoint(0)")
+		// Savepoints (one per routed webhook) journal the pages they
+		// change; on disk that was a write syscall per page. In memory it
+		// loses nothing durable: a savepoint only matters inside its
+		// transaction.
+		q.Add("_pragma", "temp_store(MEMORY)")
 	}
 	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {

@@ -272,3 +272,51 @@ func TestCheckpointerBackfillsTheWAL(t *testing.T) {
 		t.Errorf("database file is %d bytes after a checkpoint (was %d); want the ~1.2 MB of appends copied in", after, before)
 	}
 }
+
+// TestMigrationKeepsBodiesAndPayloads opens a store written by the first
+// schema, where bodies and payloads lived in their rows, and finds them in
+// their own tables; GC then removes them with their rows.
+func TestMigrationKeepsBodiesAndPayloads(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "w.db")
+	old, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		migrations[0],
+		`CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (1)`,
+		`INSERT INTO webhooks (id, body, received_at) VALUES (1, '{"pending":true}', 10), (2, '{"done":true}', 10)`,
+		`UPDATE webhooks SET processed_at = 20 WHERE id = 2`,
+		`INSERT INTO outbox (id, sink, notification_id, payload, state, next_attempt, created_at, accepted_at)
+			VALUES (7, 'slack', 'n7', '{"id":"n7"}', 'pending', 0, 0, 0)`,
+	} {
+		if _, err := old.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	old.Close()
+
+	s := openTest(t, path, Options{GroupCommit: true, CheckpointEvery: -1})
+	defer s.Close()
+	ws, err := s.PendingWebhooks(ctx, 10)
+	if err != nil || len(ws) != 1 || ws[0].ID != 1 || string(ws[0].Body) != `{"pending":true}` {
+		t.Fatalf("pending after migration: %+v, %v; want webhook 1 with its body", ws, err)
+	}
+	rows, err := s.Lease(ctx, "slack", time.Unix(1, 0), 10, time.Minute)
+	if err != nil || len(rows) != 1 || string(rows[0].Payload) != `{"id":"n7"}` {
+		t.Fatalf("lease after migration: %+v, %v; want n7 with its payload", rows, err)
+	}
+	if err := s.Ack(ctx, 7, "ok", time.Unix(30, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.GC(ctx, time.Unix(1000, 0), time.Second); err != nil {
+		t.Fatal(err)
+	}
+	for table, want := range map[string]int{"webhook_bodies": 1, "outbox_payloads": 0} {
+		var n int
+		if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+table).Scan(&n); err != nil || n != want {
+			t.Errorf("%s has %d rows after GC (%v); want %d: deleting a row deletes its blob", table, n, err, want)
+		}
+	}
+}

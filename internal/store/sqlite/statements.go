@@ -21,16 +21,18 @@ const (
 		ON CONFLICT (key) DO UPDATE SET sent_at = excluded.sent_at, expires_at = excluded.expires_at, suppressed = 0, since = 0`
 	sqlDedupSuppress = `UPDATE dedup SET suppressed = ?, since = ? WHERE key = ?`
 	sqlEnqueue       = `INSERT INTO outbox
-		(sink, notification_id, payload, state, attempts, next_attempt, created_at, accepted_at, last_error, receipt)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		(sink, notification_id, state, attempts, next_attempt, created_at, accepted_at, last_error, receipt)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (notification_id, sink) DO NOTHING`
-	sqlInsertWebhook = `INSERT INTO webhooks (body, received_at) VALUES (?, ?)`
-	sqlWebhookExists = `SELECT 1 FROM webhooks WHERE id = ?`
-	sqlSavepoint     = `SAVEPOINT webhook`
-	sqlMarkProcessed = `UPDATE webhooks SET processed_at = ? WHERE id = ? AND processed_at IS NULL`
-	sqlRollbackTo    = `ROLLBACK TO webhook`
-	sqlRelease       = `RELEASE webhook`
-	sqlLease         = `UPDATE outbox SET lease_until = ?
+	sqlEnqueuePayload = `INSERT INTO outbox_payloads (id, payload) VALUES (?, ?)`
+	sqlInsertWebhook  = `INSERT INTO webhooks (received_at) VALUES (?)`
+	sqlInsertBody     = `INSERT INTO webhook_bodies (id, body) VALUES (?, ?)`
+	sqlWebhookExists  = `SELECT 1 FROM webhooks WHERE id = ?`
+	sqlSavepoint      = `SAVEPOINT webhook`
+	sqlMarkProcessed  = `UPDATE webhooks SET processed_at = ? WHERE id = ? AND processed_at IS NULL`
+	sqlRollbackTo     = `ROLLBACK TO webhook`
+	sqlRelease        = `RELEASE webhook`
+	sqlLease          = `UPDATE outbox SET lease_until = ?
 			WHERE id IN (SELECT id FROM outbox
 				WHERE sink = ? AND state = 'pending' AND next_attempt <= ? AND lease_until <= ?
 				ORDER BY next_attempt, id LIMIT ?)
@@ -46,7 +48,7 @@ const (
 	sqlDrop = `DELETE FROM outbox WHERE id = ?`
 )
 
-var preparedStatements = []string{sqlMarkChange, sqlDedupGet, sqlDedupSet, sqlDedupSuppress, sqlEnqueue, sqlInsertWebhook, sqlWebhookExists, sqlSavepoint, sqlMarkProcessed, sqlRollbackTo, sqlRelease, sqlLease, sqlAck, sqlRetry, sqlDeadLetter, sqlReplay, sqlDrop}
+var preparedStatements = []string{sqlMarkChange, sqlDedupGet, sqlDedupSet, sqlDedupSuppress, sqlEnqueue, sqlEnqueuePayload, sqlInsertWebhook, sqlInsertBody, sqlWebhookExists, sqlSavepoint, sqlMarkProcessed, sqlRollbackTo, sqlRelease, sqlLease, sqlAck, sqlRetry, sqlDeadLetter, sqlReplay, sqlDrop}
 
 // prepare readies every hot statement on the writer.
 func (s *Store) prepare(ctx context.Context) error {

@@ -70,9 +70,20 @@ func (t *txn) Enqueue(ctx context.Context, o store.Outbound) error {
 	if state == "" {
 		state = store.Pending
 	}
-	_, err := t.s.exec(ctx, t.tx, sqlEnqueue,
-		o.Sink, o.NotificationID, o.Payload, string(state), o.Attempts, toDB(o.NextAttempt),
+	res, err := t.s.exec(ctx, t.tx, sqlEnqueue,
+		o.Sink, o.NotificationID, string(state), o.Attempts, toDB(o.NextAttempt),
 		toDB(o.CreatedAt), toDB(o.AcceptedAt), o.LastError, o.Receipt)
+	var added, id int64
+	if err == nil {
+		added, err = res.RowsAffected()
+	}
+	if err == nil && added == 1 {
+		// Only when a row was added: after a no-op insert the last id is
+		// some earlier row's.
+		if id, err = res.LastInsertId(); err == nil {
+			_, err = t.s.exec(ctx, t.tx, sqlEnqueuePayload, id, o.Payload)
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("enqueue %s for sink %s: %w", o.NotificationID, o.Sink, err)
 	}

@@ -40,7 +40,7 @@ func (s *Store) insertWebhook(ctx context.Context, tx *sql.Tx, body []byte, at t
 	if body == nil {
 		body = []byte{}
 	}
-	res, err := s.exec(ctx, tx, sqlInsertWebhook, body, toDB(at))
+	res, err := s.exec(ctx, tx, sqlInsertWebhook, toDB(at))
 	if err != nil {
 		return 0, fmt.Errorf("insert webhook: %w", err)
 	}
@@ -48,13 +48,17 @@ func (s *Store) insertWebhook(ctx context.Context, tx *sql.Tx, body []byte, at t
 	if err != nil {
 		return 0, fmt.Errorf("insert webhook id: %w", err)
 	}
+	if _, err := s.exec(ctx, tx, sqlInsertBody, id, body); err != nil {
+		return 0, fmt.Errorf("insert webhook body: %w", err)
+	}
 	return id, nil
 }
 
 // PendingWebhooks returns unprocessed webhooks, oldest first.
 func (s *Store) PendingWebhooks(ctx context.Context, limit int) ([]store.Webhook, error) {
 	rows, err := s.read.QueryContext(ctx,
-		`SELECT id, body, received_at FROM webhooks WHERE processed_at IS NULL ORDER BY id LIMIT ?`, limit)
+		`SELECT w.id, b.body, w.received_at FROM webhooks w JOIN webhook_bodies b ON b.id = w.id
+		WHERE w.processed_at IS NULL ORDER BY w.id LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store/sqlite: pending webhooks (limit %d): %w", limit, err)
 	}
