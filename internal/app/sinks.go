@@ -37,7 +37,10 @@ var defaultConcurrency = map[string]int{"webhook": 16, "log": 4}
 
 // BuildSinks makes the configured sinks, each wrapped with its
 // min_severity. Every sink that cannot be built is reported, by name and
-// position, without its secrets.
+// position, without its secrets. Building has no side effects: nothing
+// connects anywhere and no file or folder is created (a log sink creates
+// its file when it first writes), so check builds the sinks exactly as
+// serve does.
 func BuildSinks(cfg *config.Config) (map[string]sinks.Sink, error) {
 	built := make(map[string]sinks.Sink, len(cfg.Sinks))
 	var errs []error

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 )
@@ -18,7 +19,7 @@ func TestCheckCommand(t *testing.T) {
 		wantOut  string
 		wantErr  []string
 	}{
-		{"shipped example", "../../config.example.yaml", ExitOK, "config.example.yaml: OK: 8 rules in 1 files, 3 sinks", nil},
+		{"shipped example", "../../config.example.yaml", ExitOK, "config.example.yaml: OK: 8 rules in 1 file, 3 sinks", nil},
 		{"every error of a rules file at once", "../../testdata/config/bad/config.yaml", ExitFailure, "", []string{
 			`rules.yaml:3:85: rule "restricted": when: unknown name "typs"; did you mean "types"?`,
 			`rules.yaml:4:10: rule "restricted": sink "oncall" is not defined; defined sinks: compliance-slack`,
@@ -26,16 +27,32 @@ func TestCheckCommand(t *testing.T) {
 			`rules.yaml:7:15: rule "restricted": unknown severity "loud"`,
 			`rules.yaml:9:21: rule "restricted": dedup.window "6 hours" is not a duration`,
 			`rules.yaml:6:11: rule "restricted": when: expected bool, but got string`,
-			"error(s); nothing was changed",
+			"config.yaml: 6 errors; nothing was changed",
 		}},
 		{"inline rules after the files' rules", "../../testdata/config/inline/config.yaml", ExitOK,
-			"OK: 9 rules (1 inline, 8 from 1 files), 4 sinks", nil},
+			"OK: 9 rules (1 inline, 8 from 1 file), 4 sinks", nil},
+		{"sinks serve could not build, with the rules' errors", "../../testdata/config/badsinks/config.yaml", ExitFailure, "", []string{
+			"config.yaml:8:5: sink \"legal-email\": email sink: tls \"ssl\": want starttls, tls or none\n" +
+				"../../testdata/config/badsinks/config.yaml:14:5: sink \"tickets\": webhook sink: url <redacted-url> must be an absolute http(s) URL\n" +
+				"../../testdata/config/badsinks/config.yaml:21:5: sink \"relay-email\": email sink: ca_file: open ../../testdata/config/badsinks/certs/missing-ca.pem: no such file or directory\n" +
+				"../../testdata/config/badsinks/rules.yaml:5:34: rule \"everything\": title: {{template \"waba\"}} is a shortcut",
+			"config.yaml: 4 errors; nothing was changed",
+		}},
 		{"inline rule errors point into the config", "../../testdata/config/inline/bad.yaml", ExitFailure, "", []string{
 			`bad.yaml:8:9: rule "broken-inline": when: unknown name "flow_idd"; did you mean "flow_id"?`,
 			`bad.yaml:9:10: rule "broken-inline": sink "nobody" is not defined; defined sinks: team`,
 		}},
 		{"missing config", "nope.yaml", ExitFailure, "", []string{"read config nope.yaml"}},
 	}
+	// check builds the sinks as serve does, but creates nothing: not the
+	// log sink's file, nor its folders.
+	logFolder := "../../testdata/config/badsinks/out"
+	t.Cleanup(func() {
+		if _, err := os.Stat(logFolder); err == nil {
+			t.Errorf("check created %s", logFolder)
+			_ = os.RemoveAll(logFolder)
+		}
+	})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out, errOut bytes.Buffer
@@ -49,6 +66,11 @@ func TestCheckCommand(t *testing.T) {
 			for _, want := range tt.wantErr {
 				if !strings.Contains(errOut.String(), want) {
 					t.Errorf("stderr:\n%s\nwant a line containing %q", errOut.String(), want)
+				}
+				for _, secret := range []string{"s3cr3t-path", "hdr-tok-5c1e9a"} {
+					if strings.Contains(out.String()+errOut.String(), secret) {
+						t.Errorf("output leaks %q:\n%s%s", secret, out.String(), errOut.String())
+					}
 				}
 			}
 		})

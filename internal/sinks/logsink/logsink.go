@@ -3,8 +3,10 @@ package logsink
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -18,6 +20,8 @@ type Sink struct {
 	mu     sync.Mutex
 	w      io.Writer
 	closer io.Closer
+	// path is the file opened at the first Send; "" when w was given.
+	path string
 }
 
 // New returns a Sink writing to w.
@@ -25,20 +29,64 @@ func New(w io.Writer) *Sink { return &Sink{w: w} }
 
 // Open returns a Sink writing to the process's standard output when path
 // is "", "-" or "stdout", to its standard error when path is "stderr", or
-// else appending to the file at path, created with mode 0o600 (and its
-// missing folders with 0o750).
+// else appending to the file at path. Open only looks at the path (see
+// Validate), so that building the sinks, as check does, creates nothing;
+// the file is created with mode 0o600, and its missing folders with
+// 0o750, when the first notification is written.
 func Open(path string) (*Sink, error) {
 	if w := Stream(path); w != nil {
 		return New(w), nil
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return nil, fmt.Errorf("log sink: creating the folder of %s: %w", path, err)
+	if err := Validate(path); err != nil {
+		return nil, err
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	return &Sink{path: path}, nil
+}
+
+// Validate reports why a log file could not be written at path, without
+// creating anything: path is a folder, a folder on the way is a file, or
+// the file (or the nearest existing folder) is not writable.
+func Validate(path string) error {
+	fi, err := os.Stat(path)
+	switch {
+	case err == nil && fi.IsDir():
+		return fmt.Errorf("log sink: %s is a folder, not a file", path)
+	case err == nil:
+		return writable(path, false)
+	case !errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("log sink: %w", err)
+	}
+	for dir := filepath.Dir(path); ; {
+		fi, err := os.Stat(dir)
+		switch {
+		case err == nil && !fi.IsDir():
+			return fmt.Errorf("log sink: %s: %s is not a folder", path, dir)
+		case err == nil:
+			return writable(dir, true)
+		case !errors.Is(err, fs.ErrNotExist):
+			return fmt.Errorf("log sink: %w", err)
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return nil
+		}
+		dir = parent
+	}
+}
+
+// open creates the file (and its folders) on first use; s.mu is held.
+// Its errors are retryable: a folder mounted late or a permission fixed
+// lets the notification through.
+func (s *Sink) open() error {
+	if err := os.MkdirAll(filepath.Dir(s.path), 0o750); err != nil {
+		return fmt.Errorf("log sink: creating the folder of %s: %w", s.path, err)
+	}
+	f, err := os.OpenFile(s.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("log sink: %w", err)
+		return fmt.Errorf("log sink: %w", err)
 	}
-	return &Sink{w: f, closer: f}, nil
+	s.w, s.closer = f, f
+	return nil
 }
 
 // Stream returns the process stream a path names ("", "-" and "stdout"
@@ -53,7 +101,8 @@ func Stream(path string) *os.File {
 	return nil
 }
 
-// Close closes the file opened by Open; it is a no-op otherwise.
+// Close closes the file a Sink from Open has written to; it is a no-op
+// otherwise. A later Send opens the file again.
 func (s *Sink) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -61,7 +110,7 @@ func (s *Sink) Close() error {
 		return nil
 	}
 	err := s.closer.Close()
-	s.closer = nil
+	s.w, s.closer = nil, nil
 	if err != nil {
 		return fmt.Errorf("log sink: %w", err)
 	}
@@ -81,6 +130,11 @@ func (s *Sink) Send(ctx context.Context, n notification.Notification) (sinks.Rec
 	b = append(b, '\n')
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.w == nil {
+		if err := s.open(); err != nil {
+			return sinks.Receipt{}, err
+		}
+	}
 	if _, err := s.w.Write(b); err != nil {
 		return sinks.Receipt{}, sinks.Permanent(fmt.Errorf("log sink: write: %w", err))
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -138,5 +139,74 @@ func TestOpenPaths(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestOpenCreatesNothing: Open only checks the path, so that building the
+// sinks (as check does) leaves no trace; the file and its folders appear
+// with the first notification. A path that can never work is an error.
+func TestOpenCreatesNothing(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "a-file"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "a-folder"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		path string
+		want string // "" means Open succeeds
+	}{
+		{"n.jsonl", ""},
+		{"new/folders/n.jsonl", ""},
+		{"a-file", ""},
+		{"a-folder", "is a folder, not a file"},
+		{"a-file/n.jsonl", "not a directory"},
+		{"a-file/deeper/n.jsonl", "not a directory"},
+	}
+	for _, c := range cases {
+		t.Run(c.path, func(t *testing.T) {
+			path := filepath.Join(dir, c.path)
+			before, _ := os.ReadDir(dir)
+			s, err := Open(path)
+			after, _ := os.ReadDir(dir)
+			if len(after) != len(before) {
+				t.Errorf("Open created something: %v", after)
+			}
+			if c.want != "" {
+				if err == nil || !strings.Contains(err.Error(), c.want) {
+					t.Fatalf("got %v; want an error containing %q", err, c.want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := os.Stat(path); c.path != "a-file" && err == nil {
+				t.Errorf("Open created %s", path)
+			}
+			if _, err := s.Send(context.Background(), sinkstest.Ban()); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if b, err := os.ReadFile(path); err != nil || !bytes.Contains(b, []byte(`"id":"n-ban-1"`)) {
+				t.Errorf("after Send: %q, %v", b, err)
+			}
+		})
+	}
+}
+
+func TestOpenUnwritableFolder(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root writes anywhere")
+	}
+	dir := filepath.Join(t.TempDir(), "locked")
+	if err := os.Mkdir(dir, 0o500); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(filepath.Join(dir, "n.jsonl")); err == nil || !strings.Contains(err.Error(), "not writable") {
+		t.Fatalf("got %v; want a not writable error", err)
 	}
 }
