@@ -53,9 +53,7 @@ func runDeadletter(ctx context.Context, args []string, stdio IO) int {
 	}
 	cfg, err := config.Load(*configPath)
 	if err != nil {
-		for _, line := range errorLines(err) {
-			fmt.Fprintln(stdio.Err, line)
-		}
+		printErrors(stdio.Err, err)
 		return ExitFailure
 	}
 	// Opening would create an empty store: a wrong path must not look

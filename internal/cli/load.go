@@ -2,6 +2,8 @@ package cli
 
 import (
 	"errors"
+	"fmt"
+	"io"
 
 	"github.com/wabarouter/wabarouter/internal/config"
 	"github.com/wabarouter/wabarouter/internal/rules"
@@ -20,6 +22,13 @@ func loadRouting(path string) (*config.Config, *rules.Set, error) {
 	}
 	set.SeverityOverrides = cfg.Severity
 	return cfg, set, nil
+}
+
+// printErrors writes each problem of err on a line of its own.
+func printErrors(w io.Writer, err error) {
+	for _, line := range errorLines(err) {
+		fmt.Fprintln(w, line)
+	}
 }
 
 // errorLines splits a joined error into one message per problem.

@@ -37,9 +37,7 @@ func runNotifyTest(ctx context.Context, args []string, stdio IO) int {
 	// are still being written.
 	cfg, err := config.Load(*configPath)
 	if err != nil {
-		for _, line := range errorLines(err) {
-			fmt.Fprintln(stdio.Err, line)
-		}
+		printErrors(stdio.Err, err)
 		return ExitFailure
 	}
 	var sc *config.Sink
@@ -65,9 +63,7 @@ func runNotifyTest(ctx context.Context, args []string, stdio IO) int {
 	only.Sinks = []config.Sink{one}
 	built, err := app.BuildSinks(&only)
 	if err != nil {
-		for _, line := range errorLines(err) {
-			fmt.Fprintln(stdio.Err, line)
-		}
+		printErrors(stdio.Err, err)
 		return ExitFailure
 	}
 	sink := built[*name]

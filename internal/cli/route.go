@@ -37,9 +37,7 @@ func runRoute(_ context.Context, args []string, stdio IO) int {
 	}
 	_, set, err := loadRouting(*configPath)
 	if err != nil {
-		for _, line := range errorLines(err) {
-			fmt.Fprintln(stdio.Err, line)
-		}
+		printErrors(stdio.Err, err)
 		return ExitFailure
 	}
 	enc := json.NewEncoder(stdio.Out)

@@ -69,9 +69,7 @@ func runRuleTest(_ context.Context, args []string, stdio IO) int {
 	// The same loader as serve, so the tests cover exactly what would run.
 	cfg, set, err := loadRouting(*configPath)
 	if err != nil {
-		for _, line := range errorLines(err) {
-			fmt.Fprintln(stdio.Err, line)
-		}
+		printErrors(stdio.Err, err)
 		return ExitFailure
 	}
 	ruleNames := map[string]bool{}
@@ -86,9 +84,7 @@ func runRuleTest(_ context.Context, args []string, stdio IO) int {
 	for _, path := range fs.Args() {
 		cases, err := loadRuleTests(path, ruleNames, sinkNames)
 		if err != nil {
-			for _, line := range errorLines(err) {
-				fmt.Fprintln(stdio.Err, line)
-			}
+			printErrors(stdio.Err, err)
 			badFiles++
 			continue
 		}

@@ -29,17 +29,13 @@ func runServe(ctx context.Context, args []string, stdio IO) int {
 	}
 	cfg, set, err := loadRouting(*configPath)
 	if err != nil {
-		for _, line := range errorLines(err) {
-			fmt.Fprintln(stdio.Err, line)
-		}
+		printErrors(stdio.Err, err)
 		return ExitFailure
 	}
 	logger := newLogger(stdio.Err, cfg.Log)
 	pipeline, err := app.NewPipeline(ctx, cfg, set, logger)
 	if err != nil {
-		for _, line := range errorLines(err) {
-			fmt.Fprintln(stdio.Err, line)
-		}
+		printErrors(stdio.Err, err)
 		return ExitFailure
 	}
 	running := cfg.SinkNames()

@@ -13,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/wabarouter/wabarouter/internal/event"
+	"github.com/wabarouter/wabarouter/internal/textdist"
 )
 
 // eventNames are the expr names of Event's fields, for did-you-mean.
@@ -153,7 +154,7 @@ func listHas(list any, s string) bool {
 func suggest(word string, candidates []string) string {
 	best, bestDist := "", len(word)/3+2
 	for _, c := range candidates {
-		d := levenshtein(strings.ToLower(word), strings.ToLower(c))
+		d := textdist.Levenshtein(strings.ToLower(word), strings.ToLower(c))
 		if strings.Contains(c, word) || strings.Contains(word, c) {
 			d = min(d, bestDist-1) // "slack" is surely "compliance-slack"
 		}
@@ -165,25 +166,4 @@ func suggest(word string, candidates []string) string {
 		return ""
 	}
 	return fmt.Sprintf("; did you mean %q?", best)
-}
-
-func levenshtein(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur := make([]int, len(rb)+1)
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(rb)]
 }
