@@ -102,7 +102,6 @@ func Parse(path string, data []byte) (*Config, error) {
 	// serve and deadletter find the same store from any folder.
 	cfg.Store.Path = p.relative(DefaultStorePath)
 	p.document(&root, cfg)
-	secretHeaders(cfg.Sinks)
 	if err := errors.Join(p.errs...); err != nil {
 		return nil, err
 	}

@@ -23,7 +23,7 @@ type Sink struct {
 	// many sends.
 	Concurrency int
 	// Settings maps each setting to a string, a Secret, a []string (email
-	// to) or a map[string]string (webhook headers).
+	// to) or a map[string]Secret (webhook headers).
 	Settings map[string]any
 	Line     int
 	Column   int
@@ -215,10 +215,12 @@ func (p *parser) setting(v *yaml.Node, where, key string, s *Sink) {
 			p.errorf(v, "%s must be a mapping, got %s", name, kindName(v))
 			return
 		}
-		headers := map[string]string{}
+		// Header values usually carry Authorization tokens or API keys,
+		// so they are Secrets from the moment they are read.
+		headers := map[string]Secret{}
 		for i := 0; i+1 < len(v.Content); i += 2 {
 			if val, ok := p.str(v.Content[i+1], name); ok {
-				headers[v.Content[i].Value] = val
+				headers[v.Content[i].Value] = Secret(val)
 			}
 		}
 		s.Settings[key] = headers
