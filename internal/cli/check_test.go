@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -105,5 +106,36 @@ func TestRouteCommandJSON(t *testing.T) {
 			!strings.Contains(r.Title, "has been banned") {
 			t.Errorf("notification %d = %+v, want account-banned → %s, critical, a dedup key and a ban title", i, r, sink)
 		}
+	}
+}
+
+func TestRouteShowsMinSeveritySkips(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(cfg, []byte(`server: {verify_token: v, app_secrets: [s]}
+rules:
+  - {name: flagged, when: 'field == "message_template_status_update"', severity: warning, to: [pager, slack]}
+sinks:
+  - {name: pager, type: log, min_severity: error}
+  - {name: slack, type: log}
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	code := Run(context.Background(), []string{"route", "--config", cfg, "--format", "json",
+		"../../testdata/webhooks/seed_template_flagged.json"}, IO{Out: &out, Err: &errOut})
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	var got []routedNotification
+	for dec := json.NewDecoder(&out); dec.More(); {
+		var r routedNotification
+		if err := dec.Decode(&r); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, r)
+	}
+	if len(got) != 2 || got[0].Sink != "pager" || got[0].Skipped != "below the sink's min_severity error" || got[1].Skipped != "" {
+		t.Errorf("route = %+v; want pager skipped below min_severity error and slack sent", got)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/wabarouter/wabarouter/internal/event"
+	"github.com/wabarouter/wabarouter/internal/notification"
 )
 
 // routedNotification is one line of `route --format json`.
@@ -21,6 +22,8 @@ type routedNotification struct {
 	Action   string `json:"action"`
 	DedupKey string `json:"dedup_key"`
 	Title    string `json:"title"`
+	// Skipped says why the sink would not send it, e.g. its min_severity.
+	Skipped string `json:"skipped,omitempty"`
 }
 
 func runRoute(_ context.Context, args []string, stdio IO) int {
@@ -35,10 +38,14 @@ func runRoute(_ context.Context, args []string, stdio IO) int {
 		fmt.Fprintln(stdio.Err, "usage: wabarouter route --config FILE [--format text|json] PAYLOAD...")
 		return ExitUsage
 	}
-	_, set, err := loadRouting(*configPath)
+	cfg, set, err := loadRouting(*configPath)
 	if err != nil {
 		printErrors(stdio.Err, err)
 		return ExitFailure
+	}
+	minSeverity := map[string]notification.Severity{}
+	for _, sc := range cfg.Sinks {
+		minSeverity[sc.Name] = sc.MinSeverity
 	}
 	enc := json.NewEncoder(stdio.Out)
 	enc.SetEscapeHTML(false)
@@ -70,13 +77,20 @@ func runRoute(_ context.Context, args []string, stdio IO) int {
 				for _, n := range m.Notifications(time.Now()) {
 					r := routedNotification{Payload: name, Field: ev.Field, Event: ev.Event, Rule: n.Rule, Sink: n.Sink,
 						Severity: n.Severity.String(), Action: string(n.Action), DedupKey: n.DedupKey, Title: n.Title}
+					if n.Severity < minSeverity[n.Sink] {
+						r.Skipped = "below the sink's min_severity " + minSeverity[n.Sink].String()
+					}
 					if *format == "json" {
 						if err := enc.Encode(r); err != nil {
 							return ExitFailure
 						}
 						continue
 					}
-					fmt.Fprintf(stdio.Out, "  rule %q → %s [%s, %s] dedup %q\n    %s\n", r.Rule, r.Sink, r.Severity, r.Action, r.DedupKey, r.Title)
+					skipped := ""
+					if r.Skipped != "" {
+						skipped = " — not sent: " + r.Skipped
+					}
+					fmt.Fprintf(stdio.Out, "  rule %q → %s [%s, %s] dedup %q%s\n    %s\n", r.Rule, r.Sink, r.Severity, r.Action, r.DedupKey, skipped, r.Title)
 				}
 			}
 		}
