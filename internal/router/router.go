@@ -260,7 +260,7 @@ func (r *Router) queueMatch(ctx context.Context, tx store.Tx, fp string, m rules
 		}
 		counts.created[n.Sink]++
 		counts.sinks = append(counts.sinks, n.Sink)
-		counts.note(slog.LevelDebug, "notification queued", m.Event, m.Rule.Name, "sink", n.Sink, "id", n.ID, "severity", n.Severity)
+		counts.note(slog.LevelInfo, "notification queued", m.Event, m.Rule.Name, "sink", n.Sink, "id", n.ID, "severity", n.Severity)
 	}
 	return nil
 }
