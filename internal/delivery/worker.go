@@ -84,7 +84,7 @@ func (w *Worker) Wake() {
 }
 
 // Run delivers until ctx ends. Rows leased but not finished when it ends stay
-// leased until the lease runs out, then another run delivers them.
+// leased; the next run releases them at start (or the lease runs out).
 func (w *Worker) Run(ctx context.Context) {
 	rows := make(chan store.Outbound)
 	done := make(chan struct{})
@@ -138,7 +138,7 @@ func (w *Worker) deliver(ctx context.Context, row store.Outbound) {
 	receipt, err := w.sink.Send(sendCtx, n)
 	cancel()
 	if ctx.Err() != nil && err != nil {
-		return // shutting down: the lease expires and the row is sent again
+		return // shutting down: the row stays leased and the next start sends it
 	}
 	w.finish(ctx, row, n, err, receipt)
 }
