@@ -27,6 +27,10 @@ type Sink struct {
 	Settings map[string]any
 	Line     int
 	Column   int
+
+	// unreadable are settings that were written but could not be read
+	// (an unset ${VAR}): already reported, so not "required" again.
+	unreadable map[string]bool
 }
 
 // String returns a plain setting, or "" when it is absent.
@@ -179,13 +183,14 @@ func (p *parser) sink(m *yaml.Node, i int) (Sink, bool) {
 }
 
 func (p *parser) requireSettings(m *yaml.Node, where string, s Sink) {
+	given := func(key string) bool { return s.Settings[key] != nil || s.unreadable[key] }
 	for _, key := range requiredSettings[s.Type] {
-		if s.Settings[key] == nil {
+		if !given(key) {
 			p.errorf(m, "%s: %s is required for a %s sink", where, key, s.Type)
 		}
 	}
 	if s.Type == "slack" {
-		hook, token, channel := s.Settings["webhook_url"] != nil, s.Settings["token"] != nil, s.Settings["channel"] != nil
+		hook, token, channel := given("webhook_url"), given("token"), given("channel")
 		switch {
 		case hook && (token || channel):
 			p.errorf(m, "%s: set either webhook_url, or token and channel, not both", where)
@@ -226,7 +231,14 @@ func (p *parser) setting(v *yaml.Node, where, key string, s *Sink) {
 		s.Settings[key] = headers
 	default:
 		val, ok := p.str(v, name)
-		if !ok || val == "" {
+		if !ok {
+			if s.unreadable == nil {
+				s.unreadable = map[string]bool{}
+			}
+			s.unreadable[key] = true
+			return
+		}
+		if val == "" {
 			return
 		}
 		switch settingKinds[key] {

@@ -124,3 +124,24 @@ func TestSinkSecretsDoNotLeak(t *testing.T) {
 		t.Fatalf("secret in error: %v", err)
 	}
 }
+
+// TestUnsetVariableReportedOnce: a sink setting whose ${VAR} is unset is
+// reported as that, not also as a missing required setting.
+func TestUnsetVariableReportedOnce(t *testing.T) {
+	yaml := serverYAML + "sinks:\n  - name: s\n    type: slack\n    webhook_url: ${WR_TEST_UNSET_HOOK}\n" +
+		"  - name: p\n    type: pagerduty\n    routing_key: ${WR_TEST_UNSET_KEY}\n"
+	_, err := Parse("c.yaml", []byte(yaml))
+	if err == nil {
+		t.Fatal("Parse succeeded, want errors")
+	}
+	want := []string{"environment variable WR_TEST_UNSET_HOOK is not set", "environment variable WR_TEST_UNSET_KEY is not set"}
+	lines := strings.Split(err.Error(), "\n")
+	if len(lines) != len(want) {
+		t.Fatalf("%d errors, want exactly %d (no knock-on \"required\" errors):\n%v", len(lines), len(want), err)
+	}
+	for i, w := range want {
+		if !strings.Contains(lines[i], w) {
+			t.Errorf("error %d = %q, want it to contain %q", i, lines[i], w)
+		}
+	}
+}
