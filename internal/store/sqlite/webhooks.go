@@ -15,19 +15,7 @@ var ErrClosed = errors.New("store closed")
 
 // AppendWebhook stores body durably before returning its id.
 func (s *Store) AppendWebhook(ctx context.Context, body []byte, receivedAt time.Time) (int64, error) {
-	if !s.opts.GroupCommit {
-		var id int64
-		err := s.inWriteTx(ctx, func(tx *sql.Tx) error {
-			var err error
-			id, err = s.insertWebhook(ctx, tx, body, receivedAt)
-			return err
-		})
-		if err != nil {
-			return 0, fmt.Errorf("store/sqlite: append webhook (%d bytes): %w", len(body), err)
-		}
-		return id, nil
-	}
-	id, err := s.submit(ctx, func(ctx context.Context, tx *sql.Tx) (int64, error) {
+	id, err := s.inWrite(ctx, func(ctx context.Context, tx *sql.Tx) (int64, error) {
 		return s.insertWebhook(ctx, tx, body, receivedAt)
 	})
 	if err != nil {
