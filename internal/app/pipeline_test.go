@@ -10,8 +10,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/wabarouter/wabarouter/internal/config"
+	"github.com/wabarouter/wabarouter/internal/event"
+	"github.com/wabarouter/wabarouter/internal/metrics"
 	"github.com/wabarouter/wabarouter/internal/rules"
+	"github.com/wabarouter/wabarouter/internal/webhook"
 )
 
 func newTestPipeline(t *testing.T) *Pipeline {
@@ -70,5 +75,38 @@ func TestSecondRouterOnOneStoreIsRefused(t *testing.T) {
 	_, err := NewPipeline(context.Background(), &cfg, p.router.Rules(), slog.New(slog.DiscardHandler))
 	if err == nil || !strings.Contains(err.Error(), "in use by another wabarouter process") {
 		t.Fatalf("second pipeline on the same store: %v, want it refused", err)
+	}
+}
+
+func TestObserveWebhookReasons(t *testing.T) {
+	p := newTestPipeline(t)
+	defer p.store.Close()
+	tests := []struct {
+		outcome webhook.Outcome
+		err     error
+		reason  string
+	}{
+		{webhook.MissingSignature, nil, metrics.ReasonMissingSignature},
+		{webhook.BadSignature, nil, metrics.ReasonBadSignature},
+		{webhook.TooLarge, nil, metrics.ReasonTooLarge},
+		{webhook.Unreadable, nil, metrics.ReasonUnreadable},
+		{webhook.BadMethod, nil, metrics.ReasonBadMethod},
+		{webhook.Unavailable, nil, metrics.ReasonStoreUnavailable},
+		{webhook.Invalid, event.ErrNotJSON, metrics.ReasonNotJSON},
+		{webhook.Invalid, event.ErrWrongObject, metrics.ReasonWrongObject},
+		{webhook.Invalid, event.ErrNotWebhook, metrics.ReasonNotWebhook},
+	}
+	for _, tt := range tests {
+		c := p.metrics.WebhooksRejected.WithLabelValues(tt.reason)
+		before := testutil.ToFloat64(c)
+		p.observeWebhook(tt.outcome, tt.err)
+		if got := testutil.ToFloat64(c) - before; got != 1 {
+			t.Errorf("%s (%v): rejected{reason=%s} moved by %v, want 1", tt.outcome, tt.err, tt.reason, got)
+		}
+	}
+	p.observeWebhook(webhook.Accepted, nil)
+	received, accepted := testutil.ToFloat64(p.metrics.WebhooksReceived), testutil.ToFloat64(p.metrics.WebhooksAccepted)
+	if received != float64(len(tests)+1) || accepted != 1 {
+		t.Errorf("received %v, accepted %v; want %d and 1", received, accepted, len(tests)+1)
 	}
 }
