@@ -18,6 +18,12 @@ var (
 		"Notifications waiting to be delivered (including those in retry), per sink.", []string{"sink"}, nil)
 	outboxOldestDesc = prometheus.NewDesc("wabarouter_outbox_oldest_pending_age_seconds",
 		"Age of the oldest notification waiting for a sink; 0 when none waits.", []string{"sink"}, nil)
+	unroutedDesc = prometheus.NewDesc("wabarouter_webhooks_unrouted",
+		"Accepted webhooks not routed yet, parked ones not included.", nil, nil)
+	unroutedAgeDesc = prometheus.NewDesc("wabarouter_webhooks_oldest_unrouted_age_seconds",
+		"Age of the oldest accepted webhook not routed yet; 0 when none waits.", nil, nil)
+	parkedDesc = prometheus.NewDesc("wabarouter_webhooks_parked",
+		"Webhooks parked because their routing kept failing; wabarouter deadletter list shows them.", nil, nil)
 )
 
 // outboxCollector reads the outbox depth from the store at scrape time, so
@@ -31,6 +37,9 @@ type outboxCollector struct {
 func (c *outboxCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- outboxPendingDesc
 	ch <- outboxOldestDesc
+	ch <- unroutedDesc
+	ch <- unroutedAgeDesc
+	ch <- parkedDesc
 }
 
 func (c *outboxCollector) Collect(ch chan<- prometheus.Metric) {
@@ -54,4 +63,17 @@ func (c *outboxCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(outboxPendingDesc, prometheus.GaugeValue, float64(st.Pending), sink)
 		ch <- prometheus.MustNewConstMetric(outboxOldestDesc, prometheus.GaugeValue, age, sink)
 	}
+	ws, err := c.store.WebhookStats(ctx)
+	if err != nil {
+		c.log.WarnContext(ctx, "reading webhook stats for /metrics failed", "err", err)
+		ch <- prometheus.NewInvalidMetric(unroutedDesc, err)
+		return
+	}
+	age := 0.0
+	if ws.Unrouted > 0 && !ws.OldestUnrouted.IsZero() {
+		age = max(now.Sub(ws.OldestUnrouted).Seconds(), 0)
+	}
+	ch <- prometheus.MustNewConstMetric(unroutedDesc, prometheus.GaugeValue, float64(ws.Unrouted))
+	ch <- prometheus.MustNewConstMetric(unroutedAgeDesc, prometheus.GaugeValue, age)
+	ch <- prometheus.MustNewConstMetric(parkedDesc, prometheus.GaugeValue, float64(ws.Parked))
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/wabarouter/wabarouter/internal/delivery"
 	"github.com/wabarouter/wabarouter/internal/event"
 	"github.com/wabarouter/wabarouter/internal/metrics"
+	"github.com/wabarouter/wabarouter/internal/notification"
 	"github.com/wabarouter/wabarouter/internal/router"
 	"github.com/wabarouter/wabarouter/internal/rules"
 	"github.com/wabarouter/wabarouter/internal/sinks"
@@ -58,6 +59,22 @@ type Pipeline struct {
 	// stopping is set when shutdown begins, so /readyz turns away a load
 	// balancer before the listener closes.
 	stopping atomic.Bool
+	// routedAt is when routing last moved (routed a webhook, or found
+	// none due), in Unix nanoseconds, for /readyz.
+	routedAt atomic.Int64
+	// owner names this process's leases in the store.
+	owner string
+}
+
+// Owner is the name this process leases outbox rows under: the host's
+// name, so the next run on the same host takes back what a killed run
+// left leased, and never what another replica holds.
+func Owner() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		return "wabarouter"
+	}
+	return host
 }
 
 // Registry is where the pipeline's parts register their metrics; it is
@@ -77,9 +94,11 @@ func NewPipeline(ctx context.Context, cfg *config.Config, set *rules.Set, log *s
 	if err != nil {
 		return nil, fmt.Errorf("opening store %s: %w", cfg.Store.Path, err)
 	}
-	// Rows a previous run leased but did not finish (it crashed, or stopped
-	// with sends queued) go out now instead of after their lease expires.
-	released, err := st.ReleaseLeases(ctx)
+	// Rows a previous run here leased but did not finish (it crashed, or
+	// stopped with sends in flight) go out now instead of after their lease
+	// runs out.
+	owner := Owner()
+	released, err := st.ReleaseLeases(ctx, owner)
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("resuming deliveries in store %s: %w", cfg.Store.Path, err)
@@ -88,7 +107,8 @@ func NewPipeline(ctx context.Context, cfg *config.Config, set *rules.Set, log *s
 		log.InfoContext(ctx, "released the leases a previous run held; their rows go out now", "rows", released)
 	}
 	p := &Pipeline{cfg: cfg, log: log, store: st, sinks: built, workers: map[string]*delivery.Worker{},
-		accept: make(chan struct{}, 1), reg: prometheus.NewRegistry()}
+		accept: make(chan struct{}, 1), reg: prometheus.NewRegistry(), owner: owner}
+	p.routedAt.Store(time.Now().UnixNano())
 	p.metrics = metrics.New(p.reg)
 	p.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&outboxCollector{store: st, sinks: cfg.SinkNames(), log: log})
@@ -100,15 +120,26 @@ func NewPipeline(ctx context.Context, cfg *config.Config, set *rules.Set, log *s
 		if sc.Concurrency > 0 {
 			policy.Workers = sc.Concurrency
 		}
-		p.workers[sc.Name] = delivery.NewWorker(sc.Name, built[sc.Name], st, policy, log.With("component", "delivery"), p.metrics)
+		p.workers[sc.Name] = delivery.NewWorker(sc.Name, owner, built[sc.Name], st, policy, log.With("component", "delivery"), p.metrics)
 	}
 	if err := p.countResumed(ctx); err != nil {
 		st.Close()
 		return nil, err
 	}
 	p.initRuleMetrics(set)
-	p.router = router.New(set, st, log.With("component", "router"), p.wakeSinks, p.metrics)
+	p.router = router.New(router.Config{Rules: set, Store: st, Log: log.With("component", "router"),
+		Queued: p.wakeSinks, Metrics: p.metrics, MinSeverity: MinSeverities(cfg)})
 	return p, nil
+}
+
+// MinSeverities is each configured sink's min_severity, which routing
+// applies.
+func MinSeverities(cfg *config.Config) map[string]notification.Severity {
+	out := make(map[string]notification.Severity, len(cfg.Sinks))
+	for _, sc := range cfg.Sinks {
+		out[sc.Name] = sc.MinSeverity
+	}
+	return out
 }
 
 // countResumed counts the notifications a previous run left in the outbox,
@@ -205,8 +236,14 @@ func (p *Pipeline) SetRules(set *rules.Set) {
 // readyTimeout bounds the store check of one /readyz request.
 const readyTimeout = 2 * time.Second
 
-// ready answers /readyz: 200 while the store answers, rules are loaded and
-// shutdown has not begun; 503 with the reason otherwise.
+// stalledAfter is how long routing may make no progress while webhooks
+// wait before /readyz says it is stuck.
+const stalledAfter = 30 * time.Second
+
+// ready answers /readyz: 200 while the store takes writes, rules are
+// loaded, routing moves and shutdown has not begun; 503 with the reason
+// otherwise. Parked webhooks are reported but do not make the router
+// unready: turning intake away would only add to them.
 func (p *Pipeline) ready(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	fail := func(reason string) {
@@ -224,11 +261,24 @@ func (p *Pipeline) ready(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
 	defer cancel()
 	if err := p.store.Ping(ctx); err != nil {
-		p.log.WarnContext(ctx, "readiness check: store unreachable", "err", err)
-		fail("store unreachable")
+		p.log.WarnContext(ctx, "readiness check: the store does not take writes", "err", err)
+		fail("store does not take writes")
+		return
+	}
+	stats, err := p.store.WebhookStats(ctx)
+	if err != nil {
+		p.log.WarnContext(ctx, "readiness check: reading the routing backlog failed", "err", err)
+		fail("store unreadable")
+		return
+	}
+	if idle := time.Since(time.Unix(0, p.routedAt.Load())); stats.Unrouted > 0 && idle > stalledAfter {
+		fail(fmt.Sprintf("routing stalled: %d webhooks waiting, none routed for %s", stats.Unrouted, idle.Round(time.Second)))
 		return
 	}
 	_, _ = io.WriteString(w, "ready\n")
+	if stats.Parked > 0 {
+		_, _ = fmt.Fprintf(w, "%d webhooks parked after failing to route; see wabarouter deadletter list\n", stats.Parked)
+	}
 }
 
 // Run serves until ctx ends: stop intake first, then let routing and
@@ -254,19 +304,26 @@ func (p *Pipeline) Run(ctx context.Context) error {
 
 // routeLoop routes accepted webhooks, oldest first and a batch per
 // transaction, including those a previous run accepted but did not route.
-// A webhook that fails stays pending and is tried again on a later pass
-// without holding up the ones behind it.
+// A webhook that fails waits for its retry, and is parked after a few
+// attempts, without holding up the ones behind it.
 func (p *Pipeline) routeLoop(ctx context.Context) {
 	for ctx.Err() == nil {
-		pending, err := p.store.PendingWebhooks(ctx, intakeBatch)
+		pending, err := p.store.PendingWebhooks(ctx, time.Now(), intakeBatch)
 		if err != nil && ctx.Err() == nil {
 			p.log.ErrorContext(ctx, "reading accepted webhooks failed", "err", err)
 		}
-		routed, routeErr := p.router.RouteBatch(ctx, pending)
-		if routeErr != nil && ctx.Err() == nil {
-			for _, line := range joinedErrors(routeErr) {
-				p.log.ErrorContext(ctx, "routing failed; will retry", "err", line)
+		results, err := p.router.RouteBatch(ctx, pending)
+		if err != nil && ctx.Err() == nil {
+			p.log.ErrorContext(ctx, "routing failed; will retry", "err", err)
+		}
+		routed := 0
+		for _, res := range results {
+			if res.Err == nil {
+				routed++
 			}
+		}
+		if err == nil && (routed > 0 || len(pending) == 0) {
+			p.routedAt.Store(time.Now().UnixNano())
 		}
 		// A full batch that made progress means more may be waiting; a
 		// batch where nothing could be routed waits before trying again.
@@ -279,14 +336,6 @@ func (p *Pipeline) routeLoop(ctx context.Context) {
 		case <-time.After(time.Second):
 		}
 	}
-}
-
-// joinedErrors splits an errors.Join into its parts, one log line each.
-func joinedErrors(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
-	}
-	return []error{err}
 }
 
 // gcLoop runs the store's housekeeping at start and then every gcEvery.

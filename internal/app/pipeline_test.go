@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
@@ -50,6 +51,14 @@ func TestReadyz(t *testing.T) {
 		body, _ := io.ReadAll(rec.Body)
 		return rec.Code, strings.TrimSpace(string(body))
 	}
+	ctx := context.Background()
+	appendOne := func() int64 {
+		id, err := p.store.AppendWebhook(ctx, []byte(`{}`), time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
 	steps := []struct {
 		name   string
 		before func()
@@ -58,7 +67,17 @@ func TestReadyz(t *testing.T) {
 	}{
 		{"ready", func() {}, http.StatusOK, "ready"},
 		{"shutting down", func() { p.stopping.Store(true) }, http.StatusServiceUnavailable, "shutting down"},
-		{"store closed", func() { p.stopping.Store(false); p.store.Close() }, http.StatusServiceUnavailable, "store unreachable"},
+		{"a webhook parked", func() {
+			p.stopping.Store(false)
+			if _, err := p.store.FailWebhook(ctx, appendOne(), "boom", time.Now(), 0, 1); err != nil {
+				t.Fatal(err)
+			}
+		}, http.StatusOK, "ready\n1 webhooks parked after failing to route; see wabarouter deadletter list"},
+		{"webhooks waiting, routing moved a moment ago", func() { appendOne() }, http.StatusOK,
+			"ready\n1 webhooks parked after failing to route; see wabarouter deadletter list"},
+		{"routing stalled", func() { p.routedAt.Store(time.Now().Add(-time.Minute).UnixNano()) }, http.StatusServiceUnavailable,
+			"routing stalled: 1 webhooks waiting, none routed for 1m0s"},
+		{"store closed", func() { p.store.Close() }, http.StatusServiceUnavailable, "store does not take writes"},
 	}
 	for _, s := range steps {
 		s.before()

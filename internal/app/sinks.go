@@ -37,8 +37,9 @@ var sinkHTTPClient = &http.Client{Timeout: 20 * time.Second, Transport: &http.Tr
 // the most a crash can make a webhook receiver see twice.
 var defaultConcurrency = map[string]int{"webhook": 32, "log": 4}
 
-// BuildSinks makes the configured sinks, each wrapped with its
-// min_severity. Every sink that cannot be built is reported, by name and
+// BuildSinks makes the configured sinks. Their min_severity is applied
+// while routing, not here, so no outbox row exists only to be skipped.
+// Every sink that cannot be built is reported, by name and
 // position, without its secrets. Building has no side effects: nothing
 // connects anywhere and no file or folder is created (a log sink creates
 // its file when it first writes), so check builds the sinks exactly as
@@ -53,7 +54,7 @@ func BuildSinks(cfg *config.Config) (map[string]sinks.Sink, error) {
 				Msg: fmt.Sprintf("sink %q: %v", sc.Name, err)})
 			continue
 		}
-		built[sc.Name] = sinks.WithMinSeverity(s, sc.MinSeverity)
+		built[sc.Name] = s
 	}
 	return built, errors.Join(errs...)
 }

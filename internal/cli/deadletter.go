@@ -19,11 +19,13 @@ import (
 // sink problem to fix first, not a list to read line by line.
 const deadListLimit = 10000
 
-const deadletterUsage = "usage: wabarouter deadletter list|replay|drop --config FILE [ID...]"
+const deadletterUsage = "usage: wabarouter deadletter list|replay|drop --config FILE [ID...]\n" +
+	"  ID is a dead-lettered notification's row id (12), or a parked webhook's id with a w (w7)"
 
-// runDeadletter lists, replays or drops dead-lettered outbox rows. It opens
-// the same store file as serve; SQLite's locking lets it run beside a
-// running router, which then delivers replayed rows.
+// runDeadletter lists, replays or drops dead-lettered outbox rows and
+// parked webhooks (those whose routing kept failing). It opens the same
+// store file as serve; SQLite's locking lets it run beside a running
+// router, which then delivers replayed rows and routes replayed webhooks.
 func runDeadletter(ctx context.Context, args []string, stdio IO) int {
 	if len(args) == 0 {
 		fmt.Fprintln(stdio.Err, deadletterUsage)
@@ -84,21 +86,36 @@ func runDeadletter(ctx context.Context, args []string, stdio IO) int {
 			code = ExitFailure
 			continue
 		}
-		fmt.Fprintf(stdio.Out, "%s %d\n", pastTense[action], id)
+		fmt.Fprintf(stdio.Out, "%s %s\n", pastTense[action], id)
 	}
 	return code
 }
 
 var pastTense = map[string]string{"replay": "replayed", "drop": "dropped"}
 
-func parseIDs(args []string) ([]int64, error) {
-	ids := make([]int64, 0, len(args))
+// deadID names a dead-lettered notification (its outbox row) or, with
+// webhook set, a parked webhook.
+type deadID struct {
+	id      int64
+	webhook bool
+}
+
+func (d deadID) String() string {
+	if d.webhook {
+		return fmt.Sprintf("w%d", d.id)
+	}
+	return strconv.FormatInt(d.id, 10)
+}
+
+func parseIDs(args []string) ([]deadID, error) {
+	ids := make([]deadID, 0, len(args))
 	for _, a := range args {
-		id, err := strconv.ParseInt(a, 10, 64)
+		digits, webhook := strings.CutPrefix(a, "w")
+		id, err := strconv.ParseInt(digits, 10, 64)
 		if err != nil || id <= 0 {
-			return nil, fmt.Errorf("id %q is not a row id (a positive integer from `deadletter list`)", a)
+			return nil, fmt.Errorf("id %q is neither a row id (12) nor a parked webhook's id (w7) from `deadletter list`", a)
 		}
-		ids = append(ids, id)
+		ids = append(ids, deadID{id: id, webhook: webhook})
 	}
 	return ids, nil
 }
@@ -114,8 +131,17 @@ func listDead(ctx context.Context, st store.Store, stdio IO) error {
 		fmt.Fprintf(stdio.Out, "%d\t%s\t%s\tattempts=%d\tcreated=%s\terror=%s\n", r.ID, r.Sink, r.NotificationID,
 			r.Attempts, r.CreatedAt.UTC().Format(time.RFC3339), strings.Join(strings.Fields(r.LastError), " "))
 	}
-	if len(rows) == 0 {
-		fmt.Fprintln(stdio.Err, "no dead-lettered notifications")
+	parked, err := st.ListParked(ctx, deadListLimit)
+	if err != nil {
+		return fmt.Errorf("listing parked webhooks: %w", err)
+	}
+	for _, w := range parked {
+		fmt.Fprintf(stdio.Out, "w%d\twebhook\treceived=%s\tattempts=%d\tparked=%s\terror=%s\n", w.ID,
+			w.ReceivedAt.UTC().Format(time.RFC3339), w.Attempts, w.ParkedAt.UTC().Format(time.RFC3339),
+			strings.Join(strings.Fields(w.LastError), " "))
+	}
+	if len(rows) == 0 && len(parked) == 0 {
+		fmt.Fprintln(stdio.Err, "no dead-lettered notifications and no parked webhooks")
 	}
 	return nil
 }
@@ -123,7 +149,11 @@ func listDead(ctx context.Context, st store.Store, stdio IO) error {
 // changeDead replays or drops one row. Drop is checked against the dead
 // list first: the store's Drop deletes any row, and this command must not
 // discard a notification that is still pending delivery.
-func changeDead(ctx context.Context, st store.Store, action string, id int64) error {
+func changeDead(ctx context.Context, st store.Store, action string, d deadID) error {
+	if d.webhook {
+		return changeParked(ctx, st, action, d.id)
+	}
+	id := d.id
 	var err error
 	switch action {
 	case "replay":
@@ -158,4 +188,22 @@ func isDead(ctx context.Context, st store.Store, id int64) (bool, error) {
 		}
 	}
 	return false, nil
+}
+
+// changeParked replays or drops one parked webhook.
+func changeParked(ctx context.Context, st store.Store, action string, id int64) error {
+	var err error
+	switch action {
+	case "replay":
+		err = st.ReplayWebhook(ctx, id)
+	case "drop":
+		err = st.DropWebhook(ctx, id)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("no parked webhook with id w%d", id)
+	}
+	if err != nil {
+		return fmt.Errorf("webhook w%d: %w", id, err)
+	}
+	return nil
 }

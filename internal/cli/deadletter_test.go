@@ -45,16 +45,20 @@ func deadStore(t *testing.T, notificationIDs ...string) (string, []int64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows, err := st.Lease(ctx, "slack", created, 10, time.Minute)
+	rows, err := st.Lease(ctx, "slack", "test", created, 10, time.Minute)
 	if err != nil || len(rows) != len(notificationIDs) {
 		t.Fatalf("lease: %d rows, %v", len(rows), err)
 	}
 	var ids []int64
 	for _, r := range rows {
-		if err := st.Retry(ctx, r.ID, created, "HTTP 503"); err != nil {
+		if err := st.Retry(ctx, r.ID, r.Lease, created, "HTTP 503"); err != nil {
 			t.Fatal(err)
 		}
-		if err := st.DeadLetter(ctx, r.ID, "slack sink: HTTP 400 Bad Request:\ninvalid_payload"); err != nil {
+		again, err := st.Lease(ctx, "slack", "test", created, 1, time.Minute)
+		if err != nil || len(again) != 1 {
+			t.Fatalf("lease again: %v, %v", again, err)
+		}
+		if err := st.DeadLetter(ctx, again[0].ID, again[0].Lease, "slack sink: HTTP 400 Bad Request:\ninvalid_payload"); err != nil {
 			t.Fatal(err)
 		}
 		ids = append(ids, r.ID)
@@ -120,7 +124,7 @@ func TestDeadletterCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	rows, err := st.Lease(ctx, "slack", time.Now().Add(time.Second), 10, time.Minute)
+	rows, err := st.Lease(ctx, "slack", "test", time.Now().Add(time.Second), 10, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,5 +145,69 @@ func TestDeadletterWithoutAStore(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "gone")); !os.IsNotExist(err) {
 		t.Errorf("deadletter created the store's folder: %v", err)
+	}
+}
+
+// TestDeadletterParkedWebhooks: a webhook whose routing kept failing is
+// listed with its error, and can be replayed (routed again) or dropped.
+func TestDeadletterParkedWebhooks(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	dbPath := filepath.Join(dir, "wabarouter.db")
+	st, err := sqlite.Open(ctx, dbPath, sqlite.Options{GroupCommit: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	received := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	var parked []int64
+	for range 2 {
+		id, err := st.AppendWebhook(ctx, []byte(`{"object":"whatsapp_business_account"}`), received)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 3 {
+			if _, err := st.FailWebhook(ctx, id, "encoding notification:\nyear outside of range", received, 0, 3); err != nil {
+				t.Fatal(err)
+			}
+		}
+		parked = append(parked, id)
+	}
+	st.Close()
+	cfgPath := filepath.Join(dir, "config.yaml")
+	cfg := fmt.Sprintf("server:\n  verify_token: vt\n  app_secrets: [s3cret]\nstore: {path: %q}\n", dbPath)
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI("deadletter", "list", "--config", cfgPath)
+	want := fmt.Sprintf("w%d\twebhook\treceived=2026-03-04T05:06:07Z\tattempts=3\tparked=2026-03-04T05:06:07Z\terror=encoding notification: year outside of range\n", parked[0])
+	if code != ExitOK || !strings.HasPrefix(out, want) || strings.Count(out, "\twebhook\t") != 2 {
+		t.Fatalf("list: exit %d, stdout\n%s\nstderr %s; want two parked webhooks, the first\n%s", code, out, errOut, want)
+	}
+	steps := []struct {
+		args     []string
+		wantCode int
+		wantOut  string
+		wantErr  string
+	}{
+		{[]string{"replay", fmt.Sprintf("w%d", parked[0])}, ExitOK, fmt.Sprintf("replayed w%d", parked[0]), ""},
+		{[]string{"drop", fmt.Sprintf("w%d", parked[1])}, ExitOK, fmt.Sprintf("dropped w%d", parked[1]), ""},
+		{[]string{"drop", fmt.Sprintf("w%d", parked[0])}, ExitFailure, "", fmt.Sprintf("no parked webhook with id w%d", parked[0])},
+		{[]string{"replay", "wx"}, ExitUsage, "", `id "wx"`},
+	}
+	for _, s := range steps {
+		args := append([]string{"deadletter", s.args[0], "--config", cfgPath}, s.args[1:]...)
+		code, out, errOut := runCLI(args...)
+		if code != s.wantCode || !strings.Contains(out, s.wantOut) || !strings.Contains(errOut, s.wantErr) {
+			t.Errorf("%v: exit %d stdout %q stderr %q; want exit %d, %q, %q", s.args, code, out, errOut, s.wantCode, s.wantOut, s.wantErr)
+		}
+	}
+	st, err = sqlite.Open(ctx, dbPath, sqlite.Options{GroupCommit: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ws, err := st.PendingWebhooks(ctx, time.Now(), 10)
+	if err != nil || len(ws) != 1 || ws[0].ID != parked[0] || ws[0].Attempts != 0 {
+		t.Fatalf("pending after replay and drop: %+v, %v; want only the replayed webhook, attempts reset", ws, err)
 	}
 }

@@ -3,9 +3,12 @@ package delivery
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -22,9 +25,19 @@ type Policy struct {
 	MaxAttempts int           // then dead-letter
 	MaxAge      time.Duration // since the notification was queued; then dead-letter
 	BaseBackoff time.Duration // first retry after about this long
-	MaxBackoff  time.Duration // backoff never exceeds this (a Retry-After may)
+	// MaxBackoff caps every wait between attempts, a service's
+	// Retry-After included: a 429 asking for a day must not hold a page
+	// back for a day when the service recovers in seconds.
+	MaxBackoff  time.Duration
 	SendTimeout time.Duration // one send attempt
-	Poll        time.Duration // how often an idle worker looks for due rows
+	// LeaseFor is how long a lease lasts before it must be renewed; zero
+	// means SendTimeout plus 30s. A send renews it every third of that.
+	LeaseFor time.Duration
+	Poll     time.Duration // how often an idle worker looks for due rows
+	// LogEvery is how often a sink that keeps failing is summarised in
+	// the log; the first failure and the recovery are logged at once, and
+	// every attempt is in the store and the metrics.
+	LogEvery time.Duration
 }
 
 // DefaultPolicy retries for a day, which outlasts any realistic outage of
@@ -37,6 +50,7 @@ var DefaultPolicy = Policy{
 	MaxBackoff:  5 * time.Minute,
 	SendTimeout: 30 * time.Second,
 	Poll:        250 * time.Millisecond,
+	LogEvery:    time.Minute,
 }
 
 // recordTimeout bounds how long recording one outcome may delay shutdown.
@@ -45,34 +59,45 @@ const recordTimeout = 10 * time.Second
 // Worker delivers one sink's outbox.
 type Worker struct {
 	name   string
+	owner  string
 	sink   sinks.Sink
 	store  store.Store
 	policy Policy
 	log    *slog.Logger
 	now    func() time.Time
 	wake   chan struct{}
+	health health
+	// inFlight counts rows leased and not yet recorded.
+	inFlight atomic.Int64
 
-	sent, skipped, retried, dead prometheus.Counter
-	latency                      prometheus.Observer
+	sent, retried, dead prometheus.Counter
+	latency             prometheus.Observer
+	inFlightGauge       prometheus.Gauge
 }
 
-// NewWorker returns a worker for the sink registered under name; m may be
-// nil when nothing serves the metrics.
-func NewWorker(name string, s sinks.Sink, st store.Store, p Policy, log *slog.Logger, m *metrics.Metrics) *Worker {
+// NewWorker returns a worker for the sink registered under name, leasing
+// as owner (the replica's name); m may be nil when nothing serves the
+// metrics.
+func NewWorker(name, owner string, s sinks.Sink, st store.Store, p Policy, log *slog.Logger, m *metrics.Metrics) *Worker {
 	if p.Workers < 1 {
 		p.Workers = 1
+	}
+	if p.LogEvery <= 0 {
+		p.LogEvery = DefaultPolicy.LogEvery
 	}
 	if m == nil {
 		m = metrics.Discard()
 	}
 	m.InitSink(name)
-	return &Worker{name: name, sink: s, store: st, policy: p, log: log.With("sink", name),
+	w := &Worker{name: name, owner: owner, sink: s, store: st, policy: p, log: log.With("sink", name),
 		now: time.Now, wake: make(chan struct{}, 1),
-		sent:    m.Notifications.WithLabelValues(name, metrics.Sent),
-		skipped: m.Notifications.WithLabelValues(name, metrics.Skipped),
-		retried: m.Notifications.WithLabelValues(name, metrics.Retried),
-		dead:    m.Notifications.WithLabelValues(name, metrics.DeadLettered),
-		latency: m.DeliveryLatency.WithLabelValues(name)}
+		sent:          m.Notifications.WithLabelValues(name, metrics.Sent),
+		retried:       m.Notifications.WithLabelValues(name, metrics.Retried),
+		dead:          m.Notifications.WithLabelValues(name, metrics.DeadLettered),
+		latency:       m.DeliveryLatency.WithLabelValues(name),
+		inFlightGauge: m.InFlight.WithLabelValues(name)}
+	w.health.every = p.LogEvery
+	return w
 }
 
 // Wake tells the worker new rows are queued, so it does not wait for its poll.
@@ -83,49 +108,77 @@ func (w *Worker) Wake() {
 	}
 }
 
-// Run delivers until ctx ends. Rows leased but not finished when it ends stay
-// leased; the next run releases them at start (or the lease runs out).
-func (w *Worker) Run(ctx context.Context) {
-	rows := make(chan store.Outbound)
-	done := make(chan struct{})
-	for range w.policy.Workers {
-		go func() {
-			defer func() { done <- struct{}{} }()
-			for row := range rows {
-				w.deliver(ctx, row)
-			}
-		}()
+// InFlight is the number of rows leased and not yet recorded.
+func (w *Worker) InFlight() int { return int(w.inFlight.Load()) }
+
+// leaseFor is how long one lease lasts; a send renews it every third of
+// that, so only a worker that stopped renewing (it died) loses its rows.
+func (w *Worker) leaseFor() time.Duration {
+	if w.policy.LeaseFor > 0 {
+		return w.policy.LeaseFor
 	}
-	w.lease(ctx, rows)
-	close(rows)
-	for range w.policy.Workers {
-		<-done
-	}
+	return w.policy.SendTimeout + 30*time.Second
 }
 
-func (w *Worker) lease(ctx context.Context, rows chan<- store.Outbound) {
-	leaseFor := w.policy.SendTimeout + 30*time.Second
-	for ctx.Err() == nil {
-		batch, err := w.store.Lease(ctx, w.name, w.now(), w.policy.Workers*4, leaseFor)
+// Run delivers until ctx ends. It leases only as many rows as it has free
+// senders, so no leased row waits in memory for a sender while its lease
+// runs out. Rows in flight when ctx ends stay leased; the next run of the
+// same owner releases them at start (or their lease runs out).
+func (w *Worker) Run(ctx context.Context) {
+	free := make(chan struct{}, w.policy.Workers)
+	for range w.policy.Workers {
+		free <- struct{}{}
+	}
+	var senders sync.WaitGroup
+	defer senders.Wait()
+	for {
+		select {
+		case <-free:
+		case <-ctx.Done():
+			return
+		}
+		n := 1 + takeAll(free, w.policy.Workers-1)
+		batch, err := w.store.Lease(ctx, w.name, w.owner, w.now(), n, w.leaseFor())
 		if err != nil && ctx.Err() == nil {
 			w.log.ErrorContext(ctx, "leasing outbox rows failed", "err", err)
 		}
+		for range n - len(batch) {
+			free <- struct{}{}
+		}
 		for _, row := range batch {
-			select {
-			case rows <- row:
-			case <-ctx.Done():
-				return
-			}
+			w.inFlight.Add(1)
+			w.inFlightGauge.Inc()
+			senders.Go(func() {
+				defer func() { free <- struct{}{} }()
+				defer w.inFlightGauge.Dec()
+				defer w.inFlight.Add(-1)
+				w.deliver(ctx, row)
+			})
 		}
 		if len(batch) > 0 {
 			continue
 		}
 		select {
 		case <-ctx.Done():
+			return
 		case <-w.wake:
 		case <-time.After(w.policy.Poll):
 		}
 	}
+}
+
+// takeAll takes up to max tokens that are free now, without waiting.
+func takeAll(free chan struct{}, max int) int {
+	n := 0
+	for n < max {
+		select {
+		case <-free:
+			n++
+		default:
+			return n
+		}
+	}
+	return n
 }
 
 func (w *Worker) deliver(ctx context.Context, row store.Outbound) {
@@ -134,13 +187,46 @@ func (w *Worker) deliver(ctx context.Context, row store.Outbound) {
 		w.finish(ctx, row, n, sinks.Permanent(fmt.Errorf("decoding queued notification %s: %w", row.NotificationID, err)), sinks.Receipt{})
 		return
 	}
+	stopRenewing := w.renewWhileSending(ctx, row)
 	sendCtx, cancel := context.WithTimeout(ctx, w.policy.SendTimeout)
 	receipt, err := w.sink.Send(sendCtx, n)
 	cancel()
+	stopRenewing()
 	if ctx.Err() != nil && err != nil {
 		return // shutting down: the row stays leased and the next start sends it
 	}
 	w.finish(ctx, row, n, err, receipt)
+}
+
+// renewWhileSending keeps row's lease alive while its send runs, so a
+// slow receiver never has the row leased and sent by a second worker.
+func (w *Worker) renewWhileSending(ctx context.Context, row store.Outbound) (stop func()) {
+	every := w.leaseFor() / 3
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				err := w.store.Renew(ctx, row.ID, row.Lease, w.now().Add(w.leaseFor()))
+				if errors.Is(err, store.ErrLeaseLost) {
+					w.log.WarnContext(ctx, "lost the lease of a notification while sending it; its new holder may send it too",
+						"notification", row.NotificationID)
+					return
+				}
+				if err != nil && ctx.Err() == nil {
+					w.log.WarnContext(ctx, "renewing a lease failed; will try again", "notification", row.NotificationID, "err", err)
+				}
+			}
+		}
+	})
+	return func() { close(done); wg.Wait() }
 }
 
 // finish records the outcome of one attempt; a counter moves only once
@@ -156,42 +242,49 @@ func (w *Worker) finish(ctx context.Context, row store.Outbound, n notification.
 		"waba_id", n.Event.WabaID, "field", n.Event.Field, "event", n.Event.Event, "rule", n.Rule)
 	now := w.now()
 	var err error
+	deadline := row.CreatedAt.Add(w.policy.MaxAge)
 	switch retry, after := sinks.IsRetryable(sendErr); {
 	case sendErr == nil:
-		if err = w.store.Ack(ctx, row.ID, receipt.Ref, now); err == nil {
-			if receipt.Detail == sinks.SkippedDetail {
-				w.skipped.Inc()
-				log.DebugContext(ctx, "notification below the sink's min_severity; not sent")
-				return
-			}
+		if err = w.store.Ack(ctx, row.ID, row.Lease, receipt.Ref, now); err == nil {
 			w.sent.Inc()
 			w.latency.Observe(now.Sub(row.AcceptedAt).Seconds())
 			log.InfoContext(ctx, "notification sent", "receipt", receipt.Ref)
+			w.health.succeeded(ctx, w.log, now)
 		}
-	case !retry, row.Attempts+1 >= w.policy.MaxAttempts, now.Sub(row.CreatedAt) > w.policy.MaxAge:
-		if err = w.store.DeadLetter(ctx, row.ID, sendErr.Error()); err == nil {
+	case !retry, row.Attempts+1 >= w.policy.MaxAttempts, !now.Before(deadline):
+		if err = w.store.DeadLetter(ctx, row.ID, row.Lease, sendErr.Error()); err == nil {
 			w.dead.Inc()
 		}
 		log.ErrorContext(ctx, "notification dead-lettered", "err", sendErr, "retryable", retry)
 	default:
+		// The age limit applies to the schedule too: a wait that would
+		// end past it becomes one last attempt at the limit.
 		next := now.Add(w.backoff(row.Attempts, after))
-		if err = w.store.Retry(ctx, row.ID, next, sendErr.Error()); err == nil {
-			w.retried.Inc()
+		if next.After(deadline) {
+			next = deadline
 		}
-		log.WarnContext(ctx, "notification send failed; will retry", "err", sendErr, "next", next)
+		if err = w.store.Retry(ctx, row.ID, row.Lease, next, sendErr.Error()); err == nil {
+			w.retried.Inc()
+			w.health.failed(ctx, w.log, now, sendErr)
+		}
+		log.DebugContext(ctx, "notification send failed; will retry", "err", sendErr, "next", next)
 	}
-	if err != nil {
+	switch {
+	case errors.Is(err, store.ErrLeaseLost):
+		log.WarnContext(ctx, "outcome not recorded: the lease was lost and the row's new holder records it", "err", err)
+	case err != nil:
 		log.ErrorContext(ctx, "recording delivery outcome failed", "err", err)
 	}
 }
 
 // backoff is exponential with full jitter, so many rows failing together do
-// not retry together; a Retry-After from the service wins when it is longer.
+// not retry together; a Retry-After from the service wins when it is longer,
+// up to MaxBackoff.
 func (w *Worker) backoff(attempts int, retryAfter time.Duration) time.Duration {
 	d := w.policy.BaseBackoff << min(attempts, 20)
 	if d <= 0 || d > w.policy.MaxBackoff {
 		d = w.policy.MaxBackoff
 	}
 	d = d/2 + rand.N(d/2+1)
-	return max(d, retryAfter)
+	return max(d, min(retryAfter, w.policy.MaxBackoff))
 }

@@ -116,11 +116,11 @@ type ackRecorder struct {
 	receipts []string
 }
 
-func (a *ackRecorder) Ack(ctx context.Context, id int64, receipt string, now time.Time) error {
+func (a *ackRecorder) Ack(ctx context.Context, id int64, lease store.Lease, receipt string, now time.Time) error {
 	a.mu.Lock()
 	a.receipts = append(a.receipts, receipt)
 	a.mu.Unlock()
-	return a.Store.Ack(ctx, id, receipt, now)
+	return a.Store.Ack(ctx, id, lease, receipt, now)
 }
 
 func (a *ackRecorder) acks() []string {
@@ -150,7 +150,7 @@ func TestWebhookDeliveredAndAcked(t *testing.T) {
 	}
 	enqueue(t, st, "hook", "n1")
 	rec := &ackRecorder{Store: st}
-	run(t, NewWorker("hook", sink, rec, fastPolicy, discard, nil))
+	run(t, NewWorker("hook", "test-owner", sink, rec, fastPolicy, discard, nil))
 	waitFor(t, "the row to be acked", func() bool { return pending(t, st, "hook") == 0 })
 	mu.Lock()
 	defer mu.Unlock()
@@ -242,9 +242,11 @@ func TestOutageDoesNotHoldUpOtherSinks(t *testing.T) {
 	enqueue(t, st, "pager", "pager-0", "pager-1", "pager-2")
 	slackPolicy := fastPolicy
 	slackPolicy.Workers = 1
+	// Retry-After is honoured up to MaxBackoff; the 429 asks for 1s.
+	slackPolicy.MaxBackoff = 1500 * time.Millisecond
 	m := metrics.Discard()
-	run(t, NewWorker("slack", slackSink, st, slackPolicy, discard, m))
-	run(t, NewWorker("pager", pagerSink, st, fastPolicy, discard, m))
+	run(t, NewWorker("slack", "test-owner", slackSink, st, slackPolicy, discard, m))
+	run(t, NewWorker("pager", "test-owner", pagerSink, st, fastPolicy, discard, m))
 
 	waitFor(t, "every row of both sinks to be sent", func() bool {
 		return pending(t, st, "slack") == 0 && pending(t, st, "pager") == 0
@@ -332,14 +334,15 @@ func TestDeadLetter(t *testing.T) {
 			tt.policy(&p)
 			enqueue(t, st, "hook", "n1")
 			m := metrics.Discard()
-			run(t, NewWorker("hook", sink, st, p, discard, m))
+			w := NewWorker("hook", "test-owner", sink, st, p, discard, m)
+			run(t, w)
 			var dead []store.Outbound
+			// Once the row is dead and nothing is in flight, no send can
+			// follow: a dead row is never leased.
 			waitFor(t, "the row to be dead-lettered", func() bool {
 				dead = deadRows(t, st)
-				return len(dead) == 1
+				return len(dead) == 1 && w.InFlight() == 0
 			})
-			// Give a wrongly retrying worker a chance to send again.
-			time.Sleep(4 * fastPolicy.MaxBackoff)
 			mu.Lock()
 			defer mu.Unlock()
 			if reqs != tt.wantReqs {
@@ -361,14 +364,19 @@ func TestDeadLetter(t *testing.T) {
 // TestBackoffHonoursRetryAfter checks the bound directly: a Retry-After
 // longer than the backoff wins, and jitter stays within the cap.
 func TestBackoffHonoursRetryAfter(t *testing.T) {
-	w := NewWorker("x", nil, nil, fastPolicy, discard, nil)
+	w := NewWorker("x", "test-owner", nil, nil, fastPolicy, discard, nil)
 	for attempts := range 30 {
 		d := w.backoff(attempts, 0)
 		if d <= 0 || d > fastPolicy.MaxBackoff {
 			t.Fatalf("backoff(%d) = %v, want in (0, %v]", attempts, d, fastPolicy.MaxBackoff)
 		}
-		if got := w.backoff(attempts, time.Second); got != time.Second {
-			t.Fatalf("backoff(%d, 1s) = %v, want the Retry-After", attempts, got)
+		if got := w.backoff(attempts, 40*time.Millisecond); got < 40*time.Millisecond {
+			t.Fatalf("backoff(%d, 40ms) = %v, want at least the Retry-After", attempts, got)
+		}
+		for _, huge := range []time.Duration{24 * time.Hour, 3153600000 * time.Second} {
+			if got := w.backoff(attempts, huge); got != fastPolicy.MaxBackoff {
+				t.Fatalf("backoff(%d, %v) = %v, want it capped at MaxBackoff %v", attempts, huge, got, fastPolicy.MaxBackoff)
+			}
 		}
 	}
 }
@@ -395,7 +403,7 @@ func TestShutdownStillRecordsACompletedSend(t *testing.T) {
 	sink := &shutdownDuringSend{stop: cancel}
 	p := fastPolicy
 	p.Workers = 1
-	NewWorker("hook", sink, st, p, discard, nil).Run(ctx)
+	NewWorker("hook", "test-owner", sink, st, p, discard, nil).Run(ctx)
 	if sink.sent != 1 {
 		t.Fatalf("sink sent %d times, want 1", sink.sent)
 	}

@@ -50,6 +50,9 @@ type Metrics struct {
 	RuleErrors       *prometheus.CounterVec // rule
 	Notifications    *prometheus.CounterVec // sink, outcome
 	DeliveryLatency  *prometheus.HistogramVec
+	InFlight         *prometheus.GaugeVec // sink
+	WebhooksParked   prometheus.Counter
+	RoutingFailures  prometheus.Counter
 }
 
 // New creates the metrics and registers them on reg.
@@ -77,12 +80,18 @@ func New(reg prometheus.Registerer) *Metrics {
 			// From a loopback sink's milliseconds to retries after an outage.
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600}},
 			[]string{"sink"}),
+		InFlight: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "wabarouter_deliveries_in_flight",
+			Help: "Notifications leased by this process and being sent, per sink."}, []string{"sink"}),
+		WebhooksParked: prometheus.NewCounter(prometheus.CounterOpts{Name: "wabarouter_webhooks_parked_total",
+			Help: "Webhooks parked because their routing kept failing; see wabarouter_webhooks_parked and deadletter list."}),
+		RoutingFailures: prometheus.NewCounter(prometheus.CounterOpts{Name: "wabarouter_routing_failures_total",
+			Help: "Failed attempts to route a webhook; it is retried later and parked after a few."}),
 	}
 	for _, r := range reasons {
 		m.WebhooksRejected.WithLabelValues(r)
 	}
 	reg.MustRegister(m.WebhooksReceived, m.WebhooksAccepted, m.WebhooksRejected, m.Events, m.Redeliveries,
-		m.RuleMatches, m.RuleErrors, m.Notifications, m.DeliveryLatency)
+		m.RuleMatches, m.RuleErrors, m.Notifications, m.DeliveryLatency, m.InFlight, m.WebhooksParked, m.RoutingFailures)
 	return m
 }
 
@@ -97,6 +106,7 @@ func (m *Metrics) InitSink(sink string) {
 		m.Notifications.WithLabelValues(sink, o)
 	}
 	m.DeliveryLatency.WithLabelValues(sink)
+	m.InFlight.WithLabelValues(sink)
 }
 
 // InitRule makes a rule's match and error counters visible at zero.

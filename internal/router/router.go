@@ -13,6 +13,7 @@ import (
 
 	"github.com/wabarouter/wabarouter/internal/event"
 	"github.com/wabarouter/wabarouter/internal/metrics"
+	"github.com/wabarouter/wabarouter/internal/notification"
 	"github.com/wabarouter/wabarouter/internal/rules"
 	"github.com/wabarouter/wabarouter/internal/store"
 )
@@ -21,6 +22,31 @@ import (
 // makes no second notification.
 const DefaultChangeWindow = 7 * 24 * time.Hour
 
+// DefaultParkAfter is how many failed routing attempts park a webhook.
+// Between them it waits 1, 2, 4 and 8 seconds, which outlasts a passing
+// fault of the store while a webhook that can never be routed is set
+// aside within a quarter of a minute.
+const DefaultParkAfter = 5
+
+// Config is what a Router is built from.
+type Config struct {
+	Rules *rules.Set
+	Store store.Store
+	Log   *slog.Logger
+	// Queued is told which sinks got new rows, to wake their workers; nil
+	// when nothing delivers (a dry run).
+	Queued func(sinks []string)
+	// Metrics may be nil when nothing serves them.
+	Metrics *metrics.Metrics
+	// MinSeverity is each sink's threshold: a notification below it is not
+	// made for the sink, unless the sink already heard of the problem.
+	MinSeverity map[string]notification.Severity
+	// ParkAfter is DefaultParkAfter when zero.
+	ParkAfter int
+	// Now is the clock, time.Now when nil.
+	Now func() time.Time
+}
+
 // Router routes accepted webhooks into the outbox.
 type Router struct {
 	rules        atomic.Pointer[rules.Set]
@@ -28,81 +54,30 @@ type Router struct {
 	log          *slog.Logger
 	changeWindow time.Duration
 	now          func() time.Time
-	// queued is told which sinks got new rows, to wake their workers.
-	queued  func(sinks []string)
-	metrics *metrics.Metrics
+	queued       func(sinks []string)
+	metrics      *metrics.Metrics
+	minSeverity  map[string]notification.Severity
+	parkAfter    int
 }
 
-// New returns a router using set until SetRules replaces it. m may be nil
-// when nothing serves the metrics.
-func New(set *rules.Set, st store.Store, log *slog.Logger, queued func([]string), m *metrics.Metrics) *Router {
-	if m == nil {
-		m = metrics.Discard()
+// New returns a router using c.Rules until SetRules replaces them.
+func New(c Config) *Router {
+	r := &Router{store: c.Store, log: c.Log, changeWindow: DefaultChangeWindow, now: c.Now, queued: c.Queued,
+		metrics: c.Metrics, minSeverity: c.MinSeverity, parkAfter: c.ParkAfter}
+	if r.metrics == nil {
+		r.metrics = metrics.Discard()
 	}
-	r := &Router{store: st, log: log, changeWindow: DefaultChangeWindow, now: time.Now, queued: queued, metrics: m}
-	r.rules.Store(set)
+	if r.now == nil {
+		r.now = time.Now
+	}
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
+	}
+	if r.parkAfter <= 0 {
+		r.parkAfter = DefaultParkAfter
+	}
+	r.rules.Store(c.Rules)
 	return r
-}
-
-// tally is what routing one webhook did. It is counted only once the
-// routing transaction commits, so a retried webhook is not counted twice.
-type tally struct {
-	events       map[[2]string]int // field, event
-	redeliveries int
-	matches      map[string]int // rule
-	ruleErrors   map[string]int // rule
-	created      map[string]int // sink
-	suppressed   map[string]int // sink
-	sinks        []string       // that got new rows
-	notes        []logNote
-}
-
-// logNote is a log line about one event, held until the transaction that
-// it describes has committed: a rolled-back attempt must not leave lines
-// saying a notification was queued.
-type logNote struct {
-	level slog.Level
-	msg   string
-	attrs []any
-}
-
-// note keeps a line with the event's WABA, field and event, and the rule.
-func (t *tally) note(level slog.Level, msg string, ev event.Event, rule string, attrs ...any) {
-	base := []any{"waba_id", ev.WabaID, "field", ev.Field, "event", ev.Event}
-	if rule != "" {
-		base = append(base, "rule", rule)
-	}
-	t.notes = append(t.notes, logNote{level: level, msg: msg, attrs: append(base, attrs...)})
-}
-
-func (t *tally) log(ctx context.Context, log *slog.Logger) {
-	for _, n := range t.notes {
-		log.Log(ctx, n.level, n.msg, n.attrs...)
-	}
-}
-
-func newTally() *tally {
-	return &tally{events: map[[2]string]int{}, matches: map[string]int{}, ruleErrors: map[string]int{},
-		created: map[string]int{}, suppressed: map[string]int{}}
-}
-
-func (t *tally) record(m *metrics.Metrics) {
-	for k, n := range t.events {
-		m.Events.WithLabelValues(k[0], k[1]).Add(float64(n))
-	}
-	m.Redeliveries.Add(float64(t.redeliveries))
-	for rule, n := range t.matches {
-		m.RuleMatches.WithLabelValues(rule).Add(float64(n))
-	}
-	for rule, n := range t.ruleErrors {
-		m.RuleErrors.WithLabelValues(rule).Add(float64(n))
-	}
-	for sink, n := range t.created {
-		m.Notifications.WithLabelValues(sink, metrics.Created).Add(float64(n))
-	}
-	for sink, n := range t.suppressed {
-		m.Notifications.WithLabelValues(sink, metrics.Suppressed).Add(float64(n))
-	}
 }
 
 // SetRules swaps the rules for the next webhook; a webhook being routed
@@ -113,67 +88,121 @@ func (r *Router) SetRules(set *rules.Set) { r.rules.Store(set) }
 func (r *Router) Rules() *rules.Set { return r.rules.Load() }
 
 // Route parses one accepted webhook and queues its notifications.
-func (r *Router) Route(ctx context.Context, w store.Webhook) error {
-	_, err := r.RouteBatch(ctx, []store.Webhook{w})
-	return err
+func (r *Router) Route(ctx context.Context, w store.Webhook) (Result, error) {
+	res, err := r.RouteBatch(ctx, []store.Webhook{w})
+	if err != nil {
+		return Result{WebhookID: w.ID, Err: err}, err
+	}
+	return res[0], res[0].Err
 }
 
 // RouteBatch routes accepted webhooks in one store transaction, in order,
 // so a backlog costs one commit per batch. A webhook that fails is rolled
-// back alone and stays pending for the next pass; the others are kept.
-// done counts the webhooks now routed; the error names every one that
-// failed.
-func (r *Router) RouteBatch(ctx context.Context, ws []store.Webhook) (done int, err error) {
+// back alone and recorded as failed: it is retried after a wait that grows
+// with each attempt, and parked after ParkAfter attempts, so it never
+// holds up those behind it. There is one Result per webhook, in order; err
+// is the transaction itself failing, and then nothing was routed.
+func (r *Router) RouteBatch(ctx context.Context, ws []store.Webhook) ([]Result, error) {
 	if len(ws) == 0 {
-		return 0, nil
+		return nil, nil
 	}
 	set := r.rules.Load()
 	now := r.now()
 	ids := make([]int64, len(ws))
-	plans := make(map[int64][]plannedEvent, len(ws))
-	received := make(map[int64]time.Time, len(ws))
+	plans := make(map[int64]plan, len(ws))
 	for i, w := range ws {
 		ids[i] = w.ID
-		plans[w.ID], received[w.ID] = r.plan(ctx, set, w, now), w.ReceivedAt
+		plans[w.ID] = r.plan(ctx, set, w)
 	}
-	var sinks []string
-	counts := make(map[int64]*tally, len(ws))
+	results := make(map[int64]*Result, len(ws))
 	errs, err := r.store.ProcessBatch(ctx, ids, func(id int64, tx store.Tx) error {
-		// Set even on failure: a retried batch runs fn again, and only
-		// what the commit kept may be counted.
-		t := newTally()
-		counts[id] = t
-		for _, p := range plans[id] {
-			if err := r.routeEvent(ctx, tx, p, received[id], now, t); err != nil {
+		// Made anew each run: a retried batch runs fn again, and only what
+		// the commit kept may be reported.
+		res := &Result{WebhookID: id}
+		results[id] = res
+		p := plans[id]
+		if p.err != nil {
+			return p.err
+		}
+		for _, pe := range p.events {
+			d, err := r.routeEvent(ctx, tx, id, pe, p.received, now)
+			if err != nil {
 				return err
 			}
+			res.Decisions = append(res.Decisions, d)
 		}
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("routing %d webhooks from %d: %w", len(ws), ws[0].ID, err)
+		return nil, fmt.Errorf("routing %d webhooks from %d: %w", len(ws), ws[0].ID, err)
 	}
-	var failed []error
-	for i, id := range ids {
-		if errs[i] != nil {
-			failed = append(failed, fmt.Errorf("routing webhook %d: %w", id, errs[i]))
+	out := make([]Result, len(ws))
+	var sinks []string
+	for i, w := range ws {
+		res := results[w.ID]
+		switch {
+		case errors.Is(errs[i], store.ErrNotFound):
+			// Gone or parked meanwhile (deadletter drop): nothing to do.
+			out[i] = Result{WebhookID: w.ID}
+			continue
+		case errs[i] != nil:
+			out[i] = r.fail(ctx, w, errs[i], now)
+			continue
+		case res == nil: // already routed: fn did not run
+			out[i] = Result{WebhookID: w.ID}
 			continue
 		}
-		if t := counts[id]; t != nil { // nil: the webhook was already routed
-			t.record(r.metrics)
-			t.log(ctx, r.log)
-			sinks = append(sinks, t.sinks...)
+		res.record(r.metrics)
+		res.log(ctx, r.log)
+		for _, d := range res.Decisions {
+			for _, n := range d.Notifications {
+				if n.Outcome == Queued {
+					sinks = append(sinks, n.Notification.Sink)
+				}
+			}
 		}
+		out[i] = *res
 	}
 	if len(sinks) > 0 && r.queued != nil {
 		r.queued(sinks)
 	}
-	return len(ws) - len(failed), errors.Join(failed...)
+	return out, nil
 }
 
-// plannedEvent is an event with everything about it that does not depend
-// on the store worked out before the transaction: parsing, rules and
-// texts cost CPU, and the transaction holds the store's only writer.
+// fail records a failed routing attempt: a later retry, or parking.
+func (r *Router) fail(ctx context.Context, w store.Webhook, cause error, now time.Time) Result {
+	res := Result{WebhookID: w.ID, Err: fmt.Errorf("routing webhook %d: %w", w.ID, cause)}
+	r.metrics.RoutingFailures.Inc()
+	wait := time.Second << min(w.Attempts, 6)
+	parked, err := r.store.FailWebhook(ctx, w.ID, cause.Error(), now, wait, r.parkAfter)
+	if err != nil {
+		r.log.ErrorContext(ctx, "routing failed, and recording the failure failed too; will retry",
+			"webhook", w.ID, "err", cause, "record_err", err)
+		return res
+	}
+	res.Parked = parked
+	if parked {
+		r.metrics.WebhooksParked.Inc()
+		r.log.ErrorContext(ctx, "webhook parked: its routing kept failing; see wabarouter deadletter list",
+			"webhook", w.ID, "attempts", w.Attempts+1, "err", cause)
+		return res
+	}
+	r.log.WarnContext(ctx, "routing failed; will retry", "webhook", w.ID, "attempt", w.Attempts+1,
+		"retry_in", wait.String(), "err", cause)
+	return res
+}
+
+// plan is a webhook with everything about it that does not depend on the
+// store worked out before the transaction: parsing, rules and texts cost
+// CPU, and the transaction holds the store's only writer.
+type plan struct {
+	received time.Time
+	events   []plannedEvent
+	// err fails the webhook: something about it can never be routed as
+	// it is (it is retried and then parked).
+	err error
+}
+
 type plannedEvent struct {
 	ev      event.Event
 	fp      string
@@ -181,101 +210,140 @@ type plannedEvent struct {
 	errs    []error
 }
 
-func (r *Router) plan(ctx context.Context, set *rules.Set, w store.Webhook, now time.Time) []plannedEvent {
+func (r *Router) plan(ctx context.Context, set *rules.Set, w store.Webhook) plan {
+	p := plan{received: w.ReceivedAt}
 	evs, err := event.Parse(w.Body)
 	if err != nil {
 		// The webhook was validated at intake, so this is a change the
 		// parser could not read; its siblings are still routed.
 		r.log.WarnContext(ctx, "webhook has unreadable changes", "webhook", w.ID, "err", err)
 	}
-	plans := make([]plannedEvent, len(evs))
+	p.events = make([]plannedEvent, len(evs))
 	for i, ev := range evs {
+		fp, err := Fingerprint(ev)
+		if err != nil {
+			p.err = fmt.Errorf("event %d (%s/%s): %w", i+1, ev.Field, ev.Event, err)
+			return p
+		}
 		matches, errs := set.Evaluate(ev)
-		plans[i] = plannedEvent{ev: ev, fp: Fingerprint(ev), matches: matches, errs: errs}
+		p.events[i] = plannedEvent{ev: ev, fp: fp, matches: matches, errs: errs}
 	}
-	return plans
+	return p
 }
 
-func (r *Router) routeEvent(ctx context.Context, tx store.Tx, p plannedEvent, accepted, now time.Time, counts *tally) error {
+func (r *Router) routeEvent(ctx context.Context, tx store.Tx, webhookID int64, p plannedEvent, accepted, now time.Time) (Decision, error) {
+	d := Decision{WebhookID: webhookID, Event: p.ev, Fingerprint: p.fp}
 	fresh, err := tx.MarkChange(ctx, p.fp, now, r.changeWindow)
 	if err != nil {
-		return err
+		return d, err
 	}
-	ev := p.ev
 	if !fresh {
-		counts.redeliveries++
-		counts.note(slog.LevelInfo, "redelivered change ignored", ev, "", "fingerprint", p.fp[:16])
-		return nil
+		d.Redelivery = true
+		return d, nil
 	}
-	counts.events[[2]string{ev.Field, ev.Event}]++
 	for _, e := range p.errs {
 		var re *rules.RuleError
 		if errors.As(e, &re) {
-			counts.ruleErrors[re.Rule]++
-			counts.note(slog.LevelError, "rule failed on event", ev, re.Rule, "err", re.Err)
+			d.RuleErrors = append(d.RuleErrors, RuleFailure{Rule: re.Rule, Err: re.Err})
 			continue
 		}
-		counts.note(slog.LevelError, "rule failed on event", ev, "", "err", e)
-	}
-	if len(p.matches) == 0 {
-		counts.note(slog.LevelDebug, "no rule matched", ev, "")
+		d.RuleErrors = append(d.RuleErrors, RuleFailure{Err: e})
 	}
 	for _, m := range p.matches {
-		counts.matches[m.Rule.Name]++
-		if err := r.queueMatch(ctx, tx, p.fp, m, accepted, now, counts); err != nil {
-			return err
+		d.Matched = append(d.Matched, m.Rule.Name)
+		ns, err := r.queueMatch(ctx, tx, p.fp, m, accepted, now)
+		if err != nil {
+			return d, err
 		}
+		d.Notifications = append(d.Notifications, ns...)
 	}
-	return nil
+	return d, nil
 }
 
-func (r *Router) queueMatch(ctx context.Context, tx store.Tx, fp string, m rules.Match, accepted, now time.Time, counts *tally) error {
+func (r *Router) queueMatch(ctx context.Context, tx store.Tx, fp string, m rules.Match, accepted, now time.Time) ([]NotificationDecision, error) {
 	var dedup store.DedupResult
 	if m.DedupWindow > 0 {
 		var err error
 		dedup, err = tx.Dedup(ctx, m.Rule.Name+"\x00"+m.DedupKey, now, m.DedupWindow)
 		if err != nil {
-			return err
-		}
-		if dedup.Suppress {
-			for _, sink := range m.Sinks {
-				counts.created[sink]++
-				counts.suppressed[sink]++
-			}
-			counts.note(slog.LevelInfo, "notification suppressed by dedup", m.Event, m.Rule.Name, "dedup_key", m.DedupKey)
-			return nil
+			return nil, err
 		}
 	}
+	var out []NotificationDecision
 	for _, n := range m.Notifications(now) {
 		n.ID = notificationID(fp, m.Rule.Name, n.Sink)
+		if dedup.Suppress {
+			out = append(out, NotificationDecision{Notification: n, Outcome: Suppressed,
+				Reason: fmt.Sprintf("dedup: a notification under this key went out within %s", m.DedupWindow)})
+			continue
+		}
 		n.Suppressed, n.SuppressedSince = dedup.Suppressed, dedup.Since
+		reason, err := r.forSink(ctx, tx, n, now)
+		if err != nil {
+			return nil, err
+		}
+		if reason != "" {
+			out = append(out, NotificationDecision{Notification: n, Outcome: Skipped, Reason: reason})
+			continue
+		}
 		payload, err := json.Marshal(n)
 		if err != nil {
-			return fmt.Errorf("encoding notification %s: %w", n.ID, err)
+			return nil, fmt.Errorf("encoding notification %s of rule %q: %w", n.ID, n.Rule, err)
 		}
 		err = tx.Enqueue(ctx, store.Outbound{Sink: n.Sink, NotificationID: n.ID, Payload: payload,
 			State: store.Pending, NextAttempt: now, CreatedAt: now, AcceptedAt: accepted})
 		if err != nil {
-			return err
+			return nil, err
 		}
-		counts.created[n.Sink]++
-		counts.sinks = append(counts.sinks, n.Sink)
-		counts.note(slog.LevelInfo, "notification queued", m.Event, m.Rule.Name, "sink", n.Sink, "id", n.ID, "severity", n.Severity)
+		out = append(out, NotificationDecision{Notification: n, Outcome: Queued})
 	}
-	return nil
+	return out, nil
+}
+
+// forSink applies the sink's min_severity: it decides whether the sink
+// hears of a problem at all, and every follow-up of a notification the
+// sink did get, the resolve included, goes to it whatever its severity.
+// It returns why the notification is not for the sink, or "" when it is.
+// Sinks without a threshold hear of everything, so nothing need be
+// remembered for them.
+func (r *Router) forSink(ctx context.Context, tx store.Tx, n notification.Notification, now time.Time) (string, error) {
+	floor := r.minSeverity[n.Sink]
+	if floor <= notification.Info {
+		return "", nil
+	}
+	heard, err := tx.WasNotified(ctx, n.Sink, n.DedupKey)
+	if err != nil {
+		return "", err
+	}
+	if n.Severity < floor && !heard {
+		if n.Action == notification.Resolve {
+			return fmt.Sprintf("resolve of a problem the sink never heard of (%s is below its min_severity %s)", n.Severity, floor), nil
+		}
+		return fmt.Sprintf("%s is below the sink's min_severity %s", n.Severity, floor), nil
+	}
+	if n.Action == notification.Resolve {
+		return "", tx.ForgetNotified(ctx, n.Sink, n.DedupKey)
+	}
+	if !heard {
+		return "", tx.Notified(ctx, n.Sink, n.DedupKey, now)
+	}
+	return "", nil
 }
 
 // Fingerprint identifies a change across redeliveries: its WABA, field, time
 // and canonical value, plus what tells apart the events one messages change
 // yields. encoding/json sorts map keys, which makes the value canonical.
-func Fingerprint(ev event.Event) string {
-	key, _ := json.Marshal(struct {
+func Fingerprint(ev event.Event) (string, error) {
+	key, err := json.Marshal(struct {
 		WabaID, Field, Event, MessageID, Status string
 		Time                                    time.Time
 		Value                                   map[string]any
 	}{ev.WabaID, ev.Field, ev.Event, ev.MessageID, ev.Status, ev.Time, ev.Value})
+	if err != nil {
+		return "", fmt.Errorf("fingerprinting the change: %w", err)
+	}
 	sum := sha256.Sum256(key)
-	return hex.EncodeToString(sum[:])
+	return hex.EncodeToString(sum[:]), nil
 }
 
 // notificationID is derived, not random, so that routing the same webhook

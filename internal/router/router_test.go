@@ -72,7 +72,7 @@ func newFixture(t *testing.T, st store.Store) (*fixture, *sqlite.Store) {
 	if st == nil {
 		st = db
 	}
-	r := New(set, st, slog.New(slog.NewTextHandler(io.Discard, nil)), nil, nil)
+	r := New(Config{Rules: set, Store: st, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	return &fixture{st: db, r: r}, db
 }
 
@@ -86,13 +86,14 @@ func (f *fixture) route(t *testing.T, body []byte) (store.Webhook, error) {
 		t.Fatal(err)
 	}
 	w := store.Webhook{ID: id, Body: body, ReceivedAt: at}
-	return w, f.r.Route(ctx, w)
+	_, err = f.r.Route(ctx, w)
+	return w, err
 }
 
 // queued leases every due row of sink and decodes its notification.
 func (f *fixture) queued(t *testing.T, sink string) []notification.Notification {
 	t.Helper()
-	rows, err := f.st.Lease(context.Background(), sink, f.r.now().Add(time.Second), 100, 1000*time.Hour)
+	rows, err := f.st.Lease(context.Background(), sink, "test", f.r.now().Add(time.Second), 100, 1000*time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +234,7 @@ func TestRouteIDsDeterministic(t *testing.T) {
 	if !errors.Is(err, errInjected) {
 		t.Fatalf("first route: %v, want the injected failure", err)
 	}
-	if err := f.r.Route(context.Background(), w); err != nil {
+	if _, err := f.r.Route(context.Background(), w); err != nil {
 		t.Fatalf("re-route: %v", err)
 	}
 	// A second, untouched store routing the same body must derive the
@@ -269,11 +270,11 @@ func TestRouteMetrics(t *testing.T) {
 	if !errors.Is(err, errInjected) {
 		t.Fatalf("first route: %v, want the injected failure", err)
 	}
-	if err := f.r.Route(context.Background(), w); err != nil {
+	if _, err := f.r.Route(context.Background(), w); err != nil {
 		t.Fatal(err)
 	}
 	// The same webhook again: Process skips it, nothing counts.
-	if err := f.r.Route(context.Background(), w); err != nil {
+	if _, err := f.r.Route(context.Background(), w); err != nil {
 		t.Fatal(err)
 	}
 	// Meta redelivers the change in a new webhook.
@@ -301,6 +302,8 @@ func TestRouteMetrics(t *testing.T) {
 		{"created pager", m.Notifications.WithLabelValues("pager", metrics.Created), 4},
 		{"suppressed pager", m.Notifications.WithLabelValues("pager", metrics.Suppressed), 1},
 		{"suppressed slack", m.Notifications.WithLabelValues("slack", metrics.Suppressed), 0},
+		{"routing failures", m.RoutingFailures, 1},
+		{"parked", m.WebhooksParked, 0},
 	}
 	for _, c := range checks {
 		if got := testutil.ToFloat64(c.c); got != c.want {
@@ -347,19 +350,30 @@ func TestRouteBatchIsolatesAFailingWebhook(t *testing.T) {
 		batch = append(batch, store.Webhook{ID: id, Body: body, ReceivedAt: f.r.now()})
 	}
 	ps.poison = batch[1].ID
-	done, err := f.r.RouteBatch(ctx, batch)
-	if done != 2 {
-		t.Errorf("RouteBatch routed %d, want 2", done)
-	}
-	if !errors.Is(err, errInjected) || !strings.Contains(err.Error(), fmt.Sprintf("webhook %d", ps.poison)) {
-		t.Fatalf("RouteBatch: %v, want the injected failure naming webhook %d", err, ps.poison)
-	}
-	pendingAfter, err := db.PendingWebhooks(ctx, 10)
+	results, err := f.r.RouteBatch(ctx, batch)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(pendingAfter) != 1 || pendingAfter[0].ID != ps.poison {
-		t.Fatalf("pending after the batch: %+v, want only the failed webhook %d", pendingAfter, ps.poison)
+	for i, res := range results {
+		failed := res.Err != nil
+		if failed != (batch[i].ID == ps.poison) {
+			t.Errorf("webhook %d: err %v; only webhook %d should fail", res.WebhookID, res.Err, ps.poison)
+		}
+	}
+	if err := results[1].Err; !errors.Is(err, errInjected) || !strings.Contains(err.Error(), fmt.Sprintf("webhook %d", ps.poison)) {
+		t.Fatalf("failed result: %v, want the injected failure naming webhook %d", err, ps.poison)
+	}
+	// The failed one waits for its retry; then it is the only one left.
+	if now, _ := db.PendingWebhooks(ctx, f.r.now(), 10); len(now) != 0 {
+		t.Errorf("pending at once: %+v, want none (the failed one waits)", now)
+	}
+	pendingAfter, err := db.PendingWebhooks(ctx, f.r.now().Add(2*time.Second), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pendingAfter) != 1 || pendingAfter[0].ID != ps.poison || pendingAfter[0].Attempts != 1 ||
+		!strings.Contains(pendingAfter[0].LastError, errInjected.Error()) {
+		t.Fatalf("pending after the batch: %+v, want only the failed webhook %d with one attempt and its error", pendingAfter, ps.poison)
 	}
 	var events []string
 	for _, n := range f.queued(t, "slack") {

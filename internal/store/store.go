@@ -6,9 +6,17 @@ import (
 	"time"
 )
 
-// ErrNotFound is returned by Ack/Retry/Replay/Drop of an unknown id and by
-// Replay of a row that is not dead.
+// ErrNotFound is returned by an operation on an unknown id, and by Replay
+// of a row that is not dead or ReplayWebhook of a webhook that is not
+// parked.
 var ErrNotFound = errors.New("store: not found")
+
+// ErrLeaseLost is returned when an outcome or a renewal names a lease the
+// row no longer carries: the lease ran out and another worker (perhaps of
+// another replica) leased the row, or the row was finished meanwhile.
+// Whoever gets it must not record anything about the row: its current
+// holder will.
+var ErrLeaseLost = errors.New("store: lease lost")
 
 // State is an outbox row's lifecycle state.
 type State string
@@ -26,6 +34,22 @@ type Webhook struct {
 	ID         int64
 	Body       []byte
 	ReceivedAt time.Time
+	// Attempts counts the routing attempts that failed; LastError is the
+	// latest failure. A webhook whose routing keeps failing is parked
+	// (ParkedAt set) so it no longer holds up those behind it.
+	Attempts  int
+	LastError string
+	ParkedAt  time.Time
+}
+
+// Lease is one worker's claim on an outbox row. Owner names the process
+// (a replica); Token tells this claim from any earlier or later one, even
+// by the same owner. Every outcome is fenced by the lease it was made
+// under.
+type Lease struct {
+	Owner string
+	Token int64
+	Until time.Time
 }
 
 // Outbound is one outbox row: a notification destined for one sink.
@@ -41,6 +65,9 @@ type Outbound struct {
 	AcceptedAt     time.Time // when the webhook was accepted (for end-to-end latency)
 	LastError      string
 	Receipt        string
+	// Lease is the claim under which Lease handed the row out; zero
+	// elsewhere.
+	Lease Lease
 }
 
 // DedupResult is the outcome of Tx.Dedup.
@@ -64,6 +91,13 @@ type Tx interface {
 	// Enqueue adds an outbox row; a duplicate (NotificationID, Sink) is a
 	// no-op so a crash between send and ack never creates a second row.
 	Enqueue(ctx context.Context, o Outbound) error
+	// Notified records that sink was sent a notification about the
+	// problem key, so its follow-ups reach the sink whatever their
+	// severity; WasNotified asks; ForgetNotified ends it (the problem was
+	// resolved).
+	Notified(ctx context.Context, sink, key string, now time.Time) error
+	WasNotified(ctx context.Context, sink, key string) (bool, error)
+	ForgetNotified(ctx context.Context, sink, key string) error
 }
 
 // SinkStats summarises one sink's pending backlog.
@@ -72,14 +106,23 @@ type SinkStats struct {
 	OldestPending time.Time
 }
 
+// WebhookStats summarises the webhooks not yet routed.
+type WebhookStats struct {
+	// Unrouted are accepted webhooks waiting to be routed, parked ones
+	// not included; OldestUnrouted is the oldest one's ReceivedAt.
+	Unrouted       int
+	OldestUnrouted time.Time
+	Parked         int
+}
+
 // Store is wabarouter's durable state.
 type Store interface {
-	// AppendWebhook stores a verified raw body durably before it returns;
-	// concurrent calls are group-committed into one transaction.
+	// AppendWebhook stores a verified raw body durably before it returns.
 	AppendWebhook(ctx context.Context, body []byte, receivedAt time.Time) (int64, error)
-	// PendingWebhooks returns up to limit appended webhooks not yet
-	// processed, oldest first.
-	PendingWebhooks(ctx context.Context, limit int) ([]Webhook, error)
+	// PendingWebhooks returns up to limit appended webhooks that are not
+	// processed, not parked, and whose retry (after a failed attempt) is
+	// due at now, oldest first.
+	PendingWebhooks(ctx context.Context, now time.Time, limit int) ([]Webhook, error)
 	// Process runs fn in one transaction and marks the webhook processed in
 	// it; if fn errors nothing of it is kept. An unknown id is ErrNotFound;
 	// an already processed webhook is a no-op (fn is not run).
@@ -91,23 +134,48 @@ type Store interface {
 	// in errs (ErrNotFound for an unknown id); a processed one is skipped.
 	// err is the transaction itself failing, and then nothing is kept.
 	ProcessBatch(ctx context.Context, webhookIDs []int64, fn func(id int64, tx Tx) error) (errs []error, err error)
-	// Lease hands out up to limit pending rows of sink with NextAttempt <=
-	// now whose lease is free or expired, leasing them until now+leaseFor
-	// (a crashed worker's rows come back).
-	Lease(ctx context.Context, sink string, now time.Time, limit int, leaseFor time.Duration) ([]Outbound, error)
+	// FailWebhook records a failed routing attempt of an unprocessed,
+	// unparked webhook at now: its next attempt waits retryAfter, or, once
+	// this was attempt parkAfter, it is parked and PendingWebhooks no
+	// longer returns it. parked says which.
+	FailWebhook(ctx context.Context, id int64, lastErr string, now time.Time, retryAfter time.Duration, parkAfter int) (parked bool, err error)
+	// ListParked returns parked webhooks, oldest first.
+	ListParked(ctx context.Context, limit int) ([]Webhook, error)
+	// ReplayWebhook returns a parked webhook to routing with its attempts
+	// reset; DropWebhook deletes a parked one. Either is ErrNotFound for a
+	// webhook that is not parked.
+	ReplayWebhook(ctx context.Context, id int64) error
+	DropWebhook(ctx context.Context, id int64) error
+	// WebhookStats counts the webhooks not routed yet and those parked.
+	WebhookStats(ctx context.Context) (WebhookStats, error)
+
+	// Lease hands owner up to limit pending rows of sink with NextAttempt
+	// <= now whose lease is free or ran out, leased until now+leaseFor
+	// under a new token. Two owners never hold one row at once.
+	Lease(ctx context.Context, sink, owner string, now time.Time, limit int, leaseFor time.Duration) ([]Outbound, error)
+	// Renew extends a lease still held to until; ErrLeaseLost otherwise.
+	Renew(ctx context.Context, id int64, lease Lease, until time.Time) error
+	// ReleaseLeases frees the leases owner holds, so the rows a previous
+	// run of the same owner left leased go out now rather than when their
+	// lease runs out. Other owners' leases are not touched.
+	ReleaseLeases(ctx context.Context, owner string) (int64, error)
 	// Ack, Retry and DeadLetter each record the outcome of one send
-	// attempt, so Attempts counts the sends made.
-	Ack(ctx context.Context, id int64, receipt string, now time.Time) error
-	Retry(ctx context.Context, id int64, next time.Time, lastErr string) error
-	DeadLetter(ctx context.Context, id int64, lastErr string) error
+	// attempt made under lease, so Attempts counts the sends made. An
+	// outcome whose lease the row no longer carries is refused with
+	// ErrLeaseLost and changes nothing.
+	Ack(ctx context.Context, id int64, lease Lease, receipt string, now time.Time) error
+	Retry(ctx context.Context, id int64, lease Lease, next time.Time, lastErr string) error
+	DeadLetter(ctx context.Context, id int64, lease Lease, lastErr string) error
 	ListDead(ctx context.Context, limit int) ([]Outbound, error)
 	Replay(ctx context.Context, id int64, now time.Time) error // dead → pending, attempts reset
 	Drop(ctx context.Context, id int64) error
 	// Stats reports per sink the pending count and oldest pending CreatedAt.
 	Stats(ctx context.Context, now time.Time) (map[string]SinkStats, error)
 	// GC removes expired fingerprints and dedup keys, and processed
-	// webhooks and sent rows older than keepSent.
+	// webhooks and sent rows older than keepSent. It works in small
+	// batches, so it never holds up intake for long.
 	GC(ctx context.Context, now time.Time, keepSent time.Duration) error
+	// Ping checks that the store answers and takes a write.
 	Ping(ctx context.Context) error
 	Close() error
 }

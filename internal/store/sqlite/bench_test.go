@@ -54,12 +54,12 @@ func BenchmarkLeaseAck(b *testing.B) {
 	b.ResetTimer()
 	acked := 0
 	for acked < b.N {
-		rows, err := s.Lease(ctx, "slack", now, batch, time.Minute)
+		rows, err := s.Lease(ctx, "slack", "bench", now, batch, time.Minute)
 		if err != nil || len(rows) == 0 {
 			b.Fatalf("Lease after %d acks: %d rows, %v", acked, len(rows), err)
 		}
 		for _, r := range rows {
-			if err := s.Ack(ctx, r.ID, "ok", now); err != nil {
+			if err := s.Ack(ctx, r.ID, r.Lease, "ok", now); err != nil {
 				b.Fatalf("Ack %d: %v", r.ID, err)
 			}
 		}
@@ -82,24 +82,24 @@ func BenchmarkLeaseAckConcurrent(b *testing.B) {
 	now := time.Now()
 	enqueueN(b, s, b.N, now)
 	b.ResetTimer()
-	rows := make(chan int64)
+	rows := make(chan store.Outbound)
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
-			for id := range rows {
-				if err := s.Ack(ctx, id, "ok", now); err != nil {
-					b.Errorf("Ack %d: %v", id, err)
+			for r := range rows {
+				if err := s.Ack(ctx, r.ID, r.Lease, "ok", now); err != nil {
+					b.Errorf("Ack %d: %v", r.ID, err)
 				}
 			}
 		})
 	}
 	for leased := 0; leased < b.N; {
-		got, err := s.Lease(ctx, "slack", now, batch, time.Minute)
+		got, err := s.Lease(ctx, "slack", "bench", now, batch, time.Minute)
 		if err != nil {
 			b.Fatalf("Lease after %d rows: %v", leased, err)
 		}
 		for _, r := range got {
-			rows <- r.ID
+			rows <- r
 		}
 		leased += len(got)
 		if len(got) == 0 {

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"sort"
 	"time"
 
@@ -42,12 +44,17 @@ func collectOutbound(rows *sql.Rows) ([]store.Outbound, error) {
 	return out, rows.Err()
 }
 
-// Lease claims due, unleased (or lease-expired) pending rows of sink.
-func (s *Store) Lease(ctx context.Context, sink string, now time.Time, limit int, leaseFor time.Duration) ([]store.Outbound, error) {
+// Lease claims due, unleased (or lease-expired) pending rows of sink for
+// owner, under one new token.
+func (s *Store) Lease(ctx context.Context, sink, owner string, now time.Time, limit int, leaseFor time.Duration) ([]store.Outbound, error) {
+	if owner == "" {
+		return nil, fmt.Errorf("store/sqlite: lease sink %s: owner is empty", sink)
+	}
+	lease := store.Lease{Owner: owner, Token: newToken(), Until: now.Add(leaseFor)}
 	var out []store.Outbound
 	_, err := s.inWrite(ctx, func(ctx context.Context, tx *sql.Tx) (int64, error) {
 		rows, err := s.query(ctx, tx, sqlLease,
-			toDB(now.Add(leaseFor)), sink, toDB(now), toDB(now), limit)
+			toDB(lease.Until), lease.Owner, lease.Token, sink, toDB(now), toDB(now), limit)
 		if err != nil {
 			return 0, err
 		}
@@ -55,7 +62,10 @@ func (s *Store) Lease(ctx context.Context, sink string, now time.Time, limit int
 		return int64(len(out)), err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store/sqlite: lease sink %s (limit %d): %w", sink, limit, err)
+		return nil, fmt.Errorf("store/sqlite: lease sink %s for %s (limit %d): %w", sink, owner, limit, err)
+	}
+	for i := range out {
+		out[i].Lease = lease
 	}
 	// RETURNING order is unspecified; workers expect oldest due first.
 	sort.Slice(out, func(i, j int) bool {
@@ -67,37 +77,70 @@ func (s *Store) Lease(ctx context.Context, sink string, now time.Time, limit int
 	return out, nil
 }
 
-// ErrNotExclusive is returned by ReleaseLeases on a store not opened with
-// Exclusive: another process may be sending the leased rows right now.
-var ErrNotExclusive = errors.New("store/sqlite: leases can only be released by the process that holds the store exclusively")
+// newToken returns a positive random lease token: unique per lease call
+// without a shared counter, so replicas need not coordinate.
+func newToken() int64 { return rand.Int64N(math.MaxInt64-1) + 1 }
 
-// ReleaseLeases frees every lease so the rows a previous run had leased
-// (in flight or merely queued in its memory when it died or stopped) are
-// delivered now rather than when their lease would run out. Only the
-// owner of the file may do this, which Exclusive guarantees.
-func (s *Store) ReleaseLeases(ctx context.Context) (int64, error) {
-	if !s.opts.Exclusive {
-		return 0, ErrNotExclusive
-	}
-	var n int64
-	err := s.inWriteTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE outbox SET lease_until = 0 WHERE state = 'pending' AND lease_until > 0`)
+// ReleaseLeases frees owner's leases, so the rows a previous run of the
+// same owner had leased (in flight or merely queued in its memory when it
+// died or stopped) are delivered now rather than when their lease would
+// run out.
+func (s *Store) ReleaseLeases(ctx context.Context, owner string) (int64, error) {
+	n, err := s.inWrite(ctx, func(ctx context.Context, tx *sql.Tx) (int64, error) {
+		res, err := tx.ExecContext(ctx, `UPDATE outbox SET lease_until = 0, lease_owner = '', lease_token = 0
+			WHERE state = 'pending' AND lease_until > 0 AND lease_owner = ?`, owner)
 		if err != nil {
-			return err
+			return 0, err
 		}
-		n, err = res.RowsAffected()
-		return err
+		return res.RowsAffected()
 	})
 	if err != nil {
-		return 0, fmt.Errorf("store/sqlite: release leases: %w", err)
+		return 0, fmt.Errorf("store/sqlite: release leases of %s: %w", owner, err)
 	}
 	return n, nil
 }
 
+// fencedRow runs one statement fenced by a lease (its last two arguments
+// are the lease's owner and token). No row changed means the row is gone
+// (ErrNotFound) or carries another lease or none (ErrLeaseLost); which is
+// read in the same transaction. With GroupCommit, concurrent acks and
+// retries share a transaction (and its fsync) the way appends do; a
+// refused outcome does not fail its neighbours.
+func (s *Store) fencedRow(ctx context.Context, op string, id int64, lease store.Lease, query string, args ...any) error {
+	args = append(args, id, lease.Owner, lease.Token)
+	const gone = -1
+	n, err := s.inWrite(ctx, func(ctx context.Context, tx *sql.Tx) (int64, error) {
+		res, err := s.exec(ctx, tx, query, args...)
+		if err != nil {
+			return 0, err
+		}
+		n, err := res.RowsAffected()
+		if err != nil || n > 0 {
+			return n, err
+		}
+		var one int
+		switch err := s.queryRow(ctx, tx, sqlOutboxExists, id).Scan(&one); {
+		case errors.Is(err, sql.ErrNoRows):
+			return gone, nil
+		case err != nil:
+			return 0, err
+		}
+		return 0, nil
+	})
+	switch {
+	case err != nil:
+	case n == gone:
+		err = store.ErrNotFound
+	case n == 0:
+		err = store.ErrLeaseLost
+	}
+	if err != nil {
+		return fmt.Errorf("store/sqlite: %s %d (lease of %s): %w", op, id, lease.Owner, err)
+	}
+	return nil
+}
+
 // execRow runs one write statement and maps "no row changed" to ErrNotFound.
-// With GroupCommit, concurrent acks and retries share a transaction (and
-// its fsync) the way appends do; a row that is not found does not fail its
-// neighbours, since that is a count of zero, not an error.
 func (s *Store) execRow(ctx context.Context, op string, id int64, query string, args ...any) error {
 	n, err := s.inWrite(ctx, func(ctx context.Context, tx *sql.Tx) (int64, error) {
 		res, err := s.exec(ctx, tx, query, args...)
@@ -115,19 +158,24 @@ func (s *Store) execRow(ctx context.Context, op string, id int64, query string, 
 	return nil
 }
 
+// Renew extends a lease still held.
+func (s *Store) Renew(ctx context.Context, id int64, lease store.Lease, until time.Time) error {
+	return s.fencedRow(ctx, "renew lease of", id, lease, sqlRenew, toDB(until))
+}
+
 // Ack marks a row sent.
-func (s *Store) Ack(ctx context.Context, id int64, receipt string, now time.Time) error {
-	return s.execRow(ctx, "ack", id, sqlAck, receipt, toDB(now), id)
+func (s *Store) Ack(ctx context.Context, id int64, lease store.Lease, receipt string, now time.Time) error {
+	return s.fencedRow(ctx, "ack", id, lease, sqlAck, receipt, toDB(now))
 }
 
 // Retry schedules another attempt and releases the lease.
-func (s *Store) Retry(ctx context.Context, id int64, next time.Time, lastErr string) error {
-	return s.execRow(ctx, "retry", id, sqlRetry, toDB(next), lastErr, id)
+func (s *Store) Retry(ctx context.Context, id int64, lease store.Lease, next time.Time, lastErr string) error {
+	return s.fencedRow(ctx, "retry", id, lease, sqlRetry, toDB(next), lastErr)
 }
 
 // DeadLetter parks a row for an operator.
-func (s *Store) DeadLetter(ctx context.Context, id int64, lastErr string) error {
-	return s.execRow(ctx, "dead-letter", id, sqlDeadLetter, lastErr, id)
+func (s *Store) DeadLetter(ctx context.Context, id int64, lease store.Lease, lastErr string) error {
+	return s.fencedRow(ctx, "dead-letter", id, lease, sqlDeadLetter, lastErr)
 }
 
 // Replay returns a dead row to pending with attempts reset.
@@ -178,7 +226,9 @@ func (s *Store) Stats(ctx context.Context, now time.Time) (map[string]store.Sink
 }
 
 // GC deletes expired fingerprints and dedup keys, and processed webhooks
-// and sent rows older than keepSent.
+// and sent rows older than keepSent, GCBatch rows per write: each batch
+// is one small write of its own, between which intake's appends go
+// through, rather than one DELETE that holds the only writer for seconds.
 func (s *Store) GC(ctx context.Context, now time.Time, keepSent time.Duration) error {
 	cutoff := toDB(now.Add(-keepSent))
 	stmts := []struct {
@@ -186,17 +236,36 @@ func (s *Store) GC(ctx context.Context, now time.Time, keepSent time.Duration) e
 		query string
 		arg   int64
 	}{
-		{"fingerprints", `DELETE FROM fingerprints WHERE expires_at <= ?`, toDB(now)},
-		{"dedup keys", `DELETE FROM dedup WHERE expires_at <= ?`, toDB(now)},
-		{"webhooks", `DELETE FROM webhooks WHERE processed_at IS NOT NULL AND received_at < ?`, cutoff},
-		{"sent rows", `DELETE FROM outbox WHERE state = 'sent' AND sent_at < ?`, cutoff},
+		{"fingerprints", `DELETE FROM fingerprints WHERE fp IN
+			(SELECT fp FROM fingerprints WHERE expires_at <= ? LIMIT ?)`, toDB(now)},
+		{"dedup keys", `DELETE FROM dedup WHERE key IN
+			(SELECT key FROM dedup WHERE expires_at <= ? LIMIT ?)`, toDB(now)},
+		// Bodies go with their webhooks (ON DELETE CASCADE), payloads
+		// with their rows.
+		{"webhooks", `DELETE FROM webhooks WHERE id IN
+			(SELECT id FROM webhooks WHERE processed_at IS NOT NULL AND received_at < ? LIMIT ?)`, cutoff},
+		{"sent rows", `DELETE FROM outbox WHERE id IN
+			(SELECT id FROM outbox WHERE state = 'sent' AND sent_at < ? LIMIT ?)`, cutoff},
 	}
-	return s.inWriteTx(ctx, func(tx *sql.Tx) error {
-		for _, st := range stmts {
-			if _, err := tx.ExecContext(ctx, st.query, st.arg); err != nil {
+	for _, st := range stmts {
+		for {
+			n, err := s.inWrite(ctx, func(ctx context.Context, tx *sql.Tx) (int64, error) {
+				res, err := tx.ExecContext(ctx, st.query, st.arg, s.opts.GCBatch)
+				if err != nil {
+					return 0, err
+				}
+				return res.RowsAffected()
+			})
+			if err != nil {
 				return fmt.Errorf("store/sqlite: gc %s (now %s): %w", st.what, now.Format(time.RFC3339), err)
 			}
+			if s.afterGCBatch != nil {
+				s.afterGCBatch(st.what, n)
+			}
+			if n < int64(s.opts.GCBatch) {
+				break
+			}
 		}
-		return nil
-	})
+	}
+	return nil
 }

@@ -65,6 +65,32 @@ var migrations = []string{
 	);
 	INSERT INTO outbox_payloads (id, payload) SELECT id, payload FROM outbox;
 	ALTER TABLE outbox DROP COLUMN payload;`,
+	// 3: a webhook whose routing keeps failing is retried later and then
+	// parked, so it never holds up those behind it; leases carry their
+	// owner and a token, so an outcome recorded after the lease was lost
+	// is refused; notified remembers which sink heard of which problem,
+	// so follow-ups reach it whatever their severity; heartbeat is what
+	// Ping writes to prove the store takes writes.
+	`ALTER TABLE webhooks ADD COLUMN route_attempts INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE webhooks ADD COLUMN route_after INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE webhooks ADD COLUMN parked_at INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE webhooks ADD COLUMN last_error TEXT NOT NULL DEFAULT '';
+	DROP INDEX webhooks_pending;
+	CREATE INDEX webhooks_pending ON webhooks(id) WHERE processed_at IS NULL AND parked_at = 0;
+	CREATE INDEX webhooks_parked ON webhooks(id) WHERE parked_at > 0;
+	ALTER TABLE outbox ADD COLUMN lease_owner TEXT NOT NULL DEFAULT '';
+	ALTER TABLE outbox ADD COLUMN lease_token INTEGER NOT NULL DEFAULT 0;
+	CREATE INDEX outbox_leased ON outbox(lease_owner) WHERE lease_until > 0;
+	CREATE TABLE notified (
+		sink TEXT    NOT NULL,
+		key  TEXT    NOT NULL,
+		at   INTEGER NOT NULL,
+		PRIMARY KEY (sink, key)
+	) WITHOUT ROWID;
+	CREATE TABLE heartbeat (
+		id INTEGER PRIMARY KEY,
+		at INTEGER NOT NULL
+	);`,
 }
 
 // migrate brings the schema up to date in one transaction.

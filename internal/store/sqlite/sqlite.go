@@ -26,13 +26,16 @@ type Options struct {
 	// MaxBatch caps how many writes share one transaction; zero means 256.
 	MaxBatch int
 	// Exclusive claims the file for this process (a lock beside it) and
-	// fails with ErrLocked when another process holds the claim. A router
-	// that owns its store this way may ReleaseLeases at start. Tools that
-	// only read or edit a few rows (deadletter) open without it.
+	// fails with ErrLocked when another process holds the claim: one
+	// serve per SQLite file. Tools that only read or edit a few rows
+	// (deadletter) open without it.
 	Exclusive bool
 	// CheckpointEvery is how often the WAL is copied into the database
 	// (see checkpointer); zero means 250ms, negative never (tests).
 	CheckpointEvery time.Duration
+	// GCBatch is how many rows one housekeeping write deletes; zero
+	// means 500, a few milliseconds of the writer.
+	GCBatch int
 }
 
 // ErrLocked means another process opened the store with Exclusive.
@@ -56,6 +59,8 @@ type Store struct {
 	lock    *os.File // held while open with Exclusive
 	// prepared are the hot statements, by their text; read-only after Open.
 	prepared map[string]*sql.Stmt
+	// afterGCBatch, when set (tests), is told of each housekeeping write.
+	afterGCBatch func(what string, deleted int64)
 }
 
 var _ store.Store = (*Store)(nil)
@@ -69,6 +74,9 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 256
 	}
+	if opts.GCBatch <= 0 {
+		opts.GCBatch = 500
+	}
 	if opts.CheckpointEvery == 0 {
 		opts.CheckpointEvery = defaultCheckpointEvery
 	}
@@ -79,6 +87,10 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 			return nil, fmt.Errorf("store/sqlite: open %s: %w", path, err)
 		}
 		lock = l
+	}
+	if err := privateFiles(path); err != nil {
+		closeLock(lock)
+		return nil, fmt.Errorf("store/sqlite: open %s: %w", path, err)
 	}
 	write, err := openDB(ctx, path, opts, true)
 	if err != nil {
@@ -156,13 +168,18 @@ func closeLock(f *os.File) {
 	}
 }
 
-// Ping checks both pools.
+// Ping checks the reader and commits a write through the writer, as an
+// append would: a full disk or a lost file fails it.
 func (s *Store) Ping(ctx context.Context) error {
-	if err := s.write.PingContext(ctx); err != nil {
-		return fmt.Errorf("store/sqlite: ping writer: %w", err)
-	}
 	if err := s.read.PingContext(ctx); err != nil {
 		return fmt.Errorf("store/sqlite: ping reader: %w", err)
+	}
+	_, err := s.inWrite(ctx, func(ctx context.Context, tx *sql.Tx) (int64, error) {
+		_, err := s.exec(ctx, tx, sqlHeartbeat, time.Now().UnixNano())
+		return 0, err
+	})
+	if err != nil {
+		return fmt.Errorf("store/sqlite: ping writer: %w", err)
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -28,8 +29,10 @@ func TestContract(t *testing.T) {
 	for _, gc := range []bool{true, false} {
 		name := map[bool]string{true: "GroupCommit", false: "NoGroupCommit"}[gc]
 		t.Run(name, func(t *testing.T) {
-			storetest.Run(t, func(t *testing.T) store.Store {
-				return openTest(t, filepath.Join(t.TempDir(), "w.db"), Options{GroupCommit: gc})
+			storetest.Run(t, func(t *testing.T) (store.Store, func(*testing.T) store.Store) {
+				path := filepath.Join(t.TempDir(), "w.db")
+				another := func(t *testing.T) store.Store { return openTest(t, path, Options{GroupCommit: gc}) }
+				return openTest(t, path, Options{GroupCommit: gc}), another
 			})
 		})
 	}
@@ -64,11 +67,11 @@ func TestSurvivesReopen(t *testing.T) {
 
 	s = openTest(t, path, DefaultOptions())
 	defer s.Close()
-	ws, err := s.PendingWebhooks(ctx, 10)
+	ws, err := s.PendingWebhooks(ctx, now, 10)
 	if err != nil || len(ws) != 1 || ws[0].ID != id || string(ws[0].Body) != `{"keep":1}` {
 		t.Fatalf("pending after reopen: %+v, %v", ws, err)
 	}
-	rows, err := s.Lease(ctx, "slack", now, 10, time.Minute)
+	rows, err := s.Lease(ctx, "slack", "r", now, 10, time.Minute)
 	if err != nil || len(rows) != 1 || rows[0].NotificationID != "n1" {
 		t.Fatalf("outbox after reopen: %+v, %v", rows, err)
 	}
@@ -97,7 +100,7 @@ func TestConcurrentAppend(t *testing.T) {
 		}
 		seen[id] = true
 	}
-	ws, err := s.PendingWebhooks(t.Context(), 2*n)
+	ws, err := s.PendingWebhooks(t.Context(), time.Now(), 2*n)
 	if err != nil || len(ws) != n {
 		t.Fatalf("pending: %d rows, %v; want %d", len(ws), err, n)
 	}
@@ -125,8 +128,8 @@ func TestReopenKeepsSchemaVersion(t *testing.T) {
 func TestErrorsNameOperation(t *testing.T) {
 	s := openTest(t, filepath.Join(t.TempDir(), "w.db"), DefaultOptions())
 	defer s.Close()
-	err := s.Ack(t.Context(), 77, "r", time.Now())
-	if !errors.Is(err, store.ErrNotFound) || err.Error() != "store/sqlite: ack 77: store: not found" {
+	err := s.Ack(t.Context(), 77, store.Lease{Owner: "r", Token: 1}, "r", time.Now())
+	if !errors.Is(err, store.ErrNotFound) || err.Error() != "store/sqlite: ack 77 (lease of r): store: not found" {
 		t.Fatalf("Ack(77) = %q", err)
 	}
 }
@@ -172,7 +175,7 @@ func TestCloseDuringAppends(t *testing.T) {
 	wg.Wait()
 	s = openTest(t, path, DefaultOptions())
 	defer s.Close()
-	ws, err := s.PendingWebhooks(t.Context(), 2*n)
+	ws, err := s.PendingWebhooks(t.Context(), time.Now(), 2*n)
 	if err != nil {
 		t.Fatalf("PendingWebhooks: %v", err)
 	}
@@ -190,6 +193,8 @@ func TestCloseDuringAppends(t *testing.T) {
 	}
 }
 
+// TestExclusiveLockAndReleaseLeases: one serve per file, and the next run
+// of the same owner gets back the rows the previous one left leased.
 func TestExclusiveLockAndReleaseLeases(t *testing.T) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "w.db")
@@ -199,11 +204,7 @@ func TestExclusiveLockAndReleaseLeases(t *testing.T) {
 		t.Fatalf("second exclusive open: %v, want ErrLocked", err)
 	}
 	// A tool that edits a few rows opens beside the router.
-	shared := openTest(t, path, Options{})
-	if _, err := shared.ReleaseLeases(ctx); !errors.Is(err, ErrNotExclusive) {
-		t.Fatalf("ReleaseLeases without Exclusive: %v, want ErrNotExclusive", err)
-	}
-	shared.Close()
+	openTest(t, path, Options{}).Close()
 
 	wid, err := first.AppendWebhook(ctx, []byte(`{}`), now)
 	if err != nil {
@@ -216,7 +217,7 @@ func TestExclusiveLockAndReleaseLeases(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rows, err := first.Lease(ctx, "s", now, 10, time.Hour); err != nil || len(rows) != 1 {
+	if rows, err := first.Lease(ctx, "s", "host-1", now, 10, time.Hour); err != nil || len(rows) != 1 {
 		t.Fatalf("lease: %d rows, %v", len(rows), err)
 	}
 	// The run that leased the row ends without sending it.
@@ -226,13 +227,16 @@ func TestExclusiveLockAndReleaseLeases(t *testing.T) {
 
 	next := openTest(t, path, Options{GroupCommit: true, Exclusive: true})
 	defer next.Close()
-	if rows, err := next.Lease(ctx, "s", now, 10, time.Hour); err != nil || len(rows) != 0 {
+	if rows, err := next.Lease(ctx, "s", "host-1", now, 10, time.Hour); err != nil || len(rows) != 0 {
 		t.Fatalf("lease before release: %d rows, %v; want the row still leased", len(rows), err)
 	}
-	if n, err := next.ReleaseLeases(ctx); err != nil || n != 1 {
+	if n, err := next.ReleaseLeases(ctx, "host-2"); err != nil || n != 0 {
+		t.Fatalf("ReleaseLeases of another owner = %d, %v; want 0", n, err)
+	}
+	if n, err := next.ReleaseLeases(ctx, "host-1"); err != nil || n != 1 {
 		t.Fatalf("ReleaseLeases = %d, %v; want 1 row released", n, err)
 	}
-	rows, err := next.Lease(ctx, "s", now, 10, time.Hour)
+	rows, err := next.Lease(ctx, "s", "host-1", now, 10, time.Hour)
 	if err != nil || len(rows) != 1 || rows[0].NotificationID != "n1" {
 		t.Fatalf("lease after release: %+v, %v; want n1", rows, err)
 	}
@@ -299,15 +303,15 @@ func TestMigrationKeepsBodiesAndPayloads(t *testing.T) {
 
 	s := openTest(t, path, Options{GroupCommit: true, CheckpointEvery: -1})
 	defer s.Close()
-	ws, err := s.PendingWebhooks(ctx, 10)
+	ws, err := s.PendingWebhooks(ctx, time.Unix(1000, 0), 10)
 	if err != nil || len(ws) != 1 || ws[0].ID != 1 || string(ws[0].Body) != `{"pending":true}` {
 		t.Fatalf("pending after migration: %+v, %v; want webhook 1 with its body", ws, err)
 	}
-	rows, err := s.Lease(ctx, "slack", time.Unix(1, 0), 10, time.Minute)
+	rows, err := s.Lease(ctx, "slack", "r", time.Unix(1, 0), 10, time.Minute)
 	if err != nil || len(rows) != 1 || string(rows[0].Payload) != `{"id":"n7"}` {
 		t.Fatalf("lease after migration: %+v, %v; want n7 with its payload", rows, err)
 	}
-	if err := s.Ack(ctx, 7, "ok", time.Unix(30, 0)); err != nil {
+	if err := s.Ack(ctx, 7, rows[0].Lease, "ok", time.Unix(30, 0)); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.GC(ctx, time.Unix(1000, 0), time.Second); err != nil {
@@ -318,5 +322,76 @@ func TestMigrationKeepsBodiesAndPayloads(t *testing.T) {
 		if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+table).Scan(&n); err != nil || n != want {
 			t.Errorf("%s has %d rows after GC (%v); want %d: deleting a row deletes its blob", table, n, err, want)
 		}
+	}
+}
+
+// TestGCLetsAppendsThrough: housekeeping deletes in small writes, so an
+// append made while a large collection runs is stored long before the
+// collection ends, not after it.
+func TestGCLetsAppendsThrough(t *testing.T) {
+	ctx := t.Context()
+	s := openTest(t, filepath.Join(t.TempDir(), "w.db"), Options{GroupCommit: true, GCBatch: 100})
+	defer s.Close()
+	old := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	const n = 20_000
+	if _, err := s.write.ExecContext(ctx, `WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < ?)
+		INSERT INTO webhooks (id, received_at, processed_at) SELECT i, ?, ? FROM seq`, n, toDB(old), toDB(old)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.write.ExecContext(ctx, `INSERT INTO webhook_bodies (id, body) SELECT id, zeroblob(500) FROM webhooks`); err != nil {
+		t.Fatal(err)
+	}
+	started := make(chan struct{})
+	var once sync.Once
+	var batches atomic.Int64
+	s.afterGCBatch = func(what string, deleted int64) {
+		if what == "webhooks" && deleted > 0 {
+			batches.Add(1)
+			once.Do(func() { close(started) })
+		}
+	}
+	gcDone := make(chan error, 1)
+	go func() { gcDone <- s.GC(context.Background(), old.Add(30*24*time.Hour), time.Hour) }()
+	select {
+	case <-started:
+	case err := <-gcDone:
+		t.Fatalf("GC finished (%v) before any webhook batch was reported", err)
+	}
+	if _, err := s.AppendWebhook(ctx, []byte(`{"during":"gc"}`), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	at := batches.Load()
+	if err := <-gcDone; err != nil {
+		t.Fatal(err)
+	}
+	total := batches.Load()
+	if total < n/100 {
+		t.Fatalf("GC deleted %d webhooks in %d writes, want at most 100 per write", n, total)
+	}
+	if at > total/2 {
+		t.Errorf("the append was stored after %d of %d GC writes; it waited for the collection", at, total)
+	}
+	var left int
+	if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM webhook_bodies`).Scan(&left); err != nil || left != 1 {
+		t.Errorf("%d bodies left after GC (%v), want only the new one", left, err)
+	}
+}
+
+// TestPingNeedsAWrite: a store that answers reads but takes no writes (a
+// full disk, a read-only file) is not healthy; Ping must say so.
+func TestPingNeedsAWrite(t *testing.T) {
+	s := openTest(t, filepath.Join(t.TempDir(), "w.db"), Options{GroupCommit: true})
+	defer s.Close()
+	if err := s.Ping(t.Context()); err != nil {
+		t.Fatalf("Ping: %v", err)
+	}
+	if _, err := s.write.ExecContext(t.Context(), `PRAGMA query_only = 1`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AppendWebhook(t.Context(), []byte(`{}`), time.Now()); err == nil {
+		t.Fatal("append succeeded on a store that takes no writes")
+	}
+	if err := s.Ping(t.Context()); err == nil {
+		t.Fatal("Ping succeeded on a store that takes no writes")
 	}
 }

@@ -29,26 +29,46 @@ const (
 	sqlInsertBody     = `INSERT INTO webhook_bodies (id, body) VALUES (?, ?)`
 	sqlWebhookExists  = `SELECT 1 FROM webhooks WHERE id = ?`
 	sqlSavepoint      = `SAVEPOINT webhook`
-	sqlMarkProcessed  = `UPDATE webhooks SET processed_at = ? WHERE id = ? AND processed_at IS NULL`
+	sqlMarkProcessed  = `UPDATE webhooks SET processed_at = ? WHERE id = ? AND processed_at IS NULL AND parked_at = 0`
 	sqlRollbackTo     = `ROLLBACK TO webhook`
 	sqlRelease        = `RELEASE webhook`
-	sqlLease          = `UPDATE outbox SET lease_until = ?
+	sqlLease          = `UPDATE outbox SET lease_until = ?, lease_owner = ?, lease_token = ?
 			WHERE id IN (SELECT id FROM outbox
 				WHERE sink = ? AND state = 'pending' AND next_attempt <= ? AND lease_until <= ?
 				ORDER BY next_attempt, id LIMIT ?)
 			RETURNING ` + outboxCols
-	sqlAck = `UPDATE outbox SET state = 'sent', attempts = attempts + 1, receipt = ?, sent_at = ?, lease_until = 0
-		WHERE id = ? AND state <> 'dead'`
-	sqlRetry = `UPDATE outbox SET attempts = attempts + 1, next_attempt = ?, last_error = ?, lease_until = 0
-		WHERE id = ? AND state = 'pending'`
-	sqlDeadLetter = `UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ?, lease_until = 0
-		WHERE id = ? AND state <> 'sent'`
-	sqlReplay = `UPDATE outbox SET state = 'pending', attempts = 0, next_attempt = ?, lease_until = 0
+	// The outcomes and the renewal are fenced by the lease: they change the
+	// row only while it carries the lease they were made under. Finishing
+	// clears the lease, so a second outcome of the same lease is refused.
+	sqlRenew = `UPDATE outbox SET lease_until = ?
+		WHERE id = ? AND state = 'pending' AND lease_owner = ? AND lease_token = ?`
+	sqlAck = `UPDATE outbox SET state = 'sent', attempts = attempts + 1, receipt = ?, sent_at = ?,
+		lease_until = 0, lease_owner = '', lease_token = 0
+		WHERE id = ? AND state = 'pending' AND lease_owner = ? AND lease_token = ?`
+	sqlRetry = `UPDATE outbox SET attempts = attempts + 1, next_attempt = ?, last_error = ?,
+		lease_until = 0, lease_owner = '', lease_token = 0
+		WHERE id = ? AND state = 'pending' AND lease_owner = ? AND lease_token = ?`
+	sqlDeadLetter = `UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ?,
+		lease_until = 0, lease_owner = '', lease_token = 0
+		WHERE id = ? AND state = 'pending' AND lease_owner = ? AND lease_token = ?`
+	sqlOutboxExists = `SELECT 1 FROM outbox WHERE id = ?`
+	sqlReplay       = `UPDATE outbox SET state = 'pending', attempts = 0, next_attempt = ?,
+		lease_until = 0, lease_owner = '', lease_token = 0
 		WHERE id = ? AND state = 'dead'`
-	sqlDrop = `DELETE FROM outbox WHERE id = ?`
+	sqlNotified = `INSERT INTO notified (sink, key, at) VALUES (?, ?, ?)
+		ON CONFLICT (sink, key) DO UPDATE SET at = excluded.at`
+	sqlWasNotified    = `SELECT 1 FROM notified WHERE sink = ? AND key = ?`
+	sqlForgetNotified = `DELETE FROM notified WHERE sink = ? AND key = ?`
+	sqlFailWebhook    = `UPDATE webhooks SET route_attempts = route_attempts + 1, last_error = ?, route_after = ?,
+		parked_at = CASE WHEN route_attempts + 1 >= ? THEN ? ELSE 0 END
+		WHERE id = ? AND processed_at IS NULL AND parked_at = 0
+		RETURNING parked_at`
+	sqlHeartbeat = `INSERT INTO heartbeat (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at`
+	sqlDrop      = `DELETE FROM outbox WHERE id = ?`
 )
 
-var preparedStatements = []string{sqlMarkChange, sqlDedupGet, sqlDedupSet, sqlDedupSuppress, sqlEnqueue, sqlEnqueuePayload, sqlInsertWebhook, sqlInsertBody, sqlWebhookExists, sqlSavepoint, sqlMarkProcessed, sqlRollbackTo, sqlRelease, sqlLease, sqlAck, sqlRetry, sqlDeadLetter, sqlReplay, sqlDrop}
+var preparedStatements = []string{sqlMarkChange, sqlDedupGet, sqlDedupSet, sqlDedupSuppress, sqlEnqueue, sqlEnqueuePayload, sqlInsertWebhook, sqlInsertBody, sqlWebhookExists, sqlSavepoint, sqlMarkProcessed, sqlRollbackTo, sqlRelease, sqlLease, sqlRenew, sqlAck, sqlRetry, sqlDeadLetter, sqlOutboxExists, sqlReplay, sqlDrop,
+	sqlNotified, sqlWasNotified, sqlForgetNotified, sqlFailWebhook, sqlHeartbeat}
 
 // prepare readies every hot statement on the writer.
 func (s *Store) prepare(ctx context.Context) error {

@@ -89,3 +89,31 @@ func (t *txn) Enqueue(ctx context.Context, o store.Outbound) error {
 	}
 	return nil
 }
+
+// Notified remembers that sink heard of the problem key.
+func (t *txn) Notified(ctx context.Context, sink, key string, now time.Time) error {
+	if _, err := t.s.exec(ctx, t.tx, sqlNotified, sink, key, toDB(now)); err != nil {
+		return fmt.Errorf("remember sink %s heard of %q: %w", sink, key, err)
+	}
+	return nil
+}
+
+// WasNotified reports whether sink heard of the problem key.
+func (t *txn) WasNotified(ctx context.Context, sink, key string) (bool, error) {
+	var one int
+	switch err := t.s.queryRow(ctx, t.tx, sqlWasNotified, sink, key).Scan(&one); {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("did sink %s hear of %q: %w", sink, key, err)
+	}
+	return true, nil
+}
+
+// ForgetNotified ends what Notified remembered.
+func (t *txn) ForgetNotified(ctx context.Context, sink, key string) error {
+	if _, err := t.s.exec(ctx, t.tx, sqlForgetNotified, sink, key); err != nil {
+		return fmt.Errorf("forget sink %s heard of %q: %w", sink, key, err)
+	}
+	return nil
+}

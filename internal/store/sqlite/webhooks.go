@@ -42,29 +42,99 @@ func (s *Store) insertWebhook(ctx context.Context, tx *sql.Tx, body []byte, at t
 	return id, nil
 }
 
-// PendingWebhooks returns unprocessed webhooks, oldest first.
-func (s *Store) PendingWebhooks(ctx context.Context, limit int) ([]store.Webhook, error) {
-	rows, err := s.read.QueryContext(ctx,
-		`SELECT w.id, b.body, w.received_at FROM webhooks w JOIN webhook_bodies b ON b.id = w.id
-		WHERE w.processed_at IS NULL ORDER BY w.id LIMIT ?`, limit)
-	if err != nil {
-		return nil, fmt.Errorf("store/sqlite: pending webhooks (limit %d): %w", limit, err)
-	}
+// webhookCols are a webhook's columns as scanWebhook reads them.
+const webhookCols = `w.id, b.body, w.received_at, w.route_attempts, w.last_error, w.parked_at`
+
+func scanWebhooks(rows *sql.Rows) ([]store.Webhook, error) {
 	defer rows.Close()
 	var out []store.Webhook
 	for rows.Next() {
 		var w store.Webhook
-		var at int64
-		if err := rows.Scan(&w.ID, &w.Body, &at); err != nil {
-			return nil, fmt.Errorf("store/sqlite: pending webhooks: scan: %w", err)
+		var at, parked int64
+		if err := rows.Scan(&w.ID, &w.Body, &at, &w.Attempts, &w.LastError, &parked); err != nil {
+			return nil, fmt.Errorf("scan: %w", err)
 		}
-		w.ReceivedAt = fromDB(at)
+		w.ReceivedAt, w.ParkedAt = fromDB(at), fromDB(parked)
 		out = append(out, w)
 	}
-	if err := rows.Err(); err != nil {
+	return out, rows.Err()
+}
+
+// PendingWebhooks returns unprocessed, unparked webhooks due at now,
+// oldest first.
+func (s *Store) PendingWebhooks(ctx context.Context, now time.Time, limit int) ([]store.Webhook, error) {
+	rows, err := s.read.QueryContext(ctx,
+		`SELECT `+webhookCols+` FROM webhooks w JOIN webhook_bodies b ON b.id = w.id
+		WHERE w.processed_at IS NULL AND w.parked_at = 0 AND w.route_after <= ? ORDER BY w.id LIMIT ?`, toDB(now), limit)
+	if err != nil {
+		return nil, fmt.Errorf("store/sqlite: pending webhooks (limit %d): %w", limit, err)
+	}
+	out, err := scanWebhooks(rows)
+	if err != nil {
 		return nil, fmt.Errorf("store/sqlite: pending webhooks: %w", err)
 	}
 	return out, nil
+}
+
+// FailWebhook records a failed routing attempt; see store.Store.
+func (s *Store) FailWebhook(ctx context.Context, id int64, lastErr string, now time.Time, retryAfter time.Duration, parkAfter int) (bool, error) {
+	var parkedAt int64
+	_, err := s.inWrite(ctx, func(ctx context.Context, tx *sql.Tx) (int64, error) {
+		err := s.queryRow(ctx, tx, sqlFailWebhook, lastErr, toDB(now.Add(retryAfter)), parkAfter, toDB(now), id).Scan(&parkedAt)
+		if errors.Is(err, sql.ErrNoRows) {
+			return 0, store.ErrNotFound
+		}
+		return 0, err
+	})
+	if err != nil {
+		return false, fmt.Errorf("store/sqlite: record failed routing of webhook %d: %w", id, err)
+	}
+	return parkedAt != 0, nil
+}
+
+// ListParked returns parked webhooks, oldest first.
+func (s *Store) ListParked(ctx context.Context, limit int) ([]store.Webhook, error) {
+	rows, err := s.read.QueryContext(ctx,
+		`SELECT `+webhookCols+` FROM webhooks w JOIN webhook_bodies b ON b.id = w.id
+		WHERE w.parked_at > 0 AND w.processed_at IS NULL ORDER BY w.id LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store/sqlite: list parked webhooks (limit %d): %w", limit, err)
+	}
+	out, err := scanWebhooks(rows)
+	if err != nil {
+		return nil, fmt.Errorf("store/sqlite: list parked webhooks: %w", err)
+	}
+	return out, nil
+}
+
+// ReplayWebhook returns a parked webhook to routing.
+func (s *Store) ReplayWebhook(ctx context.Context, id int64) error {
+	return s.execRow(ctx, "replay parked webhook", id, `UPDATE webhooks
+		SET parked_at = 0, route_attempts = 0, route_after = 0, last_error = ''
+		WHERE id = ? AND parked_at > 0 AND processed_at IS NULL`, id)
+}
+
+// DropWebhook deletes a parked webhook and its body.
+func (s *Store) DropWebhook(ctx context.Context, id int64) error {
+	return s.execRow(ctx, "drop parked webhook", id,
+		`DELETE FROM webhooks WHERE id = ? AND parked_at > 0 AND processed_at IS NULL`, id)
+}
+
+// WebhookStats counts unrouted and parked webhooks.
+func (s *Store) WebhookStats(ctx context.Context) (store.WebhookStats, error) {
+	var st store.WebhookStats
+	var oldest sql.NullInt64
+	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*), MIN(received_at) FROM webhooks
+		WHERE processed_at IS NULL AND parked_at = 0`).Scan(&st.Unrouted, &oldest)
+	if err == nil {
+		st.OldestUnrouted = fromDB(oldest.Int64)
+		err = s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM webhooks
+			WHERE parked_at > 0 AND processed_at IS NULL`).Scan(&st.Parked)
+	}
+	if err != nil {
+		return store.WebhookStats{}, fmt.Errorf("store/sqlite: webhook stats: %w", err)
+	}
+	return st, nil
 }
 
 // Process runs fn and marks the webhook processed in the same transaction.

@@ -16,8 +16,15 @@ import (
 // t0 is the fake clock's origin; tests never read the wall clock.
 var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
+// Opener opens a fresh, empty store for one test, and with another a
+// second handle on that same store, as a second replica would hold it.
+type Opener func(t *testing.T) (s store.Store, another func(t *testing.T) store.Store)
+
+// owner is the lease owner of the tests that need only one.
+const owner = "replica-a"
+
 // Run runs the contract against fresh stores from open (one per subtest).
-func Run(t *testing.T, open func(t *testing.T) store.Store) {
+func Run(t *testing.T, open Opener) {
 	tests := []struct {
 		name string
 		fn   func(t *testing.T, s store.Store)
@@ -36,12 +43,35 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"NotFound", testNotFound},
 		{"Stats", testStats},
 		{"GC", testGC},
+		{"LeaseFencing", testLeaseFencing},
+		{"LeaseRunOutButKept", testLeaseRunOutButKept},
+		{"Renew", testRenew},
+		{"ReleaseOwnLeases", testReleaseOwnLeases},
+		{"ParkWebhook", testParkWebhook},
+		{"Notified", testNotified},
+		{"Ping", testPing},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s := open(t)
+			s, _ := open(t)
 			t.Cleanup(func() { s.Close() })
 			tc.fn(t, s)
+		})
+	}
+	shared := []struct {
+		name string
+		fn   func(t *testing.T, a, b store.Store)
+	}{
+		{"TwoHandlesNeverHoldOneRow", testTwoHandlesNeverHoldOneRow},
+		{"TwoHandlesFenceOutcomes", testTwoHandlesFenceOutcomes},
+	}
+	for _, tc := range shared {
+		t.Run(tc.name, func(t *testing.T) {
+			a, another := open(t)
+			t.Cleanup(func() { a.Close() })
+			b := another(t)
+			t.Cleanup(func() { b.Close() })
+			tc.fn(t, a, b)
 		})
 	}
 }
@@ -61,7 +91,7 @@ func appendN(t *testing.T, s store.Store, n int) []int64 {
 
 func pending(t *testing.T, s store.Store) []store.Webhook {
 	t.Helper()
-	ws, err := s.PendingWebhooks(t.Context(), 100)
+	ws, err := s.PendingWebhooks(t.Context(), t0, 100)
 	if err != nil {
 		t.Fatalf("PendingWebhooks: %v", err)
 	}
@@ -106,7 +136,12 @@ func enqueue(t *testing.T, s store.Store, os ...store.Outbound) {
 
 func lease(t *testing.T, s store.Store, sink string, now time.Time, limit int) []store.Outbound {
 	t.Helper()
-	rows, err := s.Lease(t.Context(), sink, now, limit, time.Minute)
+	return leaseAs(t, s, owner, sink, now, limit)
+}
+
+func leaseAs(t *testing.T, s store.Store, who, sink string, now time.Time, limit int) []store.Outbound {
+	t.Helper()
+	rows, err := s.Lease(t.Context(), sink, who, now, limit, time.Minute)
 	if err != nil {
 		t.Fatalf("Lease %s at %s: %v", sink, now, err)
 	}
@@ -140,7 +175,7 @@ func testAppendPendingProcess(t *testing.T, s store.Store) {
 			t.Errorf("pending[%d] = {%d %q %s}, want id %d in order", i, w.ID, w.Body, w.ReceivedAt, ids[i])
 		}
 	}
-	if ws, err := s.PendingWebhooks(t.Context(), 2); err != nil || len(ws) != 2 {
+	if ws, err := s.PendingWebhooks(t.Context(), t0, 2); err != nil || len(ws) != 2 {
 		t.Fatalf("PendingWebhooks(limit 2) = %d rows, %v", len(ws), err)
 	}
 	ran := 0
@@ -325,11 +360,11 @@ func testAckRetry(t *testing.T, s store.Store) {
 	rows := lease(t, s, "slack", t0, 10)
 	wantNIDs(t, "lease", rows, "a", "b")
 	ctx := t.Context()
-	if err := s.Ack(ctx, rows[0].ID, "ts-1", t0); err != nil {
+	if err := s.Ack(ctx, rows[0].ID, rows[0].Lease, "ts-1", t0); err != nil {
 		t.Fatalf("Ack: %v", err)
 	}
 	next := t0.Add(30 * time.Second)
-	if err := s.Retry(ctx, rows[1].ID, next, "503"); err != nil {
+	if err := s.Retry(ctx, rows[1].ID, rows[1].Lease, next, "503"); err != nil {
 		t.Fatalf("Retry: %v", err)
 	}
 	// Retry releases the lease, but b is not due until next; a is gone.
@@ -339,7 +374,7 @@ func testAckRetry(t *testing.T, s store.Store) {
 	if rows[0].Attempts != 1 || !rows[0].NextAttempt.Equal(next) || rows[0].LastError != "503" {
 		t.Errorf("after Retry: attempts %d next %s err %q", rows[0].Attempts, rows[0].NextAttempt, rows[0].LastError)
 	}
-	if err := s.Retry(ctx, rows[0].ID, next, "503 again"); err != nil {
+	if err := s.Retry(ctx, rows[0].ID, rows[0].Lease, next, "503 again"); err != nil {
 		t.Fatalf("Retry 2: %v", err)
 	}
 	if rows = lease(t, s, "slack", next.Add(10*time.Minute), 10); len(rows) != 1 || rows[0].Attempts != 2 {
@@ -352,10 +387,11 @@ func testDeadReplayDrop(t *testing.T, s store.Store) {
 	a, b := lease(t, s, "slack", t0, 1)[0], lease(t, s, "pd", t0, 1)[0]
 	ctx := t.Context()
 	for _, r := range []store.Outbound{a, b} {
-		if err := s.Retry(ctx, r.ID, t0, "x"); err != nil {
+		if err := s.Retry(ctx, r.ID, r.Lease, t0, "x"); err != nil {
 			t.Fatalf("Retry %d: %v", r.ID, err)
 		}
-		if err := s.DeadLetter(ctx, r.ID, "400 bad request"); err != nil {
+		again := lease(t, s, r.Sink, t0, 1)[0]
+		if err := s.DeadLetter(ctx, again.ID, again.Lease, "400 bad request"); err != nil {
 			t.Fatalf("DeadLetter %d: %v", r.ID, err)
 		}
 	}
@@ -387,19 +423,27 @@ func testDeadReplayDrop(t *testing.T, s store.Store) {
 
 func testNotFound(t *testing.T, s store.Store) {
 	enqueue(t, s, outbound("slack", "a", t0))
-	pendingID := lease(t, s, "slack", t0, 1)[0].ID
+	held := lease(t, s, "slack", t0, 1)[0]
+	pendingID, l := held.ID, held.Lease
 	ctx := t.Context()
 	const unknown = 987654
 	cases := []struct {
 		name string
 		call func() error
 	}{
-		{"Ack unknown", func() error { return s.Ack(ctx, unknown, "r", t0) }},
-		{"Retry unknown", func() error { return s.Retry(ctx, unknown, t0, "e") }},
+		{"Ack unknown", func() error { return s.Ack(ctx, unknown, l, "r", t0) }},
+		{"Retry unknown", func() error { return s.Retry(ctx, unknown, l, t0, "e") }},
+		{"Renew unknown", func() error { return s.Renew(ctx, unknown, l, t0) }},
 		{"Replay unknown", func() error { return s.Replay(ctx, unknown, t0) }},
 		{"Replay pending", func() error { return s.Replay(ctx, pendingID, t0) }},
 		{"Drop unknown", func() error { return s.Drop(ctx, unknown) }},
-		{"DeadLetter unknown", func() error { return s.DeadLetter(ctx, unknown, "e") }},
+		{"DeadLetter unknown", func() error { return s.DeadLetter(ctx, unknown, l, "e") }},
+		{"ReplayWebhook unknown", func() error { return s.ReplayWebhook(ctx, unknown) }},
+		{"DropWebhook unknown", func() error { return s.DropWebhook(ctx, unknown) }},
+		{"FailWebhook unknown", func() error {
+			_, err := s.FailWebhook(ctx, unknown, "e", t0, time.Second, 3)
+			return err
+		}},
 	}
 	for _, tc := range cases {
 		if err := tc.call(); !errors.Is(err, store.ErrNotFound) {
@@ -416,7 +460,7 @@ func testStats(t *testing.T, s store.Store) {
 		outbound("pd", "p", t0.Add(5*time.Second)),
 	)
 	c := lease(t, s, "slack", t0, 1)[0]
-	if err := s.Ack(t.Context(), c.ID, "r", t0); err != nil {
+	if err := s.Ack(t.Context(), c.ID, c.Lease, "r", t0); err != nil {
 		t.Fatalf("Ack: %v", err)
 	}
 	st, err := s.Stats(t.Context(), t0.Add(time.Minute))
@@ -450,7 +494,7 @@ func testGC(t *testing.T, s store.Store) {
 	})
 	enqueue(t, s, outbound("slack", "a", t0))
 	a := lease(t, s, "slack", t0, 1)[0]
-	if err := s.Ack(t.Context(), a.ID, "r", t0); err != nil {
+	if err := s.Ack(t.Context(), a.ID, a.Lease, "r", t0); err != nil {
 		t.Fatalf("Ack: %v", err)
 	}
 	unprocessed := appendN(t, s, 1)[0]

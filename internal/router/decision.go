@@ -1,0 +1,129 @@
+package router
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/wabarouter/wabarouter/internal/event"
+	"github.com/wabarouter/wabarouter/internal/metrics"
+	"github.com/wabarouter/wabarouter/internal/notification"
+)
+
+// Outcome is what became of one notification a rule made for a sink.
+type Outcome string
+
+// The outcomes: queued for delivery, held back by dedup, or not made for
+// a sink that would not want it.
+const (
+	Queued     Outcome = "queued"
+	Suppressed Outcome = "suppressed"
+	Skipped    Outcome = "skipped"
+)
+
+// Decision is what routing made of one event. The log lines, the metrics
+// and the dry run of `route` are all read off it, so what route shows is
+// what serve does.
+type Decision struct {
+	WebhookID   int64
+	Event       event.Event
+	Fingerprint string
+	// Redelivery is set when the change was already routed within the
+	// redelivery window; nothing else is then decided.
+	Redelivery bool
+	// RuleErrors are the rules that failed on this event; the others ran.
+	RuleErrors []RuleFailure
+	// Matched names the rules whose condition held, in order.
+	Matched       []string
+	Notifications []NotificationDecision
+}
+
+// RuleFailure is one rule failing on one event.
+type RuleFailure struct {
+	Rule string
+	Err  error
+}
+
+// NotificationDecision is one notification a matching rule made for one
+// sink, and what became of it.
+type NotificationDecision struct {
+	Notification notification.Notification
+	Outcome      Outcome
+	// Reason says why a notification was suppressed or skipped.
+	Reason string
+}
+
+// Result is what routing made of one webhook. Err is set when routing it
+// failed and was rolled back; it is then retried later, or parked when
+// Parked is set. Decisions are only kept when Err is nil.
+type Result struct {
+	WebhookID int64
+	Decisions []Decision
+	Err       error
+	Parked    bool
+}
+
+// record counts a committed webhook's decisions.
+func (res Result) record(m *metrics.Metrics) {
+	for _, d := range res.Decisions {
+		if d.Redelivery {
+			m.Redeliveries.Inc()
+			continue
+		}
+		m.Events.WithLabelValues(d.Event.Field, d.Event.Event).Inc()
+		for _, f := range d.RuleErrors {
+			if f.Rule != "" {
+				m.RuleErrors.WithLabelValues(f.Rule).Inc()
+			}
+		}
+		for _, rule := range d.Matched {
+			m.RuleMatches.WithLabelValues(rule).Inc()
+		}
+		for _, n := range d.Notifications {
+			m.Notifications.WithLabelValues(n.Notification.Sink, metrics.Created).Inc()
+			switch n.Outcome {
+			case Suppressed:
+				m.Notifications.WithLabelValues(n.Notification.Sink, metrics.Suppressed).Inc()
+			case Skipped:
+				m.Notifications.WithLabelValues(n.Notification.Sink, metrics.Skipped).Inc()
+			}
+		}
+	}
+}
+
+// log writes a committed webhook's decisions, one line per decision that
+// matters, each with the event's WABA, field and event, and the rule.
+func (res Result) log(ctx context.Context, log *slog.Logger) {
+	for _, d := range res.Decisions {
+		ev := d.Event
+		base := []any{"webhook", res.WebhookID, "waba_id", ev.WabaID, "field", ev.Field, "event", ev.Event}
+		if d.Redelivery {
+			log.InfoContext(ctx, "redelivered change ignored", append(base, "fingerprint", short(d.Fingerprint))...)
+			continue
+		}
+		for _, f := range d.RuleErrors {
+			log.ErrorContext(ctx, "rule failed on event", append(base, "rule", f.Rule, "err", f.Err)...)
+		}
+		if len(d.Matched) == 0 {
+			log.DebugContext(ctx, "no rule matched", base...)
+		}
+		for _, n := range d.Notifications {
+			attrs := append(base, "rule", n.Notification.Rule, "sink", n.Notification.Sink,
+				"id", n.Notification.ID, "severity", n.Notification.Severity, "action", n.Notification.Action)
+			switch n.Outcome {
+			case Queued:
+				log.InfoContext(ctx, "notification queued", attrs...)
+			case Suppressed:
+				log.InfoContext(ctx, "notification suppressed by dedup", append(attrs, "dedup_key", n.Notification.DedupKey)...)
+			case Skipped:
+				log.InfoContext(ctx, "notification not made for this sink", append(attrs, "reason", n.Reason)...)
+			}
+		}
+	}
+}
+
+func short(fp string) string {
+	if len(fp) > 16 {
+		return fp[:16]
+	}
+	return fp
+}

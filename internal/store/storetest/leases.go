@@ -1,0 +1,223 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wabarouter/wabarouter/internal/store"
+)
+
+// outcomes are the calls a sender records a send's outcome with.
+func outcomes(ctx context.Context, s store.Store, row store.Outbound) map[string]func() error {
+	return map[string]func() error{
+		"Ack":        func() error { return s.Ack(ctx, row.ID, row.Lease, "r", t0) },
+		"Retry":      func() error { return s.Retry(ctx, row.ID, row.Lease, t0, "e") },
+		"DeadLetter": func() error { return s.DeadLetter(ctx, row.ID, row.Lease, "e") },
+		"Renew":      func() error { return s.Renew(ctx, row.ID, row.Lease, t0.Add(time.Hour)) },
+	}
+}
+
+// testLeaseFencing: once a lease ran out and the row was leased again,
+// every outcome of the old lease is refused and changes nothing, whether
+// the new holder is another owner or the same one.
+func testLeaseFencing(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	enqueue(t, s, outbound("slack", "a", t0))
+	first := lease(t, s, "slack", t0, 1)[0]
+	if first.Lease.Owner != owner || first.Lease.Token == 0 || !first.Lease.Until.Equal(t0.Add(time.Minute)) {
+		t.Fatalf("lease = %+v, want owner %s, a token and until t0+1m", first.Lease, owner)
+	}
+	second := leaseAs(t, s, "replica-b", "slack", t0.Add(61*time.Second), 1)
+	wantNIDs(t, "lease after expiry", second, "a")
+	for name, call := range outcomes(ctx, s, first) {
+		if err := call(); !errors.Is(err, store.ErrLeaseLost) {
+			t.Errorf("%s under the lost lease = %v, want ErrLeaseLost", name, err)
+		}
+	}
+	// The row was not touched: the new holder still records its outcome.
+	if err := s.Ack(ctx, second[0].ID, second[0].Lease, "r2", t0); err != nil {
+		t.Fatalf("Ack by the holder: %v", err)
+	}
+	// A finished row refuses a second outcome of the same lease.
+	if err := s.Retry(ctx, second[0].ID, second[0].Lease, t0, "late"); !errors.Is(err, store.ErrLeaseLost) {
+		t.Errorf("Retry after Ack = %v, want ErrLeaseLost", err)
+	}
+	if st, _ := s.Stats(ctx, t0); st["slack"].Pending != 0 {
+		t.Errorf("pending after ack = %d, want 0", st["slack"].Pending)
+	}
+
+	// The same owner leasing again gets a new token; the old one is dead.
+	enqueue(t, s, outbound("slack", "b", t0))
+	old := lease(t, s, "slack", t0, 1)[0]
+	renewed := lease(t, s, "slack", t0.Add(2*time.Minute), 1)[0]
+	if renewed.Lease.Token == old.Lease.Token {
+		t.Fatalf("re-lease by the same owner kept token %d", old.Lease.Token)
+	}
+	if err := s.Ack(ctx, old.ID, old.Lease, "r", t0); !errors.Is(err, store.ErrLeaseLost) {
+		t.Errorf("Ack under the same owner's older lease = %v, want ErrLeaseLost", err)
+	}
+}
+
+// testLeaseRunOutButKept: a lease that ran out while nobody else took the
+// row still records its outcome, so a slow send is not sent again.
+func testLeaseRunOutButKept(t *testing.T, s store.Store) {
+	enqueue(t, s, outbound("slack", "a", t0))
+	row := lease(t, s, "slack", t0, 1)[0]
+	if err := s.Ack(t.Context(), row.ID, row.Lease, "r", t0.Add(time.Hour)); err != nil {
+		t.Fatalf("Ack after the lease ran out, row not re-leased: %v", err)
+	}
+	wantNIDs(t, "after ack", lease(t, s, "slack", t0.Add(2*time.Hour), 10))
+}
+
+func testRenew(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	enqueue(t, s, outbound("slack", "a", t0))
+	row := lease(t, s, "slack", t0, 1)[0]
+	if err := s.Renew(ctx, row.ID, row.Lease, t0.Add(5*time.Minute)); err != nil {
+		t.Fatalf("Renew: %v", err)
+	}
+	wantNIDs(t, "renewed lease past its first minute", leaseAs(t, s, "replica-b", "slack", t0.Add(2*time.Minute), 10))
+	wantNIDs(t, "renewed lease run out", leaseAs(t, s, "replica-b", "slack", t0.Add(5*time.Minute+time.Second), 10), "a")
+}
+
+func testReleaseOwnLeases(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	enqueue(t, s, outbound("slack", "a", t0), outbound("slack", "b", t0), outbound("pd", "c", t0))
+	mine := lease(t, s, "slack", t0, 1)
+	mine = append(mine, lease(t, s, "pd", t0, 1)...)
+	theirs := leaseAs(t, s, "replica-b", "slack", t0, 1)
+	wantNIDs(t, "theirs", theirs, "b")
+	n, err := s.ReleaseLeases(ctx, owner)
+	if err != nil || n != 2 {
+		t.Fatalf("ReleaseLeases(%s) = %d, %v; want 2", owner, n, err)
+	}
+	// Mine are free at once; theirs is still held.
+	wantNIDs(t, "slack after release", leaseAs(t, s, "replica-c", "slack", t0, 10), "a")
+	wantNIDs(t, "pd after release", leaseAs(t, s, "replica-c", "pd", t0, 10), "c")
+	if err := s.Ack(ctx, mine[0].ID, mine[0].Lease, "r", t0); !errors.Is(err, store.ErrLeaseLost) {
+		t.Errorf("Ack under a released lease = %v, want ErrLeaseLost", err)
+	}
+	if err := s.Ack(ctx, theirs[0].ID, theirs[0].Lease, "r", t0); err != nil {
+		t.Errorf("Ack by the other owner after my release: %v", err)
+	}
+}
+
+// testTwoHandlesNeverHoldOneRow leases from two handles on one store at
+// once, as two replicas would, and checks every row went to exactly one
+// of them and was acked once.
+func testTwoHandlesNeverHoldOneRow(t *testing.T, a, b store.Store) {
+	const rows = 120
+	batch := make([]store.Outbound, rows)
+	for i := range batch {
+		batch[i] = outbound("slack", fmt.Sprintf("n%03d", i), t0)
+	}
+	enqueue(t, a, batch...)
+	var mu sync.Mutex
+	held := map[string]string{}
+	var errs []error
+	var wg sync.WaitGroup
+	for i, h := range []store.Store{a, b, a, b} {
+		who := fmt.Sprintf("replica-%d", i)
+		wg.Go(func() {
+			for {
+				got, err := h.Lease(context.Background(), "slack", who, t0, 7, time.Hour)
+				if err != nil {
+					mu.Lock()
+					errs = append(errs, err)
+					mu.Unlock()
+					return
+				}
+				if len(got) == 0 {
+					return
+				}
+				for _, r := range got {
+					mu.Lock()
+					if prev, ok := held[r.NotificationID]; ok {
+						errs = append(errs, fmt.Errorf("%s leased by %s and %s", r.NotificationID, prev, who))
+					}
+					held[r.NotificationID] = who
+					mu.Unlock()
+					if err := h.Ack(context.Background(), r.ID, r.Lease, who, t0); err != nil {
+						mu.Lock()
+						errs = append(errs, fmt.Errorf("ack %s by %s: %w", r.NotificationID, who, err))
+						mu.Unlock()
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	if len(held) != rows {
+		t.Fatalf("%d rows leased, want %d", len(held), rows)
+	}
+	if st, err := b.Stats(t.Context(), t0); err != nil || st["slack"].Pending != 0 {
+		t.Fatalf("pending after both drained = %+v, %v", st, err)
+	}
+}
+
+// testTwoHandlesFenceOutcomes: a handle whose lease was lost cannot record
+// over the other handle's lease.
+func testTwoHandlesFenceOutcomes(t *testing.T, a, b store.Store) {
+	enqueue(t, a, outbound("slack", "x", t0))
+	lost := leaseAs(t, a, "replica-a", "slack", t0, 1)[0]
+	holder := leaseAs(t, b, "replica-b", "slack", t0.Add(2*time.Minute), 1)
+	wantNIDs(t, "other handle after expiry", holder, "x")
+	if err := a.Retry(t.Context(), lost.ID, lost.Lease, t0, "late"); !errors.Is(err, store.ErrLeaseLost) {
+		t.Fatalf("Retry through the first handle = %v, want ErrLeaseLost", err)
+	}
+	if err := b.Ack(t.Context(), holder[0].ID, holder[0].Lease, "ok", t0); err != nil {
+		t.Fatalf("Ack through the holding handle: %v", err)
+	}
+}
+
+func testNotified(t *testing.T, s store.Store) {
+	ask := func(sink, key string) bool {
+		var heard bool
+		inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+			var err error
+			heard, err = tx.WasNotified(ctx, sink, key)
+			return err
+		})
+		return heard
+	}
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.Notified(ctx, "pd", "waba/ban", t0) })
+	if !ask("pd", "waba/ban") || ask("slack", "waba/ban") || ask("pd", "waba/other") {
+		t.Fatalf("WasNotified after Notified(pd, waba/ban): pd/ban %v, slack/ban %v, pd/other %v; want true false false",
+			ask("pd", "waba/ban"), ask("slack", "waba/ban"), ask("pd", "waba/other"))
+	}
+	// A rolled-back Notified is not remembered.
+	id := appendN(t, s, 1)[0]
+	boom := errors.New("boom")
+	err := s.Process(t.Context(), id, func(tx store.Tx) error {
+		if err := tx.Notified(t.Context(), "slack", "waba/ban", t0); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) || ask("slack", "waba/ban") {
+		t.Fatalf("rolled-back Notified: err %v, remembered %v", err, ask("slack", "waba/ban"))
+	}
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.ForgetNotified(ctx, "pd", "waba/ban") })
+	if ask("pd", "waba/ban") {
+		t.Fatal("WasNotified after ForgetNotified = true")
+	}
+}
+
+func testPing(t *testing.T, s store.Store) {
+	if err := s.Ping(t.Context()); err != nil {
+		t.Fatalf("Ping on a healthy store: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := s.Ping(t.Context()); err == nil {
+		t.Fatal("Ping on a closed store succeeded")
+	}
+}
