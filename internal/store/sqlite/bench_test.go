@@ -139,3 +139,61 @@ func enqueueN(b *testing.B, s *Store, n int, now time.Time) {
 		}
 	}
 }
+
+// BenchmarkAppendDuringGC measures what housekeeping costs intake: 300,000
+// collectable webhooks (with 1 KB bodies) and as many sent rows, then
+// appends one at a time while GC runs. It reports the slowest append and
+// how long GC took; b.N is the number of collections.
+func BenchmarkAppendDuringGC(b *testing.B) {
+	const rows = 300_000
+	ctx := b.Context()
+	old := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var worst, gcTime time.Duration
+	for range b.N {
+		b.StopTimer()
+		s, err := Open(ctx, filepath.Join(b.TempDir(), "w.db"), DefaultOptions())
+		if err != nil {
+			b.Fatalf("Open: %v", err)
+		}
+		for _, q := range []string{
+			`WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < ?1)
+				INSERT INTO webhooks (id, received_at, processed_at) SELECT i, ?2, ?2 FROM seq`,
+			`INSERT INTO webhook_bodies (id, body) SELECT id, zeroblob(1024) FROM webhooks`,
+			`WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < ?1)
+				INSERT INTO outbox (id, sink, notification_id, state, next_attempt, created_at, accepted_at, sent_at)
+				SELECT i, 'slack', 'n' || i, 'sent', ?2, ?2, ?2, ?2 FROM seq`,
+			`INSERT INTO outbox_payloads (id, payload) SELECT id, zeroblob(1024) FROM outbox`,
+		} {
+			if _, err := s.write.ExecContext(ctx, q, rows, toDB(old)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StartTimer()
+		done := make(chan time.Duration, 1)
+		go func() {
+			start := time.Now()
+			if err := s.GC(context.Background(), old.Add(30*24*time.Hour), time.Hour); err != nil {
+				b.Error(err)
+			}
+			done <- time.Since(start)
+		}()
+	appending:
+		for {
+			select {
+			case d := <-done:
+				gcTime += d
+				break appending
+			default:
+			}
+			start := time.Now()
+			if _, err := s.AppendWebhook(ctx, []byte(`{}`), time.Now()); err != nil {
+				b.Fatal(err)
+			}
+			worst = max(worst, time.Since(start))
+		}
+		b.StopTimer()
+		s.Close()
+	}
+	b.ReportMetric(float64(worst.Microseconds())/1000, "worst-append-ms")
+	b.ReportMetric(gcTime.Seconds()/float64(b.N), "gc-s")
+}

@@ -34,7 +34,7 @@ type Options struct {
 	// (see checkpointer); zero means 250ms, negative never (tests).
 	CheckpointEvery time.Duration
 	// GCBatch is how many rows one housekeeping write deletes; zero
-	// means 500, a few milliseconds of the writer.
+	// means 200, about two milliseconds of the writer (with 1 KB bodies).
 	GCBatch int
 }
 
@@ -75,7 +75,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		opts.MaxBatch = 256
 	}
 	if opts.GCBatch <= 0 {
-		opts.GCBatch = 500
+		opts.GCBatch = 200
 	}
 	if opts.CheckpointEvery == 0 {
 		opts.CheckpointEvery = defaultCheckpointEvery
