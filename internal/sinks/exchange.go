@@ -20,11 +20,14 @@ const maxAnswer = 64 << 10
 // Client libraries (slack-go, go-pagerduty) drop a service's error text
 // and Retry-After; a sink reads them here instead.
 type Exchange struct {
-	// Err is the transport error, if the request got no answer.
-	Err    error
+	// Err is the transport error, if the request got no answer, with
+	// the secrets cut out.
+	Err error
+	// Status is the answer's HTTP status code, 0 without an answer.
 	Status int
+	// Header holds the answer's headers, such as Retry-After.
 	Header http.Header
-	// Body is the answer with the secrets cut out.
+	// Body is the answer's first 64 KiB with the secrets cut out.
 	Body []byte
 }
 
