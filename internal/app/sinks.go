@@ -37,8 +37,11 @@ var sinkHTTPClient = &http.Client{Timeout: 20 * time.Second, Transport: &http.Tr
 // the most a crash can make a webhook receiver see twice.
 var defaultConcurrency = map[string]int{"webhook": 32, "log": 4}
 
-// BuildSinks makes the configured sinks. Their min_severity is applied
-// while routing, not here, so no outbox row exists only to be skipped.
+// BuildSinks makes the configured sinks; unless its config sets
+// include_customer_data: true, each is wrapped so that it withholds
+// customer data (see sinks.WithoutCustomerData). Their min_severity is
+// applied while routing, not here, so no outbox row exists only to be
+// skipped.
 // Every sink that cannot be built is reported, by name and
 // position, without its secrets. Building has no side effects: nothing
 // connects anywhere and no file or folder is created (a log sink creates
@@ -53,6 +56,9 @@ func BuildSinks(cfg *config.Config) (map[string]sinks.Sink, error) {
 			errs = append(errs, &config.Error{File: cfg.Path, Line: sc.Line, Column: sc.Column,
 				Msg: fmt.Sprintf("sink %q: %v", sc.Name, err)})
 			continue
+		}
+		if !sc.IncludeCustomerData {
+			s = sinks.WithCustomerDataWithheld(s)
 		}
 		built[sc.Name] = s
 	}

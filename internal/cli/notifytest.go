@@ -81,19 +81,41 @@ func runNotifyTest(ctx context.Context, args []string, stdio IO) int {
 	if err != nil {
 		// Sinks keep secrets out of their errors, so err is printed as is.
 		fmt.Fprintf(stdio.Err, "sink %s failed: %v\n", *name, err)
-		if retry, after := sinks.IsRetryable(err); retry {
-			wait := ""
-			if after > 0 {
-				wait = fmt.Sprintf(" (it asked to wait %s)", after)
-			}
-			fmt.Fprintf(stdio.Err, "the error is retryable: serve would try again later%s\n", wait)
-		} else {
-			fmt.Fprintln(stdio.Err, "the error is permanent: retrying will not help; check the sink's settings")
-		}
+		explainFailure(stdio.Err, err)
 		return ExitFailure
 	}
 	fmt.Fprintf(stdio.Out, "sink %s answered: %s %s\n", *name, receipt.Ref, receipt.Detail)
+	if sc.Type != "pagerduty" {
+		return ExitOK
+	}
+	// The trigger opened an incident that pages whoever is on call until
+	// someone closes it; close it now, under the same dedup key.
+	resolve := n
+	resolve.ID = n.ID + "-resolve"
+	resolve.Action = notification.Resolve
+	resolve.CreatedAt = time.Now().UTC()
+	receipt, err = sink.Send(ctx, resolve)
+	if err != nil {
+		fmt.Fprintf(stdio.Err, "sink %s took the test trigger but failed to resolve it: %v\n", *name, err)
+		explainFailure(stdio.Err, err)
+		fmt.Fprintf(stdio.Err, "resolve the incident with dedup key %q in PagerDuty by hand\n", n.DedupKey)
+		return ExitFailure
+	}
+	fmt.Fprintf(stdio.Out, "sink %s resolved the test incident: %s %s\n", *name, receipt.Ref, receipt.Detail)
 	return ExitOK
+}
+
+// explainFailure says whether serve would retry a failed send.
+func explainFailure(w io.Writer, err error) {
+	if retry, after := sinks.IsRetryable(err); retry {
+		wait := ""
+		if after > 0 {
+			wait = fmt.Sprintf(" (it asked to wait %s)", after)
+		}
+		fmt.Fprintf(w, "the error is retryable: serve would try again later%s\n", wait)
+	} else {
+		fmt.Fprintln(w, "the error is permanent: retrying will not help; check the sink's settings")
+	}
 }
 
 // testNotification is what notify-test sends; Test marks it so every sink

@@ -22,6 +22,10 @@ type Sink struct {
 	// zero means the delivery default. A crash can repeat at most this
 	// many sends.
 	Concurrency int
+	// IncludeCustomerData lets the sink send what customers wrote and
+	// who they are (message texts, profile names, WhatsApp ids), which
+	// every sink withholds by default.
+	IncludeCustomerData bool
 	// Settings maps each setting to a string, a Secret, a []string (email
 	// to) or a map[string]Secret (webhook headers).
 	Settings map[string]any
@@ -162,6 +166,19 @@ func (p *parser) sink(m *yaml.Node, i int) (Sink, bool) {
 				return
 			}
 			s.Concurrency = n
+		},
+		"include_customer_data": func(_, v *yaml.Node) {
+			val, ok := p.str(v, where+".include_customer_data")
+			if !ok {
+				return
+			}
+			switch val {
+			case "true":
+				s.IncludeCustomerData = true
+			case "false", "":
+			default:
+				p.errorf(v, "%s: include_customer_data %q must be true or false", where, val)
+			}
 		},
 	}
 	for _, key := range allowed {

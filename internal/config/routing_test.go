@@ -43,6 +43,7 @@ sinks:
     type: webhook
     url: https://example.com/hook
     concurrency: 16
+    include_customer_data: true
     headers: {X-Team: compliance}
   - name: local
     type: log
@@ -70,6 +71,10 @@ sinks:
 	if cfg.Sinks[2].Concurrency != 16 || cfg.Sinks[0].Concurrency != 0 {
 		t.Errorf("concurrency = %d, %d; want 16 as set and 0 (the default) where unset", cfg.Sinks[2].Concurrency, cfg.Sinks[0].Concurrency)
 	}
+	if !cfg.Sinks[2].IncludeCustomerData || cfg.Sinks[0].IncludeCustomerData {
+		t.Errorf("include_customer_data = %v, %v; want true as set and false (the default) where unset",
+			cfg.Sinks[2].IncludeCustomerData, cfg.Sinks[0].IncludeCustomerData)
+	}
 	if h := cfg.Sinks[2].Headers(); h["X-Team"].Reveal() != "compliance" {
 		t.Errorf("webhook headers = %v", h)
 	}
@@ -92,6 +97,8 @@ func TestParseRoutingErrors(t *testing.T) {
 		{"bad concurrency", "sinks:\n  - {name: a, type: log, concurrency: 0}\n  - {name: b, type: log, concurrency: lots}\n", []string{
 			`c.yaml:5:39: sink "a": concurrency "0" must be a whole number from 1 to 256`,
 			`c.yaml:6:39: sink "b": concurrency "lots" must be a whole number from 1 to 256`}},
+		{"bad include_customer_data", "sinks:\n  - {name: a, type: log, include_customer_data: yes}\n", []string{
+			`c.yaml:5:49: sink "a": include_customer_data "yes" must be true or false`}},
 		{"bad severity map", "severity:\n  account_update: urgent\n  /x: info\n", []string{`c.yaml:5:19: severity "account_update": unknown severity "urgent"`, `c.yaml:6:3: severity: key "/x"`}},
 		{"rules glob matches nothing", "rules: [nothing/*.yaml]\n", []string{`c.yaml:4:9: rules: "nothing/*.yaml" matches no file`}},
 	}

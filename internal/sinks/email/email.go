@@ -37,8 +37,9 @@ type Config struct {
 
 // Sink sends notifications by SMTP.
 type Sink struct {
-	cfg  Config
-	opts []mail.Option
+	cfg     Config
+	opts    []mail.Option
+	secrets sinks.Secrets
 }
 
 // New validates cfg and reads CAFile.
@@ -97,7 +98,7 @@ func New(cfg Config) (*Sink, error) {
 	if _, err := message(cfg, notification.Notification{}); err != nil {
 		return nil, err
 	}
-	return &Sink{cfg: cfg, opts: opts}, nil
+	return &Sink{cfg: cfg, opts: opts, secrets: sinks.NewSecrets(cfg.Password)}, nil
 }
 
 // message builds the mail for n.
@@ -143,7 +144,7 @@ func (s *Sink) Send(ctx context.Context, n notification.Notification) (sinks.Rec
 	}
 	c, err := mail.NewClient(s.cfg.Host, s.opts...)
 	if err != nil {
-		return sinks.Receipt{}, sinks.Permanent(s.scrub(fmt.Errorf("email sink: client: %w", err)))
+		return sinks.Receipt{}, sinks.Permanent(s.secrets.Error(fmt.Errorf("email sink: client: %w", err)))
 	}
 	if err := c.DialAndSendWithContext(ctx, m); err != nil {
 		return sinks.Receipt{}, s.classify(err)
@@ -169,7 +170,7 @@ func Code(err error) int {
 // retryable.
 func (s *Sink) classify(err error) error {
 	code := Code(err)
-	err = s.scrub(fmt.Errorf("email sink: %s:%d: %w", s.cfg.Host, s.port(), err))
+	err = s.secrets.Error(fmt.Errorf("email sink: %s:%d: %w", s.cfg.Host, s.port(), err))
 	switch {
 	case code == 535:
 		return sinks.Permanent(fmt.Errorf("%w (authentication failed: check username and password)", err))
@@ -193,19 +194,3 @@ func (s *Sink) port() int {
 	}
 	return 587
 }
-
-// scrub hides the password should a server or library echo it.
-func (s *Sink) scrub(err error) error {
-	if s.cfg.Password == "" || !strings.Contains(err.Error(), s.cfg.Password) {
-		return err
-	}
-	return scrubbed{err: err, secret: s.cfg.Password}
-}
-
-type scrubbed struct {
-	err    error
-	secret string
-}
-
-func (e scrubbed) Error() string { return strings.ReplaceAll(e.err.Error(), e.secret, "<redacted>") }
-func (e scrubbed) Unwrap() error { return e.err }

@@ -56,6 +56,8 @@ type backend struct {
 	msgs     []received
 	rcptErr  error
 	requireA bool
+	// echoPassword refuses every login, quoting the password given.
+	echoPassword bool
 }
 
 func (b *backend) NewSession(*smtp.Conn) (smtp.Session, error) { return &session{b: b}, nil }
@@ -68,6 +70,9 @@ type session struct {
 func (s *session) AuthMechanisms() []string { return []string{sasl.Plain} }
 func (s *session) Auth(mech string) (sasl.Server, error) {
 	return sasl.NewPlainServer(func(identity, username, pw string) error {
+		if s.b.echoPassword {
+			return &smtp.SMTPError{Code: 535, EnhancedCode: smtp.EnhancedCode{5, 7, 8}, Message: "bad credentials " + username + ":" + pw}
+		}
 		if username != user || pw != password {
 			return smtp.ErrAuthFailed
 		}

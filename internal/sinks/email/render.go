@@ -20,8 +20,20 @@ func ThreadID(dedupKey string) string {
 	return hex.EncodeToString(sum[:])[:32] + "@wabarouter"
 }
 
-// MessageID is unique per notification: the notification ID (made safe)
-// and a hash of the dedup key, without angle brackets.
+// Limits on what a mail carries. RFC 5322 caps a header line at 998
+// characters; go-mail folds headers at spaces, so each header's longest
+// word must stay well under that, and the subject is cut to what mail
+// clients show anyway. The bodies are cut to what a person reads.
+const (
+	maxSubject = 250
+	maxIDPart  = 64
+	maxBody    = 20000
+	maxFact    = 2000
+)
+
+// MessageID is unique per notification: the notification ID (made safe,
+// at most 64 characters) and a hash of the dedup key, without angle
+// brackets.
 func MessageID(n notification.Notification) string {
 	id := strings.Map(func(r rune) rune {
 		switch {
@@ -30,6 +42,9 @@ func MessageID(n notification.Notification) string {
 		}
 		return '-'
 	}, n.ID)
+	if len(id) > maxIDPart {
+		id = id[:maxIDPart]
+	}
 	if id == "" {
 		id = fmt.Sprintf("t%d", n.CreatedAt.UnixNano())
 	}
@@ -38,7 +53,8 @@ func MessageID(n notification.Notification) string {
 }
 
 // Subject is "[SEVERITY] title", with "Resolved:" for resolves and a
-// [TEST] tag for notify-test; line breaks are flattened.
+// [TEST] tag for notify-test; line breaks are flattened, bidi controls
+// removed (see sinks.StripBidi), and the whole cut to 250 characters.
 func Subject(n notification.Notification) string {
 	s := "[" + strings.ToUpper(n.Severity.String()) + "] "
 	if n.Test {
@@ -47,7 +63,7 @@ func Subject(n notification.Notification) string {
 	if n.Action == notification.Resolve {
 		s += "Resolved: "
 	}
-	return strings.Join(strings.Fields(s+n.Title), " ")
+	return sinks.Truncate(strings.Join(strings.Fields(sinks.StripBidi(s+n.Title)), " "), maxSubject)
 }
 
 // Priority returns the Importance and X-Priority header values.
@@ -66,7 +82,6 @@ type row struct{ Name, Value string }
 
 type view struct {
 	Subject    string
-	Title      string
 	Body       string
 	Rows       []row
 	EventTime  string
@@ -77,10 +92,10 @@ type view struct {
 
 func newView(n notification.Notification) view {
 	ev := n.Event
-	v := view{Subject: Subject(n), Title: n.Title, Body: n.Body, ID: n.ID}
+	v := view{Subject: Subject(n), Body: sinks.Truncate(sinks.StripBidi(n.Body), maxBody), ID: sinks.Truncate(n.ID, maxFact)}
 	v.Rows = append(v.Rows, row{"Severity", n.Severity.String()})
 	for _, f := range sinks.Facts(n) {
-		v.Rows = append(v.Rows, row{f.Name, f.Value})
+		v.Rows = append(v.Rows, row{f.Name, sinks.Truncate(sinks.StripBidi(f.Value), maxFact)})
 	}
 	if !ev.Time.IsZero() {
 		v.EventTime = ev.Time.UTC().Format("2006-01-02 15:04:05 UTC")

@@ -2,7 +2,6 @@ package logsink
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -117,15 +116,16 @@ func (s *Sink) Close() error {
 	return nil
 }
 
-// Send writes n as one JSON line. Write errors are permanent: retrying a
+// Send writes n as one JSON line (see sinks.NotificationJSON, which
+// bounds it to 1 MiB). Write errors are permanent: retrying a
 // full disk or closed file does not help within a delivery's lifetime.
 func (s *Sink) Send(ctx context.Context, n notification.Notification) (sinks.Receipt, error) {
 	if err := ctx.Err(); err != nil {
 		return sinks.Receipt{}, fmt.Errorf("log sink: %w", err)
 	}
-	b, err := json.Marshal(n)
+	b, err := sinks.NotificationJSON(n)
 	if err != nil {
-		return sinks.Receipt{}, sinks.Permanent(fmt.Errorf("log sink: encode: %w", err))
+		return sinks.Receipt{}, sinks.Permanent(fmt.Errorf("log sink: %w", err))
 	}
 	b = append(b, '\n')
 	s.mu.Lock()

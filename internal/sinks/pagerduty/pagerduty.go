@@ -1,16 +1,17 @@
 package pagerduty
 
 import (
-	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	pd "github.com/PagerDuty/go-pagerduty"
 
@@ -22,7 +23,20 @@ import (
 // /v2/enqueue.
 const DefaultEventsURL = "https://events.pagerduty.com"
 
-const maxSummary = 1024
+// The Events API v2's limits: it refuses an event over 512 KB with a 400
+// (which dead-letters it), and documents a summary of at most 1024
+// characters and a dedup_key of at most 255.
+const (
+	// MaxEventBytes bounds the JSON of one event: 512 KB, read as the
+	// smaller 512,000 bytes.
+	MaxEventBytes = 512_000
+	maxSummary    = 1024
+	// maxDedupKey is the longest dedup_key PagerDuty keeps whole.
+	maxDedupKey = 255
+	// maxPayloadField bounds source, component, group and class, which
+	// the API documents no limit for, at the summary's.
+	maxPayloadField = 1024
+)
 
 // Config is a PagerDuty sink's settings.
 type Config struct {
@@ -39,6 +53,7 @@ type Sink struct {
 	routingKey string
 	eventsURL  string
 	client     *pd.Client
+	secrets    sinks.Secrets
 }
 
 // New validates cfg; a nil httpClient means http.DefaultClient.
@@ -55,12 +70,13 @@ func New(cfg Config, httpClient *http.Client) (*Sink, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("pagerduty sink: events_url %s must be an absolute http(s) URL", sinks.RedactURL(cfg.EventsURL))
 	}
-	if httpClient == nil {
-		httpClient = http.DefaultClient
-	}
+	secrets := sinks.NewSecrets(cfg.RoutingKey)
 	c := pd.NewClient("", pd.WithV2EventsAPIEndpoint(base))
-	c.HTTPClient = recorder{inner: httpClient}
-	return &Sink{routingKey: cfg.RoutingKey, eventsURL: base, client: c}, nil
+	// Record each exchange so errors can carry the Events API's error
+	// text and Retry-After, which go-pagerduty drops, with the routing
+	// key cut out: the API may echo the request in its answer.
+	c.HTTPClient = sinks.RecordingClient(httpClient, secrets)
+	return &Sink{routingKey: cfg.RoutingKey, eventsURL: base, client: c, secrets: secrets}, nil
 }
 
 // ManagerURL links to the WABA in WhatsApp Manager.
@@ -68,33 +84,49 @@ func ManagerURL(wabaID string) string {
 	return "https://business.facebook.com/wa/manage/home/?waba_id=" + url.QueryEscape(wabaID)
 }
 
-// Event builds the Events API v2 event for n with routing key key.
+// DedupKey is the dedup_key sent for a notification's key: the key
+// itself when PagerDuty keeps it whole, or else its first runes and a
+// hash of all of it, so a resolve still names the incident its trigger
+// opened and two long keys sharing a beginning stay apart.
+func DedupKey(key string) string {
+	if utf8.RuneCountInString(key) <= maxDedupKey {
+		return key
+	}
+	sum := sha256.Sum256([]byte(key))
+	suffix := "~" + hex.EncodeToString(sum[:8])
+	r := []rune(key)
+	return string(r[:maxDedupKey-len(suffix)]) + suffix
+}
+
+// Event builds the Events API v2 event for n with routing key key. The
+// event fits MaxEventBytes: custom_details (every event field) loses the
+// raw value first and then the ends of its longest strings, and then
+// says so under "truncated" (see sinks.Fit).
 func Event(key string, n notification.Notification) *pd.V2Event {
 	if n.Action == notification.Resolve {
-		return &pd.V2Event{RoutingKey: key, Action: "resolve", DedupKey: n.DedupKey}
+		return &pd.V2Event{RoutingKey: key, Action: "resolve", DedupKey: DedupKey(n.DedupKey)}
 	}
 	ev := n.Event
 	component := ev.PhoneNumber
 	if component == "" {
 		component = ev.TemplateName
 	}
-	class := ev.Event
 	p := &pd.V2Payload{
-		Summary:   sinks.Truncate(n.Title, maxSummary),
-		Source:    "whatsapp-business-account/" + ev.WabaID,
+		Summary:   sinks.Truncate(sinks.StripBidi(n.Title), maxSummary),
+		Source:    sinks.Truncate("whatsapp-business-account/"+ev.WabaID, maxPayloadField),
 		Severity:  n.Severity.String(),
-		Component: component,
-		Group:     ev.Field,
-		Class:     class,
+		Component: sinks.Truncate(component, maxPayloadField),
+		Group:     sinks.Truncate(ev.Field, maxPayloadField),
+		Class:     sinks.Truncate(ev.Event, maxPayloadField),
 		Details:   ev,
 	}
 	if !ev.Time.IsZero() {
 		p.Timestamp = ev.Time.UTC().Format(time.RFC3339)
 	}
-	return &pd.V2Event{
+	e := &pd.V2Event{
 		RoutingKey: key,
 		Action:     "trigger",
-		DedupKey:   n.DedupKey,
+		DedupKey:   DedupKey(n.DedupKey),
 		Client:     "wabarouter",
 		Links: []any{map[string]string{
 			"href": ManagerURL(ev.WabaID),
@@ -102,6 +134,27 @@ func Event(key string, n notification.Notification) *pd.V2Event {
 		}},
 		Payload: p,
 	}
+	fitDetails(e)
+	return e
+}
+
+// fitDetails cuts e's custom_details until e fits MaxEventBytes.
+func fitDetails(e *pd.V2Event) {
+	whole, err := json.Marshal(e)
+	if err != nil || len(whole) <= MaxEventBytes {
+		return
+	}
+	details, err := json.Marshal(e.Payload.Details)
+	if err != nil {
+		return
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(details, &doc); err != nil {
+		return
+	}
+	// What the event takes without its details; the details get the rest.
+	budget := MaxEventBytes - (len(whole) - len(details))
+	e.Payload.Details, _ = sinks.Fit(doc, budget, "PagerDuty's 512 KB event limit", []string{"value"})
 }
 
 // Send triggers or resolves the incident for n. The receipt's Ref is the
@@ -110,27 +163,26 @@ func (s *Sink) Send(ctx context.Context, n notification.Notification) (sinks.Rec
 	if n.DedupKey == "" && n.Action == notification.Resolve {
 		return sinks.Receipt{}, sinks.Permanent(errors.New("pagerduty sink: resolve without dedup_key"))
 	}
-	rec := &recording{}
-	resp, err := s.client.ManageEventWithContext(context.WithValue(ctx, recordingKey{}, rec), Event(s.routingKey, n))
+	ctx, ex := sinks.Recording(ctx)
+	resp, err := s.client.ManageEventWithContext(ctx, Event(s.routingKey, n))
 	if err != nil {
-		return sinks.Receipt{}, s.classify(rec, err)
+		return sinks.Receipt{}, s.secrets.Error(s.classify(ex, err))
 	}
 	detail := strings.TrimSpace(resp.Status + ": " + resp.Message)
-	return sinks.Receipt{Ref: resp.DedupKey, Detail: detail}, nil
+	return sinks.Receipt{Ref: resp.DedupKey, Detail: s.secrets.Redact(detail)}, nil
 }
 
 // classify turns what the call left behind into a classified error,
 // preferring the recorded transport error or HTTP answer to the library's
 // error, which drops the Events API's error text and Retry-After.
-func (s *Sink) classify(rec *recording, err error) error {
+func (s *Sink) classify(ex *sinks.Exchange, err error) error {
 	where := "pagerduty sink: POST " + sinks.RedactURL(s.eventsURL)
-	if rec.err != nil {
-		return fmt.Errorf("%s: %w", where, redactErr(rec.err))
+	if ex.Err != nil {
+		return fmt.Errorf("%s: %w", where, ex.Err)
 	}
-	if rec.status != 0 && (rec.status < 200 || rec.status > 299) {
-		text := errorText(rec.body)
-		cerr := sinks.ClassifyHTTP(rec.status, rec.header, []byte(text))
-		return fmt.Errorf("%s: %w", where, cerr)
+	if ex.Failed() {
+		text := errorText(ex.Body)
+		return fmt.Errorf("%s: %w", where, sinks.ClassifyHTTP(ex.Status, ex.Header, []byte(text)))
 	}
 	var ae pd.APIError
 	if errors.As(err, &ae) && ae.StatusCode != 0 {
@@ -168,48 +220,4 @@ func errorText(body []byte) string {
 		text += " (" + strings.Join(e.Errors, "; ") + ")"
 	}
 	return text
-}
-
-type recordingKey struct{}
-
-// recording is what one call's HTTP exchange looked like.
-type recording struct {
-	err    error
-	status int
-	header http.Header
-	body   []byte
-}
-
-// recorder wraps the HTTP client to keep each call's status, headers and
-// body in the recording carried by the request's context.
-type recorder struct{ inner *http.Client }
-
-func (r recorder) Do(req *http.Request) (*http.Response, error) {
-	rec, _ := req.Context().Value(recordingKey{}).(*recording)
-	resp, err := r.inner.Do(req)
-	if rec == nil {
-		return resp, err
-	}
-	if err != nil {
-		rec.err = err
-		return resp, err
-	}
-	b, rerr := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	_ = resp.Body.Close()
-	if rerr != nil {
-		rec.err = rerr
-		return nil, rerr
-	}
-	rec.status, rec.header, rec.body = resp.StatusCode, resp.Header, b
-	resp.Body = io.NopCloser(bytes.NewReader(b))
-	return resp, nil
-}
-
-// redactErr strips the URL that net/http puts in *url.Error.
-func redactErr(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
-	}
-	return err
 }

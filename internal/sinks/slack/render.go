@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 
@@ -11,12 +13,14 @@ import (
 	"github.com/wabarouter/wabarouter/internal/sinks"
 )
 
-// Slack's Block Kit limits.
+// Slack's Block Kit limits, in characters.
 const (
-	maxHeader  = 150
-	maxField   = 2000
-	maxSection = 3000
-	maxFields  = 10
+	maxHeader  = 150  // a header block's text
+	maxField   = 2000 // each field of a section
+	maxSection = 3000 // a section's text, and any text object's
+	maxFields  = 10   // fields per section
+	// maxID bounds the notification ID quoted in the context line.
+	maxID = 200
 )
 
 // Emoji returns the shortcode shown for a severity.
@@ -47,8 +51,10 @@ func Color(s notification.Severity) string {
 	}
 }
 
-// Title is the header text: severity emoji, "Resolved:" for resolves,
-// "[TEST]" for notify-test, then the title, cut to Slack's 150 chars.
+// Title is the header text, also the message's top-level text and the
+// attachment's fallback: severity emoji, "Resolved:" for resolves,
+// "[TEST]" for notify-test, then the title, made safe by Text and cut to
+// Slack's 150 characters for a header.
 func Title(n notification.Notification) string {
 	t := Emoji(n.Severity) + " "
 	if n.Test {
@@ -57,12 +63,58 @@ func Title(n notification.Notification) string {
 	if n.Action == notification.Resolve {
 		t += "Resolved: "
 	}
-	return sinks.Truncate(t+n.Title, maxHeader)
+	return Text(t+n.Title, maxHeader)
 }
 
-// escape makes text safe inside mrkdwn.
-func escape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+// Text is the one step every string Slack reads goes through, wherever it
+// is placed (top-level text, fallback, header, fields, sections,
+// context): bidi controls are removed (see sinks.StripBidi), and &, <
+// and > become &amp;, &lt; and &gt;, which Slack decodes for display in
+// every text, plain or mrkdwn. So no <!channel>, <!here>, <@U123> or
+// <https://evil.example|click here> in text Meta relays can ping anyone
+// or disguise a link. The result is at most max characters as Slack
+// counts them (UTF-16 units), escaped; when the text is longer it is cut
+// between two of its characters, never inside an entity, and ends with
+// "…".
+func Text(s string, max int) string {
+	s = sinks.StripBidi(s)
+	var b strings.Builder
+	used := 0
+	for i, r := range s {
+		piece := string(r)
+		switch r {
+		case '&':
+			piece = "&amp;"
+		case '<':
+			piece = "&lt;"
+		case '>':
+			piece = "&gt;"
+		}
+		n := units(piece)
+		// Keep room for the ellipsis unless this is the last character.
+		room := max - 1
+		if i+utf8.RuneLen(r) == len(s) {
+			room = max
+		}
+		if used+n > room {
+			if max > 0 {
+				b.WriteString("…")
+			}
+			return b.String()
+		}
+		b.WriteString(piece)
+		used += n
+	}
+	return b.String()
+}
+
+// units counts s as Slack counts characters: in UTF-16 code units.
+func units(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r)
+	}
+	return n
 }
 
 func utc(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") }
@@ -75,8 +127,8 @@ func Blocks(n notification.Notification) []slack.Block {
 		if len(fields) == maxFields {
 			break
 		}
-		fields = append(fields, slack.NewTextBlockObject(slack.MarkdownType,
-			sinks.Truncate("*"+f.Name+"*\n"+escape(f.Value), maxField), false, false))
+		label := "*" + Text(f.Name, maxField/4) + "*\n"
+		fields = append(fields, mrkdwn(label+Text(f.Value, maxField-units(label))))
 	}
 
 	blocks := []slack.Block{
@@ -86,8 +138,7 @@ func Blocks(n notification.Notification) []slack.Block {
 		blocks = append(blocks, slack.NewSectionBlock(nil, fields, nil))
 	}
 	if strings.TrimSpace(n.Body) != "" {
-		blocks = append(blocks, slack.NewSectionBlock(
-			slack.NewTextBlockObject(slack.MarkdownType, sinks.Truncate(escape(n.Body), maxSection), false, false), nil, nil))
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(Text(n.Body, maxSection)), nil, nil))
 	}
 	ctx := []string{}
 	if !ev.Time.IsZero() {
@@ -100,10 +151,16 @@ func Blocks(n notification.Notification) []slack.Block {
 		}
 		ctx = append(ctx, s)
 	}
-	ctx = append(ctx, "Notification "+escape(n.ID))
-	blocks = append(blocks, slack.NewContextBlock("",
-		slack.NewTextBlockObject(slack.MarkdownType, strings.Join(ctx, " · "), false, false)))
+	ctx = append(ctx, "Notification "+Text(n.ID, maxID))
+	blocks = append(blocks, slack.NewContextBlock("", mrkdwn(strings.Join(ctx, " · "))))
 	return blocks
+}
+
+// mrkdwn is a mrkdwn text object for text already made safe by Text.
+// Verbatim stops Slack from turning bare channel names, @mentions and
+// URLs in it into live ones.
+func mrkdwn(text string) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.MarkdownType, text, false, true)
 }
 
 // Attachment wraps n's blocks in an attachment coloured by severity.

@@ -1,13 +1,12 @@
 package slack
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 	"time"
 
@@ -31,7 +30,7 @@ type Sink struct {
 	cfg     Config
 	http    *http.Client
 	api     *slack.Client
-	secrets []string
+	secrets sinks.Secrets
 }
 
 // New validates cfg: exactly one of webhook_url or token+channel. A nil
@@ -53,24 +52,23 @@ func New(cfg Config, httpClient *http.Client) (*Sink, error) {
 			return nil, fmt.Errorf("slack sink: webhook_url %s is not an http(s) URL", sinks.RedactURL(cfg.WebhookURL))
 		}
 	}
-	if httpClient == nil {
-		httpClient = http.DefaultClient
-	}
-	// Record each exchange so errors can carry Slack's answer and
-	// Retry-After, which slack-go drops for non-200 answers.
-	rec := *httpClient
-	rec.Transport = recorder{next: httpClient.Transport}
-	s := &Sink{cfg: cfg, http: &rec}
-	for _, sec := range []string{cfg.Token, cfg.WebhookURL} {
-		if sec != "" {
-			s.secrets = append(s.secrets, sec)
+	// Everything that would let someone post as this sink: the token,
+	// the webhook URL, its path and the path's last part (the webhook's
+	// own secret).
+	secretTexts := []string{cfg.Token, cfg.WebhookURL}
+	if u, err := url.Parse(cfg.WebhookURL); err == nil && len(u.Path) > 1 {
+		secretTexts = append(secretTexts, u.Path)
+		if last := path.Base(u.Path); len(last) >= 8 {
+			secretTexts = append(secretTexts, last)
 		}
 	}
-	if u, err := url.Parse(cfg.WebhookURL); err == nil && len(u.Path) > 1 {
-		s.secrets = append(s.secrets, u.Path)
-	}
+	secrets := sinks.NewSecrets(secretTexts...)
+	// Record each exchange so errors can carry Slack's answer and
+	// Retry-After, which slack-go drops for non-200 answers.
+	rec := sinks.RecordingClient(httpClient, secrets)
+	s := &Sink{cfg: cfg, http: rec, secrets: secrets}
 	if !hasHook {
-		opts := []slack.Option{slack.OptionHTTPClient(&rec)}
+		opts := []slack.Option{slack.OptionHTTPClient(rec)}
 		if cfg.APIURL != "" {
 			api := cfg.APIURL
 			if !strings.HasSuffix(api, "/") {
@@ -86,25 +84,26 @@ func New(cfg Config, httpClient *http.Client) (*Sink, error) {
 // Send posts n. For chat.postMessage the receipt's Ref is channel:ts.
 func (s *Sink) Send(ctx context.Context, n notification.Notification) (sinks.Receipt, error) {
 	att := Attachment(n)
-	rec := &recording{}
-	ctx = context.WithValue(ctx, recordingKey{}, rec)
+	ctx, ex := sinks.Recording(ctx)
 	if s.api == nil {
 		err := slack.PostWebhookCustomHTTPContext(ctx, s.cfg.WebhookURL, s.http, &slack.WebhookMessage{
 			Text:        att.Fallback,
 			Attachments: []slack.Attachment{att},
 		})
 		if err != nil {
-			return sinks.Receipt{}, s.classify(rec, err)
+			return sinks.Receipt{}, s.secrets.Error(s.classify(ex, err))
 		}
-		return sinks.Receipt{Ref: n.ID, Detail: "Slack answered: " + strings.TrimSpace(string(rec.body))}, nil
+		answer := sinks.Truncate(strings.TrimSpace(string(ex.Body)), 300)
+		return sinks.Receipt{Ref: n.ID, Detail: "Slack answered: " + answer}, nil
 	}
 	channel, ts, err := s.api.PostMessageContext(ctx, s.cfg.Channel,
 		slack.MsgOptionText(att.Fallback, false),
 		slack.MsgOptionAttachments(att))
 	if err != nil {
-		return sinks.Receipt{}, s.classify(rec, err)
+		return sinks.Receipt{}, s.secrets.Error(s.classify(ex, err))
 	}
-	return sinks.Receipt{Ref: channel + ":" + ts, Detail: "ok: posted to " + channel + " at " + ts}, nil
+	detail := s.secrets.Redact("ok: posted to " + channel + " at " + ts)
+	return sinks.Receipt{Ref: channel + ":" + ts, Detail: detail}, nil
 }
 
 // hint says what to do about a Slack error code retrying will not fix;
@@ -155,34 +154,43 @@ func channelRef(ch string) string {
 	return "#" + ch
 }
 
-// classify turns a slack-go error into a classified, secret-free error.
-func (s *Sink) classify(rec *recording, err error) error {
+// classify turns a slack-go error into a classified error, preferring
+// what the exchange recorded; Send cuts the secrets out of it.
+func (s *Sink) classify(rec *sinks.Exchange, err error) error {
 	var rl *slack.RateLimitedError
 	var ser slack.SlackErrorResponse
 	var sce slack.StatusCodeError
 	var out error
 	switch {
-	case rec.status == http.StatusTooManyRequests:
+	case rec.Status == http.StatusTooManyRequests:
 		// slack-go only understands Retry-After in seconds; read the
 		// header ourselves so an HTTP date works too.
-		out = sinks.Retryable(fmt.Errorf("slack sink: rate limited: %w", err), sinks.RetryAfter(rec.header, time.Now()))
+		out = sinks.Retryable(fmt.Errorf("slack sink: rate limited: %w", err), sinks.RetryAfter(rec.Header, time.Now()))
 	case errors.As(err, &rl):
 		out = sinks.Retryable(fmt.Errorf("slack sink: rate limited: %w", err), rl.RetryAfter)
 	case errors.As(err, &ser):
 		out = s.codeError(ser.Err, err)
 	case errors.As(err, &sce):
-		code := strings.TrimSpace(string(rec.body))
+		code := strings.TrimSpace(string(rec.Body))
 		if h, ok := hint(code, s.cfg.Channel); ok {
 			out = sinks.Permanent(fmt.Errorf("slack sink: Slack says %s: %s: %w", code, h, err))
 		} else {
-			out = fmt.Errorf("slack sink: %w", sinks.ClassifyHTTP(sce.Code, rec.header, rec.body))
+			out = fmt.Errorf("slack sink: %w", sinks.ClassifyHTTP(sce.Code, rec.Header, rec.Body))
 		}
-	case rec.err != nil:
-		out = fmt.Errorf("slack sink: %w", redactErr(rec.err))
+	case rec.Err != nil:
+		out = fmt.Errorf("slack sink: POST %s: %w", s.target(), rec.Err)
 	default:
-		out = fmt.Errorf("slack sink: %w", err)
+		out = fmt.Errorf("slack sink: %w", sinks.StripURL(err))
 	}
-	return scrubbed{err: out, secrets: s.secrets}
+	return out
+}
+
+// target names where the sink posts, without its secrets.
+func (s *Sink) target() string {
+	if s.api == nil {
+		return sinks.RedactURL(s.cfg.WebhookURL)
+	}
+	return "chat.postMessage"
 }
 
 func (s *Sink) codeError(code string, err error) error {
@@ -193,67 +201,4 @@ func (s *Sink) codeError(code string, err error) error {
 		return sinks.Retryable(fmt.Errorf("slack sink: Slack says %s: %w", code, err), 0)
 	}
 	return sinks.Permanent(fmt.Errorf("slack sink: Slack says %s: %w", code, err))
-}
-
-// scrubbed hides secrets from an error's text while keeping the chain.
-type scrubbed struct {
-	err     error
-	secrets []string
-}
-
-func (e scrubbed) Error() string {
-	msg := e.err.Error()
-	for _, s := range e.secrets {
-		msg = strings.ReplaceAll(msg, s, "<redacted>")
-	}
-	return msg
-}
-
-func (e scrubbed) Unwrap() error { return e.err }
-
-type recordingKey struct{}
-
-type recording struct {
-	err    error
-	status int
-	header http.Header
-	body   []byte
-}
-
-// recorder is a RoundTripper keeping each exchange's status, headers and
-// body in the recording carried by the request's context.
-type recorder struct{ next http.RoundTripper }
-
-func (r recorder) RoundTrip(req *http.Request) (*http.Response, error) {
-	next := r.next
-	if next == nil {
-		next = http.DefaultTransport
-	}
-	rec, _ := req.Context().Value(recordingKey{}).(*recording)
-	resp, err := next.RoundTrip(req)
-	if rec == nil {
-		return resp, err
-	}
-	if err != nil {
-		rec.err = err
-		return resp, err
-	}
-	b, rerr := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	_ = resp.Body.Close()
-	if rerr != nil {
-		rec.err = rerr
-		return nil, rerr
-	}
-	rec.status, rec.header, rec.body = resp.StatusCode, resp.Header, b
-	resp.Body = io.NopCloser(bytes.NewReader(b))
-	return resp, nil
-}
-
-// redactErr strips the URL that net/http puts in *url.Error.
-func redactErr(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return fmt.Errorf("%s %s: %w", ue.Op, sinks.RedactURL(ue.URL), ue.Err)
-	}
-	return err
 }

@@ -6,10 +6,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"sort"
@@ -37,9 +34,10 @@ type Config struct {
 type Sink struct {
 	cfg    Config
 	client *http.Client
-	// secrets are the texts cut out of the receiver's answers: header
-	// values and the credentials in them, longest first.
-	secrets []string
+	// secrets are cut out of the receiver's answers and of errors: the
+	// header values and the credentials in them, the signing secret, and
+	// the URL's path, query and password, which often carry a token.
+	secrets sinks.Secrets
 }
 
 // New validates cfg; a nil httpClient means http.DefaultClient.
@@ -65,14 +63,16 @@ func New(cfg Config, httpClient *http.Client) (*Sink, error) {
 		}
 		secrets = append(secrets, credentials(value)...)
 	}
-	if cfg.Secret != "" {
-		secrets = append(secrets, cfg.Secret)
+	secrets = append(secrets, cfg.Secret)
+	if len(u.Path) > 1 {
+		secrets = append(secrets, u.Path)
 	}
-	sort.Slice(secrets, func(i, j int) bool { return len(secrets[i]) > len(secrets[j]) })
-	if httpClient == nil {
-		httpClient = http.DefaultClient
+	secrets = append(secrets, u.RawQuery)
+	if pw, ok := u.User.Password(); ok {
+		secrets = append(secrets, pw)
 	}
-	return &Sink{cfg: cfg, client: httpClient, secrets: secrets}, nil
+	red := sinks.NewSecrets(secrets...)
+	return &Sink{cfg: cfg, client: sinks.RecordingClient(httpClient, red), secrets: red}, nil
 }
 
 // credentials are the texts of a header value to keep out of messages:
@@ -114,14 +114,6 @@ func validHeaderValue(v string) bool {
 	return true
 }
 
-// redact cuts the header values out of a receiver's answer.
-func (s *Sink) redact(answer []byte) []byte {
-	for _, sec := range s.secrets {
-		answer = bytes.ReplaceAll(answer, []byte(sec), []byte("<redacted>"))
-	}
-	return answer
-}
-
 // Sign returns the X-Wabarouter-Signature value for body under secret.
 func Sign(secret string, body []byte) string {
 	m := hmac.New(sha256.New, []byte(secret))
@@ -129,16 +121,24 @@ func Sign(secret string, body []byte) string {
 	return "sha256=" + hex.EncodeToString(m.Sum(nil))
 }
 
-// Send posts n. The receipt's Ref is the notification ID and its Detail
-// the status line and start of the receiver's answer.
+// Send posts n as JSON (see sinks.NotificationJSON). The receipt's Ref
+// is the notification ID and its Detail the status line and start of the
+// receiver's answer.
 func (s *Sink) Send(ctx context.Context, n notification.Notification) (sinks.Receipt, error) {
-	body, err := json.Marshal(n)
+	receipt, err := s.send(ctx, n)
+	return receipt, s.secrets.Error(err)
+}
+
+func (s *Sink) send(ctx context.Context, n notification.Notification) (sinks.Receipt, error) {
+	body, err := sinks.NotificationJSON(n)
 	if err != nil {
-		return sinks.Receipt{}, sinks.Permanent(fmt.Errorf("webhook sink: encode: %w", err))
+		return sinks.Receipt{}, sinks.Permanent(fmt.Errorf("webhook sink: %w", err))
 	}
+	where := "webhook sink: POST " + sinks.RedactURL(s.cfg.URL)
+	ctx, ex := sinks.Recording(ctx)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.cfg.URL, bytes.NewReader(body))
 	if err != nil {
-		return sinks.Receipt{}, sinks.Permanent(fmt.Errorf("webhook sink: request to %s: %w", sinks.RedactURL(s.cfg.URL), redactErr(err)))
+		return sinks.Receipt{}, sinks.Permanent(fmt.Errorf("%s: %w", where, sinks.StripURL(err)))
 	}
 	for k, v := range s.cfg.Headers {
 		req.Header.Set(k, v)
@@ -150,27 +150,18 @@ func (s *Sink) Send(ctx context.Context, n notification.Notification) (sinks.Rec
 	}
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return sinks.Receipt{}, fmt.Errorf("webhook sink: POST %s: %w", sinks.RedactURL(s.cfg.URL), redactErr(err))
+		if ex.Err != nil {
+			err = ex.Err
+		}
+		return sinks.Receipt{}, fmt.Errorf("%s: %w", where, sinks.StripURL(err))
 	}
-	defer resp.Body.Close()
-	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	answer = s.redact(answer)
-	if err := sinks.ClassifyHTTP(resp.StatusCode, resp.Header, answer); err != nil {
-		return sinks.Receipt{}, fmt.Errorf("webhook sink: POST %s: %w", sinks.RedactURL(s.cfg.URL), err)
+	_ = resp.Body.Close()
+	if err := sinks.ClassifyHTTP(ex.Status, ex.Header, ex.Body); err != nil {
+		return sinks.Receipt{}, fmt.Errorf("%s: %w", where, err)
 	}
 	detail := resp.Status
-	if len(answer) > 0 {
-		detail += ": " + sinks.Truncate(string(bytes.TrimSpace(answer)), 300)
+	if answer := bytes.TrimSpace(ex.Body); len(answer) > 0 {
+		detail += ": " + sinks.Truncate(string(answer), 300)
 	}
-	return sinks.Receipt{Ref: n.ID, Detail: detail}, nil
-}
-
-// redactErr strips the URL that net/http puts in *url.Error, keeping the
-// underlying cause (and its retryable classification) reachable.
-func redactErr(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
-	}
-	return err
+	return sinks.Receipt{Ref: n.ID, Detail: s.secrets.Redact(detail)}, nil
 }
