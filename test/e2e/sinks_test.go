@@ -335,8 +335,9 @@ sinks:
 		if got := slackGot.all(); len(got) != 2 || !strings.Contains(got[1], "[TEST]") || !strings.Contains(got[1], "team-slack works") {
 			t.Errorf("slack peer got %d posts; want the incident and then a [TEST] post naming the sink: %q", len(got), got)
 		}
-		if got := pdGot.all(); len(got) != 2 || !strings.Contains(got[1], "wabarouter test notification") || !strings.Contains(got[1], pdRoutingKey) {
-			t.Errorf("pagerduty peer got %d events; want the incident and then a test event with the routing key: %q", len(got), got)
+		if got := pdGot.all(); len(got) != 3 || !strings.Contains(got[1], "wabarouter test notification") || !strings.Contains(got[1], pdRoutingKey) ||
+			!strings.Contains(got[2], `"event_action":"resolve"`) || !strings.Contains(got[2], "wabarouter-notify-test/oncall-pagerduty") {
+			t.Errorf("pagerduty peer got %d events; want the incident, a test trigger with the routing key, and its resolve: %q", len(got), got)
 		}
 		if msgs := be.messages(); len(msgs) != 2 {
 			t.Errorf("smtp server got %d messages, want the incident and the test", len(msgs))
