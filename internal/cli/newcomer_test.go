@@ -232,14 +232,20 @@ func TestServeExposesBuildInfo(t *testing.T) {
 	}
 }
 
-// TestServeRunsTheBuiltInConfig is the README's first command: serve with
-// no --config runs on the built-in copy of config.example.yaml, with its
-// rules, log sinks and the store under ./data of the working directory.
+// TestServeRunsTheBuiltInConfig runs the README's first command: serve
+// with no --config and the two variables runs on the built-in copy of
+// config.example.yaml, with its rules, log sinks and the store under
+// ./data of the working directory.
 func TestServeRunsTheBuiltInConfig(t *testing.T) {
+	env, args := readmeFirstCommand(t)
+	if len(args) != 1 || args[0] != "serve" || len(env) != 2 || env["META_VERIFY_TOKEN"] == "" || env["META_APP_SECRET"] == "" {
+		t.Fatalf("README's first command runs %q with %v; want serve on the built-in config with META_VERIFY_TOKEN and META_APP_SECRET", args, env)
+	}
 	dir := t.TempDir()
 	t.Chdir(dir)
-	t.Setenv("META_VERIFY_TOKEN", "dev-token")
-	t.Setenv("META_APP_SECRET", "dev-secret")
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
 	// The built-in config listens where the README says.
 	const addr = "127.0.0.1:8080"
 	if l, err := net.Listen("tcp", addr); err != nil {
@@ -247,8 +253,8 @@ func TestServeRunsTheBuiltInConfig(t *testing.T) {
 	} else {
 		l.Close()
 	}
-	stderr := startServe(t, []string{"serve"}, addr)
-	if code, body := get(t, "http://"+addr+"/webhook?hub.mode=subscribe&hub.verify_token=dev-token&hub.challenge=1158201444"); code != 200 || body != "1158201444" {
+	stderr := startServe(t, args, addr)
+	if code, body := get(t, "http://"+addr+"/webhook?hub.mode=subscribe&hub.verify_token="+env["META_VERIFY_TOKEN"]+"&hub.challenge=1158201444"); code != 200 || body != "1158201444" {
 		t.Errorf("handshake: %d %q", code, body)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "data", "wabarouter.db")); err != nil {
