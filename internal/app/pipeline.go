@@ -111,7 +111,7 @@ func NewPipeline(ctx context.Context, cfg *config.Config, set *rules.Set, log *s
 	p.routedAt.Store(time.Now().UnixNano())
 	p.metrics = metrics.New(p.reg)
 	p.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		&outboxCollector{store: st, sinks: cfg.SinkNames(), log: log})
+		&outboxCollector{store: st, sinks: cfg.SinkNames(), log: log}, metrics.NewBuildInfo())
 	for _, sc := range cfg.Sinks {
 		policy := delivery.DefaultPolicy
 		if n, ok := defaultConcurrency[sc.Type]; ok {

@@ -2,60 +2,62 @@ package cli
 
 import (
 	"context"
-	"flag"
 	"fmt"
-	"io"
 	"regexp"
 	"slices"
 	"strconv"
 
-	"github.com/wabarouter/wabarouter/internal/app"
+	"github.com/wabarouter/wabarouter"
+	"github.com/wabarouter/wabarouter/internal/config"
 )
 
 func runCheck(_ context.Context, args []string, stdio IO) int {
-	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	fs.SetOutput(stdio.Err)
-	configPath := fs.String("config", "", "path to the YAML config file (required)")
-	if err := fs.Parse(args); err != nil {
+	fs := newFlagSet("check", stdio)
+	configPath := fs.String("config", "", "the YAML config file (default: the built-in copy of config.example.yaml)")
+	strict := fs.Bool("strict", false, "judge as serve does: the server section and every ${VAR} are required")
+	if err := parseFlags(fs, args); err != nil {
 		return ExitUsage
 	}
-	if *configPath == "" {
-		fmt.Fprintln(stdio.Err, "check: --config FILE is required")
-		return ExitUsage
+	if fs.NArg() != 0 {
+		return usageFailure(stdio, "check", "check takes no arguments")
 	}
-	cfg, set, err := loadRouting(*configPath)
-	var lines []string
-	if err != nil {
-		lines = errorLines(err)
+	purpose := config.ForRules
+	if *strict {
+		purpose = config.ForServe
 	}
-	// Build every sink exactly as serve does, so that a setting serve would
-	// refuse (an email tls mode, a URL, a missing ca_file) fails check too.
-	// Building has no side effects: nothing connects, and the log sink
-	// opens its file only when it first writes.
-	if cfg != nil {
-		built, err := app.BuildSinks(cfg)
-		if err != nil {
-			lines = append(lines, errorLines(err)...)
-		}
-		for _, s := range built {
-			if c, ok := s.(io.Closer); ok {
-				_ = c.Close()
-			}
-		}
+	j := judge(*configPath, purpose)
+	name := *configPath
+	if name == "" {
+		name = embeddedPrefix + wabarouter.DefaultConfig
 	}
-	if len(lines) > 0 {
-		sortByPlace(lines)
-		for _, line := range lines {
-			fmt.Fprintln(stdio.Err, line)
+	// Warnings and errors in one list by place, as a reader fixes them
+	// from the top of the file down.
+	lines := append([]string(nil), j.problems...)
+	for _, w := range j.warnings {
+		lines = append(lines, w.String())
+	}
+	sortByPlace(lines)
+	for _, line := range lines {
+		fmt.Fprintln(stdio.Err, line)
+	}
+	if len(j.problems) > 0 {
+		summary := count(len(j.problems), "error")
+		if len(j.warnings) > 0 {
+			summary += " and " + count(len(j.warnings), "warning")
 		}
-		fmt.Fprintf(stdio.Err, "%s: %s; nothing was changed\n", *configPath, count(len(lines), "error"))
+		fmt.Fprintf(stdio.Err, "%s: %s; nothing was changed\n", name, summary)
 		return ExitFailure
 	}
+	cfg, set := j.cfg, j.set
 	where := "in " + count(len(cfg.RuleFiles), "file")
 	if n := len(cfg.InlineRules); n > 0 {
 		where = fmt.Sprintf("(%d inline, %d from %s)", n, len(set.Rules)-n, count(len(cfg.RuleFiles), "file"))
 	}
-	fmt.Fprintf(stdio.Out, "%s: OK: %s %s, %s\n", *configPath, count(len(set.Rules), "rule"), where, count(len(cfg.Sinks), "sink"))
+	unchecked := ""
+	if len(j.warnings) > 0 {
+		unchecked = fmt.Sprintf("; %s (check --strict judges as serve does)", count(len(j.warnings), "warning"))
+	}
+	fmt.Fprintf(stdio.Out, "%s: OK: %s %s, %s%s\n", name, count(len(set.Rules), "rule"), where, count(len(cfg.Sinks), "sink"), unchecked)
 	return ExitOK
 }
 

@@ -88,10 +88,10 @@ func TestRouteCommandJSON(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
-	var got []routedNotification
+	var got []routeLine
 	dec := json.NewDecoder(&out)
 	for dec.More() {
-		var r routedNotification
+		var r routeLine
 		if err := dec.Decode(&r); err != nil {
 			t.Fatal(err)
 		}
@@ -127,9 +127,9 @@ sinks:
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
-	var got []routedNotification
+	var got []routeLine
 	for dec := json.NewDecoder(&out); dec.More(); {
-		var r routedNotification
+		var r routeLine
 		if err := dec.Decode(&r); err != nil {
 			t.Fatal(err)
 		}

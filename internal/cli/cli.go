@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
+	"strings"
 )
 
 // Exit codes shared by every command.
@@ -22,32 +24,226 @@ type IO struct {
 
 type command struct {
 	summary string
-	run     func(ctx context.Context, args []string, stdio IO) int
+	// usage is the command line after "wabarouter ".
+	usage string
+	// help says what the command does, its arguments and flags, the
+	// environment variables it reads and an example; `COMMAND -h` prints
+	// it, so a newcomer never has to read the source.
+	help string
+	run  func(ctx context.Context, args []string, stdio IO) int
 }
+
+// configEnv is the Environment section of every command that reads the
+// config: what it reads is whatever the config names.
+const configEnv = `  The ${VAR}s the config names. The built-in config names two:
+    META_VERIFY_TOKEN  the verify token of Meta's subscription handshake
+    META_APP_SECRET    the Meta app secret webhooks are signed with`
 
 func commands() map[string]command {
 	return map[string]command{
-		"check": {"check the config and every rules file; report all errors", runCheck},
-		"parse": {"print the events of webhook payloads as JSON lines", runParse},
-		"route": {"dry run: show which rules match payloads and what would be sent", runRoute},
-		"serve": {"run the router: receive, verify and route webhooks", runServe},
-		"test":  {"unit-test rules: check payloads route to the expected notifications", runRuleTest},
+		"check": {"check the config and every rules file; report all errors", "check [--config FILE] [--strict]", `
+Loads the config and every rules file it names, builds every sink as serve
+does (contacting nothing, creating nothing), and reports every problem at
+once, each as FILE:LINE:COL, sorted by place. Exits 1 if there is any.
 
-		"healthcheck": {"exit 0 if a running router is ready (for container health checks)", runHealthcheck},
-		"deadletter":  {"list, replay or drop dead-lettered notifications", runDeadletter},
-		"notify-test": {"send a test notification to one sink to check its settings", runNotifyTest},
+Without --strict, what needs production secrets is not required: a missing
+server section and a ${VAR} that is not set in the server section or in a
+sink are warnings naming the variable and its line, and such a sink is not
+built. A rule author's repository and CI can check rules this way. With
+--strict, check judges exactly as serve does and refuses what serve would.
+
+Flags:
+  --config FILE  the YAML config (default: the built-in copy of config.example.yaml)
+  --strict       require what serve requires: server.verify_token,
+                 server.app_secrets and every ${VAR}
+
+Environment:
+` + configEnv + `
+  Without --strict, unset ones are warnings.
+
+Example:
+  wabarouter check --config config.yaml
+  META_VERIFY_TOKEN=… META_APP_SECRET=… wabarouter check --strict --config config.yaml
+`, runCheck},
+		"parse": {"print the events of webhook payloads as JSON lines", "parse [FILE…]", `
+Prints the events wabarouter reads from each webhook payload, one JSON
+object per line, with the field names rules use. Reads no config.
+
+Arguments:
+  FILE…  webhook bodies as Meta posts them (JSON); none, or -, reads
+         standard input
+
+Environment:
+  None.
+
+Example:
+  wabarouter parse testdata/webhooks/seed_account_restriction.json
+`, runParse},
+		"route": {"dry run: show which rules match payloads and what would be sent", "route [--config FILE] [--format text|json] PAYLOAD…", `
+Dry run: for each event of each payload, shows which rules match and the
+notifications they would send (sink, severity, action, dedup key, title),
+or that nothing would be sent. Sends nothing and needs no running router.
+A rule that fails on an event is shown with its error, and route then
+exits 1. Like check without --strict, it needs no server section and no
+sink secrets: what it could not check is printed as warnings.
+
+Arguments:
+  PAYLOAD…  webhook bodies as Meta posts them (JSON files); - reads
+            standard input
+
+Flags:
+  --config FILE         the YAML config (default: the built-in copy of config.example.yaml)
+  --format text|json    text for people (default); json writes one object
+                        per notification, and per failed rule (with "error")
+
+Environment:
+` + configEnv + `
+  Unset ones are warnings.
+
+Example:
+  wabarouter route --config config.yaml testdata/webhooks/seed_disabled_update_disable.json
+`, runRoute},
+		"serve": {"run the router: receive, verify and route webhooks", "serve [--config FILE]", `
+Runs the router: answers Meta's handshake and signed webhooks on /webhook,
+stores each webhook before answering 200, routes it by the rules and
+delivers the notifications through the sinks, retrying until each is sent
+or dead-lettered. Serves /healthz, /readyz and /metrics on the same
+address. Reloads the rules on SIGHUP and when a config or rules file
+changes; stops cleanly on Ctrl-C or SIGTERM.
+
+Without --config it runs on the built-in copy of config.example.yaml: the
+rules of rules.example.yaml, three log sinks that print each notification
+on standard output, and the store in data/wabarouter.db under the working
+directory. serve refuses to start without server.verify_token and
+server.app_secrets, or with any ${VAR} not set (check --strict says the
+same).
+
+Flags:
+  --config FILE  the YAML config (default: the built-in copy of config.example.yaml)
+
+Environment:
+` + configEnv + `
+  HTTPS_PROXY, HTTP_PROXY, NO_PROXY apply to the sinks' requests.
+
+Example:
+  META_VERIFY_TOKEN=dev-token META_APP_SECRET=dev-secret wabarouter serve
+`, runServe},
+		"test": {"unit-test rules: check payloads route to the expected notifications", "test [--config FILE] TESTS…", `
+Runs rule unit tests: each case names a payload and the notifications
+expected from it (rule, sink, severity, optionally title and action), and
+fails with a diff when the rules send anything else, or when a rule fails
+on the payload. Exits 1 if any case fails. Like check without --strict, it
+needs no server section and no sink secrets.
+
+Arguments:
+  TESTS…  YAML files of test cases (see testdata/rules/example_test.yaml);
+          payload_file paths are relative to the test file
+
+Flags:
+  --config FILE  the YAML config (default: the built-in copy of config.example.yaml)
+
+Environment:
+` + configEnv + `
+  Unset ones are warnings.
+
+Example:
+  wabarouter test --config config.example.yaml testdata/rules/example_test.yaml
+`, runRuleTest},
+		"version": {"print the version, commit and Go version of this binary", "version", `
+Prints the version of wabarouter, the commit it was built from (with
+"modified" if the work tree had changes) and the Go version that built it.
+The same is on /metrics as wabarouter_build_info. Also: wabarouter --version.
+
+Environment:
+  None.
+
+Example:
+  wabarouter version
+`, runVersion},
+
+		"healthcheck": {"exit 0 if a running router is ready (for container health checks)", "healthcheck [--url URL]", `
+Asks a running router's /readyz and exits 0 only if it answers 200, 1
+otherwise. For container health checks: the image has no shell or curl.
+
+Flags:
+  --url URL  readiness URL of the running router (default http://127.0.0.1:8080/readyz)
+
+Environment:
+  None.
+
+Example:
+  wabarouter healthcheck --url http://127.0.0.1:8080/readyz
+`, runHealthcheck},
+		"deadletter": {"list, replay or drop dead-lettered notifications", "deadletter list|replay|drop --config FILE [ID…]", `
+Lists the notifications that could not be delivered (dead letters), puts
+some back in the queue (replay), or deletes them (drop). Opens the store
+the config names; it may run beside a running router, which then delivers
+what was replayed.
+
+Arguments:
+  list        one tab-separated line per dead letter: id, sink,
+              notification, attempts, created, last error
+  replay ID…  queue these rows again (ids from list)
+  drop ID…    delete these dead rows
+
+Flags:
+  --config FILE  the YAML config whose store to open (required)
+
+Environment:
+` + configEnv + `
+  It reads the config as serve does, so every one must be set.
+
+Example:
+  wabarouter deadletter list --config config.yaml
+  wabarouter deadletter replay 12 13 --config config.yaml
+`, runDeadletter},
+		"notify-test": {"send a test notification to one sink to check its settings", "notify-test --config FILE --sink NAME", `
+Builds one sink from the config and sends it a test notification, marked
+as a test, to prove its settings: a token, a channel, a mail server. Says
+whether an error is permanent or would be retried.
+
+Flags:
+  --config FILE  the YAML config (required)
+  --sink NAME    the sink to test (required)
+
+Environment:
+` + configEnv + `
+  HTTPS_PROXY, HTTP_PROXY, NO_PROXY apply to the sink's requests.
+
+Example:
+  wabarouter notify-test --config config.yaml --sink oncall-pagerduty
+`, runNotifyTest},
 	}
 }
+
+// isHelp reports whether arg asks for help.
+func isHelp(arg string) bool { return arg == "-h" || arg == "-help" || arg == "--help" }
 
 // Run runs the subcommand named by args[0] and returns its exit code.
 func Run(ctx context.Context, args []string, stdio IO) int {
 	cmds := commands()
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+	switch {
+	case len(args) == 0:
 		usage(stdio.Err, cmds)
-		if len(args) == 0 {
+		return ExitUsage
+	case isHelp(args[0]):
+		usage(stdio.Out, cmds)
+		return ExitOK
+	case args[0] == "help":
+		if len(args) == 1 {
+			usage(stdio.Out, cmds)
+			return ExitOK
+		}
+		cmd, ok := cmds[args[1]]
+		if !ok {
+			fmt.Fprintf(stdio.Err, "wabarouter: unknown command %q\n", args[1])
+			usage(stdio.Err, cmds)
 			return ExitUsage
 		}
+		printHelp(stdio.Out, cmd)
 		return ExitOK
+	case args[0] == "--version" || args[0] == "-version":
+		return runVersion(ctx, args[1:], stdio)
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {
@@ -55,7 +251,21 @@ func Run(ctx context.Context, args []string, stdio IO) int {
 		usage(stdio.Err, cmds)
 		return ExitUsage
 	}
+	// Help is answered here, for every command alike, wherever -h stands
+	// before a "--".
+	rest := args[1:]
+	if end := slices.Index(rest, "--"); end >= 0 {
+		rest = rest[:end]
+	}
+	if slices.ContainsFunc(rest, isHelp) {
+		printHelp(stdio.Out, cmd)
+		return ExitOK
+	}
 	return cmd.run(ctx, args[1:], stdio)
+}
+
+func printHelp(w io.Writer, cmd command) {
+	fmt.Fprintf(w, "usage: wabarouter %s\n%s", cmd.usage, cmd.help)
 }
 
 func usage(w io.Writer, cmds map[string]command) {
@@ -64,8 +274,12 @@ func usage(w io.Writer, cmds map[string]command) {
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	fmt.Fprintln(w, "usage: wabarouter COMMAND [flags]\n\ncommands:")
+	fmt.Fprintln(w, "usage: wabarouter COMMAND [flags] [arguments]\n\ncommands:")
 	for _, name := range names {
 		fmt.Fprintf(w, "  %-12s %s\n", name, cmds[name].summary)
 	}
+	fmt.Fprintln(w, "\n"+strings.TrimSpace(`
+Run 'wabarouter COMMAND -h' for what a command does, its arguments, the
+environment variables it reads and an example. Flags may come before or
+after the arguments.`))
 }

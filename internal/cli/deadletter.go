@@ -35,7 +35,7 @@ func runDeadletter(ctx context.Context, args []string, stdio IO) int {
 	fs := flag.NewFlagSet("deadletter "+action, flag.ContinueOnError)
 	fs.SetOutput(stdio.Err)
 	configPath := fs.String("config", "", "path to the YAML config file (required)")
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := parseFlags(fs, args[1:]); err != nil {
 		return ExitUsage
 	}
 	ids, err := parseIDs(fs.Args())

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -17,15 +16,13 @@ const healthcheckTimeout = 5 * time.Second
 // runHealthcheck asks a running router's /readyz and exits 0 only on 200.
 // It exists because the container image has no shell or curl.
 func runHealthcheck(ctx context.Context, args []string, stdio IO) int {
-	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
-	fs.SetOutput(stdio.Err)
+	fs := newFlagSet("healthcheck", stdio)
 	url := fs.String("url", "http://127.0.0.1:8080/readyz", "readiness URL of the running router")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return ExitUsage
 	}
 	if fs.NArg() != 0 {
-		fmt.Fprintln(stdio.Err, "usage: wabarouter healthcheck [--url URL]")
-		return ExitUsage
+		return usageFailure(stdio, "healthcheck", "healthcheck takes no arguments")
 	}
 	ctx, cancel := context.WithTimeout(ctx, healthcheckTimeout)
 	defer cancel()

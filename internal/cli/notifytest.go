@@ -26,7 +26,7 @@ func runNotifyTest(ctx context.Context, args []string, stdio IO) int {
 	fs.SetOutput(stdio.Err)
 	configPath := fs.String("config", "", "path to the YAML config file (required)")
 	name := fs.String("sink", "", "name of the sink to test (required)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return ExitUsage
 	}
 	if *configPath == "" || *name == "" || fs.NArg() != 0 {

@@ -21,7 +21,7 @@ func runParse(_ context.Context, args []string, stdio IO) int {
 	fs.Usage = func() {
 		fmt.Fprintln(stdio.Err, "usage: wabarouter parse [FILE...]   (no FILE or -: standard input)")
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return ExitUsage
 	}
 	files := fs.Args()

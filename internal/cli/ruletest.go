@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -56,18 +55,21 @@ type expectedNotification struct {
 }
 
 func runRuleTest(_ context.Context, args []string, stdio IO) int {
-	fs := flag.NewFlagSet("test", flag.ContinueOnError)
-	fs.SetOutput(stdio.Err)
-	configPath := fs.String("config", "", "path to the YAML config file (required)")
-	if err := fs.Parse(args); err != nil {
+	fs := newFlagSet("test", stdio)
+	configPath := fs.String("config", "", "the YAML config file (default: the built-in copy of config.example.yaml)")
+	if err := parseFlags(fs, args); err != nil {
 		return ExitUsage
 	}
-	if *configPath == "" || fs.NArg() == 0 {
-		fmt.Fprintln(stdio.Err, "usage: wabarouter test --config FILE TESTS...")
-		return ExitUsage
+	if fs.NArg() == 0 {
+		return usageFailure(stdio, "test", "name at least one TESTS file")
 	}
-	// The same loader as serve, so the tests cover exactly what would run.
-	cfg, set, err := loadRouting(*configPath)
+	if *configPath == "" {
+		fmt.Fprintln(stdio.Err, "test: "+embeddedNote)
+	}
+	// The same loader as serve, so the tests cover exactly what would run;
+	// only the secrets serve needs may be missing.
+	cfg, set, warnings, err := loadRouting(*configPath, config.ForRules)
+	printWarnings(stdio.Err, warnings)
 	if err != nil {
 		printErrors(stdio.Err, err)
 		return ExitFailure

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,28 +10,34 @@ import (
 	"slices"
 	"time"
 
+	"github.com/wabarouter/wabarouter"
 	"github.com/wabarouter/wabarouter/internal/app"
 	"github.com/wabarouter/wabarouter/internal/config"
 	"github.com/wabarouter/wabarouter/internal/rules"
 )
 
 func runServe(ctx context.Context, args []string, stdio IO) int {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stdio.Err)
-	configPath := fs.String("config", "", "path to the YAML config file (required)")
-	if err := fs.Parse(args); err != nil {
+	fs := newFlagSet("serve", stdio)
+	configPath := fs.String("config", "", "the YAML config file (default: the built-in copy of config.example.yaml)")
+	if err := parseFlags(fs, args); err != nil {
 		return ExitUsage
 	}
-	if *configPath == "" {
-		fmt.Fprintln(stdio.Err, "serve: --config FILE is required")
-		return ExitUsage
+	if fs.NArg() != 0 {
+		return usageFailure(stdio, "serve", "serve takes no arguments")
 	}
-	cfg, set, err := loadRouting(*configPath)
-	if err != nil {
-		printErrors(stdio.Err, err)
+	// The same judgement as check --strict, so the two refuse alike.
+	j := judge(*configPath, config.ForServe)
+	if len(j.problems) > 0 {
+		for _, line := range j.problems {
+			fmt.Fprintln(stdio.Err, line)
+		}
 		return ExitFailure
 	}
+	cfg, set := j.cfg, j.set
 	logger := newLogger(stdio.Err, cfg.Log)
+	if *configPath == "" {
+		logger.InfoContext(ctx, "no --config: using the built-in copy of "+wabarouter.DefaultConfig, "rules", embeddedPrefix+"rules.example.yaml", "store", cfg.Store.Path)
+	}
 	pipeline, err := app.NewPipeline(ctx, cfg, set, logger)
 	if err != nil {
 		printErrors(stdio.Err, err)
@@ -40,7 +45,7 @@ func runServe(ctx context.Context, args []string, stdio IO) int {
 	}
 	running := cfg.SinkNames()
 	load := func() (*rules.Set, []string, error) {
-		cfg, set, err := loadRouting(*configPath)
+		cfg, set, _, err := loadRouting(*configPath, config.ForServe)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -88,8 +93,12 @@ func rulesUseRunningSinks(set *rules.Set, running []string) error {
 
 // watchList is what the reloader polls: the config, the rules files and
 // their folders, whose modification time changes when a file is added, so
-// a new file matching a rules glob is picked up too.
+// a new file matching a rules glob is picked up too. The built-in config
+// (no configPath) cannot change, so nothing is watched.
 func watchList(configPath string, ruleFiles []string) []string {
+	if configPath == "" {
+		return nil
+	}
 	files := append([]string{configPath}, ruleFiles...)
 	var dirs []string
 	for _, f := range files {

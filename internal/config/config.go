@@ -1,12 +1,15 @@
 package config
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -44,6 +47,9 @@ type Config struct {
 	Log      Log                              `yaml:"-"`
 	// Path is the file the config was read from, kept for messages.
 	Path string `yaml:"-"`
+	// FS holds RuleFiles when they are not the operating system's files
+	// (the config built into the binary); nil otherwise.
+	FS fs.FS `yaml:"-"`
 }
 
 // Server configures the webhook HTTP endpoint.
@@ -74,38 +80,109 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("%s: %s", e.File, e.Msg)
 }
 
-// Load reads and parses the config file at path.
-func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read config %s: %w", path, err)
-	}
-	return Parse(path, data)
+// Purpose says what a config is read for, and so how complete it must be.
+// A rule author's repository and CI have none of the production secrets, so
+// the commands that only judge rules must not need them; serve must.
+type Purpose int
+
+// Purposes of a read.
+const (
+	// ForServe requires everything serve needs: the server section with
+	// its verify token and app secrets, and every ${VAR} set. Load and
+	// Parse read for serve.
+	ForServe Purpose = iota
+	// ForRules is for judging rules without production secrets (check,
+	// route, test): the server section may be missing or incomplete, and
+	// an unset ${VAR} in the server section or in a sink is a warning;
+	// such a sink keeps its name, for rules to send to, but is marked
+	// incomplete (Sink.Unset) and must not be built. Everything else is
+	// judged as for ForServe.
+	ForRules
+	// ForSink is for using the one sink Options.Sink names (notify-test):
+	// that sink must be complete, and everything else is read as for
+	// ForRules.
+	ForSink
+)
+
+// Options say how to read a config.
+type Options struct {
+	Purpose Purpose
+	// Sink is the sink that must be complete with ForSink.
+	Sink string
+	// FS, when set, is where the rules globs are matched and the rules
+	// files are read (the config built into the binary); nil means the
+	// operating system's files. Store and log paths are always the
+	// operating system's.
+	FS fs.FS
 }
 
-// Parse parses config data; path is used only in messages. All problems are
-// returned together, joined with errors.Join, each as an *Error.
+// Warning is something a read for ForRules or ForSink could not check,
+// such as a setting whose ${VAR} is unset, located like an Error.
+type Warning struct {
+	File   string
+	Line   int
+	Column int
+	Msg    string
+}
+
+// String writes FILE:LINE:COL: warning: message, sorting like an Error.
+func (w Warning) String() string {
+	return (&Error{File: w.File, Line: w.Line, Column: w.Column, Msg: "warning: " + w.Msg}).Error()
+}
+
+// Load reads and parses the config file at path for serve: every setting
+// serve needs must be there and every ${VAR} set.
+func Load(path string) (*Config, error) {
+	cfg, _, err := LoadFor(path, Options{Purpose: ForServe})
+	return cfg, err
+}
+
+// LoadFor reads and parses the config file at path for opts.Purpose. All
+// problems are returned together in err, joined with errors.Join, each as
+// an *Error; what the purpose lets go unchecked is returned as warnings,
+// sorted as they appear in the file.
+func LoadFor(path string, opts Options) (*Config, []Warning, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read config %s: %w", path, err)
+	}
+	return ParseFor(path, data, opts)
+}
+
+// Parse parses config data for serve; path is used in messages and to
+// resolve relative paths. All problems are returned together, joined with
+// errors.Join, each as an *Error.
 func Parse(path string, data []byte) (*Config, error) {
+	cfg, _, err := ParseFor(path, data, Options{Purpose: ForServe})
+	return cfg, err
+}
+
+// ParseFor parses config data for opts.Purpose, as LoadFor does.
+func ParseFor(path string, data []byte, opts Options) (*Config, []Warning, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, syntaxError(path, err)
+		return nil, nil, syntaxError(path, err)
 	}
 	cfg := &Config{
 		Path:   path,
 		Source: data,
+		FS:     opts.FS,
 		Server: Server{Listen: DefaultListen, MaxBodyBytes: DefaultMaxBodyBytes},
 		Store:  Store{Path: DefaultStorePath},
 		Log:    Log{Level: slog.LevelInfo, Format: LogText},
 	}
-	p := &parser{path: path}
+	p := &parser{path: path, opts: opts}
 	// Relative to the config file, like every other path in it, so that
 	// serve and deadletter find the same store from any folder.
 	cfg.Store.Path = p.relative(DefaultStorePath)
 	p.document(&root, cfg)
+	slices.SortStableFunc(p.warnings, func(a, b Warning) int {
+		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column))
+	})
 	if err := errors.Join(p.errs...); err != nil {
-		return nil, err
+		return nil, p.warnings, err
 	}
-	return cfg, nil
+	return cfg, p.warnings, nil
 }
 
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
@@ -121,12 +198,45 @@ func syntaxError(path string, err error) error {
 }
 
 type parser struct {
-	path string
-	errs []error
+	path     string
+	opts     Options
+	errs     []error
+	warnings []Warning
+	// unsetWarning, while not empty, makes an unset ${VAR} a warning
+	// ending in this consequence rather than an error; unset collects the
+	// variables so warned about.
+	unsetWarning string
+	unset        []string
 }
 
 func (p *parser) errorf(n *yaml.Node, format string, args ...any) {
 	p.errs = append(p.errs, &Error{File: p.path, Line: n.Line, Column: n.Column, Msg: fmt.Sprintf(format, args...)})
+}
+
+// warnf records what could not be checked; n nil means the whole file.
+func (p *parser) warnf(n *yaml.Node, format string, args ...any) {
+	w := Warning{File: p.path, Msg: fmt.Sprintf(format, args...)}
+	if n != nil {
+		w.Line, w.Column = n.Line, n.Column
+	}
+	p.warnings = append(p.warnings, w)
+}
+
+// partial reports whether the read may leave out what serve needs.
+func (p *parser) partial() bool { return p.opts.Purpose != ForServe }
+
+// lenient runs read with unset ${VAR}s reported as warnings ending in
+// consequence, when the purpose allows it, and returns the variables that
+// were unset.
+func (p *parser) lenient(allowed bool, consequence string, read func()) []string {
+	if !allowed {
+		read()
+		return nil
+	}
+	p.unsetWarning, p.unset = consequence, nil
+	defer func() { p.unsetWarning, p.unset = "", nil }()
+	read()
+	return p.unset
 }
 
 func (p *parser) document(root *yaml.Node, cfg *Config) {
@@ -152,6 +262,10 @@ func (p *parser) document(root *yaml.Node, cfg *Config) {
 		"store":    func(_, v *yaml.Node) { p.store(v, cfg) },
 		"log":      func(_, v *yaml.Node) { p.log(v, cfg) },
 	})
+	if server == nil && p.partial() {
+		p.warnf(nil, "no server section; it is not needed here, but serve refuses to start without server.verify_token and server.app_secrets")
+		return
+	}
 	if server == nil || isNull(server) {
 		at := top
 		if server != nil {
@@ -159,7 +273,7 @@ func (p *parser) document(root *yaml.Node, cfg *Config) {
 		}
 		server = &yaml.Node{Kind: yaml.MappingNode, Line: at.Line, Column: at.Column}
 	}
-	p.server(server, &cfg.Server)
+	p.lenient(p.partial(), "it is not needed here, but serve refuses to start without it", func() { p.server(server, &cfg.Server) })
 }
 
 func (p *parser) server(m *yaml.Node, s *Server) {
@@ -213,11 +327,23 @@ func (p *parser) server(m *yaml.Node, s *Server) {
 			s.MaxBodyBytes = n
 		},
 	})
-	if !haveToken {
-		p.errorf(m, "server.verify_token is required")
-	}
-	if !haveSecrets {
-		p.errorf(m, "server.app_secrets is required (at least one secret)")
+	switch {
+	case p.partial():
+		for _, key := range []struct {
+			name string
+			have bool
+		}{{"verify_token", haveToken}, {"app_secrets", haveSecrets}} {
+			if !key.have {
+				p.warnf(m, "server.%s is missing; it is not needed here, but serve refuses to start without it", key.name)
+			}
+		}
+	default:
+		if !haveToken {
+			p.errorf(m, "server.verify_token is required")
+		}
+		if !haveSecrets {
+			p.errorf(m, "server.app_secrets is required (at least one secret)")
+		}
 	}
 }
 
@@ -305,7 +431,12 @@ func (p *parser) expand(n *yaml.Node) (string, bool) {
 		}
 		val, set := os.LookupEnv(name)
 		if !set {
-			p.errorf(n, "environment variable %s is not set", name)
+			if p.unsetWarning != "" {
+				p.warnf(n, "environment variable %s is not set; %s", name, p.unsetWarning)
+				p.unset = append(p.unset, name)
+			} else {
+				p.errorf(n, "environment variable %s is not set", name)
+			}
 			ok = false
 			return ""
 		}

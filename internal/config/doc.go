@@ -7,6 +7,11 @@
 // straight into structs so that unknown keys, type mismatches and failed
 // validations can all point at the exact place in the file.
 //
+// A config is read for a Purpose. Serve needs everything; the commands that
+// judge rules (check, route, test) and the one that tries a sink
+// (notify-test) need no production secrets, so what only those would
+// provide is returned as a Warning, with its place, instead of an error.
+//
 // Secrets are typed as Secret so that printing, logging or marshalling a
 // Config can never leak them; code that needs the value must call Reveal,
 // which makes each use visible in review.

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -31,11 +32,20 @@ type Sink struct {
 	Settings map[string]any
 	Line     int
 	Column   int
+	// Unset lists the environment variables its settings name that were
+	// not set, in a read that allows that (ForRules, or ForSink for
+	// another sink). Such a sink cannot be built: its name is there for
+	// rules to send to, its settings are not.
+	Unset []string
 
 	// unreadable are settings that were written but could not be read
 	// (an unset ${VAR}): already reported, so not "required" again.
 	unreadable map[string]bool
 }
+
+// Complete reports whether every setting of the sink could be read, so
+// that it can be built.
+func (s Sink) Complete() bool { return len(s.Unset) == 0 }
 
 // String returns a plain setting, or "" when it is absent.
 func (s Sink) String(key string) string {
@@ -185,7 +195,11 @@ func (p *parser) sink(m *yaml.Node, i int) (Sink, bool) {
 		handlers[key] = func(_, v *yaml.Node) { p.setting(v, where, key, &s) }
 	}
 	if known {
-		p.fields(m, where, handlers)
+		// The sink notify-test sends through must be complete; any
+		// other may wait for its secrets when the purpose allows it.
+		partial := p.partial() && !(p.opts.Purpose == ForSink && s.Name == p.opts.Sink)
+		s.Unset = p.lenient(partial, fmt.Sprintf("%s was not built, so its settings were not checked", where),
+			func() { p.fields(m, where, handlers) })
 	}
 	switch {
 	case s.Name == "":
@@ -227,7 +241,11 @@ func (p *parser) setting(v *yaml.Node, where, key string, s *Sink) {
 			items = v.Content
 		}
 		for _, item := range items {
-			if val, ok := p.str(item, name); ok && val != "" {
+			val, ok := p.str(item, name)
+			if !ok {
+				s.markUnreadable(key)
+			}
+			if ok && val != "" {
 				list = append(list, val)
 			}
 		}
@@ -241,18 +259,18 @@ func (p *parser) setting(v *yaml.Node, where, key string, s *Sink) {
 		// so they are Secrets from the moment they are read.
 		headers := map[string]Secret{}
 		for i := 0; i+1 < len(v.Content); i += 2 {
-			if val, ok := p.str(v.Content[i+1], name); ok {
-				headers[v.Content[i].Value] = Secret(val)
+			val, ok := p.str(v.Content[i+1], name)
+			if !ok {
+				s.markUnreadable(key)
+				continue
 			}
+			headers[v.Content[i].Value] = Secret(val)
 		}
 		s.Settings[key] = headers
 	default:
 		val, ok := p.str(v, name)
 		if !ok {
-			if s.unreadable == nil {
-				s.unreadable = map[string]bool{}
-			}
-			s.unreadable[key] = true
+			s.markUnreadable(key)
 			return
 		}
 		if val == "" {
@@ -267,6 +285,15 @@ func (p *parser) setting(v *yaml.Node, where, key string, s *Sink) {
 			s.Settings[key] = val
 		}
 	}
+}
+
+// markUnreadable notes a setting that was written but could not be read:
+// its problem is already reported, so it is not "required" again.
+func (s *Sink) markUnreadable(key string) {
+	if s.unreadable == nil {
+		s.unreadable = map[string]bool{}
+	}
+	s.unreadable[key] = true
 }
 
 // relative resolves a path against the config file's folder, so a config
@@ -298,7 +325,7 @@ func (p *parser) ruleFiles(v *yaml.Node, cfg *Config) {
 		if !ok {
 			continue
 		}
-		matches, err := filepath.Glob(p.relative(glob))
+		matches, err := p.glob(p.relative(glob))
 		if err != nil {
 			p.errorf(deref(item), "rules: bad glob %q: %v", glob, err)
 			continue
@@ -314,6 +341,14 @@ func (p *parser) ruleFiles(v *yaml.Node, cfg *Config) {
 			}
 		}
 	}
+}
+
+// glob matches pattern in Options.FS, or in the operating system's files.
+func (p *parser) glob(pattern string) ([]string, error) {
+	if p.opts.FS != nil {
+		return fs.Glob(p.opts.FS, filepath.ToSlash(pattern))
+	}
+	return filepath.Glob(pattern)
 }
 
 // severityMap reads overrides of the default severity, keyed by field or

@@ -7,6 +7,7 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -136,10 +137,41 @@ func (h *handler) handshake(w http.ResponseWriter, r *http.Request) {
 		plain(w, http.StatusForbidden, "forbidden")
 		return
 	}
+	challenge := q.Get("hub.challenge")
+	if reason := challengeProblem(challenge); reason != "" {
+		h.log.WarnContext(r.Context(), "webhook handshake refused: "+reason, "remote", r.RemoteAddr)
+		plain(w, http.StatusBadRequest, reason)
+		return
+	}
 	h.log.InfoContext(r.Context(), "webhook handshake accepted", "remote", r.RemoteAddr)
 	// nosniff because the challenge is reflected back verbatim.
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	plain(w, http.StatusOK, q.Get("hub.challenge"))
+	plain(w, http.StatusOK, challenge)
+}
+
+// MaxChallengeBytes bounds the hub.challenge a handshake echoes. Meta sends
+// a short decimal number; the bound keeps the endpoint from reflecting
+// whatever a caller with the verify token chooses to send.
+const MaxChallengeBytes = 256
+
+// challengeProblem says why a handshake's challenge cannot be echoed, or
+// returns "" if it can. Without a challenge Meta could not complete the
+// subscription, so a 200 with an empty body would only hide the mistake.
+func challengeProblem(c string) string {
+	switch {
+	case c == "":
+		return "missing hub.challenge"
+	case len(c) > MaxChallengeBytes:
+		return fmt.Sprintf("hub.challenge is longer than %d bytes", MaxChallengeBytes)
+	}
+	for i := 0; i < len(c); i++ {
+		// Printable ASCII only: the challenge is reflected, and no
+		// control character or markup-bearing byte sequence belongs in it.
+		if c[i] < 0x20 || c[i] > 0x7e {
+			return "hub.challenge must be printable ASCII"
+		}
+	}
+	return ""
 }
 
 func (h *handler) deliver(w http.ResponseWriter, r *http.Request) {

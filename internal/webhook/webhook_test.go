@@ -81,6 +81,20 @@ func TestHandshake(t *testing.T) {
 		{"wrong mode", url.Values{"hub.mode": {"unsubscribe"}, "hub.verify_token": {token}, "hub.challenge": {"x"}}, 403, ""},
 		{"missing", url.Values{}, 403, ""},
 		{"missing token", url.Values{"hub.mode": {"subscribe"}, "hub.challenge": {"x"}}, 403, ""},
+		{"missing challenge", url.Values{"hub.mode": {"subscribe"}, "hub.verify_token": {token}}, 400, "missing hub.challenge"},
+		{"empty challenge", url.Values{"hub.mode": {"subscribe"}, "hub.verify_token": {token}, "hub.challenge": {""}}, 400, "missing hub.challenge"},
+		{"challenge at the bound", url.Values{"hub.mode": {"subscribe"}, "hub.verify_token": {token},
+			"hub.challenge": {strings.Repeat("7", MaxChallengeBytes)}}, 200, strings.Repeat("7", 256)},
+		{"challenge over the bound", url.Values{"hub.mode": {"subscribe"}, "hub.verify_token": {token},
+			"hub.challenge": {strings.Repeat("7", MaxChallengeBytes+1)}}, 400, "hub.challenge is longer than 256 bytes"},
+		{"challenge of 64 KiB", url.Values{"hub.mode": {"subscribe"}, "hub.verify_token": {token},
+			"hub.challenge": {strings.Repeat("7", 64<<10)}}, 400, "hub.challenge is longer than 256 bytes"},
+		{"challenge with a line break", url.Values{"hub.mode": {"subscribe"}, "hub.verify_token": {token},
+			"hub.challenge": {"12\r\nSet-Cookie: x=1"}}, 400, "hub.challenge must be printable ASCII"},
+		{"challenge with a bidi override", url.Values{"hub.mode": {"subscribe"}, "hub.verify_token": {token},
+			"hub.challenge": {"12\u202e34"}}, 400, "hub.challenge must be printable ASCII"},
+		// Without the token nothing about the challenge is revealed.
+		{"wrong token and no challenge", url.Values{"hub.mode": {"subscribe"}, "hub.verify_token": {"nope"}}, 403, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -93,7 +107,7 @@ func TestHandshake(t *testing.T) {
 			if resp.StatusCode != tt.wantStatus {
 				t.Fatalf("status = %d, want %d", resp.StatusCode, tt.wantStatus)
 			}
-			if tt.wantStatus != 200 {
+			if tt.wantStatus == 403 {
 				return
 			}
 			if string(body) != tt.wantBody {
