@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -135,7 +136,55 @@ sinks:
 		}
 		got = append(got, r)
 	}
-	if len(got) != 2 || got[0].Sink != "pager" || got[0].Skipped != "below the sink's min_severity error" || got[1].Skipped != "" {
+	if len(got) != 2 || got[0].Sink != "pager" || got[0].Skipped != "warning is below the sink's min_severity error" || got[0].Outcome != "skipped" || got[1].Skipped != "" {
 		t.Errorf("route = %+v; want pager skipped below min_severity error and slack sent", got)
+	}
+}
+
+// TestRouteRunsServesStages: route shows what serve does with the payloads
+// in order: the same change again is a redelivery, and the resolve of a
+// ban reaches a pager whose min_severity is above the resolve's severity,
+// because the pager heard of the ban.
+func TestRouteRunsServesStages(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(cfg, []byte(`rules:
+  - name: banned
+    when: 'event == "DISABLED_UPDATE" && ban_state == "DISABLE"'
+    severity: critical
+    to: [pager]
+    dedup: {key: '{{.waba_id}}/ban'}
+  - name: lifted
+    when: 'event == "DISABLED_UPDATE" && ban_state == "REINSTATE"'
+    action: resolve
+    to: [pager]
+    dedup: {key: '{{.waba_id}}/ban'}
+sinks:
+  - {name: pager, type: log, min_severity: error}
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	ban, lift := "../../testdata/webhooks/seed_disabled_update_disable.json", "../../testdata/webhooks/seed_disabled_update_reinstate.json"
+	code := Run(context.Background(), []string{"route", "--config", cfg, "--format", "json", ban, ban, lift},
+		IO{Out: &out, Err: &errOut})
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	var got []string
+	for dec := json.NewDecoder(&out); dec.More(); {
+		var r routeLine
+		if err := dec.Decode(&r); err != nil {
+			t.Fatal(err)
+		}
+		if r.Redelivery {
+			got = append(got, "redelivery")
+			continue
+		}
+		got = append(got, r.Rule+":"+r.Outcome)
+	}
+	want := "[banned:queued redelivery lifted:queued]"
+	if fmt.Sprint(got) != want {
+		t.Errorf("route = %v, want %s", got, want)
 	}
 }

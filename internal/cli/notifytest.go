@@ -33,9 +33,11 @@ func runNotifyTest(ctx context.Context, args []string, stdio IO) int {
 		fmt.Fprintln(stdio.Err, "usage: wabarouter notify-test --config FILE --sink NAME")
 		return ExitUsage
 	}
-	// Only the config is loaded: a sink can be checked while the rules
-	// are still being written.
-	cfg, err := config.Load(*configPath)
+	// Only the config is loaded, and only the named sink must be
+	// complete: a sink can be checked while the rules are still being
+	// written, without the server's or the other sinks' secrets.
+	cfg, warnings, err := config.LoadFor(*configPath, config.Options{Purpose: config.ForSink, Sink: *name})
+	printWarnings(stdio.Err, warnings)
 	if err != nil {
 		printErrors(stdio.Err, err)
 		return ExitFailure

@@ -129,3 +129,28 @@ func TestNotifyTestPagerDutyErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestNotifyTestNeedsOnlyItsSink: notify-test reads a config with no
+// server section and another sink whose secret is unset, and tests the
+// sink it was asked about; an unset secret of that sink is still an error.
+func TestNotifyTestNeedsOnlyItsSink(t *testing.T) {
+	f := &fakePagerDuty{answers: []func(http.ResponseWriter, []byte){accepted}}
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	t.Setenv("WABAROUTER_TEST_UNSET_TOKEN", "")
+	os.Unsetenv("WABAROUTER_TEST_UNSET_TOKEN")
+	cfg := fmt.Sprintf("sinks:\n  - name: pager\n    type: pagerduty\n    routing_key: %s\n    events_url: %s\n"+
+		"  - name: chat\n    type: slack\n    token: ${WABAROUTER_TEST_UNSET_TOKEN}\n    channel: C1\n", pdKey, srv.URL)
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI("notify-test", "--config", path, "--sink", "pager")
+	if code != ExitOK || !strings.Contains(out, "sink pager answered:") {
+		t.Fatalf("notify-test --sink pager: exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	code, _, errOut = runCLI("notify-test", "--config", path, "--sink", "chat")
+	if code != ExitFailure || !strings.Contains(errOut, "WABAROUTER_TEST_UNSET_TOKEN") {
+		t.Fatalf("notify-test --sink chat with its token unset: exit %d, stderr %s; want a failure naming the variable", code, errOut)
+	}
+}

@@ -3,37 +3,39 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
+	"github.com/wabarouter/wabarouter/internal/app"
 	"github.com/wabarouter/wabarouter/internal/config"
 	"github.com/wabarouter/wabarouter/internal/event"
-	"github.com/wabarouter/wabarouter/internal/notification"
-	"github.com/wabarouter/wabarouter/internal/rules"
+	"github.com/wabarouter/wabarouter/internal/router"
 )
 
 // routeLine is one line of route's output under an event, and one object
-// of `route --format json`: a notification that would be sent (or that
-// its sink would skip), or a rule that failed on the event, which carries
-// Error and no sink. What route decides is built into these first and
-// written in one place, so the deciding can change without the output.
+// of `route --format json`: a notification and what serve would do with
+// it (queued, or not made and why), a rule that failed on the event
+// (Error, no sink), or a redelivery. Lines are built from the dry run's
+// decisions in one place, and written from there.
 type routeLine struct {
 	Payload  string `json:"payload"`
 	Field    string `json:"field"`
 	Event    string `json:"event"`
-	Rule     string `json:"rule"`
+	Rule     string `json:"rule,omitempty"`
 	Sink     string `json:"sink,omitempty"`
 	Severity string `json:"severity,omitempty"`
 	Action   string `json:"action,omitempty"`
 	DedupKey string `json:"dedup_key,omitempty"`
 	Title    string `json:"title,omitempty"`
-	// Skipped says why the sink would not send it, e.g. its min_severity.
+	// Outcome is queued, suppressed (dedup) or skipped (min_severity).
+	Outcome string `json:"outcome,omitempty"`
+	// Skipped says why the notification would not be sent.
 	Skipped string `json:"skipped,omitempty"`
 	// Error says why the rule failed on the event.
 	Error string `json:"error,omitempty"`
+	// Redelivery marks a change already routed: nothing would be sent.
+	Redelivery bool `json:"redelivery,omitempty"`
 }
 
 // routedEvent is one event of a payload and the lines route shows for it.
@@ -55,27 +57,31 @@ func (r routedEvent) failedRules() int {
 	return n
 }
 
-// routeEvent decides what route shows for one event.
-func routeEvent(payload string, index int, ev event.Event, set *rules.Set, minSeverity map[string]notification.Severity, now time.Time) routedEvent {
+// routeEvent turns the dry run's decision on one event into route's lines.
+func routeEvent(payload string, index int, d router.Decision) routedEvent {
+	ev := d.Event
 	r := routedEvent{payload: payload, index: index, ev: ev}
-	matches, errs := set.Evaluate(ev)
-	for _, err := range errs {
-		line := routeLine{Payload: payload, Field: ev.Field, Event: ev.Event, Error: err.Error()}
-		var re *rules.RuleError
-		if errors.As(err, &re) {
-			line.Rule, line.Error = re.Rule, re.Err.Error()
-		}
+	base := routeLine{Payload: payload, Field: ev.Field, Event: ev.Event}
+	if d.Redelivery {
+		line := base
+		line.Redelivery = true
+		r.lines = append(r.lines, line)
+		return r
+	}
+	for _, f := range d.RuleErrors {
+		line := base
+		line.Rule, line.Error = f.Rule, f.Err.Error()
 		r.lines = append(r.lines, line)
 	}
-	for _, m := range matches {
-		for _, n := range m.Notifications(now) {
-			line := routeLine{Payload: payload, Field: ev.Field, Event: ev.Event, Rule: n.Rule, Sink: n.Sink,
-				Severity: n.Severity.String(), Action: string(n.Action), DedupKey: n.DedupKey, Title: n.Title}
-			if n.Severity < minSeverity[n.Sink] {
-				line.Skipped = "below the sink's min_severity " + minSeverity[n.Sink].String()
-			}
-			r.lines = append(r.lines, line)
+	for _, nd := range d.Notifications {
+		n := nd.Notification
+		line := base
+		line.Rule, line.Sink, line.Severity, line.Action = n.Rule, n.Sink, n.Severity.String(), string(n.Action)
+		line.DedupKey, line.Title, line.Outcome = n.DedupKey, n.Title, string(nd.Outcome)
+		if nd.Outcome != router.Queued {
+			line.Skipped = nd.Reason
 		}
+		r.lines = append(r.lines, line)
 	}
 	return r
 }
@@ -85,7 +91,11 @@ func (r routedEvent) writeText(w io.Writer) {
 	fmt.Fprintf(w, "%s: event %d: %s/%s\n", r.payload, r.index, r.ev.Field, r.ev.Event)
 	sent := 0
 	for _, l := range r.lines {
-		if l.Error != "" {
+		switch {
+		case l.Redelivery:
+			fmt.Fprintln(w, "  a redelivery of a change already routed; nothing would be sent")
+			return
+		case l.Error != "":
 			// expr's errors point at the column on lines of their own;
 			// indented, they stay under their rule.
 			fmt.Fprintf(w, "  rule %q FAILED: %s\n", l.Rule, strings.ReplaceAll(l.Error, "\n", "\n    "))
@@ -116,7 +126,7 @@ func (r routedEvent) writeJSON(enc *json.Encoder) error {
 	return nil
 }
 
-func runRoute(_ context.Context, args []string, stdio IO) int {
+func runRoute(ctx context.Context, args []string, stdio IO) int {
 	fs := newFlagSet("route", stdio)
 	configPath := fs.String("config", "", "the YAML config file (default: the built-in copy of config.example.yaml)")
 	format := fs.String("format", "text", "output format: text or json")
@@ -138,10 +148,14 @@ func runRoute(_ context.Context, args []string, stdio IO) int {
 		printErrors(stdio.Err, err)
 		return ExitFailure
 	}
-	minSeverity := map[string]notification.Severity{}
-	for _, sc := range cfg.Sinks {
-		minSeverity[sc.Name] = sc.MinSeverity
+	// The stages serve runs, on a scratch store: the payloads see each
+	// other as they would in serve (repeats, dedup windows, follow-ups).
+	dry, err := app.NewDryRun(ctx, cfg, set, nil)
+	if err != nil {
+		fmt.Fprintf(stdio.Err, "route: %v\n", err)
+		return ExitFailure
 	}
+	defer dry.Close()
 	enc := json.NewEncoder(stdio.Out)
 	enc.SetEscapeHTML(false)
 	code := ExitOK
@@ -153,13 +167,28 @@ func runRoute(_ context.Context, args []string, stdio IO) int {
 			code = ExitFailure
 			continue
 		}
-		events, err := event.Parse(body)
-		if err != nil {
+		res, err := dry.Route(ctx, body)
+		switch {
+		case err != nil:
 			fmt.Fprintf(stdio.Err, "%s: %v\n", name, err)
 			code = ExitFailure
+			continue
+		case res.Refused != nil:
+			fmt.Fprintf(stdio.Err, "%s: serve would refuse it (400): %v\n", name, res.Refused)
+			code = ExitFailure
+			continue
+		case res.Unreadable != nil:
+			fmt.Fprintf(stdio.Err, "%s: %v\n", name, res.Unreadable)
+			code = ExitFailure
 		}
-		for i, ev := range events {
-			r := routeEvent(name, i+1, ev, set, minSeverity, time.Now())
+		if res.Result.Err != nil {
+			fmt.Fprintf(stdio.Err, "%s: routing failed: %v\n  serve would try it again and park it after %d attempts (see deadletter list)\n",
+				name, res.Result.Err, router.DefaultParkAfter)
+			code = ExitFailure
+			continue
+		}
+		for i, d := range res.Result.Decisions {
+			r := routeEvent(name, i+1, d)
 			failed += r.failedRules()
 			if *format == "json" {
 				if err := r.writeJSON(enc); err != nil {

@@ -16,9 +16,10 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/wabarouter/wabarouter/internal/app"
 	"github.com/wabarouter/wabarouter/internal/config"
-	"github.com/wabarouter/wabarouter/internal/event"
 	"github.com/wabarouter/wabarouter/internal/notification"
+	"github.com/wabarouter/wabarouter/internal/router"
 	"github.com/wabarouter/wabarouter/internal/rules"
 )
 
@@ -54,7 +55,7 @@ type expectedNotification struct {
 	Action   string `yaml:"action"`
 }
 
-func runRuleTest(_ context.Context, args []string, stdio IO) int {
+func runRuleTest(ctx context.Context, args []string, stdio IO) int {
 	fs := newFlagSet("test", stdio)
 	configPath := fs.String("config", "", "the YAML config file (default: the built-in copy of config.example.yaml)")
 	if err := parseFlags(fs, args); err != nil {
@@ -91,7 +92,7 @@ func runRuleTest(_ context.Context, args []string, stdio IO) int {
 			continue
 		}
 		for _, tc := range cases {
-			if runRuleTestCase(stdio.Out, path, tc, set) {
+			if runRuleTestCase(ctx, stdio.Out, path, tc, cfg, set) {
 				passed++
 			} else {
 				failed++
@@ -294,9 +295,11 @@ func payloadBody(testFile string, tc ruleTestCase) ([]byte, error) {
 	return b, nil
 }
 
-// runRuleTestCase evaluates one case, prints it when it fails, and
-// reports whether it passed.
-func runRuleTestCase(w io.Writer, path string, tc ruleTestCase, set *rules.Set) bool {
+// runRuleTestCase routes one case's payload through serve's stages (a dry
+// run on a fresh store, so min_severity and dedup apply as they would),
+// prints the case when it fails, and reports whether it passed. What it
+// compares is what serve would queue.
+func runRuleTestCase(ctx context.Context, w io.Writer, path string, tc ruleTestCase, cfg *config.Config, set *rules.Set) bool {
 	fail := func(lines ...string) bool {
 		fmt.Fprintf(w, "%s: test %q: FAIL\n", path, tc.Name)
 		for _, l := range lines {
@@ -313,29 +316,42 @@ func runRuleTestCase(w io.Writer, path string, tc ruleTestCase, set *rules.Set) 
 		now = time.Now()
 	}
 	set.Now = func() time.Time { return now }
-	events, err := event.Parse(body)
-	if len(events) == 0 && err != nil {
-		return fail("payload refused: " + err.Error())
+	dry, err := app.NewDryRun(ctx, cfg, set, func() time.Time { return now })
+	if err != nil {
+		return fail(err.Error())
+	}
+	defer dry.Close()
+	res, err := dry.Route(ctx, body)
+	switch {
+	case err != nil:
+		return fail(err.Error())
+	case res.Refused != nil:
+		return fail("payload refused: " + res.Refused.Error())
+	case res.Result.Err != nil:
+		return fail("routing failed: " + res.Result.Err.Error())
 	}
 	// A bad change next to healthy ones is routed around by serve too,
 	// so it is shown but does not fail the case by itself.
 	var notes []string
-	if err != nil {
-		for _, l := range errorLines(err) {
+	if res.Unreadable != nil {
+		for _, l := range errorLines(res.Unreadable) {
 			notes = append(notes, "note: "+l)
 		}
 	}
 	var got []notification.Notification
 	var problems []string
-	for i, ev := range events {
-		matches, errs := set.Evaluate(ev)
+	for i, d := range res.Result.Decisions {
 		// A rule that fails on an event is exactly the bug a test should
 		// catch, even when the notifications happen to look right.
-		for _, e := range errs {
-			problems = append(problems, fmt.Sprintf("event %d: %v", i+1, e))
+		for _, f := range d.RuleErrors {
+			problems = append(problems, fmt.Sprintf("event %d: rule %q: %v", i+1, f.Rule, f.Err))
 		}
-		for _, m := range matches {
-			got = append(got, m.Notifications(now)...)
+		for _, n := range d.Notifications {
+			if n.Outcome == router.Queued {
+				got = append(got, n.Notification)
+				continue
+			}
+			notes = append(notes, fmt.Sprintf("note: event %d: rule %q → %s not sent: %s", i+1, n.Notification.Rule, n.Notification.Sink, n.Reason))
 		}
 	}
 	diff, same := diffNotifications(*tc.Expect, tc.severities, got)

@@ -181,3 +181,49 @@ func TestRuleTestReportsFailures(t *testing.T) {
 		})
 	}
 }
+
+// TestRuleTestAppliesMinSeverity: test compares what serve would queue, so
+// a notification below its sink's min_severity is not there, and the
+// failure says why.
+func TestRuleTestAppliesMinSeverity(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.yaml")
+	write := func(path, text string) {
+		t.Helper()
+		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(cfg, `rules:
+  - {name: flagged, when: 'field == "message_template_status_update"', severity: warning, to: [pager, chat]}
+sinks:
+  - {name: pager, type: log, min_severity: error}
+  - {name: chat, type: log}
+`)
+	seed, err := filepath.Abs("../../testdata/webhooks/seed_template_flagged.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := filepath.Join(dir, "tests.yaml")
+	write(tests, `tests:
+  - name: both
+    payload_file: `+seed+`
+    expect:
+      - {rule: flagged, sink: pager, severity: warning}
+      - {rule: flagged, sink: chat, severity: warning}
+  - name: only chat
+    payload_file: `+seed+`
+    expect:
+      - {rule: flagged, sink: chat, severity: warning}
+`)
+	var out, errOut bytes.Buffer
+	code := Run(context.Background(), []string{"test", "--config", cfg, tests}, IO{Out: &out, Err: &errOut})
+	if code != ExitFailure {
+		t.Fatalf("exit %d, want 1\n%s%s", code, out.String(), errOut.String())
+	}
+	for _, want := range []string{`test "both": FAIL`, `rule "flagged" → pager not sent: warning is below the sink's min_severity error`, "1 passed, 1 failed"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("stdout:\n%s\nwant %q", out.String(), want)
+		}
+	}
+}
