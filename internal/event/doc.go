@@ -6,8 +6,10 @@
 // The parser is forgiving about shape, because Meta's payloads vary: object
 // spelled with a space or missing, field on the entry or inside the value,
 // restriction_info as an object, waba_ban_state as a list, times as unix
-// numbers, numeric strings or dates, ids as numbers or strings. Each such
-// reading is noted in Event.Warnings. A change it cannot read is reported as
+// numbers, numeric strings or dates, ids as numbers or strings. Unix times
+// are read in seconds, milliseconds, microseconds or nanoseconds as their
+// size says, and no time outside MinTime..MaxTime is built, so every Event
+// encodes as JSON. Each such reading is noted in Event.Warnings. A change it cannot read is reported as
 // a *ChangeError while its siblings are still returned, and a field it does
 // not know still becomes an Event with its raw value.
 //

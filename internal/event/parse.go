@@ -6,9 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // ErrNotJSON, ErrNotWebhook and ErrWrongObject classify a payload that is
@@ -146,7 +146,8 @@ func parseEntry(i int, entry map[string]any, object string, payloadWarnings []st
 		return nil, []error{&ChangeError{Entry: i, Change: -1, Err: fmt.Errorf("changes is %s, not a list", kindOf(c))}}
 	}
 	base := Event{Object: object, WabaID: str(entry["id"])}
-	base.Time, _ = timeOf(entry["time"])
+	base.Warnings = payloadWarnings
+	base.Time = timeField(&base, "time", entry["time"])
 	var events []Event
 	var errs []error
 	for j, raw := range changes {
@@ -156,7 +157,7 @@ func parseEntry(i int, entry map[string]any, object string, payloadWarnings []st
 			continue
 		}
 		ev := base
-		ev.Warnings = append([]string(nil), payloadWarnings...)
+		ev.Warnings = slices.Clone(base.Warnings)
 		evs, err := parseChange(ev, entry, change)
 		if err != nil {
 			errs = append(errs, &ChangeError{Entry: i, Change: j, Err: err})
@@ -299,54 +300,6 @@ func integer(v any) (int, bool) {
 		}
 	}
 	return 0, false
-}
-
-// dateLayouts are the shapes of dates seen in Meta's payloads and docs:
-// RFC 3339, ISO 8601 without a colon in the offset, and display dates.
-var dateLayouts = []string{
-	time.RFC3339,
-	"2006-01-02T15:04:05-0700",
-	"2006-01-02T15:04:05",
-	"2006-01-02 15:04:05",
-	"2006-01-02",
-	"January 2, 2006",
-	"Jan 2, 2006",
-}
-
-// timeOf reads a unix time in seconds (number or numeric string) or a date
-// string; ok is false when v is present but unreadable.
-func timeOf(v any) (time.Time, bool) {
-	switch t := v.(type) {
-	case nil:
-		return time.Time{}, true
-	case int:
-		return time.Unix(int64(t), 0).UTC(), true
-	case float64:
-		return time.Unix(int64(t), 0).UTC(), true
-	case string:
-		s := strings.TrimSpace(t)
-		if s == "" {
-			return time.Time{}, true
-		}
-		if i, err := strconv.ParseInt(s, 10, 64); err == nil {
-			return time.Unix(i, 0).UTC(), true
-		}
-		for _, layout := range dateLayouts {
-			if ts, err := time.Parse(layout, s); err == nil {
-				return ts.UTC(), true
-			}
-		}
-	}
-	return time.Time{}, false
-}
-
-// timeField reads a time and records a warning when the value is unreadable.
-func timeField(ev *Event, name string, v any) time.Time {
-	ts, ok := timeOf(v)
-	if !ok {
-		ev.Warnings = append(ev.Warnings, fmt.Sprintf("%s %s is not a time; left empty", name, describe(v)))
-	}
-	return ts
 }
 
 func kindOf(v any) string {
