@@ -13,6 +13,12 @@
 // a *ChangeError while its siblings are still returned, and a field it does
 // not know still becomes an Event with its raw value.
 //
+// The package also names what a change is: Fingerprint, the hash that tells
+// a redelivery of a change, and ProblemKey, the problem it is about (the
+// default dedup key, PagerDuty incident and e-mail thread), both built from
+// the event alone. Parser bounds the changes of one body and counts them
+// before decoding any.
+//
 // Where Meta sends no value.event, the parser names the change so that rules
 // and severity defaults can key on event:
 //
