@@ -11,20 +11,22 @@ import (
 // The range of times the parser builds. Meta documents Unix seconds, but a
 // sender (or a test tool) that writes milliseconds makes a year near 57,000,
 // which time.Time holds but encoding/json refuses to write: such an event
-// could then never be stored, fingerprinted or sent. No WhatsApp Business
-// time lies before 2000 (the platform dates from 2018), and none of its
-// dates (bans, restrictions, template disables) lies centuries ahead, so a
-// time outside [MinTime, MaxTime) is read as no time, with a warning.
+// could then never be stored, fingerprinted or sent. Unix times start in
+// 1970 (a negative one is no date a webhook reports), and no WhatsApp
+// Business date (bans, restrictions, template disables) lies centuries
+// ahead, so a time outside [MinTime, MaxTime) is read as no time, with a
+// warning.
 var (
-	// MinTime is the earliest time the parser builds: 2000-01-01 UTC.
-	MinTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	// MinTime is the earliest time the parser builds: the Unix epoch.
+	MinTime = time.Unix(0, 0).UTC()
 	// MaxTime is the first time the parser no longer builds: 2200-01-01 UTC.
 	MaxTime = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
 )
 
-// A Unix number's unit is told by its size, which is unambiguous inside the
-// accepted range: seconds for 2000..2199 are below 7.3e9, milliseconds from
-// 2000 are above 9.4e11, microseconds above 9.4e14, nanoseconds above 9.4e17.
+// A Unix number's unit is told by its size. Seconds up to 2200 are below
+// 7.3e9, and seconds from 1e11 on would be years after 5000, so from there
+// a number is milliseconds (any date after March 1973), from 1e14
+// microseconds and from 1e17 nanoseconds.
 const (
 	millisFrom = 1e11
 	microsFrom = 1e14
