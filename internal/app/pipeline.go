@@ -182,7 +182,7 @@ func (p *Pipeline) webhookOptions() webhook.Options {
 		VerifyToken:  p.cfg.Server.VerifyToken.Reveal(),
 		AppSecrets:   secrets,
 		MaxBodyBytes: p.cfg.Server.MaxBodyBytes,
-		Validate:     ValidatePayload,
+		Validate:     PayloadValidator(p.cfg.Server.MaxChangesPerWebhook),
 		Acceptor:     p,
 		Logger:       p.log.With("component", "webhook"),
 		Observe:      p.observeWebhook,
@@ -362,12 +362,26 @@ func (p *Pipeline) wakeSinks(names []string) {
 	}
 }
 
-// ValidatePayload refuses a body that is not a WABA webhook at all; a body
-// with one unreadable change is still accepted, so its siblings are routed.
+// ValidatePayload refuses a body that is not a WABA webhook at all, or that
+// holds more than event.DefaultMaxChanges changes; see PayloadValidator.
 func ValidatePayload(body []byte) error {
-	_, err := event.Parse(body)
-	if errors.Is(err, event.ErrNotJSON) || errors.Is(err, event.ErrNotWebhook) || errors.Is(err, event.ErrWrongObject) {
+	return PayloadValidator(0)(body)
+}
+
+// PayloadValidator refuses, with the reason the sender gets in its 400, a
+// body that is not a WABA webhook at all or that holds more than
+// maxChanges changes (not positive: event.DefaultMaxChanges). A body with
+// one unreadable change is still accepted, so its siblings are routed, and
+// so is a webhook with no changes at all: Meta retries a refusal for days.
+// It reads the envelope without decoding the changes, which the router
+// decodes once when it routes the body.
+func PayloadValidator(maxChanges int) func(body []byte) error {
+	parser := event.Parser{MaxChanges: maxChanges}
+	return func(body []byte) error {
+		err := parser.Check(body)
+		if errors.Is(err, event.ErrTooManyChanges) {
+			return fmt.Errorf("%w (server.max_changes_per_webhook)", err)
+		}
 		return err
 	}
-	return nil
 }

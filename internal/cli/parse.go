@@ -38,7 +38,15 @@ func runParse(_ context.Context, args []string, stdio IO) int {
 			code = ExitFailure
 			continue
 		}
-		events, err := event.Parse(body)
+		payload, err := event.Parser{}.Parse(body)
+		events := payload.Events
+		if len(events) == 0 {
+			// Each event carries the payload's warnings; with none, say
+			// them here, so an empty webhook is not mistaken for a fault.
+			for _, w := range payload.Warnings {
+				fmt.Fprintf(stdio.Err, "%s: warning: %s\n", name, w)
+			}
+		}
 		for _, ev := range events {
 			if encErr := enc.Encode(ev); encErr != nil {
 				fmt.Fprintf(stdio.Err, "%s: writing event: %v\n", name, encErr)

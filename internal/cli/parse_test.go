@@ -36,6 +36,22 @@ func TestParseCommand(t *testing.T) {
 			wantErr:  `../../testdata/bad/wrong_object.json: payload is not about a WhatsApp Business Account: object is "page"`,
 		},
 		{
+			name:     "empty entry list: no events, a warning, exit 0",
+			args:     []string{"-"},
+			stdin:    `{"object":"whatsapp_business_account","entry":[]}`,
+			wantCode: ExitOK,
+			wantOut:  []string{},
+			wantErr:  "-: warning: payload holds no changes (the entry list is empty); nothing to route",
+		},
+		{
+			name:     "entry with no changes: no events, a warning, exit 0",
+			args:     []string{"-"},
+			stdin:    `{"object":"whatsapp_business_account","entry":[{"id":"102290129340398","time":1764597600,"changes":[]}]}`,
+			wantCode: ExitOK,
+			wantOut:  []string{},
+			wantErr:  "-: warning: payload holds no changes (no entry has changes); nothing to route",
+		},
+		{
 			name:     "missing file",
 			args:     []string{"nope.json"},
 			wantCode: ExitFailure,
@@ -57,7 +73,10 @@ func TestParseCommand(t *testing.T) {
 				t.Fatalf("exit %d, want %d; stderr: %s", code, tt.wantCode, errOut.String())
 			}
 			lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-			if len(tt.wantOut) > 0 && len(lines) != len(tt.wantOut) {
+			if out.Len() == 0 {
+				lines = nil
+			}
+			if tt.wantOut != nil && len(lines) != len(tt.wantOut) {
 				t.Fatalf("got %d lines, want %d:\n%s", len(lines), len(tt.wantOut), out.String())
 			}
 			for i, want := range tt.wantOut {

@@ -15,6 +15,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/wabarouter/wabarouter/internal/event"
 	"github.com/wabarouter/wabarouter/internal/notification"
 )
 
@@ -60,6 +61,11 @@ type Server struct {
 	// several Meta apps served, without downtime.
 	AppSecrets   []Secret `yaml:"app_secrets"`
 	MaxBodyBytes int64    `yaml:"max_body_bytes"`
+	// MaxChangesPerWebhook bounds the changes one webhook may hold (a
+	// messages change counting once per status and message); intake
+	// answers 400 above it. At most event.DefaultMaxChanges, which the
+	// router's parser enforces on every stored body.
+	MaxChangesPerWebhook int `yaml:"max_changes_per_webhook"`
 }
 
 // Error is one problem in a config file, located at a line and column.
@@ -167,7 +173,7 @@ func ParseFor(path string, data []byte, opts Options) (*Config, []Warning, error
 		Path:   path,
 		Source: data,
 		FS:     opts.FS,
-		Server: Server{Listen: DefaultListen, MaxBodyBytes: DefaultMaxBodyBytes},
+		Server: Server{Listen: DefaultListen, MaxBodyBytes: DefaultMaxBodyBytes, MaxChangesPerWebhook: event.DefaultMaxChanges},
 		Store:  Store{Path: DefaultStorePath},
 		Log:    Log{Level: slog.LevelInfo, Format: LogText},
 	}
@@ -325,6 +331,18 @@ func (p *parser) server(m *yaml.Node, s *Server) {
 				return
 			}
 			s.MaxBodyBytes = n
+		},
+		"max_changes_per_webhook": func(_, v *yaml.Node) {
+			val, ok := p.str(v, "max_changes_per_webhook")
+			if !ok {
+				return
+			}
+			n, err := strconv.Atoi(val)
+			if err != nil || n < 1 || n > event.DefaultMaxChanges {
+				p.errorf(v, "max_changes_per_webhook %q must be a whole number from 1 to %d (Meta sends at most 1000)", v.Value, event.DefaultMaxChanges)
+				return
+			}
+			s.MaxChangesPerWebhook = n
 		},
 	})
 	switch {

@@ -6,10 +6,18 @@
 // The parser is forgiving about shape, because Meta's payloads vary: object
 // spelled with a space or missing, field on the entry or inside the value,
 // restriction_info as an object, waba_ban_state as a list, times as unix
-// numbers, numeric strings or dates, ids as numbers or strings. Each such
-// reading is noted in Event.Warnings. A change it cannot read is reported as
+// numbers, numeric strings or dates, ids as numbers or strings. Unix times
+// are read in seconds, milliseconds, microseconds or nanoseconds as their
+// size says, and no time outside MinTime..MaxTime is built, so every Event
+// encodes as JSON. Each such reading is noted in Event.Warnings. A change it cannot read is reported as
 // a *ChangeError while its siblings are still returned, and a field it does
 // not know still becomes an Event with its raw value.
+//
+// The package also names what a change is: Fingerprint, the hash that tells
+// a redelivery of a change, and ProblemKey, the problem it is about (the
+// default dedup key, PagerDuty incident and e-mail thread), both built from
+// the event alone. Parser bounds the changes of one body and counts them
+// before decoding any.
 //
 // Where Meta sends no value.event, the parser names the change so that rules
 // and severity defaults can key on event:

@@ -2,6 +2,7 @@ package event
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -246,7 +247,8 @@ func splitMessages(ev Event) []Event {
 		e.MessageID = str(s["id"])
 		e.Status = strings.ToLower(str(s["status"]))
 		e.RecipientID = str(s["recipient_id"])
-		if ts, ok := timeOf(s["timestamp"]); ok && !ts.IsZero() {
+		e.Warnings = slices.Clip(e.Warnings) // siblings must not share appends
+		if ts := timeField(&e, "statuses[].timestamp", s["timestamp"]); !ts.IsZero() {
 			e.Time = ts
 		}
 		e.Errors = messageErrors(s["errors"])
@@ -262,7 +264,8 @@ func splitMessages(ev Event) []Event {
 		e.MessageID = str(m["id"])
 		e.From = str(m["from"])
 		e.MessageType = str(m["type"])
-		if ts, ok := timeOf(m["timestamp"]); ok && !ts.IsZero() {
+		e.Warnings = slices.Clip(e.Warnings)
+		if ts := timeField(&e, "messages[].timestamp", m["timestamp"]); !ts.IsZero() {
 			e.Time = ts
 		}
 		e.Errors = messageErrors(m["errors"])

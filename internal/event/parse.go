@@ -6,9 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // ErrNotJSON, ErrNotWebhook and ErrWrongObject classify a payload that is
@@ -33,31 +33,41 @@ func (e *ChangeError) Error() string {
 func (e *ChangeError) Unwrap() error { return e.Err }
 
 // Parse turns one webhook body into its events, one per entry[].changes[]
+// (and, for the messages field, one per status and inbound message), within
+// DefaultMaxChanges; see Parser.Parse.
+func Parse(body []byte) ([]Event, error) {
+	pl, err := Parser{}.Parse(body)
+	return pl.Events, err
+}
+
+// Parse turns one webhook body into its events, one per entry[].changes[]
 // (and, for the messages field, one per status and inbound message).
 //
-// A body that is not JSON, not a webhook, or about another object is refused
-// whole: Parse returns no events and an error wrapping ErrNotJSON,
-// ErrNotWebhook or ErrWrongObject. A change that cannot be read yields a
-// *ChangeError in the returned (joined) error, and the events of its healthy
-// siblings are returned beside it.
-func Parse(body []byte) ([]Event, error) {
+// A body that is not JSON, not a webhook, about another object, or with
+// more changes than p allows is refused whole: Parse returns no events and
+// an error wrapping ErrNotJSON, ErrNotWebhook, ErrWrongObject or
+// ErrTooManyChanges. The changes are counted before any is decoded, so a
+// refused body costs no more than reading its bytes. A change that cannot
+// be read yields a *ChangeError in the returned (joined) error, and the
+// events of its healthy siblings are returned beside it.
+//
+// A webhook with nothing in it (an empty entry list, or entries with empty
+// changes lists) is no error: Meta retries what is refused for days. Parse
+// then returns no events, no error and a warning in Payload.Warnings.
+func (p Parser) Parse(body []byte) (Payload, error) {
+	env, err := p.survey(body)
+	if err != nil {
+		return Payload{}, err
+	}
 	root, err := decodeObject(body)
 	if err != nil {
-		return nil, err
+		return Payload{}, err
 	}
-	var warnings []string
-	object, err := checkObject(root, &warnings)
+	entries, err := entriesOf(root)
 	if err != nil {
-		return nil, err
+		return Payload{}, err
 	}
-	entries, bare, err := entriesOf(root)
-	if err != nil {
-		return nil, err
-	}
-	if bare {
-		warnings = append(warnings, "payload is a bare change without the entry envelope; waba_id and time are unknown")
-	}
-	var events []Event
+	pl := Payload{Warnings: env.warnings}
 	var errs []error
 	for i, raw := range entries {
 		entry, ok := raw.(map[string]any)
@@ -65,25 +75,27 @@ func Parse(body []byte) ([]Event, error) {
 			errs = append(errs, &ChangeError{Entry: i, Change: -1, Err: fmt.Errorf("entry is %s, not an object", kindOf(raw))})
 			continue
 		}
-		evs, entryErrs := parseEntry(i, entry, object, warnings)
-		events = append(events, evs...)
+		evs, entryErrs := parseEntry(i, entry, env.object, env.warnings)
+		pl.Events = append(pl.Events, evs...)
 		errs = append(errs, entryErrs...)
 	}
-	if len(events) == 0 && len(errs) == 0 {
-		return nil, fmt.Errorf("%w: no changes in entry", ErrNotWebhook)
+	if len(pl.Events) == 0 && len(errs) == 0 {
+		what := "the entry list is empty"
+		if len(entries) > 0 {
+			what = "no entry has changes"
+		}
+		pl.Warnings = append(slices.Clip(pl.Warnings), "payload holds no changes ("+what+"); nothing to route")
 	}
-	return events, errors.Join(errs...)
+	return pl, errors.Join(errs...)
 }
 
+// decodeObject decodes a body survey accepted, so it is one JSON object.
 func decodeObject(body []byte) (map[string]any, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNotJSON, err)
-	}
-	if dec.More() {
-		return nil, fmt.Errorf("%w: data after the top-level value", ErrNotJSON)
 	}
 	root, ok := v.(map[string]any)
 	if !ok {
@@ -92,45 +104,22 @@ func decodeObject(body []byte) (map[string]any, error) {
 	return normalize(root).(map[string]any), nil
 }
 
-// checkObject accepts the object Meta documents, the spelling with a space
-// that some of its examples use, and a missing object (several of Meta's own
-// examples omit it); anything else is another product's webhook.
-func checkObject(root map[string]any, warnings *[]string) (string, error) {
-	raw, present := root["object"]
-	if !present {
-		*warnings = append(*warnings, `payload has no "object"; assumed whatsapp_business_account`)
-		return ObjectWABA, nil
-	}
-	s, ok := raw.(string)
-	if !ok {
-		return "", fmt.Errorf("%w: object is %s, not a string", ErrWrongObject, kindOf(raw))
-	}
-	switch s {
-	case ObjectWABA:
-		return s, nil
-	case "whatsapp_business account", "whatsapp business account", "WHATSAPP_BUSINESS_ACCOUNT":
-		*warnings = append(*warnings, fmt.Sprintf("object spelled %q; read as whatsapp_business_account", s))
-		return ObjectWABA, nil
-	}
-	return "", fmt.Errorf("%w: object is %q, want %q", ErrWrongObject, truncate(s, 64), ObjectWABA)
-}
-
 // entriesOf returns the entry list; a bare {field, value} change, as Meta's
 // policy-violation guide prints them, becomes one entry with no id.
-func entriesOf(root map[string]any) ([]any, bool, error) {
+func entriesOf(root map[string]any) ([]any, error) {
 	if raw, ok := root["entry"]; ok {
 		switch e := raw.(type) {
 		case []any:
-			return e, false, nil
+			return e, nil
 		case map[string]any:
-			return []any{e}, false, nil
+			return []any{e}, nil
 		}
-		return nil, false, fmt.Errorf("%w: entry is %s, not a list", ErrNotWebhook, kindOf(raw))
+		return nil, fmt.Errorf("%w: entry is %s, not a list", ErrNotWebhook, kindOf(raw))
 	}
 	if _, ok := root["value"].(map[string]any); ok {
-		return []any{map[string]any{"changes": []any{root}}}, true, nil
+		return []any{map[string]any{"changes": []any{root}}}, nil
 	}
-	return nil, false, fmt.Errorf("%w: no \"entry\" list", ErrNotWebhook)
+	return nil, fmt.Errorf("%w: no \"entry\" list", ErrNotWebhook)
 }
 
 func parseEntry(i int, entry map[string]any, object string, payloadWarnings []string) ([]Event, []error) {
@@ -146,7 +135,8 @@ func parseEntry(i int, entry map[string]any, object string, payloadWarnings []st
 		return nil, []error{&ChangeError{Entry: i, Change: -1, Err: fmt.Errorf("changes is %s, not a list", kindOf(c))}}
 	}
 	base := Event{Object: object, WabaID: str(entry["id"])}
-	base.Time, _ = timeOf(entry["time"])
+	base.Warnings = payloadWarnings
+	base.Time = timeField(&base, "time", entry["time"])
 	var events []Event
 	var errs []error
 	for j, raw := range changes {
@@ -156,7 +146,7 @@ func parseEntry(i int, entry map[string]any, object string, payloadWarnings []st
 			continue
 		}
 		ev := base
-		ev.Warnings = append([]string(nil), payloadWarnings...)
+		ev.Warnings = slices.Clone(base.Warnings)
 		evs, err := parseChange(ev, entry, change)
 		if err != nil {
 			errs = append(errs, &ChangeError{Entry: i, Change: j, Err: err})
@@ -299,54 +289,6 @@ func integer(v any) (int, bool) {
 		}
 	}
 	return 0, false
-}
-
-// dateLayouts are the shapes of dates seen in Meta's payloads and docs:
-// RFC 3339, ISO 8601 without a colon in the offset, and display dates.
-var dateLayouts = []string{
-	time.RFC3339,
-	"2006-01-02T15:04:05-0700",
-	"2006-01-02T15:04:05",
-	"2006-01-02 15:04:05",
-	"2006-01-02",
-	"January 2, 2006",
-	"Jan 2, 2006",
-}
-
-// timeOf reads a unix time in seconds (number or numeric string) or a date
-// string; ok is false when v is present but unreadable.
-func timeOf(v any) (time.Time, bool) {
-	switch t := v.(type) {
-	case nil:
-		return time.Time{}, true
-	case int:
-		return time.Unix(int64(t), 0).UTC(), true
-	case float64:
-		return time.Unix(int64(t), 0).UTC(), true
-	case string:
-		s := strings.TrimSpace(t)
-		if s == "" {
-			return time.Time{}, true
-		}
-		if i, err := strconv.ParseInt(s, 10, 64); err == nil {
-			return time.Unix(i, 0).UTC(), true
-		}
-		for _, layout := range dateLayouts {
-			if ts, err := time.Parse(layout, s); err == nil {
-				return ts.UTC(), true
-			}
-		}
-	}
-	return time.Time{}, false
-}
-
-// timeField reads a time and records a warning when the value is unreadable.
-func timeField(ev *Event, name string, v any) time.Time {
-	ts, ok := timeOf(v)
-	if !ok {
-		ev.Warnings = append(ev.Warnings, fmt.Sprintf("%s %s is not a time; left empty", name, describe(v)))
-	}
-	return ts
 }
 
 func kindOf(v any) string {

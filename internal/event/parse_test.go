@@ -186,16 +186,23 @@ func TestParseRefusesNonWebhooks(t *testing.T) {
 		{`[1,2]`, event.ErrNotWebhook},
 		{`"text"`, event.ErrNotWebhook},
 		{`{"hello":"world"}`, event.ErrNotWebhook},
+		{`{"object":"whatsapp_business_account","entry":[]} ]`, event.ErrNotJSON},
 		{`{"object":"whatsapp_business_account","entry":"x"}`, event.ErrNotWebhook},
-		{`{"object":"whatsapp_business_account","entry":[]}`, event.ErrNotWebhook},
+		{`{"object":"whatsapp_business_account","entry":[],"entry":7}`, event.ErrNotWebhook},
+		{`{"object":"whatsapp_business_account","value":[]}`, event.ErrNotWebhook},
+		{`{"object":"whatsapp_business_account","entry":[{"changes":[{},{}]}]}`, event.ErrTooManyChanges},
 		{`{"object":"page","entry":[{"id":"1","changes":[{"field":"feed","value":{}}]}]}`, event.ErrWrongObject},
 		{`{"object":7,"entry":[]}`, event.ErrWrongObject},
 	}
+	parser := event.Parser{MaxChanges: 1}
 	for _, tt := range tests {
 		t.Run(tt.body, func(t *testing.T) {
-			evs, err := event.Parse([]byte(tt.body))
-			if !errors.Is(err, tt.want) || evs != nil {
-				t.Fatalf("Parse(%q) = %d events, %v; want none and %v", tt.body, len(evs), err, tt.want)
+			pl, err := parser.Parse([]byte(tt.body))
+			if !errors.Is(err, tt.want) || pl.Events != nil {
+				t.Fatalf("Parse(%q) = %d events, %v; want none and %v", tt.body, len(pl.Events), err, tt.want)
+			}
+			if err := parser.Check([]byte(tt.body)); !errors.Is(err, tt.want) {
+				t.Errorf("Check(%q) = %v; want %v", tt.body, err, tt.want)
 			}
 		})
 	}

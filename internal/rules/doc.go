@@ -26,4 +26,8 @@
 // (plain-English restriction phrases). They are checked at load: unknown
 // names, undefined {{template}}s, and errors that filling in sample events
 // shows no event can avoid, are load errors with their position.
+//
+// A rule without dedup.key gets event.ProblemKey, which names the problem
+// (the account's ban, one phone number's quality, one template's status)
+// rather than the rule or the event.
 package rules

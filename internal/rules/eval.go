@@ -106,7 +106,7 @@ func (s *Set) match(r *Rule, ev event.Event, data map[string]any) (Match, error)
 	if m.Body, err = render(pick(r.body, def[1]), data); err != nil {
 		return m, err
 	}
-	m.DedupKey, err = s.dedupKey(r, data)
+	m.DedupKey, err = s.dedupKey(r, ev, data)
 	return m, err
 }
 
@@ -117,13 +117,20 @@ func pick(override, def *template.Template) *template.Template {
 	return def
 }
 
-// dedupKey defaults to one key per account, field, event and rule, so two
-// rules matching the same event are deduplicated independently.
-func (s *Set) dedupKey(r *Rule, data map[string]any) (string, error) {
+// dedupKey defaults to the problem the event is about (event.ProblemKey),
+// so that the events opening and closing one problem share a key and two
+// problems never do: the key is also the PagerDuty incident and the e-mail
+// thread. It names no rule; the router keeps dedup state per rule, so two
+// rules matching one event still hold back only their own repeats.
+func (s *Set) dedupKey(r *Rule, ev event.Event, data map[string]any) (string, error) {
 	if r.dedup != nil {
 		return render(r.dedup, data)
 	}
-	return fmt.Sprintf("%v/%v/%v/%s", data["waba_id"], data["field"], data["event"], r.Name), nil
+	key, err := event.ProblemKey(ev)
+	if err != nil {
+		return "", fmt.Errorf("default dedup key: %w", err)
+	}
+	return key, nil
 }
 
 // Notifications makes one notification per target sink; the caller

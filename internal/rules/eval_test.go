@@ -221,7 +221,7 @@ func TestDedupKeyAndOverrides(t *testing.T) {
 		c.DedupWindow != 6*time.Hour || c.Severity != notification.Warning {
 		t.Errorf("custom match %+v", c)
 	}
-	if p.DedupKey != "102290129340398/account_update/DISABLED_UPDATE/plain" || p.Severity != notification.Critical {
+	if p.DedupKey != "102290129340398/ban" || p.Severity != notification.Critical {
 		t.Errorf("plain match key %q severity %v", p.DedupKey, p.Severity)
 	}
 }
