@@ -23,10 +23,11 @@ import (
 // in serve: a repeat is a redelivery, a second match within a dedup window
 // is suppressed, and a resolve reaches a sink that heard of the problem.
 type DryRun struct {
-	dir    string
-	store  *sqlite.Store
-	router *router.Router
-	now    func() time.Time
+	validate func([]byte) error
+	dir      string
+	store    *sqlite.Store
+	router   *router.Router
+	now      func() time.Time
 }
 
 // DryResult is what serve would have made of one payload.
@@ -58,12 +59,12 @@ func NewDryRun(ctx context.Context, cfg *config.Config, set *rules.Set, now func
 	}
 	r := router.New(router.Config{Rules: set, Store: st, Log: slog.New(slog.DiscardHandler),
 		MinSeverity: MinSeverities(cfg), Now: now})
-	return &DryRun{dir: dir, store: st, router: r, now: now}, nil
+	return &DryRun{validate: PayloadValidator(cfg.Server.MaxChangesPerWebhook), dir: dir, store: st, router: r, now: now}, nil
 }
 
 // Route routes one payload as serve would have, had it arrived now.
 func (d *DryRun) Route(ctx context.Context, body []byte) (DryResult, error) {
-	if err := ValidatePayload(body); err != nil {
+	if err := d.validate(body); err != nil {
 		return DryResult{Refused: err}, nil
 	}
 	var res DryResult

@@ -208,6 +208,8 @@ func (p *Pipeline) observeWebhook(o webhook.Outcome, err error) {
 			reason = metrics.ReasonNotJSON
 		case errors.Is(err, event.ErrWrongObject):
 			reason = metrics.ReasonWrongObject
+		case errors.Is(err, event.ErrTooManyChanges):
+			reason = metrics.ReasonTooManyChanges
 		default:
 			reason = metrics.ReasonNotWebhook
 		}

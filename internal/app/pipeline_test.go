@@ -113,6 +113,7 @@ func TestObserveWebhookReasons(t *testing.T) {
 		{webhook.Unavailable, nil, metrics.ReasonStoreUnavailable},
 		{webhook.Invalid, event.ErrNotJSON, metrics.ReasonNotJSON},
 		{webhook.Invalid, event.ErrWrongObject, metrics.ReasonWrongObject},
+		{webhook.Invalid, event.ErrTooManyChanges, metrics.ReasonTooManyChanges},
 		{webhook.Invalid, event.ErrNotWebhook, metrics.ReasonNotWebhook},
 	}
 	for _, tt := range tests {

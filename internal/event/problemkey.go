@@ -1,6 +1,8 @@
 package event
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"slices"
 	"strconv"
 	"strings"
@@ -152,9 +154,9 @@ func keyPart(ev Event, name string) string {
 	case "phone_number_id":
 		s = ev.PhoneNumberID
 	case "recipient_id":
-		s = ev.RecipientID
+		s = customerRef(ev.RecipientID)
 	case "from":
-		s = ev.From
+		s = customerRef(ev.From)
 	case "error_codes":
 		var codes []int
 		for _, e := range ev.Errors {
@@ -170,6 +172,19 @@ func keyPart(ev Event, name string) string {
 		s = strings.Join(parts, "+")
 	}
 	return strings.ReplaceAll(strings.TrimSpace(s), "/", "%2F")
+}
+
+// customerRef stands for a customer's WhatsApp id in a key: the key is
+// the PagerDuty dedup_key and goes to every sink, and a customer's number
+// is theirs, not ours to hand out (sinks withhold it elsewhere). The same
+// customer still gets the same key. "" when id is empty.
+func customerRef(id string) string {
+	id = strings.TrimSpace(id)
+	if id == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte("wabarouter customer\x00" + id))
+	return "customer-" + hex.EncodeToString(sum[:8])
 }
 
 // phoneKey writes a number as + and its digits, so that 16505551111 and

@@ -161,7 +161,7 @@ func TestProblemKeyInOnePayload(t *testing.T) {
 		{"two alert types", wrap(alert("506914307656634", "OBA_REJECTED", "ACTIVE"), alert("506914307656634", "PROFILE_PICTURE_LOST", "ACTIVE")),
 			[]string{waba + "/alert/BUSINESS/506914307656634/OBA_REJECTED", waba + "/alert/BUSINESS/506914307656634/PROFILE_PICTURE_LOST"}},
 		{"a failed and a delivered status", wrap(status("106540352242922", "16315551234", "failed", 131049, 131026), status("106540352242922", "16315551234", "delivered")),
-			[]string{waba + "/messages/106540352242922/failed/131026+131049", waba + "/messages/106540352242922/recipient/16315551234"}},
+			[]string{waba + "/messages/106540352242922/failed/131026+131049", waba + "/messages/106540352242922/recipient/customer-b00e757cddff8fe6"}},
 		{"the ban and its reinstatement", wrap(ban("DISABLE"), ban("REINSTATE")),
 			[]string{waba + "/ban", waba + "/ban"}},
 	}
@@ -263,6 +263,25 @@ func checkKeyParts(t *testing.T, key string) {
 	for i, part := range strings.Split(key, "/") {
 		if strings.TrimSpace(part) == "" || part == "change-" {
 			t.Errorf("key %q has an empty part %d", key, i)
+		}
+	}
+}
+
+// TestProblemKeyHidesCustomers: a key goes to every sink (PagerDuty's
+// dedup_key); the customer's number must not be in it.
+func TestProblemKeyHidesCustomers(t *testing.T) {
+	for _, body := range []string{wrap(status("106540352242922", "16315551234", "delivered")),
+		`{"object":"whatsapp_business_account","entry":[{"id":"1","time":1764597660,"changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"phone_number_id":"106540352242922"},"contacts":[{"wa_id":"16315551234","profile":{"name":"A"}}],"messages":[{"from":"16315551234","id":"wamid.1","timestamp":"1764597660","type":"text","text":{"body":"hi"}}]}}]}]}`} {
+		evs, err := event.Parse([]byte(body))
+		if err != nil || len(evs) != 1 {
+			t.Fatalf("Parse: %v, %d events", err, len(evs))
+		}
+		key, err := event.ProblemKey(evs[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(key, "5551234") || !strings.Contains(key, "/customer-") {
+			t.Errorf("key %q carries the customer's number, or no customer reference", key)
 		}
 	}
 }

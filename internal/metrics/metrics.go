@@ -14,6 +14,7 @@ const (
 	ReasonNotJSON          = "not_json"
 	ReasonNotWebhook       = "not_webhook"
 	ReasonWrongObject      = "wrong_object"
+	ReasonTooManyChanges   = "too_many_changes"
 	ReasonBadMethod        = "bad_method"
 	ReasonStoreUnavailable = "store_unavailable"
 )
@@ -35,7 +36,7 @@ const (
 )
 
 var reasons = []string{ReasonMissingSignature, ReasonBadSignature, ReasonTooLarge, ReasonUnreadable,
-	ReasonNotJSON, ReasonNotWebhook, ReasonWrongObject, ReasonBadMethod, ReasonStoreUnavailable}
+	ReasonNotJSON, ReasonNotWebhook, ReasonWrongObject, ReasonTooManyChanges, ReasonBadMethod, ReasonStoreUnavailable}
 
 var outcomes = []string{Created, Resumed, Suppressed, Sent, Skipped, Retried, DeadLettered}
 

@@ -220,7 +220,7 @@ func (r *Router) plan(ctx context.Context, set *rules.Set, w store.Webhook) plan
 	}
 	p.events = make([]plannedEvent, len(evs))
 	for i, ev := range evs {
-		fp, err := Fingerprint(ev)
+		fp, err := event.Fingerprint(ev)
 		if err != nil {
 			p.err = fmt.Errorf("event %d (%s/%s): %w", i+1, ev.Field, ev.Event, err)
 			return p
@@ -328,22 +328,6 @@ func (r *Router) forSink(ctx context.Context, tx store.Tx, n notification.Notifi
 		return "", tx.Notified(ctx, n.Sink, n.DedupKey, now)
 	}
 	return "", nil
-}
-
-// Fingerprint identifies a change across redeliveries: its WABA, field, time
-// and canonical value, plus what tells apart the events one messages change
-// yields. encoding/json sorts map keys, which makes the value canonical.
-func Fingerprint(ev event.Event) (string, error) {
-	key, err := json.Marshal(struct {
-		WabaID, Field, Event, MessageID, Status string
-		Time                                    time.Time
-		Value                                   map[string]any
-	}{ev.WabaID, ev.Field, ev.Event, ev.MessageID, ev.Status, ev.Time, ev.Value})
-	if err != nil {
-		return "", fmt.Errorf("fingerprinting the change: %w", err)
-	}
-	sum := sha256.Sum256(key)
-	return hex.EncodeToString(sum[:]), nil
 }
 
 // notificationID is derived, not random, so that routing the same webhook
