@@ -188,3 +188,14 @@ sinks:
 		t.Errorf("route = %v, want %s", got, want)
 	}
 }
+
+// TestRouteEmptyWebhook: an envelope with nothing in it is accepted by
+// serve and routes nothing; route says so rather than printing nothing.
+func TestRouteEmptyWebhook(t *testing.T) {
+	var out, errOut bytes.Buffer
+	code := Run(context.Background(), []string{"route", "-"},
+		IO{In: strings.NewReader(`{"object":"whatsapp_business_account","entry":[]}`), Out: &out, Err: &errOut})
+	if code != ExitOK || !strings.Contains(out.String(), "-: no events (a webhook with no changes); nothing would be sent") {
+		t.Errorf("route of an empty webhook: exit %d\nstdout: %s\nstderr: %s", code, out.String(), errOut.String())
+	}
+}

@@ -187,6 +187,9 @@ func runRoute(ctx context.Context, args []string, stdio IO) int {
 			code = ExitFailure
 			continue
 		}
+		if len(res.Result.Decisions) == 0 && *format == "text" {
+			fmt.Fprintf(stdio.Out, "%s: no events (a webhook with no changes); nothing would be sent\n", name)
+		}
 		for i, d := range res.Result.Decisions {
 			r := routeEvent(name, i+1, d)
 			failed += r.failedRules()
