@@ -65,7 +65,8 @@ func NewDryRun(ctx context.Context, cfg *config.Config, set *rules.Set, now func
 // Route routes one payload as serve would have, had it arrived now.
 func (d *DryRun) Route(ctx context.Context, body []byte) (DryResult, error) {
 	if err := d.validate(body); err != nil {
-		return DryResult{Refused: err}, nil
+		// A refusal is what the dry run found out, not its failure.
+		return DryResult{Refused: err}, nil //nolint:nilerr // see above
 	}
 	var res DryResult
 	if _, err := event.Parse(body); err != nil {

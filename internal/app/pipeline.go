@@ -100,7 +100,7 @@ func NewPipeline(ctx context.Context, cfg *config.Config, set *rules.Set, log *s
 	owner := Owner()
 	released, err := st.ReleaseLeases(ctx, owner)
 	if err != nil {
-		st.Close()
+		_ = st.Close()
 		return nil, fmt.Errorf("resuming deliveries in store %s: %w", cfg.Store.Path, err)
 	}
 	if released > 0 {
@@ -123,7 +123,7 @@ func NewPipeline(ctx context.Context, cfg *config.Config, set *rules.Set, log *s
 		p.workers[sc.Name] = delivery.NewWorker(sc.Name, owner, built[sc.Name], st, policy, log.With("component", "delivery"), p.metrics)
 	}
 	if err := p.countResumed(ctx); err != nil {
-		st.Close()
+		_ = st.Close()
 		return nil, err
 	}
 	p.initRuleMetrics(set)

@@ -5,7 +5,7 @@ import (
 	"runtime/debug"
 )
 
-// Version, when set at link time, is the version reported instead of the
+// Version is, when set at link time, the version reported instead of the
 // one Go recorded, for release builds made outside a module proxy:
 //
 //	go build -ldflags "-X github.com/wabarouter/wabarouter/internal/buildinfo.Version=v1.4.0" ./cmd/wabarouter

@@ -69,7 +69,7 @@ func runDeadletter(ctx context.Context, args []string, stdio IO) int {
 		fmt.Fprintf(stdio.Err, "deadletter: %v\n", err)
 		return ExitFailure
 	}
-	defer st.Close()
+	defer closeQuietly(stdio, "the store", st)
 	if action == "list" {
 		if err := listDead(ctx, st, stdio); err != nil {
 			fmt.Fprintf(stdio.Err, "deadletter list: %v\n", err)

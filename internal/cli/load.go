@@ -173,3 +173,12 @@ func errorLines(err error) []string {
 	}
 	return []string{err.Error()}
 }
+
+// closeQuietly closes c at the end of a command and reports, without
+// changing the exit code, a failure to close what the command already
+// finished with.
+func closeQuietly(stdio IO, what string, c io.Closer) {
+	if err := c.Close(); err != nil {
+		fmt.Fprintf(stdio.Err, "warning: closing %s: %v\n", what, err)
+	}
+}

@@ -70,7 +70,7 @@ func runNotifyTest(ctx context.Context, args []string, stdio IO) int {
 	}
 	sink := built[*name]
 	if c, ok := sink.(io.Closer); ok {
-		defer c.Close()
+		defer closeQuietly(stdio, "sink "+*name, c)
 	}
 	n, err := testNotification(*name, time.Now().UTC())
 	if err != nil {

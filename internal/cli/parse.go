@@ -68,7 +68,7 @@ func readInput(name string, stdin io.Reader) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		defer f.Close()
+		defer func() { _ = f.Close() }() // read only
 		r = f
 	}
 	body, err := io.ReadAll(io.LimitReader(r, maxParseInput+1))

@@ -155,7 +155,7 @@ func runRoute(ctx context.Context, args []string, stdio IO) int {
 		fmt.Fprintf(stdio.Err, "route: %v\n", err)
 		return ExitFailure
 	}
-	defer dry.Close()
+	defer closeQuietly(stdio, "the dry run's scratch store", dry)
 	enc := json.NewEncoder(stdio.Out)
 	enc.SetEscapeHTML(false)
 	code := ExitOK

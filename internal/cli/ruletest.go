@@ -320,7 +320,7 @@ func runRuleTestCase(ctx context.Context, w io.Writer, path string, tc ruleTestC
 	if err != nil {
 		return fail(err.Error())
 	}
-	defer dry.Close()
+	defer func() { _ = dry.Close() }() // a scratch store in the temporary folder
 	res, err := dry.Route(ctx, body)
 	switch {
 	case err != nil:

@@ -58,7 +58,7 @@ func runServe(ctx context.Context, args []string, stdio IO) int {
 		pipeline.SetRules, logger.With("component", "reload"))
 	go reloader.Run(ctx, time.Second)
 	if err := pipeline.Run(ctx); err != nil {
-		logger.Error("router stopped", "err", err)
+		logger.ErrorContext(ctx, "router stopped", "err", err)
 		return ExitFailure
 	}
 	return ExitOK

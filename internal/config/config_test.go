@@ -193,7 +193,7 @@ func TestSecretNeverLeaks(t *testing.T) {
 		"Sprint": fmt.Sprint(cfg),
 		"%+v":    fmt.Sprintf("%+v", *cfg),
 		"%#v":    fmt.Sprintf("%#v", *cfg),
-		"%s":     fmt.Sprintf("%s", cfg.Server.VerifyToken),
+		"%s":     fmt.Sprintf("%s", cfg.Server.VerifyToken), //nolint:staticcheck // the %s verb is what is tested
 		"json":   string(j),
 		"yaml":   string(y),
 		"slog":   logBuf.String(),

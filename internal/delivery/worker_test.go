@@ -29,7 +29,7 @@ import (
 var fastPolicy = Policy{Workers: 2, MaxAttempts: 20, MaxAge: time.Hour, BaseBackoff: 5 * time.Millisecond,
 	MaxBackoff: 50 * time.Millisecond, SendTimeout: 5 * time.Second, Poll: 10 * time.Millisecond}
 
-var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
+var discard = slog.New(slog.DiscardHandler)
 
 func openStore(t *testing.T) *sqlite.Store {
 	t.Helper()

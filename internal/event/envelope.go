@@ -119,7 +119,7 @@ func notJSON(body []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	var v any
 	if err := dec.Decode(&v); err != nil {
-		return fmt.Errorf("%w: %v", ErrNotJSON, err)
+		return fmt.Errorf("%w: %w", ErrNotJSON, err)
 	}
 	return fmt.Errorf("%w: data after the top-level value", ErrNotJSON)
 }

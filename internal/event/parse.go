@@ -95,7 +95,7 @@ func decodeObject(body []byte) (map[string]any, error) {
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrNotJSON, err)
+		return nil, fmt.Errorf("%w: %w", ErrNotJSON, err)
 	}
 	root, ok := v.(map[string]any)
 	if !ok {

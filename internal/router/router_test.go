@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -72,7 +71,7 @@ func newFixture(t *testing.T, st store.Store) (*fixture, *sqlite.Store) {
 	if st == nil {
 		st = db
 	}
-	r := New(Config{Rules: set, Store: st, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	r := New(Config{Rules: set, Store: st, Log: slog.New(slog.DiscardHandler)})
 	return &fixture{st: db, r: r}, db
 }
 

@@ -3,7 +3,6 @@ package router
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -58,7 +57,7 @@ func TestMinSeverityIsDecidedWhileRouting(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := metrics.Discard()
-	r := New(Config{Rules: set, Store: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Metrics: m,
+	r := New(Config{Rules: set, Store: db, Log: slog.New(slog.DiscardHandler), Metrics: m,
 		MinSeverity: map[string]notification.Severity{"pager": notification.Error}})
 	f := &fixture{st: db, r: r}
 

@@ -49,14 +49,14 @@ func checkTemplate(t *template.Template, src string) []tmplProblem {
 	c := &tmplChecker{tmpl: t}
 	top := shape{t: eventType}
 	for _, tt := range t.Templates() {
-		if tt.Tree == nil || tt.Tree.Root == nil {
+		if tt.Tree == nil || tt.Root == nil {
 			continue
 		}
 		dot := shape{} // what a {{define}}d template is given is not known
 		if tt.Name() == t.Name() {
 			dot = top
 		}
-		c.list(tt.Tree.Root, dot, map[string]shape{"$": dot})
+		c.list(tt.Root, dot, map[string]shape{"$": dot})
 	}
 	if len(c.problems) > 0 {
 		return c.problems
@@ -77,8 +77,6 @@ type shape struct {
 	t     reflect.Type
 	label string // for messages: "other_info", "errors[]"
 }
-
-func (s shape) known() bool { return s.t != nil }
 
 // templateNames are the keys templateData gives a struct of type t.
 func templateNames(t reflect.Type) (json []string, all map[string]reflect.Type) {

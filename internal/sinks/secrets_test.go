@@ -129,7 +129,10 @@ func TestRecordingClientTransportError(t *testing.T) {
 	client := RecordingClient(nil, NewSecrets(key))
 	ctx, ex := Recording(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, u+"/hook/"+key, nil)
-	_, err := client.Do(req)
+	resp, err := client.Do(req)
+	if resp != nil {
+		_ = resp.Body.Close()
+	}
 	if err == nil || ex.Err == nil {
 		t.Fatalf("want a transport error, got %v / %v", err, ex.Err)
 	}

@@ -73,9 +73,10 @@ func IsRetryable(err error) (retry bool, after time.Duration) {
 	}
 	var p *permanentError
 	var r *retryableError
-	// The outermost classification wins.
+	// The outermost classification wins, so each wrapper is looked at in
+	// turn rather than with errors.As, which would find the innermost too.
 	for e := err; e != nil; {
-		switch v := e.(type) {
+		switch v := e.(type) { //nolint:errorlint // see above
 		case *permanentError:
 			return false, 0
 		case *retryableError:

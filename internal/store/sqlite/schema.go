@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 )
 
@@ -106,7 +107,7 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	var version int
 	err = tx.QueryRowContext(ctx, `SELECT version FROM schema_version`).Scan(&version)
 	switch {
-	case err == sql.ErrNoRows:
+	case errors.Is(err, sql.ErrNoRows):
 		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_version (version) VALUES (0)`); err != nil {
 			return fmt.Errorf("migrate: init schema_version: %w", err)
 		}

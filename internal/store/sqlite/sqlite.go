@@ -99,13 +99,13 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	write.SetMaxOpenConns(1)
 	if err := migrate(ctx, write); err != nil {
-		write.Close()
+		_ = write.Close()
 		closeLock(lock)
 		return nil, fmt.Errorf("store/sqlite: open %s: %w", path, err)
 	}
 	read, err := openDB(ctx, path, opts, false)
 	if err != nil {
-		write.Close()
+		_ = write.Close()
 		closeLock(lock)
 		return nil, err
 	}
@@ -114,8 +114,8 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		writes: make(chan writeReq), closing: make(chan struct{})}
 	if err := s.prepare(ctx); err != nil {
 		s.closeStatements()
-		write.Close()
-		read.Close()
+		_ = write.Close()
+		_ = read.Close()
 		closeLock(lock)
 		return nil, fmt.Errorf("store/sqlite: open %s: %w", path, err)
 	}
@@ -155,7 +155,7 @@ func openDB(ctx context.Context, path string, opts Options, writer bool) (*sql.D
 		return nil, fmt.Errorf("store/sqlite: open %s: %w", path, err)
 	}
 	if err := db.PingContext(ctx); err != nil {
-		db.Close()
+		_ = db.Close()
 		return nil, fmt.Errorf("store/sqlite: open %s: %w", path, err)
 	}
 	return db, nil

@@ -192,7 +192,7 @@ func (s *Store) processOne(ctx context.Context, tx *sql.Tx, id int64, fn func(in
 		failed = fn(id, &txn{tx: tx, s: s})
 		if failed != nil {
 			if _, err := s.exec(ctx, tx, sqlRollbackTo); err != nil {
-				return nil, fmt.Errorf("rolling back webhook %d after %v: %w", id, failed, err)
+				return nil, fmt.Errorf("rolling back webhook %d after %w: %w", id, failed, err)
 			}
 		}
 	}
