@@ -191,10 +191,16 @@ func (m Metrics) Drained() (bool, string) {
 // reads would leave a fresh notification out of the first scrape, but not
 // out of the second. It gives up when ctx ends.
 func (p *Process) AwaitDrained(ctx context.Context) (Metrics, error) {
+	return awaitDrained(ctx, http.DefaultClient, p.URL(""), p.done, func() error { return p.waitErr })
+}
+
+// awaitDrained is AwaitDrained for the router at base; exited is closed
+// when the router is gone, and exitErr then says how it ended.
+func awaitDrained(ctx context.Context, client *http.Client, base string, exited <-chan struct{}, exitErr func() error) (Metrics, error) {
 	streak := 0
 	reason := "not scraped yet"
 	for {
-		m, err := Scrape(ctx, http.DefaultClient, p.URL(""))
+		m, err := Scrape(ctx, client, base)
 		switch {
 		case err != nil:
 			streak, reason = 0, err.Error()
@@ -212,8 +218,8 @@ func (p *Process) AwaitDrained(ctx context.Context) (Metrics, error) {
 		select {
 		case <-ctx.Done():
 			return nil, fmt.Errorf("router never drained (%s): %w", reason, ctx.Err())
-		case <-p.done:
-			return nil, fmt.Errorf("router exited (%v) before it drained (%s)", p.waitErr, reason)
+		case <-exited:
+			return nil, fmt.Errorf("router exited (%v) before it drained (%s)", exitErr(), reason)
 		case <-time.After(pollEvery):
 		}
 	}
