@@ -57,6 +57,28 @@ func (m Metrics) Sum(name string) float64 {
 	return total
 }
 
+// SumWith adds up the series of name whose labels include every given
+// name/value pair, e.g. SumWith("wabarouter_notifications_total",
+// "outcome", "sent") over all sinks.
+func (m Metrics) SumWith(name string, labelPairs ...string) float64 {
+	total := 0.0
+	for k, v := range m {
+		rest, ok := strings.CutPrefix(k, name+"{")
+		if !ok || !strings.HasSuffix(rest, "}") {
+			continue
+		}
+		labels := "," + strings.TrimSuffix(rest, "}") + ","
+		all := true
+		for i := 0; i+1 < len(labelPairs); i += 2 {
+			all = all && strings.Contains(labels, ","+labelPairs[i]+"="+labelPairs[i+1]+",")
+		}
+		if all {
+			total += v
+		}
+	}
+	return total
+}
+
 // LabelValues lists the values label takes across the series of name.
 func (m Metrics) LabelValues(name, label string) []string {
 	var out []string

@@ -55,6 +55,15 @@ func TestParseMetrics(t *testing.T) {
 	if got := m.Sum("wabarouter_notifications_total"); got != 7 {
 		t.Errorf("Sum = %v, want 7", got)
 	}
+	if got := m.SumWith("wabarouter_notifications_total", "outcome", "sent"); got != 7 {
+		t.Errorf("SumWith outcome=sent = %v, want 7", got)
+	}
+	if got := m.SumWith("wabarouter_notifications_total", "outcome", "sent", "sink", "b"); got != 4 {
+		t.Errorf("SumWith outcome=sent sink=b = %v, want 4", got)
+	}
+	if got := m.SumWith("wabarouter_notifications_total", "outcome", "created"); got != 0 {
+		t.Errorf("SumWith outcome=created = %v, want 0", got)
+	}
 	if got := m.Sum("wabarouter_delivery_latency_seconds"); got != 0 {
 		t.Errorf("Sum of a histogram's _count and _sum = %v, want them left out", got)
 	}
