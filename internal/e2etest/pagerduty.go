@@ -47,6 +47,7 @@ func (e PagerDutyEvent) Severity() string {
 	return e.Event.Payload.Severity
 }
 
+// String describes the event in reports.
 func (e PagerDutyEvent) String() string {
 	return fmt.Sprintf("%s dedup_key=%q severity=%s summary=%q", e.Event.Action, e.Event.DedupKey, e.Severity(), e.Summary())
 }

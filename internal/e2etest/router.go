@@ -68,10 +68,9 @@ func New(o Options) (*Router, error) {
 	return r, nil
 }
 
-// Setup is New for a test: it builds or reuses the binary, defaults the
-// folder to a fresh t.TempDir(), fails t on an error, and kills a serve
-// process still running when the test ends (logging its last lines if the
-// test failed).
+// Setup is New for a test: it builds or reuses the binary (Binary),
+// defaults the folder to a fresh t.TempDir() and fails t on an error.
+// Processes started with Router.Start are killed when the test ends.
 func Setup(t TB, o Options) *Router {
 	t.Helper()
 	if o.Binary == "" {

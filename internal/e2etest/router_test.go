@@ -78,3 +78,40 @@ sinks:
 		t.Errorf("SIGTERM: %v", err)
 	}
 }
+
+// TestWaitDrainedWaitsForASlowSend: a receiver that takes 700 ms to
+// answer has its notification recorded by the time WaitDrained returns;
+// a fixed 300 ms sleep would have checked too early and seen nothing.
+func TestWaitDrainedWaitsForASlowSend(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the router")
+	}
+	t.Parallel()
+	peer := ServeWebhookReceiver(t, "slow-secret", WebhookReceiverOptions{
+		Respond: func(ctx context.Context, _ WebhookDelivery) Answer {
+			select {
+			case <-time.After(700 * time.Millisecond):
+			case <-ctx.Done():
+			}
+			return Answer{}
+		}})
+	dir := t.TempDir()
+	rules := filepath.Join(dir, "rules.yaml")
+	if err := os.WriteFile(rules, []byte("rules:\n  - {name: all, when: 'true', to: [peer]}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := Setup(t, Options{Dir: dir, Config: fmt.Sprintf(`server: {listen: "127.0.0.1:0", verify_token: v, app_secrets: [s]}
+store: {path: %s}
+rules: [%s]
+sinks:
+  - {name: peer, type: webhook, url: %s, secret: slow-secret}
+`, filepath.Join(dir, "router.db"), rules, peer.URL())})
+	p := r.Start(t)
+	peer.Want(1, "the one notification", func(d WebhookDelivery) bool { return d.Notification.Event.WabaID == "8" })
+	body := []byte(`{"object":"whatsapp_business_account","entry":[{"id":"8","time":1,"changes":[{"field":"account_update","value":{"event":"ACCOUNT_VIOLATION","violation_info":{"violation_type":"SCAM"}}}]}]}`)
+	if code, answer := p.PostSigned(t, "s", body); code != 200 {
+		t.Fatalf("post: %d %s", code, answer)
+	}
+	p.WaitDrained(t)
+	peer.Check(t)
+}

@@ -63,6 +63,7 @@ func (m SlackMessage) Rendered() string {
 	return b.String()
 }
 
+// String describes the message in reports.
 func (m SlackMessage) String() string {
 	return fmt.Sprintf("%s channel=%q text=%.120q attachments=%d", m.Via, m.Channel, m.Text, len(m.Attachments))
 }

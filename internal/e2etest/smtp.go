@@ -37,6 +37,7 @@ type Mail struct {
 	Text, HTML string
 }
 
+// String describes the message in reports.
 func (m Mail) String() string {
 	return fmt.Sprintf("from=%s to=%v subject=%q", m.From, m.To, m.Subject)
 }
@@ -93,6 +94,7 @@ func (s *SMTPServer) Port() int { return s.addr.Port }
 
 type smtpBackend struct{ s *SMTPServer }
 
+// NewSession starts one SMTP conversation.
 func (b smtpBackend) NewSession(*smtp.Conn) (smtp.Session, error) {
 	return &smtpSession{s: b.s}, nil
 }
@@ -104,6 +106,7 @@ type smtpSession struct {
 	to     []string
 }
 
+// AuthMechanisms offers PLAIN when the server has credentials.
 func (ss *smtpSession) AuthMechanisms() []string {
 	if ss.s.opts.Username == "" {
 		return nil
@@ -111,6 +114,7 @@ func (ss *smtpSession) AuthMechanisms() []string {
 	return []string{sasl.Plain}
 }
 
+// Auth checks PLAIN credentials against the server's.
 func (ss *smtpSession) Auth(string) (sasl.Server, error) {
 	return sasl.NewPlainServer(func(_, username, password string) error {
 		if username != ss.s.opts.Username || password != ss.s.opts.Password {
@@ -122,6 +126,7 @@ func (ss *smtpSession) Auth(string) (sasl.Server, error) {
 	}), nil
 }
 
+// Mail starts a message, once authenticated if the server asks for it.
 func (ss *smtpSession) Mail(from string, _ *smtp.MailOptions) error {
 	if ss.s.opts.Username != "" && !ss.authed {
 		ss.s.Refuse("MAIL FROM without authenticating")
@@ -131,11 +136,13 @@ func (ss *smtpSession) Mail(from string, _ *smtp.MailOptions) error {
 	return nil
 }
 
+// Rcpt adds a recipient.
 func (ss *smtpSession) Rcpt(to string, _ *smtp.RcptOptions) error {
 	ss.to = append(ss.to, to)
 	return nil
 }
 
+// Data parses the message and records it, or refuses it.
 func (ss *smtpSession) Data(r io.Reader) error {
 	data, err := io.ReadAll(r)
 	if err != nil {
@@ -156,7 +163,10 @@ func (ss *smtpSession) Data(r io.Reader) error {
 	return nil
 }
 
-func (ss *smtpSession) Reset()        { ss.from, ss.to = "", nil }
+// Reset forgets the message under way.
+func (ss *smtpSession) Reset() { ss.from, ss.to = "", nil }
+
+// Logout ends the conversation; there is nothing to free.
 func (ss *smtpSession) Logout() error { return nil }
 
 // ParseMail reads a MIME message: its header, decoded subject and its
@@ -229,6 +239,7 @@ func readPart(m *Mail, contentType, encoding string, body io.Reader) error {
 // newlineStripper drops CR and LF, which base64 bodies wrap with.
 type newlineStripper struct{ r io.Reader }
 
+// Read reads from the wrapped reader without CR and LF.
 func (n *newlineStripper) Read(p []byte) (int, error) {
 	for {
 		k, err := n.r.Read(p)

@@ -53,6 +53,7 @@ func (d WebhookDelivery) Contains(parts ...string) bool {
 	return containsAll(string(d.Body), parts)
 }
 
+// String describes the delivery in reports.
 func (d WebhookDelivery) String() string {
 	n := d.Notification
 	return fmt.Sprintf("id=%s rule=%s severity=%s action=%s waba=%s dedup_key=%q title=%q",
