@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	pd "github.com/PagerDuty/go-pagerduty"
@@ -63,6 +64,7 @@ type PagerDutyFake struct {
 	routingKey string
 	respond    Responder[PagerDutyEvent]
 	url        string
+	attempts   atomic.Int64
 }
 
 // ServePagerDuty serves a fake that accepts events for routingKey until t
@@ -77,6 +79,10 @@ func ServePagerDuty(t TB, routingKey string, respond Responder[PagerDutyEvent]) 
 
 // URL is the fake's base URL; the Events API lives under /v2/enqueue.
 func (f *PagerDutyFake) URL() string { return f.url }
+
+// Attempts counts the valid events received, whatever they were answered,
+// retries included.
+func (f *PagerDutyFake) Attempts() int64 { return f.attempts.Load() }
 
 func (f *PagerDutyFake) enqueue(w http.ResponseWriter, r *http.Request) {
 	ev := PagerDutyEvent{At: time.Now(), Header: r.Header}
@@ -98,6 +104,7 @@ func (f *PagerDutyFake) enqueue(w http.ResponseWriter, r *http.Request) {
 		f.invalid(w, body, problems...)
 		return
 	}
+	f.attempts.Add(1)
 	a := Answer{}
 	if f.respond != nil {
 		a = f.respond(r.Context(), ev)

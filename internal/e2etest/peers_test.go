@@ -118,6 +118,9 @@ func TestPagerDutyFake(t *testing.T) {
 		t.Errorf("throttled: %v, want a 429", err)
 	}
 	f.Check(t)
+	if f.Attempts() != 3 {
+		t.Errorf("attempts %d, want 3", f.Attempts())
+	}
 
 	for _, tc := range []struct {
 		name string
@@ -173,6 +176,9 @@ func TestSlackFake(t *testing.T) {
 		t.Fatalf("PostWebhook: %v", err)
 	}
 	f.Check(t)
+	if f.Attempts() != 3 {
+		t.Errorf("attempts %d, want 3 (the gone channel's included)", f.Attempts())
+	}
 
 	if _, _, err := slack.New("xoxb-wrong", slack.OptionAPIURL(f.APIURL())).PostMessage("C1", slack.MsgOptionText("x", false)); err == nil || err.Error() != "invalid_auth" {
 		t.Errorf("wrong token: %v, want invalid_auth", err)

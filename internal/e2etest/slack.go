@@ -93,6 +93,7 @@ type SlackFake struct {
 	respond     Responder[SlackMessage]
 	srv         *slacktest.Server
 	seq         atomic.Int64
+	attempts    atomic.Int64
 }
 
 // ServeSlack serves a fake that accepts the bot token token until t ends;
@@ -114,6 +115,10 @@ func ServeSlack(t TB, token string, respond Responder[SlackMessage]) *SlackFake 
 
 // APIURL is the Web API base, for the sink's api_url.
 func (f *SlackFake) APIURL() string { return f.srv.GetAPIURL() }
+
+// Attempts counts the valid messages received by either way, whatever
+// they were answered, retries included.
+func (f *SlackFake) Attempts() int64 { return f.attempts.Load() }
 
 // WebhookURL is the fake's incoming webhook, for the sink's webhook_url.
 func (f *SlackFake) WebhookURL() string {
@@ -162,6 +167,7 @@ func (f *SlackFake) postMessage(w http.ResponseWriter, r *http.Request) {
 		f.apiRefuse(w, code, reason)
 		return
 	}
+	f.attempts.Add(1)
 	a := Answer{}
 	if f.respond != nil {
 		a = f.respond(r.Context(), m)
@@ -213,6 +219,7 @@ func (f *SlackFake) webhook(w http.ResponseWriter, r *http.Request) {
 		f.webhookRefuse(w, code, reason)
 		return
 	}
+	f.attempts.Add(1)
 	a := Answer{}
 	if f.respond != nil {
 		a = f.respond(r.Context(), m)
