@@ -1,7 +1,6 @@
-package main
+package load
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -11,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/wabarouter/wabarouter/internal/e2etest"
 )
 
 // loader posts signed webhooks, closed loop (N posters back to back) or
@@ -42,12 +43,10 @@ type posterStats struct {
 func (l *loader) post(ctx context.Context, seq int64, scheduled time.Time, st *posterStats) {
 	t := l.tmpls[seq%int64(len(l.tmpls))]
 	body := t.render(make([]byte, 0, 2048), l.tr.base+seq*l.tr.stride)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, l.url, bytes.NewReader(body))
+	req, err := e2etest.NewWebhookRequest(ctx, l.url, l.secret, body)
 	if err != nil {
 		panic(err) // the URL was checked at start
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Hub-Signature-256", sign(l.secret, body))
 	start := time.Now()
 	sent := start
 	if !scheduled.IsZero() {

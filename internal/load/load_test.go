@@ -1,16 +1,19 @@
-package main
+package load
 
 import (
 	"bytes"
 	"encoding/json"
-	"os/exec"
-	"path/filepath"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/wabarouter/wabarouter/internal/e2etest"
 	"github.com/wabarouter/wabarouter/internal/event"
 )
+
+func TestMain(m *testing.M) { os.Exit(e2etest.Main(m)) }
 
 const webhooksDir = "../../testdata/webhooks"
 
@@ -61,15 +64,12 @@ func TestShortRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the router")
 	}
-	bin := filepath.Join(t.TempDir(), "wabarouter")
-	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/wabarouter").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := e2etest.Binary(t)
 	var stdout, stderr bytes.Buffer
-	code := run(t.Context(), []string{"--router-bin", bin, "--payloads", webhooksDir,
+	code := Run(t.Context(), []string{"--router-bin", bin, "--payloads", webhooksDir,
 		"--concurrency", "4", "--duration", "1s", "--warmup", "0", "--count", "300",
 		"--drain-timeout", "10s", "--json"}, &stdout, &stderr)
-	if code != exitOK {
+	if code != ExitOK {
 		t.Fatalf("exit %d\n%s", code, stderr.String())
 	}
 	var r report
@@ -107,5 +107,62 @@ func TestShortRun(t *testing.T) {
 	}
 	if r.Router == nil || r.Router.VmHWMKB <= 0 || !strings.Contains(r.Router.Exit, "exited 0") {
 		t.Errorf("router report %+v", r.Router)
+	}
+}
+
+// TestTrackerMatchesDeliveries feeds the tracker deliveries as the fake
+// sink would: each notification of an accepted webhook counts once, and
+// repeats, strangers and surplus are told apart.
+func TestTrackerMatchesDeliveries(t *testing.T) {
+	const base, stride = 5000, 2
+	tr := newTracker(base, stride)
+	now := time.Now()
+	tr.t0 = now
+	tr.register(0, 2, now, false) // ids 5000, 5001
+	tr.register(1, 1, now, true)  // id 5002, warm-up
+	tr.answered(0, true)
+	tr.answered(1, true)
+	if got := tr.backlog(); got != 3 {
+		t.Fatalf("backlog %d after accepting 3 notifications' webhooks, want 3", got)
+	}
+	for _, d := range []struct{ id, waba string }{
+		{"a", "5000"}, {"b", "5001"}, {"a", "5000"}, // a repeated
+		{"c", "5002"}, {"d", "5002"}, // d is one more than webhook 1 makes
+		{"e", "4999"}, {"f", "7777"}, {"g", "not a number"},
+	} {
+		tr.delivered(d.id, d.waba, now.Add(time.Millisecond))
+	}
+	if tr.backlog() != 0 || tr.duplicates.Load() != 1 || tr.extra.Load() != 1 || tr.unknown.Load() != 3 {
+		t.Errorf("backlog %d, duplicates %d, extra %d, unknown %d; want 0, 1, 1, 3",
+			tr.backlog(), tr.duplicates.Load(), tr.extra.Load(), tr.unknown.Load())
+	}
+	// Webhook 1 was warm-up: only webhook 0's two notifications are timed.
+	if len(tr.e2e) != 2 || len(tr.recvAt) != 4 {
+		t.Errorf("%d end-to-end samples, %d receive times; want 2 and 4", len(tr.e2e), len(tr.recvAt))
+	}
+}
+
+func TestViewOf(t *testing.T) {
+	text := `# TYPE wabarouter_webhooks_accepted_total counter
+wabarouter_webhooks_accepted_total 10
+# TYPE wabarouter_notifications_total counter
+wabarouter_notifications_total{outcome="created",sink="a"} 7
+wabarouter_notifications_total{outcome="created",sink="b"} 4
+wabarouter_notifications_total{outcome="sent",sink="a"} 6
+# TYPE wabarouter_outbox_pending gauge
+wabarouter_outbox_pending{sink="a"} 1
+wabarouter_outbox_pending{sink="b"} 4
+`
+	m, err := e2etest.ParseMetrics(strings.NewReader(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := viewOf("end", routerScrape{lines: strings.Split(text, "\n"), values: m})
+	want := pipelineView{At: "end", WebhooksAccepted: 10, NotificationsCreated: 11, NotificationsSent: 6, OutboxPending: 5}
+	if v == nil || *v != want {
+		t.Errorf("viewOf = %+v, want %+v", v, want)
+	}
+	if v := viewOf("end", routerScrape{}); v != nil {
+		t.Errorf("a failed scrape gave a view: %+v", v)
 	}
 }

@@ -1,29 +1,11 @@
-package main
+package load
 
 import (
-	"bytes"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
-	"io"
-	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 )
-
-// sinkSignatureHeader is what the router's webhook sink signs with.
-const sinkSignatureHeader = "X-Wabarouter-Signature"
-
-// sign returns "sha256=<hex HMAC-SHA256 of body>", the form of both Meta's
-// X-Hub-Signature-256 and the webhook sink's X-Wabarouter-Signature.
-func sign(secret, body []byte) string {
-	m := hmac.New(sha256.New, secret)
-	m.Write(body)
-	return "sha256=" + hex.EncodeToString(m.Sum(nil))
-}
 
 // record is one webhook the tool sent.
 type record struct {
@@ -36,11 +18,12 @@ type record struct {
 
 // tracker matches what the fake sink receives with what was sent. Webhook
 // seq writes ids base+seq*stride+entry into its entries, so the waba_id of
-// every event the sink receives names the webhook it came from.
+// every event the sink receives names the webhook it came from. The fake
+// sink itself is the harness's webhook receiver (e2etest), which checks
+// each notification's signature and hands it to delivered.
 type tracker struct {
 	base, stride int64
 	t0           time.Time
-	secret       []byte
 
 	mu          sync.Mutex
 	recs        map[int64]*record
@@ -50,12 +33,11 @@ type tracker struct {
 	recvAt      []time.Duration     // receive times since t0, every matched delivery
 	last        time.Time           // last matched delivery
 
-	badSig, malformed, unknown, duplicates, extra atomic.Int64
+	unknown, duplicates, extra atomic.Int64
 }
 
-func newTracker(base, stride int64, secret []byte) *tracker {
-	return &tracker{base: base, stride: stride, secret: secret,
-		recs: map[int64]*record{}, seen: map[string]struct{}{}}
+func newTracker(base, stride int64) *tracker {
+	return &tracker{base: base, stride: stride, recs: map[int64]*record{}, seen: map[string]struct{}{}}
 }
 
 func (t *tracker) register(seq int64, expected int, sent time.Time, warm bool) {
@@ -113,40 +95,4 @@ func (t *tracker) backlog() int64 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.outstanding
-}
-
-var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-// ServeHTTP is the fake sink: check the signature, find the ids, answer
-// 200 at once.
-func (t *tracker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	now := time.Now()
-	buf := bufPool.Get().(*bytes.Buffer)
-	defer bufPool.Put(buf)
-	buf.Reset()
-	if _, err := io.Copy(buf, io.LimitReader(r.Body, 16<<20)); err != nil {
-		t.malformed.Add(1)
-		http.Error(w, "read error", http.StatusBadRequest)
-		return
-	}
-	body := buf.Bytes()
-	got := r.Header.Get(sinkSignatureHeader)
-	if !hmac.Equal([]byte(got), []byte(sign(t.secret, body))) {
-		t.badSig.Add(1)
-		http.Error(w, "bad signature", http.StatusUnauthorized)
-		return
-	}
-	var n struct {
-		ID    string `json:"id"`
-		Event struct {
-			WabaID string `json:"waba_id"`
-		} `json:"event"`
-	}
-	if err := json.Unmarshal(body, &n); err != nil || n.ID == "" {
-		t.malformed.Add(1)
-		http.Error(w, "no notification id", http.StatusBadRequest)
-		return
-	}
-	t.delivered(n.ID, n.Event.WabaID, now)
-	w.WriteHeader(http.StatusOK)
 }

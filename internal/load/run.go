@@ -1,0 +1,416 @@
+package load
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/wabarouter/wabarouter/internal/e2etest"
+)
+
+// Exit codes of Run.
+const (
+	ExitOK    = 0
+	ExitFail  = 1
+	ExitUsage = 2
+)
+
+// stopGrace is how long the router gets to exit after SIGTERM.
+const stopGrace = 15 * time.Second
+
+// Run is the whole tool: it parses args as wabaload's flags, runs the
+// load and prints the report to stdout; it returns the exit code.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	o, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return ExitOK
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "wabaload:", err)
+		return ExitUsage
+	}
+	rep, err := execute(ctx, o, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "wabaload:", err)
+		return ExitFail
+	}
+	if o.jsonOut {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(rep)
+	} else {
+		rep.writeText(stdout, o.metrics)
+	}
+	return ExitOK
+}
+
+// execute runs the stages of one load run in order and returns the report.
+func execute(ctx context.Context, o *options, stderr io.Writer) (*report, error) {
+	r, err := prepare(o, stderr)
+	if err != nil {
+		return nil, err
+	}
+	defer r.close()
+	if err := r.startSink(); err != nil {
+		return nil, err
+	}
+	if err := r.startRouter(ctx); err != nil {
+		return nil, err
+	}
+	r.startSampling()
+	stats := r.send(ctx)
+	r.measureIntake(stats)
+	r.drain(ctx)
+	r.measureDelivery()
+	r.measureRouter()
+	r.rep.ElapsedS = round(time.Since(r.t0).Seconds(), 3)
+	return r.rep, nil
+}
+
+// run is the state the stages share.
+type run struct {
+	o      *options
+	stderr io.Writer
+	tmpls  []*template
+	tr     *tracker
+	rep    *report
+	client *http.Client
+	// cleanups run in reverse order when the run ends, on every path.
+	cleanups []func()
+
+	// The fake sink; sink is nil when there is none (--url without
+	// --sink-listen).
+	sink    *e2etest.WebhookReceiver
+	sinkURL string
+
+	// Where the webhooks go; proc is nil with --url.
+	target, secret string
+	proc           *e2etest.Process
+
+	// Measurement.
+	sampler                *memorySampler
+	stopSampling           context.CancelFunc
+	routerCPU0, routerCPU1 time.Duration
+	selfCPU0, selfCPU1     time.Duration
+	t0, warmEnd, sendEnd   time.Time
+	backlogAtEnd           int64
+}
+
+// prepare loads the payload templates and sets up the tracker and the
+// report.
+func prepare(o *options, stderr io.Writer) (*run, error) {
+	tmpls, skipped, err := loadTemplates(o.payloads)
+	if err != nil {
+		return nil, err
+	}
+	stride := int64(1)
+	for _, t := range tmpls {
+		stride = max(stride, int64(t.entries))
+	}
+	// Ids unique across runs too, so a router whose store outlives the run
+	// (--url) does not drop them as redeliveries of an earlier run.
+	base := time.Now().UnixMilli() * 1_000_000
+	if o.sinkSecret == "" {
+		o.sinkSecret = randomHex(16)
+	}
+	rep := &report{Mode: "closed", Concurrency: o.concurrency, Rate: o.rate,
+		DurationS: o.duration.Seconds(), WarmupS: o.warmup.Seconds(), CountBound: o.count,
+		Payloads: len(tmpls), Skipped: skipped, Non200: map[string]int64{}}
+	if o.rate > 0 {
+		rep.Mode = "open"
+	}
+	r := &run{o: o, stderr: stderr, tmpls: tmpls, tr: newTracker(base, stride), rep: rep,
+		target: o.url, secret: o.secret}
+	r.client = &http.Client{Timeout: o.timeout, Transport: &http.Transport{
+		MaxIdleConns: 2 * o.concurrency, MaxIdleConnsPerHost: 2 * o.concurrency,
+		IdleConnTimeout: time.Minute, DisableCompression: true,
+	}}
+	r.onClose(r.client.CloseIdleConnections)
+	return r, nil
+}
+
+// onClose registers f to run when the run ends.
+func (r *run) onClose(f func()) { r.cleanups = append(r.cleanups, f) }
+
+// close undoes what the stages set up, last first.
+func (r *run) close() {
+	for i := len(r.cleanups) - 1; i >= 0; i-- {
+		r.cleanups[i]()
+	}
+}
+
+// withSink reports whether the run has a fake sink: always when it starts
+// the router, and with --url only if --sink-listen is given.
+func (r *run) withSink() bool { return r.o.url == "" || r.o.sinkListen != "" }
+
+// startSink serves the fake sink: the harness's signed webhook receiver,
+// which hands each notification to the tracker and keeps none.
+func (r *run) startSink() error {
+	if !r.withSink() {
+		return nil
+	}
+	addr := r.o.sinkListen
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("fake sink: %w", err)
+	}
+	r.sink = e2etest.NewWebhookReceiver(r.o.sinkSecret, e2etest.WebhookReceiverOptions{
+		Observe: func(d e2etest.WebhookDelivery) {
+			r.tr.delivered(d.Notification.ID, d.Notification.Event.WabaID, d.At)
+		},
+	})
+	srv := &http.Server{Handler: r.sink, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: time.Minute}
+	go func() { _ = srv.Serve(ln) }()
+	r.onClose(func() { _ = srv.Close() })
+	r.sinkURL = "http://" + ln.Addr().String() + "/notify"
+	return nil
+}
+
+// routerRules is the catch-all rule the router runs on: every event, with
+// no dedup, to the fake sink.
+const routerRules = `rules:
+  - name: wabaload-every-event
+    description: every event, so each webhook is one notification per event
+    when: "true"
+    to: [fake]
+`
+
+// routerConfig is the router's config in dir.
+func routerConfig(dir, verifyToken, appSecret, sinkURL, sinkSecret string) string {
+	return fmt.Sprintf(`server:
+  listen: 127.0.0.1:0
+  verify_token: %s
+  app_secrets: [%s]
+store:
+  path: %s
+rules: [%s]
+sinks:
+  - name: fake
+    type: webhook
+    url: %s
+    secret: %s
+`, strconv.Quote(verifyToken), strconv.Quote(appSecret), strconv.Quote(filepath.Join(dir, "router.db")),
+		strconv.Quote(filepath.Join(dir, "rules.yaml")), strconv.Quote(sinkURL), strconv.Quote(sinkSecret))
+}
+
+// startRouter starts the router binary on a temporary folder, config and
+// store, unless the run posts to a running router (--url).
+func (r *run) startRouter(ctx context.Context) error {
+	if r.o.routerBin == "" {
+		return nil
+	}
+	dir, err := os.MkdirTemp("", "wabaload-")
+	if err != nil {
+		return err
+	}
+	if r.o.keep {
+		fmt.Fprintln(r.stderr, "wabaload: keeping", dir)
+	} else {
+		r.onClose(func() { _ = os.RemoveAll(dir) })
+	}
+	if err := os.WriteFile(filepath.Join(dir, "rules.yaml"), []byte(routerRules), 0o600); err != nil {
+		return err
+	}
+	r.secret = randomHex(16)
+	router, err := e2etest.New(e2etest.Options{Binary: r.o.routerBin, Dir: dir,
+		Config: routerConfig(dir, randomHex(8), r.secret, r.sinkURL, r.o.sinkSecret)})
+	if err != nil {
+		return err
+	}
+	if r.proc, err = router.Launch(ctx); err != nil {
+		return err
+	}
+	// Stops the router on every error path; measureRouter stops it on the
+	// normal path, and this is then a no-op.
+	r.onClose(func() { _ = r.proc.Stop(stopGrace) })
+	r.target = r.proc.URL("/webhook")
+	r.rep.Router = &routerReport{PID: r.proc.PID(), Addr: r.proc.Addr()}
+	return nil
+}
+
+// startSampling starts sampling the router's memory and takes the CPU
+// times the load's figures start from.
+func (r *run) startSampling() {
+	ctx, stop := context.WithCancel(context.Background())
+	r.stopSampling = stop
+	r.onClose(stop)
+	if r.proc != nil {
+		r.sampler = &memorySampler{pid: r.proc.PID()}
+		go r.sampler.run(ctx, 100*time.Millisecond)
+		r.routerCPU0, _ = procCPU(r.proc.PID())
+	}
+	r.selfCPU0 = selfCPU()
+}
+
+// send posts webhooks for the warm-up and then the measured duration, in
+// closed or open loop, and takes the figures at the moment sending ends.
+func (r *run) send(ctx context.Context) []*posterStats {
+	o := r.o
+	r.t0 = time.Now()
+	r.warmEnd = r.t0.Add(o.warmup)
+	r.tr.mu.Lock()
+	r.tr.t0 = r.t0
+	r.tr.mu.Unlock()
+	l := &loader{url: r.target, secret: []byte(r.secret), client: r.client, tmpls: r.tmpls, tr: r.tr, count: o.count,
+		warmEnd: r.warmEnd, deadline: r.t0.Add(o.warmup + o.duration), lateAfter: 10 * time.Millisecond}
+	var stats []*posterStats
+	if o.rate > 0 {
+		stats = l.openLoop(ctx, o.concurrency, o.rate, r.t0)
+	} else {
+		stats = l.closedLoop(ctx, o.concurrency)
+	}
+	r.sendEnd = time.Now()
+	if r.proc != nil {
+		r.routerCPU1, _ = procCPU(r.proc.PID())
+	}
+	r.selfCPU1 = selfCPU()
+	r.backlogAtEnd = r.tr.backlog()
+	if r.proc != nil {
+		s, _ := scrapeRouter(context.Background(), r.client, r.proc.URL(""))
+		if v := viewOf("send_end", s); v != nil {
+			r.rep.Router.Pipeline = append(r.rep.Router.Pipeline, *v)
+		}
+	}
+	return stats
+}
+
+// measureIntake merges the posters' tallies into the report's intake
+// figures.
+func (r *run) measureIntake(stats []*posterStats) {
+	rep := r.rep
+	var lat []time.Duration
+	var lastEnd time.Time
+	var notifMeasured int64
+	for _, st := range stats {
+		rep.Sent += st.sent
+		rep.Accepted += st.accepted
+		rep.AcceptedMeasured += st.acceptedMeasured
+		rep.Late += st.late
+		notifMeasured += st.notifMeasured
+		lat = append(lat, st.latency...)
+		for k, v := range st.non200 {
+			rep.Non200[k] += v
+		}
+		if st.lastEnd.After(lastEnd) {
+			lastEnd = st.lastEnd
+		}
+		rep.MaxScheduleLagMS = max(rep.MaxScheduleLagMS, ms(st.maxLag))
+	}
+	rep.Latency = summarize(lat)
+	if measured := lastEnd.Sub(r.warmEnd); measured > 0 {
+		rep.MeasuredS = round(measured.Seconds(), 3)
+		rep.AcceptedPerS = round(float64(rep.AcceptedMeasured)/measured.Seconds(), 1)
+		rep.QueuedPerS = round(float64(notifMeasured)/measured.Seconds(), 1)
+	}
+	if loadWall := r.sendEnd.Sub(r.t0); loadWall > 0 {
+		rep.ToolCPUCores = round((r.selfCPU1-r.selfCPU0).Seconds()/loadWall.Seconds(), 2)
+		if r.proc != nil {
+			rep.Router.CPUCoresDuringLoad = round((r.routerCPU1-r.routerCPU0).Seconds()/loadWall.Seconds(), 2)
+		}
+	}
+}
+
+// drain waits, up to --drain-timeout, for every notification of every
+// accepted webhook to reach the fake sink.
+func (r *run) drain(ctx context.Context) {
+	if r.sink == nil {
+		return
+	}
+	deadline := time.Now().Add(r.o.drainTimeout)
+	for r.tr.backlog() > 0 && time.Now().Before(deadline) && ctx.Err() == nil {
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// measureDelivery fills in the report's delivery figures from what the
+// fake sink received.
+func (r *run) measureDelivery() {
+	if r.sink == nil {
+		return
+	}
+	rep, tr := r.rep, r.tr
+	rep.BacklogAtSendEnd = r.backlogAtEnd
+	tr.mu.Lock()
+	rep.Backlog = tr.outstanding
+	rep.Drained = tr.outstanding == 0
+	rep.E2E = summarize(tr.e2e)
+	var expected int64
+	for _, rec := range tr.recs {
+		if rec.accepted {
+			expected += int64(rec.expected)
+		}
+	}
+	rep.NotificationsExpected = expected
+	rep.Delivered = int64(len(tr.seen))
+	var inWindow int64
+	lo, hi := r.warmEnd.Sub(r.t0), r.sendEnd.Sub(r.t0)
+	for _, at := range tr.recvAt {
+		if at >= lo && at <= hi {
+			inWindow++
+		}
+	}
+	if hi > lo {
+		rep.DeliveredPerSDuringLoad = round(float64(inWindow)/(hi-lo).Seconds(), 1)
+	}
+	if !tr.last.IsZero() {
+		if span := tr.last.Sub(r.t0); span > 0 {
+			rep.DeliveredPerSOverall = round(float64(len(tr.recvAt))/span.Seconds(), 1)
+		}
+		if rep.Drained && tr.last.After(r.sendEnd) {
+			rep.DrainS = round(tr.last.Sub(r.sendEnd).Seconds(), 3)
+		}
+	}
+	tr.mu.Unlock()
+	if rep.Accepted > 0 {
+		rep.NotificationsPerWebhook = round(float64(expected)/float64(rep.Accepted), 3)
+	}
+	rep.BadSignatures = r.sink.BadSignatures()
+	rep.Malformed = r.sink.Malformed()
+	rep.Unknown = tr.unknown.Load()
+	rep.Duplicates = tr.duplicates.Load()
+	rep.Extra = tr.extra.Load()
+	rep.E2EMeasured = true
+}
+
+// measureRouter takes the router's memory, CPU and final /metrics, then
+// stops it and summarises its log.
+func (r *run) measureRouter() {
+	if r.proc == nil {
+		return
+	}
+	rr, pid := r.rep.Router, r.proc.PID()
+	r.stopSampling()
+	rr.VmHWMKB, _ = procStatusKB(pid, "VmHWM")
+	rss, _ := procStatusKB(pid, "VmRSS")
+	rr.VmRSSEndKB = rss
+	r.sampler.mu.Lock()
+	rr.VmRSSMaxSampledKB = max(r.sampler.rssMax, rss)
+	rr.RSSSamples = r.sampler.samples
+	r.sampler.mu.Unlock()
+	// The kernel folds RSS into VmHWM lazily, so a sample can exceed it.
+	rr.PeakKB = max(rr.VmHWMKB, rr.VmRSSMaxSampledKB)
+	if cpu, err := procCPU(pid); err == nil {
+		rr.CPUSeconds = round((cpu - r.routerCPU0).Seconds(), 2)
+	}
+	s, _ := scrapeRouter(context.Background(), r.client, r.proc.URL(""))
+	if v := viewOf("end", s); v != nil {
+		rr.Pipeline = append(rr.Pipeline, *v)
+	}
+	if r.o.metrics {
+		rr.Metrics = s.lines
+	}
+	rr.Exit = stopSummary(r.proc, stopGrace)
+	rr.LogLines, rr.Warnings = logSummary(r.proc, 10)
+}
