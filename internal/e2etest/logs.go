@@ -30,7 +30,7 @@ func (l *logReader) lines() []string {
 	if err != nil {
 		return l.cache
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	if _, err := f.Seek(l.offset, io.SeekStart); err != nil {
 		return l.cache
 	}
@@ -76,7 +76,7 @@ func (p *Process) ScanLog(fn func(line string)) error {
 	if err != nil {
 		return fmt.Errorf("reading the router log: %w", err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 64<<10), 4<<20)
 	for sc.Scan() {

@@ -220,7 +220,7 @@ func (p *Process) AwaitDrained(ctx context.Context) (Metrics, error) {
 // when the router is gone, and exitErr then says how it ended.
 func awaitDrained(ctx context.Context, client *http.Client, base string, exited <-chan struct{}, exitErr func() error) (Metrics, error) {
 	streak := 0
-	reason := "not scraped yet"
+	var reason string
 	for {
 		m, err := Scrape(ctx, client, base)
 		switch {
@@ -241,7 +241,7 @@ func awaitDrained(ctx context.Context, client *http.Client, base string, exited 
 		case <-ctx.Done():
 			return nil, fmt.Errorf("router never drained (%s): %w", reason, ctx.Err())
 		case <-exited:
-			return nil, fmt.Errorf("router exited (%v) before it drained (%s)", exitErr(), reason)
+			return nil, fmt.Errorf("router exited (%s) before it drained (%s)", exitText(exitErr()), reason)
 		case <-time.After(pollEvery):
 		}
 	}

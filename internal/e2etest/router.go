@@ -122,7 +122,8 @@ func (r *Router) Launch(ctx context.Context) (*Process, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating the router log: %w", err)
 	}
-	defer logFile.Close()
+	// The child holds its own copy of the descriptor.
+	defer func() { _ = logFile.Close() }()
 	p := &Process{cmd: exec.Command(r.bin, "serve", "--config", r.cfgPath), log: logReader{path: logPath}, done: make(chan struct{})}
 	p.cmd.Env = append(os.Environ(), r.env...)
 	p.cmd.Stdout = logFile
@@ -147,7 +148,7 @@ func (r *Router) Launch(ctx context.Context) (*Process, error) {
 		}
 		select {
 		case <-p.done:
-			return nil, fmt.Errorf("router exited before listening (%v):\n%s", p.waitErr, p.Tail(20))
+			return nil, fmt.Errorf("router exited before listening (%s):\n%s", exitText(p.waitErr), p.Tail(20))
 		case <-deadline.C:
 			_ = p.Kill()
 			return nil, fmt.Errorf("router did not log its address within %v:\n%s", StartTimeout, p.Tail(20))
@@ -331,4 +332,12 @@ func (p *Process) findAddr() string {
 		}
 	}
 	return ""
+}
+
+// exitText says how a process ended: its exit error, or "exit 0".
+func exitText(err error) string {
+	if err == nil {
+		return "exit 0"
+	}
+	return err.Error()
 }

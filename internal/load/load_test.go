@@ -105,7 +105,7 @@ func TestShortRun(t *testing.T) {
 		t.Errorf("latency samples %d of %d accepted, e2e samples %d of %d delivered",
 			r.Latency.N, r.AcceptedMeasured, r.E2E.N, r.Delivered)
 	}
-	if r.Router == nil || r.Router.VmHWMKB <= 0 || !strings.Contains(r.Router.Exit, "exited 0") {
+	if r.Router == nil || r.Router.VMHWMKB <= 0 || !strings.Contains(r.Router.Exit, "exited 0") {
 		t.Errorf("router report %+v", r.Router)
 	}
 }

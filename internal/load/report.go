@@ -42,9 +42,9 @@ type routerReport struct {
 	PID                int            `json:"pid"`
 	Addr               string         `json:"addr"`
 	PeakKB             int64          `json:"peak_kb"`
-	VmHWMKB            int64          `json:"vm_hwm_kb"`
-	VmRSSMaxSampledKB  int64          `json:"vm_rss_max_sampled_kb"`
-	VmRSSEndKB         int64          `json:"vm_rss_end_kb"`
+	VMHWMKB            int64          `json:"vm_hwm_kb"`
+	VMRSSMaxSampledKB  int64          `json:"vm_rss_max_sampled_kb"`
+	VMRSSEndKB         int64          `json:"vm_rss_end_kb"`
 	RSSSamples         int            `json:"rss_samples"`
 	CPUSeconds         float64        `json:"cpu_s"`
 	CPUCoresDuringLoad float64        `json:"cpu_cores_during_load"`
@@ -152,7 +152,7 @@ func (r *report) writeText(w io.Writer, metrics bool) {
 	if rr := r.Router; rr != nil {
 		p("router      pid %d: %.2f cores during load, %.1f CPU-s in all", rr.PID, rr.CPUCoresDuringLoad, rr.CPUSeconds)
 		p("            peak memory %.1f MiB (VmHWM %.1f MiB, VmRSS max of %d samples %.1f MiB, at end %.1f MiB)",
-			float64(rr.PeakKB)/1024, float64(rr.VmHWMKB)/1024, rr.RSSSamples, float64(rr.VmRSSMaxSampledKB)/1024, float64(rr.VmRSSEndKB)/1024)
+			float64(rr.PeakKB)/1024, float64(rr.VMHWMKB)/1024, rr.RSSSamples, float64(rr.VMRSSMaxSampledKB)/1024, float64(rr.VMRSSEndKB)/1024)
 		for _, v := range rr.Pipeline {
 			p("            /metrics at %s: %.0f webhooks accepted, %.0f notifications created (routed), %.0f sent, %.0f in the outbox",
 				strings.ReplaceAll(v.At, "_", " "), v.WebhooksAccepted, v.NotificationsCreated, v.NotificationsSent, v.OutboxPending)

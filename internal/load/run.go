@@ -392,15 +392,15 @@ func (r *run) measureRouter() {
 	}
 	rr, pid := r.rep.Router, r.proc.PID()
 	r.stopSampling()
-	rr.VmHWMKB, _ = procStatusKB(pid, "VmHWM")
+	rr.VMHWMKB, _ = procStatusKB(pid, "VmHWM")
 	rss, _ := procStatusKB(pid, "VmRSS")
-	rr.VmRSSEndKB = rss
+	rr.VMRSSEndKB = rss
 	r.sampler.mu.Lock()
-	rr.VmRSSMaxSampledKB = max(r.sampler.rssMax, rss)
+	rr.VMRSSMaxSampledKB = max(r.sampler.rssMax, rss)
 	rr.RSSSamples = r.sampler.samples
 	r.sampler.mu.Unlock()
 	// The kernel folds RSS into VmHWM lazily, so a sample can exceed it.
-	rr.PeakKB = max(rr.VmHWMKB, rr.VmRSSMaxSampledKB)
+	rr.PeakKB = max(rr.VMHWMKB, rr.VMRSSMaxSampledKB)
 	if cpu, err := procCPU(pid); err == nil {
 		rr.CPUSeconds = round((cpu - r.routerCPU0).Seconds(), 2)
 	}
