@@ -108,11 +108,13 @@ func (w *Worker) Wake() {
 	}
 }
 
-// InFlight is the number of rows leased and not yet recorded.
+// InFlight is the number of rows leased and not yet recorded: those
+// being sent and those waiting for a sender.
 func (w *Worker) InFlight() int { return int(w.inFlight.Load()) }
 
-// leaseFor is how long one lease lasts; a send renews it every third of
-// that, so only a worker that stopped renewing (it died) loses its rows.
+// leaseFor is how long one lease lasts; every row the worker holds is
+// renewed every third of that, so only a worker that stopped renewing (it
+// died) loses its rows.
 func (w *Worker) leaseFor() time.Duration {
 	if w.policy.LeaseFor > 0 {
 		return w.policy.LeaseFor
@@ -120,43 +122,84 @@ func (w *Worker) leaseFor() time.Duration {
 	return w.policy.SendTimeout + 30*time.Second
 }
 
-// Run delivers until ctx ends. It leases only as many rows as it has free
-// senders, so no leased row waits in memory for a sender while its lease
-// runs out. Rows in flight when ctx ends stay leased; the next run of the
-// same owner releases them at start (or their lease runs out).
+// heldRow is a leased row between its lease and its recorded outcome.
+type heldRow struct {
+	row store.Outbound
+	// lost is set when a renewal found the lease gone: the row's new
+	// holder sends it, so this worker must not.
+	lost atomic.Bool
+}
+
+// Run delivers until ctx ends. It holds at most two rows per sender: one
+// being sent and one waiting, so a sender never waits for a lease round;
+// and it renews every held row's lease until its outcome is recorded, so
+// no row is leased again while this worker still means to send it. While
+// rows wait, it leases in batches of at least half its senders, which
+// keeps lease writes off the store's single writer. Rows held when ctx
+// ends stay leased; the next run of the same owner releases them at start
+// (or their lease runs out).
 func (w *Worker) Run(ctx context.Context) {
-	free := make(chan struct{}, w.policy.Workers)
-	for range w.policy.Workers {
-		free <- struct{}{}
+	capacity := 2 * w.policy.Workers
+	slots := make(chan struct{}, capacity)
+	for range capacity {
+		slots <- struct{}{}
 	}
-	var senders sync.WaitGroup
-	defer senders.Wait()
+	queue := make(chan *heldRow, capacity)
+	var held sync.Map // row id → *heldRow
+	var wg sync.WaitGroup
+	for range w.policy.Workers {
+		wg.Go(func() {
+			for hr := range queue {
+				if !hr.lost.Load() && ctx.Err() == nil {
+					w.deliver(ctx, hr)
+				}
+				held.Delete(hr.row.ID)
+				w.inFlight.Add(-1)
+				w.inFlightGauge.Dec()
+				slots <- struct{}{}
+			}
+		})
+	}
+	renewCtx, stopRenewing := context.WithCancel(ctx)
+	wg.Go(func() { w.renew(renewCtx, &held) })
+	defer func() {
+		close(queue)
+		stopRenewing()
+		wg.Wait()
+	}()
 	for {
-		select {
-		case <-free:
-		case <-ctx.Done():
-			return
+		// While rows wait for senders, wait for half the senders to free
+		// up before leasing again; with none waiting, lease at once.
+		need := 1
+		if len(queue) > 0 {
+			need = max(1, w.policy.Workers/2)
 		}
-		n := 1 + takeAll(free, w.policy.Workers-1)
+		n := 0
+		for n < need {
+			select {
+			case <-slots:
+				n++
+			case <-ctx.Done():
+				return
+			}
+		}
+		n += takeAll(slots, capacity-n)
 		batch, err := w.store.Lease(ctx, w.name, w.owner, w.now(), n, w.leaseFor())
 		if err != nil && ctx.Err() == nil {
 			w.log.ErrorContext(ctx, "leasing outbox rows failed", "err", err)
 		}
 		for range n - len(batch) {
-			free <- struct{}{}
+			slots <- struct{}{}
 		}
 		for _, row := range batch {
+			hr := &heldRow{row: row}
+			held.Store(row.ID, hr)
 			w.inFlight.Add(1)
 			w.inFlightGauge.Inc()
-			senders.Go(func() {
-				defer func() { free <- struct{}{} }()
-				defer w.inFlightGauge.Dec()
-				defer w.inFlight.Add(-1)
-				w.deliver(ctx, row)
-			})
+			queue <- hr // never blocks: a row has a slot, and the queue a place per slot
 		}
-		if len(batch) > 0 {
-			continue
+		if len(batch) == n {
+			continue // there may be more due
 		}
 		select {
 		case <-ctx.Done():
@@ -181,52 +224,47 @@ func takeAll(free chan struct{}, max int) int {
 	return n
 }
 
-func (w *Worker) deliver(ctx context.Context, row store.Outbound) {
+// renew keeps the lease of every held row alive until ctx ends.
+func (w *Worker) renew(ctx context.Context, held *sync.Map) {
+	tick := time.NewTicker(w.leaseFor() / 3)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		until := w.now().Add(w.leaseFor())
+		held.Range(func(_, v any) bool {
+			hr := v.(*heldRow)
+			err := w.store.Renew(ctx, hr.row.ID, hr.row.Lease, until)
+			switch {
+			case errors.Is(err, store.ErrLeaseLost):
+				// Finished meanwhile, or lost: either way this lease is
+				// over, and a send not yet begun must not begin.
+				hr.lost.Store(true)
+			case err != nil && ctx.Err() == nil:
+				w.log.WarnContext(ctx, "renewing a lease failed; will try again", "notification", hr.row.NotificationID, "err", err)
+			}
+			return ctx.Err() == nil
+		})
+	}
+}
+
+func (w *Worker) deliver(ctx context.Context, hr *heldRow) {
+	row := hr.row
 	var n notification.Notification
 	if err := json.Unmarshal(row.Payload, &n); err != nil {
 		w.finish(ctx, row, n, sinks.Permanent(fmt.Errorf("decoding queued notification %s: %w", row.NotificationID, err)), sinks.Receipt{})
 		return
 	}
-	stopRenewing := w.renewWhileSending(ctx, row)
 	sendCtx, cancel := context.WithTimeout(ctx, w.policy.SendTimeout)
 	receipt, err := w.sink.Send(sendCtx, n)
 	cancel()
-	stopRenewing()
 	if ctx.Err() != nil && err != nil {
 		return // shutting down: the row stays leased and the next start sends it
 	}
 	w.finish(ctx, row, n, err, receipt)
-}
-
-// renewWhileSending keeps row's lease alive while its send runs, so a
-// slow receiver never has the row leased and sent by a second worker.
-func (w *Worker) renewWhileSending(ctx context.Context, row store.Outbound) (stop func()) {
-	every := w.leaseFor() / 3
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		tick := time.NewTicker(every)
-		defer tick.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-				err := w.store.Renew(ctx, row.ID, row.Lease, w.now().Add(w.leaseFor()))
-				if errors.Is(err, store.ErrLeaseLost) {
-					w.log.WarnContext(ctx, "lost the lease of a notification while sending it; its new holder may send it too",
-						"notification", row.NotificationID)
-					return
-				}
-				if err != nil && ctx.Err() == nil {
-					w.log.WarnContext(ctx, "renewing a lease failed; will try again", "notification", row.NotificationID, "err", err)
-				}
-			}
-		}
-	})
-	return func() { close(done); wg.Wait() }
 }
 
 // finish records the outcome of one attempt; a counter moves only once
