@@ -27,18 +27,19 @@ const deadletterUsage = "usage: wabarouter deadletter list|replay|drop --config 
 // store file as serve; SQLite's locking lets it run beside a running
 // router, which then delivers replayed rows and routes replayed webhooks.
 func runDeadletter(ctx context.Context, args []string, stdio IO) int {
-	if len(args) == 0 {
+	fs := flag.NewFlagSet("deadletter", flag.ContinueOnError)
+	fs.SetOutput(stdio.Err)
+	configPath := fs.String("config", "", "path to the YAML config file (required)")
+	// Flags may come anywhere, before the action too.
+	if err := parseFlags(fs, args); err != nil {
+		return ExitUsage
+	}
+	if fs.NArg() == 0 {
 		fmt.Fprintln(stdio.Err, deadletterUsage)
 		return ExitUsage
 	}
-	action := args[0]
-	fs := flag.NewFlagSet("deadletter "+action, flag.ContinueOnError)
-	fs.SetOutput(stdio.Err)
-	configPath := fs.String("config", "", "path to the YAML config file (required)")
-	if err := parseFlags(fs, args[1:]); err != nil {
-		return ExitUsage
-	}
-	ids, err := parseIDs(fs.Args())
+	action := fs.Arg(0)
+	ids, err := parseIDs(fs.Args()[1:])
 	switch {
 	case *configPath == "":
 		fmt.Fprintln(stdio.Err, deadletterUsage)

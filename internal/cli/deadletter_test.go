@@ -114,7 +114,8 @@ func TestDeadletterCommand(t *testing.T) {
 		}
 	}
 
-	code, out, _ = runCLI("deadletter", "list", "--config", cfg)
+	// The config flag may also come before the action.
+	code, out, _ = runCLI("deadletter", "--config", cfg, "list")
 	if code != ExitOK || out != "" {
 		t.Errorf("list after replay and drop: exit %d, %q; want nothing dead", code, out)
 	}
