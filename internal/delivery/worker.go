@@ -130,16 +130,22 @@ type heldRow struct {
 	lost atomic.Bool
 }
 
-// Run delivers until ctx ends. It holds at most two rows per sender: one
-// being sent and one waiting, so a sender never waits for a lease round;
-// and it renews every held row's lease until its outcome is recorded, so
-// no row is leased again while this worker still means to send it. While
-// rows wait, it leases in batches of at least half its senders, which
-// keeps lease writes off the store's single writer. Rows held when ctx
+// holdPerSender bounds the rows a worker holds per sender: the one being
+// sent and those waiting for it. Waiting rows are what spares a sender a
+// lease round between two sends; they cost nothing if the process dies,
+// since they were not sent and the next run releases them.
+const holdPerSender = 4
+
+// Run delivers until ctx ends. It holds up to holdPerSender rows per
+// sender, so a sender never waits for a lease round, and it renews every
+// held row's lease until its outcome is recorded, so no row is leased
+// again while this worker still means to send it. While rows wait, it
+// leases a batch only once as many rows as it has senders were finished,
+// which keeps lease writes off the store's single writer. Rows held when ctx
 // ends stay leased; the next run of the same owner releases them at start
 // (or their lease runs out).
 func (w *Worker) Run(ctx context.Context) {
-	capacity := 2 * w.policy.Workers
+	capacity := holdPerSender * w.policy.Workers
 	slots := make(chan struct{}, capacity)
 	for range capacity {
 		slots <- struct{}{}
@@ -172,7 +178,7 @@ func (w *Worker) Run(ctx context.Context) {
 		// up before leasing again; with none waiting, lease at once.
 		need := 1
 		if len(queue) > 0 {
-			need = max(1, w.policy.Workers/2)
+			need = w.policy.Workers
 		}
 		n := 0
 		for n < need {
