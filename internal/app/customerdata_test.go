@@ -20,6 +20,7 @@ import (
 	"github.com/wabarouter/wabarouter/internal/config"
 	"github.com/wabarouter/wabarouter/internal/event"
 	"github.com/wabarouter/wabarouter/internal/notification"
+	"github.com/wabarouter/wabarouter/internal/sinks"
 )
 
 // customerTexts are what the customers in the payloads below wrote or
@@ -159,7 +160,7 @@ func TestBuiltSinksWithholdCustomerData(t *testing.T) {
 					t.Fatal(err)
 				}
 				for _, n := range ns {
-					if _, err := built[sc.Name].Send(context.Background(), n); err != nil {
+					if _, err := built[sc.Name].Send(context.Background(), sinks.Delivery{Notification: n}); err != nil {
 						t.Fatalf("%s: %v", n.ID, err)
 					}
 				}

@@ -79,7 +79,7 @@ func runNotifyTest(ctx context.Context, args []string, stdio IO) int {
 	}
 	ctx, cancel := context.WithTimeout(ctx, notifyTestTimeout)
 	defer cancel()
-	receipt, err := sink.Send(ctx, n)
+	receipt, err := sink.Send(ctx, sinks.Delivery{Notification: n})
 	if err != nil {
 		// Sinks keep secrets out of their errors, so err is printed as is.
 		fmt.Fprintf(stdio.Err, "sink %s failed: %v\n", *name, err)
@@ -96,7 +96,7 @@ func runNotifyTest(ctx context.Context, args []string, stdio IO) int {
 	resolve.ID = n.ID + "-resolve"
 	resolve.Action = notification.Resolve
 	resolve.CreatedAt = time.Now().UTC()
-	receipt, err = sink.Send(ctx, resolve)
+	receipt, err = sink.Send(ctx, sinks.Delivery{Notification: resolve})
 	if err != nil {
 		fmt.Fprintf(stdio.Err, "sink %s took the test trigger but failed to resolve it: %v\n", *name, err)
 		explainFailure(stdio.Err, err)

@@ -20,11 +20,17 @@ type health struct {
 	lastLine time.Time
 	lastErr  error
 	every    time.Duration
+	// recovered is when the last outage ended; an attempt begun before
+	// it that fails after it belongs to that outage, not to a new one.
+	recovered time.Time
 }
 
-func (h *health) failed(ctx context.Context, log *slog.Logger, now time.Time, err error) {
+func (h *health) failed(ctx context.Context, log *slog.Logger, now, started time.Time, err error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if !h.failing && started.Before(h.recovered) {
+		return
+	}
 	h.total++
 	h.interval++
 	h.lastErr = err
@@ -49,4 +55,5 @@ func (h *health) succeeded(ctx context.Context, log *slog.Logger, now time.Time)
 	log.InfoContext(ctx, "sink recovered", "failed_attempts", h.total, "outage", now.Sub(h.since).Round(time.Millisecond).String(),
 		"last_err", h.lastErr)
 	h.failing, h.since, h.total, h.interval, h.lastLine, h.lastErr = false, time.Time{}, 0, 0, time.Time{}, nil
+	h.recovered = now
 }

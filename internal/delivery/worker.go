@@ -261,22 +261,23 @@ func (w *Worker) deliver(ctx context.Context, hr *heldRow) {
 	row := hr.row
 	var n notification.Notification
 	if err := json.Unmarshal(row.Payload, &n); err != nil {
-		w.finish(ctx, row, n, sinks.Permanent(fmt.Errorf("decoding queued notification %s: %w", row.NotificationID, err)), sinks.Receipt{})
+		w.finish(ctx, row, n, sinks.Permanent(fmt.Errorf("decoding queued notification %s: %w", row.NotificationID, err)), sinks.Receipt{}, w.now())
 		return
 	}
+	started := w.now()
 	sendCtx, cancel := context.WithTimeout(ctx, w.policy.SendTimeout)
-	receipt, err := w.sink.Send(sendCtx, n)
+	receipt, err := w.sink.Send(sendCtx, sinks.Delivery{Notification: n, Thread: row.Thread})
 	cancel()
 	if ctx.Err() != nil && err != nil {
 		return // shutting down: the row stays leased and the next start sends it
 	}
-	w.finish(ctx, row, n, err, receipt)
+	w.finish(ctx, row, n, err, receipt, started)
 }
 
 // finish records the outcome of one attempt; a counter moves only once
 // the store has the outcome, so a row sent again after a failed ack is
 // not counted twice.
-func (w *Worker) finish(ctx context.Context, row store.Outbound, n notification.Notification, sendErr error, receipt sinks.Receipt) {
+func (w *Worker) finish(ctx context.Context, row store.Outbound, n notification.Notification, sendErr error, receipt sinks.Receipt, started time.Time) {
 	// The outcome of a send that happened must be recorded even when
 	// shutdown has begun: an ack lost to a cancelled context would send the
 	// notification again after the restart.
@@ -309,7 +310,7 @@ func (w *Worker) finish(ctx context.Context, row store.Outbound, n notification.
 		}
 		if err = w.store.Retry(ctx, row.ID, row.Lease, next, sendErr.Error()); err == nil {
 			w.retried.Inc()
-			w.health.failed(ctx, w.log, now, sendErr)
+			w.health.failed(ctx, w.log, now, started, sendErr)
 		}
 		log.DebugContext(ctx, "notification send failed; will retry", "err", sendErr, "next", next)
 	}

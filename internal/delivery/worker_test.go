@@ -390,7 +390,7 @@ type shutdownDuringSend struct {
 	sent int
 }
 
-func (s *shutdownDuringSend) Send(context.Context, notification.Notification) (sinks.Receipt, error) {
+func (s *shutdownDuringSend) Send(context.Context, sinks.Delivery) (sinks.Receipt, error) {
 	s.sent++
 	s.stop()
 	return sinks.Receipt{Ref: "ok"}, nil

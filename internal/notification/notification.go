@@ -61,6 +61,55 @@ const (
 	Resolve Action = "resolve"
 )
 
+// Transition is what happened to an incident.
+type Transition string
+
+// The transitions of an incident's episode: it opens, is updated by
+// repeats or escalated by worse news any number of times, may remind while
+// it stays open, and resolves.
+const (
+	Opened    Transition = "opened"
+	Updated   Transition = "updated"
+	Escalated Transition = "escalated"
+	Reminded  Transition = "reminded"
+	Resolved  Transition = "resolved"
+)
+
+// IncidentState is open until the incident resolves.
+type IncidentState string
+
+// The incident states.
+const (
+	Open          IncidentState = "open"
+	ResolvedState IncidentState = "resolved"
+)
+
+// Incident is what a notification says about the incident it belongs to:
+// one problem on one account, number, template or flow, in one episode (a
+// trigger after a resolve opens the next episode).
+type Incident struct {
+	// ID names the episode; it stays the same through every transition.
+	ID      string `json:"id"`
+	Key     string `json:"key"`
+	Episode int    `json:"episode"`
+	// Transition is what this notification reports; Seq numbers the
+	// episode's transitions from 1 (the opening).
+	Transition Transition    `json:"transition"`
+	State      IncidentState `json:"state"`
+	Seq        int           `json:"seq"`
+	// Count is how many events the episode has seen, repeats included.
+	Count      int       `json:"count"`
+	OpenedAt   time.Time `json:"opened_at"`
+	LastSeen   time.Time `json:"last_seen"`
+	ResolvedAt time.Time `json:"resolved_at,omitzero"`
+	// Changes says, for people, what this transition changed, such as
+	// "quality YELLOW → RED" or "severity warning → critical".
+	Changes []string `json:"changes,omitempty"`
+	// Reason says why it resolved: the recovery event, the restriction's
+	// expiry, a resolve rule.
+	Reason string `json:"reason,omitempty"`
+}
+
 // Notification is one rule's verdict on one event, addressed to one sink.
 type Notification struct {
 	// ID is unique per notification and sink; sinks carry it in what they
@@ -78,6 +127,9 @@ type Notification struct {
 	// SuppressedSince, shown as "3 more since 14:02 UTC".
 	Suppressed      int       `json:"suppressed,omitempty"`
 	SuppressedSince time.Time `json:"suppressed_since,omitzero"`
+	// Incident is the incident the notification reports a transition of;
+	// nil for a notification outside any (notify-test).
+	Incident *Incident `json:"incident,omitempty"`
 	// Test marks a notification sent by notify-test, never by a real event.
 	Test      bool        `json:"test,omitempty"`
 	CreatedAt time.Time   `json:"created_at"`

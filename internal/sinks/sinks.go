@@ -16,7 +16,18 @@ import (
 
 // Sink delivers one notification to one destination.
 type Sink interface {
-	Send(ctx context.Context, n notification.Notification) (Receipt, error)
+	Send(ctx context.Context, d Delivery) (Receipt, error)
+}
+
+// Delivery is one notification for one sink, with what the sink's earlier
+// sends about the same incident returned. The transitions of one incident
+// reach a sink in order, one at a time.
+type Delivery struct {
+	Notification notification.Notification
+	// Thread is the Thread of the receipt of the sink's first send about
+	// the incident (the Slack root message, the first e-mail's
+	// Message-ID); empty for that first send.
+	Thread string
 }
 
 // Receipt says what a destination made of a delivery.
@@ -26,6 +37,9 @@ type Receipt struct {
 	Ref string `json:"ref,omitempty"`
 	// Detail is what the service answered, shown by notify-test.
 	Detail string `json:"detail,omitempty"`
+	// Thread, set by the first send about an incident, is what the sink's
+	// later sends about it are handed in Delivery.Thread.
+	Thread string `json:"thread,omitempty"`
 }
 
 // permanentError marks an error that retrying will not fix.
@@ -169,27 +183,4 @@ func RedactURL(u string) string {
 		out += "/<redacted>"
 	}
 	return out
-}
-
-// SkippedDetail is the Receipt.Detail of a notification that
-// WithMinSeverity held back.
-const SkippedDetail = "skipped: below min_severity"
-
-// minSeverity drops notifications below a threshold.
-type minSeverity struct {
-	next Sink
-	min  notification.Severity
-}
-
-// WithMinSeverity wraps s so that notifications below min are not sent:
-// Send returns a Receipt whose Detail is SkippedDetail and a nil error.
-func WithMinSeverity(s Sink, min notification.Severity) Sink {
-	return &minSeverity{next: s, min: min}
-}
-
-func (m *minSeverity) Send(ctx context.Context, n notification.Notification) (Receipt, error) {
-	if n.Severity < m.min {
-		return Receipt{Detail: SkippedDetail}, nil
-	}
-	return m.next.Send(ctx, n)
 }

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wabarouter/wabarouter/internal/notification"
 	"github.com/wabarouter/wabarouter/internal/sinks/sinkstest"
 )
 
@@ -92,23 +91,7 @@ func TestRedactURL(t *testing.T) {
 
 type countSink struct{ n int }
 
-func (c *countSink) Send(context.Context, notification.Notification) (Receipt, error) {
+func (c *countSink) Send(context.Context, Delivery) (Receipt, error) {
 	c.n++
 	return Receipt{Ref: "sent"}, nil
-}
-
-func TestWithMinSeverity(t *testing.T) {
-	c := &countSink{}
-	s := WithMinSeverity(c, notification.Error)
-	n := sinkstest.Restriction()
-	n.Severity = notification.Warning
-	r, err := s.Send(context.Background(), n)
-	if err != nil || r.Detail != SkippedDetail || r.Ref != "" || c.n != 0 {
-		t.Fatalf("below min: %+v %v sent=%d", r, err, c.n)
-	}
-	n.Severity = notification.Error
-	r, err = s.Send(context.Background(), n)
-	if err != nil || r.Ref != "sent" || c.n != 1 {
-		t.Fatalf("at min: %+v %v sent=%d", r, err, c.n)
-	}
 }

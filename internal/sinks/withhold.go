@@ -150,6 +150,7 @@ type customerDataWithheld struct{ next Sink }
 // include_customer_data: true.
 func WithCustomerDataWithheld(s Sink) Sink { return customerDataWithheld{next: s} }
 
-func (w customerDataWithheld) Send(ctx context.Context, n notification.Notification) (Receipt, error) {
-	return w.next.Send(ctx, WithoutCustomerData(n))
+func (w customerDataWithheld) Send(ctx context.Context, d Delivery) (Receipt, error) {
+	d.Notification = WithoutCustomerData(d.Notification)
+	return w.next.Send(ctx, d)
 }

@@ -107,7 +107,8 @@ func TestWithoutCustomerDataLeavesOtherEventsAlone(t *testing.T) {
 
 type recordSink struct{ got []notification.Notification }
 
-func (r *recordSink) Send(_ context.Context, n notification.Notification) (Receipt, error) {
+func (r *recordSink) Send(_ context.Context, d Delivery) (Receipt, error) {
+	n := d.Notification
 	r.got = append(r.got, n)
 	return Receipt{Ref: n.ID}, nil
 }
@@ -116,7 +117,7 @@ func TestWithCustomerDataWithheld(t *testing.T) {
 	rec := &recordSink{}
 	s := WithCustomerDataWithheld(rec)
 	n := messagesEvents(t, messagesPayloads()[0])[0]
-	if r, err := s.Send(context.Background(), n); err != nil || r.Ref != n.ID {
+	if r, err := s.Send(context.Background(), Delivery{Notification: n}); err != nil || r.Ref != n.ID {
 		t.Fatalf("%+v %v", r, err)
 	}
 	if len(rec.got) != 1 || rec.got[0].Event.From != WithheldNote {

@@ -68,6 +68,9 @@ type Outbound struct {
 	// Lease is the claim under which Lease handed the row out; zero
 	// elsewhere.
 	Lease Lease
+	// Thread is what the sink's first send about the row's incident
+	// returned, handed to its later sends; Lease fills it in.
+	Thread string
 }
 
 // DedupResult is the outcome of Tx.Dedup.

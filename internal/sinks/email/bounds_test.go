@@ -10,6 +10,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 
+	"github.com/wabarouter/wabarouter/internal/sinks"
 	"github.com/wabarouter/wabarouter/internal/sinks/sinkstest"
 )
 
@@ -31,7 +32,7 @@ func TestMessageBounded(t *testing.T) {
 		n.Body = strings.Repeat("description ", 100_000)
 		n.Event.AlertDescription = n.Body
 		n.Event.Reason = strings.Repeat("r", 600_000)
-		if _, err := s.Send(context.Background(), n); err != nil {
+		if _, err := s.Send(context.Background(), sinks.Delivery{Notification: n}); err != nil {
 			t.Fatal(err)
 		}
 		be.mu.Lock()
@@ -78,7 +79,7 @@ func TestPasswordNotInEchoedErrors(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = s.Send(context.Background(), sinkstest.Ban())
+			_, err = s.Send(context.Background(), sinks.Delivery{Notification: sinkstest.Ban()})
 			if err == nil {
 				t.Fatal("want an error")
 			}

@@ -137,7 +137,8 @@ func message(cfg Config, n notification.Notification) (*mail.Msg, error) {
 }
 
 // Send mails n. The receipt's Ref is the Message-ID.
-func (s *Sink) Send(ctx context.Context, n notification.Notification) (sinks.Receipt, error) {
+func (s *Sink) Send(ctx context.Context, d sinks.Delivery) (sinks.Receipt, error) {
+	n := d.Notification
 	m, err := message(s.cfg, n)
 	if err != nil {
 		return sinks.Receipt{}, sinks.Permanent(err)

@@ -218,7 +218,7 @@ func TestSendStartTLSAndImplicitTLS(t *testing.T) {
 				t.Fatal(err)
 			}
 			n := sinkstest.Restriction()
-			r, err := s.Send(context.Background(), n)
+			r, err := s.Send(context.Background(), sinks.Delivery{Notification: n})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -333,7 +333,7 @@ func TestAuthFailurePermanent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.Send(context.Background(), sinkstest.Ban())
+	_, err = s.Send(context.Background(), sinks.Delivery{Notification: sinkstest.Ban()})
 	if err == nil {
 		t.Fatal("want error")
 	}
@@ -351,12 +351,12 @@ func TestTemporaryFailureRetryable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.Send(context.Background(), sinkstest.Ban())
+	_, err = s.Send(context.Background(), sinks.Delivery{Notification: sinkstest.Ban()})
 	if retry, _ := sinks.IsRetryable(err); err == nil || !retry || Code(err) != 451 {
 		t.Errorf("want retryable 451, got code %d: %v", Code(err), err)
 	}
 	be.rcptErr = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user"}
-	_, err = s.Send(context.Background(), sinkstest.Ban())
+	_, err = s.Send(context.Background(), sinks.Delivery{Notification: sinkstest.Ban()})
 	if retry, _ := sinks.IsRetryable(err); err == nil || retry {
 		t.Errorf("want permanent 550, got %v", err)
 	}
@@ -374,7 +374,7 @@ func TestConnectionErrorRetryable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.Send(context.Background(), sinkstest.Ban())
+	_, err = s.Send(context.Background(), sinks.Delivery{Notification: sinkstest.Ban()})
 	if retry, _ := sinks.IsRetryable(err); err == nil || !retry {
 		t.Errorf("want retryable, got %v", err)
 	}

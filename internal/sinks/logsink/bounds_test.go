@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wabarouter/wabarouter/internal/sinks"
 	"github.com/wabarouter/wabarouter/internal/sinks/sinkstest"
 )
 
@@ -20,7 +21,7 @@ func TestLineBoundedAndTitleClean(t *testing.T) {
 	n.Title = "\u202e" + strings.Repeat("T", 600_000)
 	n.Body = strings.Repeat("description ", 100_000)
 	n.Event.AlertDescription = n.Body
-	if _, err := s.Send(context.Background(), n); err != nil {
+	if _, err := s.Send(context.Background(), sinks.Delivery{Notification: n}); err != nil {
 		t.Fatal(err)
 	}
 	line := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"sync"
 
-	"github.com/wabarouter/wabarouter/internal/notification"
 	"github.com/wabarouter/wabarouter/internal/sinks"
 )
 
@@ -119,7 +118,8 @@ func (s *Sink) Close() error {
 // Send writes n as one JSON line (see sinks.NotificationJSON, which
 // bounds it to 1 MiB). Write errors are permanent: retrying a
 // full disk or closed file does not help within a delivery's lifetime.
-func (s *Sink) Send(ctx context.Context, n notification.Notification) (sinks.Receipt, error) {
+func (s *Sink) Send(ctx context.Context, d sinks.Delivery) (sinks.Receipt, error) {
+	n := d.Notification
 	if err := ctx.Err(); err != nil {
 		return sinks.Receipt{}, fmt.Errorf("log sink: %w", err)
 	}

@@ -27,7 +27,7 @@ func TestConcurrentLines(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := s.Send(context.Background(), sinkstest.Restriction()); err != nil {
+			if _, err := s.Send(context.Background(), sinks.Delivery{Notification: sinkstest.Restriction()}); err != nil {
 				t.Error(err)
 			}
 		}()
@@ -58,7 +58,7 @@ func TestOpenAppends(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r, err := s.Send(context.Background(), sinkstest.Ban())
+		r, err := s.Send(context.Background(), sinks.Delivery{Notification: sinkstest.Ban()})
 		if err != nil || r.Ref != "n-ban-1" {
 			t.Fatalf("%+v %v", r, err)
 		}
@@ -110,7 +110,7 @@ func TestOpenPaths(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := s.Send(context.Background(), sinkstest.Ban()); err != nil {
+			if _, err := s.Send(context.Background(), sinks.Delivery{Notification: sinkstest.Ban()}); err != nil {
 				t.Fatal(err)
 			}
 			if err := s.Close(); err != nil {
@@ -185,7 +185,7 @@ func TestOpenCreatesNothing(t *testing.T) {
 			if _, err := os.Stat(path); c.path != "a-file" && err == nil {
 				t.Errorf("Open created %s", path)
 			}
-			if _, err := s.Send(context.Background(), sinkstest.Ban()); err != nil {
+			if _, err := s.Send(context.Background(), sinks.Delivery{Notification: sinkstest.Ban()}); err != nil {
 				t.Fatal(err)
 			}
 			if err := s.Close(); err != nil {

@@ -51,7 +51,7 @@ func TestRoutingKeyNotInEchoedErrors(t *testing.T) {
 					t.Fatal(err)
 				}
 				for _, n := range []notification.Notification{sinkstest.Restriction(), sinkstest.AccountAlert()} {
-					_, err := s.Send(context.Background(), n)
+					_, err := s.Send(context.Background(), sinks.Delivery{Notification: n})
 					if err == nil {
 						t.Fatal("want an error")
 					}
@@ -103,7 +103,7 @@ func TestEventFitsPagerDutyLimits(t *testing.T) {
 	n.Body = desc
 	n.Event.AlertDescription = desc
 	n.Event.Value = map[string]any{"alert_info": map[string]any{"alert_description": desc}}
-	if _, err := s.Send(context.Background(), n); err != nil {
+	if _, err := s.Send(context.Background(), sinks.Delivery{Notification: n}); err != nil {
 		t.Fatal(err)
 	}
 	if len(f.bodies) != 1 {
@@ -154,7 +154,7 @@ func TestLongDedupKey(t *testing.T) {
 	trigger.DedupKey, resolve.DedupKey, other.DedupKey = long+"/a", long+"/a", long+"/b"
 	var refs []string
 	for _, n := range []notification.Notification{trigger, resolve, other} {
-		r, err := s.Send(context.Background(), n)
+		r, err := s.Send(context.Background(), sinks.Delivery{Notification: n})
 		if err != nil {
 			t.Fatal(err)
 		}

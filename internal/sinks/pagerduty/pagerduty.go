@@ -159,7 +159,8 @@ func fitDetails(e *pd.V2Event) {
 
 // Send triggers or resolves the incident for n. The receipt's Ref is the
 // dedup_key PagerDuty answered with.
-func (s *Sink) Send(ctx context.Context, n notification.Notification) (sinks.Receipt, error) {
+func (s *Sink) Send(ctx context.Context, d sinks.Delivery) (sinks.Receipt, error) {
+	n := d.Notification
 	if n.DedupKey == "" && n.Action == notification.Resolve {
 		return sinks.Receipt{}, sinks.Permanent(errors.New("pagerduty sink: resolve without dedup_key"))
 	}

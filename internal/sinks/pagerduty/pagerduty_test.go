@@ -84,7 +84,7 @@ func TestTriggerJSON(t *testing.T) {
 	f := &fakePD{status: 202, answer: `{"status":"success","message":"Event processed","dedup_key":"restrictions/104996122399160/RESTRICTED_BIZ_INITIATED_MESSAGING"}`}
 	s := newSink(t, f)
 	n := sinkstest.Restriction()
-	r, err := s.Send(context.Background(), n)
+	r, err := s.Send(context.Background(), sinks.Delivery{Notification: n})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +130,7 @@ func TestSeverities(t *testing.T) {
 		n := sinkstest.TemplatePaused()
 		n.Severity = sev
 		n.Title = strings.Repeat("t", 2000)
-		if _, err := s.Send(context.Background(), n); err != nil {
+		if _, err := s.Send(context.Background(), sinks.Delivery{Notification: n}); err != nil {
 			t.Fatal(err)
 		}
 		got := f.last(t)
@@ -150,7 +150,7 @@ func TestSeverities(t *testing.T) {
 func TestResolveJSON(t *testing.T) {
 	f := &fakePD{status: 202, answer: `{"status":"success","message":"Event processed","dedup_key":"alerts/104996122399160/OBA_APPROVED"}`}
 	s := newSink(t, f)
-	r, err := s.Send(context.Background(), sinkstest.AccountAlert())
+	r, err := s.Send(context.Background(), sinks.Delivery{Notification: sinkstest.AccountAlert()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +182,7 @@ func TestErrors(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			f := &fakePD{status: c.status, header: c.header, answer: c.answer}
 			s := newSink(t, f)
-			_, err := s.Send(context.Background(), sinkstest.Restriction())
+			_, err := s.Send(context.Background(), sinks.Delivery{Notification: sinkstest.Restriction()})
 			if err == nil {
 				t.Fatal("want error")
 			}
@@ -206,7 +206,7 @@ func TestNetworkError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.Send(context.Background(), sinkstest.Ban())
+	_, err = s.Send(context.Background(), sinks.Delivery{Notification: sinkstest.Ban()})
 	if retry, _ := sinks.IsRetryable(err); err == nil || !retry {
 		t.Fatalf("want retryable, got %v", err)
 	}

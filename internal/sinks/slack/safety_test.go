@@ -93,7 +93,7 @@ func TestNoLiveMentionsOrLinks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.Send(context.Background(), hostileAlert()); err != nil {
+		if _, err := s.Send(context.Background(), sinks.Delivery{Notification: hostileAlert()}); err != nil {
 			t.Fatal(err)
 		}
 		var msg any
@@ -121,7 +121,7 @@ func TestNoLiveMentionsOrLinks(t *testing.T) {
 				mu.Unlock()
 			}
 		}}
-		if _, err := s.Send(context.Background(), hostileAlert()); err != nil {
+		if _, err := s.Send(context.Background(), sinks.Delivery{Notification: hostileAlert()}); err != nil {
 			t.Fatal(err)
 		}
 		mu.Lock()
@@ -186,7 +186,7 @@ func TestSlackLimits(t *testing.T) {
 	n.Event.TemplateName = strings.Repeat("t&", 300_000)
 	n.Event.Reason = strings.Repeat("é", 600_000)
 	n.ID = strings.Repeat("i", 10_000)
-	if _, err := s.Send(context.Background(), n); err != nil {
+	if _, err := s.Send(context.Background(), sinks.Delivery{Notification: n}); err != nil {
 		t.Fatal(err)
 	}
 	var msg struct {
@@ -273,7 +273,7 @@ func TestSecretsNotInEchoedErrors(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = s.Send(context.Background(), sinkstest.Ban())
+			_, err = s.Send(context.Background(), sinks.Delivery{Notification: sinkstest.Ban()})
 			if err == nil {
 				t.Fatal("want error")
 			}

@@ -12,7 +12,6 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"github.com/wabarouter/wabarouter/internal/notification"
 	"github.com/wabarouter/wabarouter/internal/sinks"
 )
 
@@ -82,7 +81,8 @@ func New(cfg Config, httpClient *http.Client) (*Sink, error) {
 }
 
 // Send posts n. For chat.postMessage the receipt's Ref is channel:ts.
-func (s *Sink) Send(ctx context.Context, n notification.Notification) (sinks.Receipt, error) {
+func (s *Sink) Send(ctx context.Context, d sinks.Delivery) (sinks.Receipt, error) {
+	n := d.Notification
 	att := Attachment(n)
 	ctx, ex := sinks.Recording(ctx)
 	if s.api == nil {

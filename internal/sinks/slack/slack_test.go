@@ -125,7 +125,7 @@ func TestPostMessageSlacktest(t *testing.T) {
 		}
 	}}
 	n := sinkstest.Restriction()
-	r, err := s.Send(context.Background(), n)
+	r, err := s.Send(context.Background(), sinks.Delivery{Notification: n})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +173,7 @@ func TestWebhook(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := sinkstest.TemplatePaused()
-	r, err := s.Send(context.Background(), n)
+	r, err := s.Send(context.Background(), sinks.Delivery{Notification: n})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,7 +238,7 @@ func TestErrors(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = s.Send(context.Background(), sinkstest.Ban())
+			_, err = s.Send(context.Background(), sinks.Delivery{Notification: sinkstest.Ban()})
 			if err == nil {
 				t.Fatal("want error")
 			}
@@ -264,7 +264,7 @@ func TestNetworkError(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = s.Send(context.Background(), sinkstest.Ban())
+		_, err = s.Send(context.Background(), sinks.Delivery{Notification: sinkstest.Ban()})
 		if retry, _ := sinks.IsRetryable(err); err == nil || !retry {
 			t.Fatalf("want retryable, got %v", err)
 		}

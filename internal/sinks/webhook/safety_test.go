@@ -38,7 +38,7 @@ func TestSecretsNotInEchoedAnswers(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r, err := s.Send(context.Background(), sinkstest.Ban())
+			r, err := s.Send(context.Background(), sinks.Delivery{Notification: sinkstest.Ban()})
 			texts := []string{r.Detail, r.Ref}
 			if status == 200 {
 				if err != nil || r.Detail == "" {
@@ -76,7 +76,7 @@ func TestPayloadBounded(t *testing.T) {
 	n.Title = "\u202e" + strings.Repeat("T", 600_000)
 	n.Body = strings.Repeat("description ", 100_000)
 	n.Event.AlertDescription = n.Body
-	if _, err := s.Send(context.Background(), n); err != nil {
+	if _, err := s.Send(context.Background(), sinks.Delivery{Notification: n}); err != nil {
 		t.Fatal(err)
 	}
 	if len(got) > 1<<20 {
@@ -104,7 +104,7 @@ func TestTitleWithoutBidi(t *testing.T) {
 	s, _ := New(Config{URL: srv.URL}, srv.Client())
 	n := sinkstest.TemplatePaused()
 	n.Title = "Template \u202edesab\u202c PAUSED"
-	if _, err := s.Send(context.Background(), n); err != nil {
+	if _, err := s.Send(context.Background(), sinks.Delivery{Notification: n}); err != nil {
 		t.Fatal(err)
 	}
 	if got.Title != "Template desab PAUSED" {

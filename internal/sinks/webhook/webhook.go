@@ -124,7 +124,8 @@ func Sign(secret string, body []byte) string {
 // Send posts n as JSON (see sinks.NotificationJSON). The receipt's Ref
 // is the notification ID and its Detail the status line and start of the
 // receiver's answer.
-func (s *Sink) Send(ctx context.Context, n notification.Notification) (sinks.Receipt, error) {
+func (s *Sink) Send(ctx context.Context, d sinks.Delivery) (sinks.Receipt, error) {
+	n := d.Notification
 	receipt, err := s.send(ctx, n)
 	return receipt, s.secrets.Error(err)
 }

@@ -37,7 +37,7 @@ func TestSignedPost(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := sinkstest.Restriction()
-	r, err := s.Send(context.Background(), n)
+	r, err := s.Send(context.Background(), sinks.Delivery{Notification: n})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func TestUnsigned(t *testing.T) {
 	}))
 	defer srv.Close()
 	s, _ := New(Config{URL: srv.URL}, nil)
-	if _, err := s.Send(context.Background(), sinkstest.Ban()); err != nil {
+	if _, err := s.Send(context.Background(), sinks.Delivery{Notification: sinkstest.Ban()}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -92,7 +92,7 @@ func TestErrors(t *testing.T) {
 			_, _ = io.WriteString(w, `{"error":"nope"}`)
 		}))
 		s, _ := New(Config{URL: srv.URL + secretPath, Secret: "hmac-key"}, nil)
-		_, err := s.Send(context.Background(), sinkstest.Ban())
+		_, err := s.Send(context.Background(), sinks.Delivery{Notification: sinkstest.Ban()})
 		srv.Close()
 		if err == nil {
 			t.Fatalf("%d: want error", c.status)
@@ -111,7 +111,7 @@ func TestNetworkErrorRetryableAndRedacted(t *testing.T) {
 	u := srv.URL
 	srv.Close()
 	s, _ := New(Config{URL: u + secretPath}, nil)
-	_, err := s.Send(context.Background(), sinkstest.Ban())
+	_, err := s.Send(context.Background(), sinks.Delivery{Notification: sinkstest.Ban()})
 	if retry, _ := sinks.IsRetryable(err); err == nil || !retry {
 		t.Fatalf("want retryable, got %v", err)
 	}
@@ -154,7 +154,7 @@ func TestHeaderValuesNeverShown(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r, err := s.Send(context.Background(), sinkstest.Ban())
+			r, err := s.Send(context.Background(), sinks.Delivery{Notification: sinkstest.Ban()})
 			text := r.Detail + r.Ref
 			if err != nil {
 				text += err.Error()
