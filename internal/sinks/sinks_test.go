@@ -89,9 +89,3 @@ func TestRedactURL(t *testing.T) {
 	sinkstest.AssertNoSecret(t, "secret", RedactURL("https://hooks.slack.com/services/T0/B0/secret"))
 }
 
-type countSink struct{ n int }
-
-func (c *countSink) Send(context.Context, Delivery) (Receipt, error) {
-	c.n++
-	return Receipt{Ref: "sent"}, nil
-}
