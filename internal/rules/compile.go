@@ -10,6 +10,7 @@ import (
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/vm"
 	"gopkg.in/yaml.v3"
 
 	"github.com/wabarouter/wabarouter/internal/event"
@@ -31,18 +32,24 @@ func eventNames() []string {
 var unknownName = regexp.MustCompile(`^unknown name (\S+)`)
 
 func (p *fileParser) compileWhen(r *Rule, n *yaml.Node) {
+	r.program = p.compileCondition(r, n, "when")
+}
+
+// compileCondition compiles a when or resolve_when condition, reporting a
+// mistake at its place in the file; nil when it does not compile.
+func (p *fileParser) compileCondition(r *Rule, n *yaml.Node, key string) *vm.Program {
 	prog, err := expr.Compile(n.Value, p.set.exprOptions()...)
 	if err == nil {
-		r.program = prog
-		return
+		return prog
 	}
 	var fe *file.Error
 	if !errors.As(err, &fe) || fe.Line == 0 {
-		p.errorf(n, r.Name, "when: %v", err)
-		return
+		p.errorf(n, r.Name, "%s: %v", key, err)
+		return nil
 	}
 	line, col := exprPosition(n, fe.Line, fe.Column, p.blockIndent(n))
-	p.errorAt(line, col, r.Name, "when: "+exprMessage(fe.Message))
+	p.errorAt(line, col, r.Name, key+": "+exprMessage(fe.Message))
+	return nil
 }
 
 // exprPosition maps a position inside the expression (line 1-based, column

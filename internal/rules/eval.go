@@ -153,3 +153,24 @@ func (m Match) Notifications(now time.Time) []notification.Notification {
 	}
 	return out
 }
+
+// Recovers reports whether ev is the rule's own recovery: its
+// resolve_when holds. A rule without one leaves recovery to the schema.
+func (r *Rule) Recovers(ev event.Event) (bool, error) {
+	if r.resolveWhen == nil {
+		return false, nil
+	}
+	var machine vm.VM
+	out, err := machine.Run(r.resolveWhen, ev)
+	if err != nil {
+		return false, &RuleError{Rule: r.Name, Field: ev.Field, Event: ev.Event, Err: fmt.Errorf("evaluating resolve_when: %w", err)}
+	}
+	b, _ := out.(bool)
+	return b, nil
+}
+
+// IncidentKey is the key of the incident r would report ev under: its
+// incident.key, or the schema's problem key.
+func (s *Set) IncidentKey(r *Rule, ev event.Event) (string, error) {
+	return s.dedupKey(r, ev, templateData(ev))
+}

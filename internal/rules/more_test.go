@@ -171,3 +171,51 @@ func TestExampleReinstateResolvesBan(t *testing.T) {
 		t.Fatalf("ban %+v\nreinstate %+v", ban, back)
 	}
 }
+
+// TestIncidentSettings: incident.key names the incident, renotify reminds,
+// dedup's older spellings mean the same, and resolve_when is the rule's
+// own recovery.
+func TestIncidentSettings(t *testing.T) {
+	set, err := ParseFile("r.yaml", []byte(`rules:
+  - name: flow-alert
+    when: field == "flows" && alert_state == "ACTIVATED"
+    to: [compliance-slack]
+    incident: {key: 'flow/{{.flow_id}}'}
+    renotify: 24h
+    resolve_when: alert_state == "DEACTIVATED"
+  - name: old-spelling
+    when: field == "flows"
+    to: [compliance-slack]
+    dedup: {key: 'old/{{.flow_id}}', window: 6h}
+  - name: sticky
+    when: field == "flows"
+    to: [compliance-slack]
+    resolve: never
+`), testSinks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flow, old, sticky := set.Rules[0], set.Rules[1], set.Rules[2]
+	if flow.Renotify != 24*time.Hour || old.Renotify != 6*time.Hour || sticky.Renotify != 0 || !sticky.ResolveNever || flow.ResolveNever {
+		t.Errorf("renotify %v %v %v, resolve never %v %v", flow.Renotify, old.Renotify, sticky.Renotify, flow.ResolveNever, sticky.ResolveNever)
+	}
+	ev := event.Event{Field: "flows", FlowID: "F1", AlertState: "DEACTIVATED", WabaID: "1"}
+	for _, c := range []struct {
+		r    *Rule
+		want string
+	}{{flow, "flow/F1"}, {old, "old/F1"}} {
+		if key, err := set.IncidentKey(c.r, ev); err != nil || key != c.want {
+			t.Errorf("IncidentKey(%s) = %q, %v; want %q", c.r.Name, key, err, c.want)
+		}
+	}
+	if ok, err := flow.Recovers(ev); err != nil || !ok {
+		t.Errorf("flow-alert.Recovers(DEACTIVATED) = %v, %v; want true", ok, err)
+	}
+	ev.AlertState = "ACTIVATED"
+	if ok, err := flow.Recovers(ev); err != nil || ok {
+		t.Errorf("flow-alert.Recovers(ACTIVATED) = %v, %v; want false", ok, err)
+	}
+	if ok, err := sticky.Recovers(ev); err != nil || ok {
+		t.Errorf("a rule without resolve_when recovers nothing itself: %v, %v", ok, err)
+	}
+}

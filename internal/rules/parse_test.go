@@ -26,6 +26,15 @@ func TestParseFileFailure(t *testing.T) {
 		{"template.bad.yaml", []string{`template.bad.yaml:5:12: rule "title": bad title template`}},
 		{"block.bad.yaml", []string{`block.bad.yaml:5:13: rule "block": when: unknown name "alert_stat"; did you mean "alert_state"?`}},
 		{"type.bad.yaml", []string{`type.bad.yaml:3:45: rule "mismatch": when: invalid operation: == (mismatched types int and string)`}},
+		{"incident.bad.yaml", []string{
+			`incident.bad.yaml:2:5: rule "both-keys": incident.key and dedup.key name the same thing; keep incident.key`,
+			`incident.bad.yaml:10:15: rule "bad-renotify": renotify "a day" is not a duration like 90m or 6h`,
+			`incident.bad.yaml:14:14: rule "bad-resolve": resolve "sometimes" is not never or auto`,
+			`incident.bad.yaml:18:19: rule "bad-resolve-when": resolve_when: unknown name "alert_stat"; did you mean "alert_state"?`,
+			`incident.bad.yaml:19:5: rule "contradiction": resolve: never and resolve_when contradict each other; keep one`,
+			`incident.bad.yaml:24:5: rule "closing-rule": a rule with action: resolve closes incidents`,
+			`incident.bad.yaml:32:16: rule "bad-incident-key": unknown key "name" in incident`,
+		}},
 		{"several.bad.yaml", []string{
 			`several.bad.yaml:4:15: rule "first": unknown severity "loud"`,
 			`several.bad.yaml:5:10: rule "first": sink "slack" is not defined; defined sinks: oncall-pagerduty, compliance-slack, legal-email; did you mean "compliance-slack"?`,

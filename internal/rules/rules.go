@@ -20,20 +20,32 @@ type Rule struct {
 	Description string
 	When        string
 	// Severity is nil when the rule leaves it to DefaultSeverity.
-	Severity    *notification.Severity
-	To          []string
-	DedupKey    string
+	Severity *notification.Severity
+	To       []string
+	// DedupKey is the rule's incident key template (incident.key, or its
+	// older spelling dedup.key); empty for the schema's default key.
+	DedupKey string
+	// DedupWindow is dedup.window, kept for Renotify's sake.
 	DedupWindow time.Duration
-	Stop        bool
-	Action      notification.Action
+	// Renotify reminds while an incident stays open, at most once per
+	// this long; dedup.window is its older spelling. Zero never reminds.
+	Renotify time.Duration
+	// ResolveNever keeps the incidents open whatever the schema says
+	// (resolve: never); ResolveWhen is the rule's own recovery condition,
+	// which replaces the schema's.
+	ResolveNever bool
+	ResolveWhen  string
+	Stop         bool
+	Action       notification.Action
 	// File and Line say where the rule was defined, for error messages.
 	File string
 	Line int
 
-	program *vm.Program
-	title   *template.Template
-	body    *template.Template
-	dedup   *template.Template
+	program     *vm.Program
+	resolveWhen *vm.Program
+	title       *template.Template
+	body        *template.Template
+	dedup       *template.Template
 }
 
 // Set is an ordered list of rules, evaluated in file order.

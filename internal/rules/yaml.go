@@ -130,10 +130,32 @@ func (p *fileParser) parseRule(n *yaml.Node) {
 		p.parseKey(r, k, v)
 	}
 	p.checkRequired(r, n, seen)
+	p.checkIncidentKeys(r, n, seen)
 	if whenNode != nil && whenNode.Kind == yaml.ScalarNode && whenNode.Value != "" {
 		p.compileWhen(r, whenNode)
 	}
 	p.addRule(r, n)
+}
+
+// checkIncidentKeys refuses a rule that says one thing twice, in the
+// incident settings and in their older dedup spellings, or asks for a
+// recovery it cannot have.
+func (p *fileParser) checkIncidentKeys(r *Rule, n *yaml.Node, seen map[string]bool) {
+	if seen["incident"] && seen["dedup"] && r.DedupKey != "" {
+		p.errorf(n, r.Name, "incident.key and dedup.key name the same thing; keep incident.key")
+	}
+	if seen["renotify"] && r.DedupWindow > 0 {
+		p.errorf(n, r.Name, "renotify and dedup.window name the same thing; keep renotify")
+	}
+	if r.Renotify == 0 {
+		r.Renotify = r.DedupWindow
+	}
+	if r.ResolveNever && seen["resolve_when"] {
+		p.errorf(n, r.Name, "resolve: never and resolve_when contradict each other; keep one")
+	}
+	if r.Action == notification.Resolve && (seen["resolve"] || seen["resolve_when"] || seen["renotify"]) {
+		p.errorf(n, r.Name, "a rule with action: resolve closes incidents; resolve, resolve_when and renotify belong on the rule that opens them")
+	}
 }
 
 func (p *fileParser) checkRequired(r *Rule, n *yaml.Node, seen map[string]bool) {
@@ -157,7 +179,8 @@ func (p *fileParser) addRule(r *Rule, n *yaml.Node) {
 	p.set.Rules = append(p.set.Rules, r)
 }
 
-var ruleKeys = []string{"name", "description", "when", "severity", "to", "dedup", "stop", "action", "title", "body"}
+var ruleKeys = []string{"name", "description", "when", "severity", "to", "incident", "renotify", "resolve", "resolve_when",
+	"dedup", "stop", "action", "title", "body"}
 
 func (p *fileParser) parseKey(r *Rule, k, v *yaml.Node) {
 	switch k.Value {
@@ -176,6 +199,21 @@ func (p *fileParser) parseKey(r *Rule, k, v *yaml.Node) {
 		p.parseSeverity(r, v)
 	case "to":
 		p.parseTo(r, v)
+	case "incident":
+		p.parseIncident(r, v)
+	case "renotify":
+		r.Renotify = p.duration(r, v, "renotify")
+	case "resolve":
+		p.parseResolve(r, v)
+	case "resolve_when":
+		if s, ok := p.str(v, r.Name, "resolve_when"); ok && strings.TrimSpace(s) == "" {
+			p.errorf(v, r.Name, "resolve_when must not be empty")
+			return
+		}
+		r.ResolveWhen = v.Value
+		if v.Kind == yaml.ScalarNode {
+			r.resolveWhen = p.compileCondition(r, v, "resolve_when")
+		}
 	case "dedup":
 		p.parseDedup(r, v)
 	case "stop":
@@ -252,16 +290,58 @@ func (p *fileParser) parseDedup(r *Rule, v *yaml.Node) {
 }
 
 func (p *fileParser) parseWindow(r *Rule, v *yaml.Node) {
-	s, ok := p.str(v, r.Name, "dedup.window")
+	r.DedupWindow = p.duration(r, v, "dedup.window")
+}
+
+// duration reads a positive duration such as 90m or 24h.
+func (p *fileParser) duration(r *Rule, v *yaml.Node, key string) time.Duration {
+	s, ok := p.str(v, r.Name, key)
 	if !ok {
-		return
+		return 0
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil || d < 0 {
-		p.errorf(v, r.Name, "dedup.window %q is not a duration like 90m or 6h", s)
+		p.errorf(v, r.Name, "%s %q is not a duration like 90m or 6h", key, s)
+		return 0
+	}
+	return d
+}
+
+// parseIncident reads incident: {key: TEMPLATE}, the rule's own name for
+// the problem it reports (dedup.key is its older spelling).
+func (p *fileParser) parseIncident(r *Rule, v *yaml.Node) {
+	if v.Kind != yaml.MappingNode {
+		p.errorf(v, r.Name, "incident must be a mapping with key")
 		return
 	}
-	r.DedupWindow = d
+	for i := 0; i+1 < len(v.Content); i += 2 {
+		k, val := v.Content[i], v.Content[i+1]
+		switch k.Value {
+		case "key":
+			if t := p.template(r, val, "incident.key"); t != nil {
+				r.dedup, r.DedupKey = t, val.Value
+			}
+		default:
+			p.errorf(k, r.Name, "unknown key %q in incident%s", k.Value, suggest(k.Value, []string{"key"}))
+		}
+	}
+}
+
+// parseResolve reads resolve: never (the incident stays open until a
+// resolve rule or an operator closes it) or resolve: auto (the default:
+// the schema's recovery events and timers close it).
+func (p *fileParser) parseResolve(r *Rule, v *yaml.Node) {
+	s, ok := p.str(v, r.Name, "resolve")
+	if !ok {
+		return
+	}
+	switch s {
+	case "never":
+		r.ResolveNever = true
+	case "auto":
+	default:
+		p.errorf(v, r.Name, "resolve %q is not never or auto (to name your own recovery, use resolve_when)", s)
+	}
 }
 
 func (p *fileParser) parseStop(r *Rule, v *yaml.Node) {
