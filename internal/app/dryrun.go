@@ -58,7 +58,7 @@ func NewDryRun(ctx context.Context, cfg *config.Config, set *rules.Set, now func
 		return nil, fmt.Errorf("dry run: %w", err)
 	}
 	r := router.New(router.Config{Rules: set, Store: st, Log: slog.New(slog.DiscardHandler),
-		MinSeverity: MinSeverities(cfg), Now: now})
+		Sinks: SinkPolicies(cfg), Now: now})
 	return &DryRun{validate: PayloadValidator(cfg.Server.MaxChangesPerWebhook), dir: dir, store: st, router: r, now: now}, nil
 }
 
@@ -86,6 +86,25 @@ func (d *DryRun) Route(ctx context.Context, body []byte) (DryResult, error) {
 		return res, fmt.Errorf("dry run: %w", err)
 	}
 	return res, nil
+}
+
+// Fire fires the incident timers due by the dry run's clock, as serve's
+// timer loop does (a restriction expiring, a reminder), and returns what
+// each decided.
+func (d *DryRun) Fire(ctx context.Context) ([]router.Result, error) {
+	due, err := d.store.DueTimers(ctx, d.now(), 1000)
+	if err != nil {
+		return nil, fmt.Errorf("dry run: %w", err)
+	}
+	var out []router.Result
+	for _, t := range due {
+		res, err := d.router.Fire(ctx, t)
+		if err != nil {
+			return out, fmt.Errorf("dry run: %w", err)
+		}
+		out = append(out, res)
+	}
+	return out, nil
 }
 
 // Close removes the scratch store.

@@ -14,8 +14,8 @@ import (
 )
 
 // TestDryRunRunsServesStages: a dry run refuses what intake refuses, sees a
-// redelivery as one, and applies min_severity with the follow-up rule, as
-// serve does.
+// redelivery as one, and follows an incident from its trigger to its
+// resolve past min_severity, as serve does.
 func TestDryRunRunsServesStages(t *testing.T) {
 	dir := t.TempDir()
 	cfg, err := config.Parse(filepath.Join(dir, "c.yaml"), []byte(`server:
@@ -72,9 +72,9 @@ sinks:
 		name, file string
 		want       router.Outcome
 	}{
-		{"a lift of a ban the pager never heard of", "seed_disabled_update_reinstate.json", router.Skipped},
 		{"the ban", "seed_disabled_update_disable.json", router.Queued},
 		{"the same ban again", "seed_disabled_update_disable.json", "redelivery"},
+		{"its lift, though info, reaches the pager that heard of the ban", "seed_disabled_update_reinstate.json", router.Queued},
 	}
 	for _, s := range steps {
 		res, err := dry.Route(context.Background(), read(s.file))

@@ -128,16 +128,26 @@ func NewPipeline(ctx context.Context, cfg *config.Config, set *rules.Set, log *s
 	}
 	p.initRuleMetrics(set)
 	p.router = router.New(router.Config{Rules: set, Store: st, Log: log.With("component", "router"),
-		Queued: p.wakeSinks, Metrics: p.metrics, MinSeverity: MinSeverities(cfg)})
+		Queued: p.wakeSinks, Metrics: p.metrics, Sinks: SinkPolicies(cfg)})
 	return p, nil
 }
 
-// MinSeverities is each configured sink's min_severity, which routing
-// applies.
-func MinSeverities(cfg *config.Config) map[string]notification.Severity {
-	out := make(map[string]notification.Severity, len(cfg.Sinks))
+// SinkPolicies is what routing needs to know of each configured sink: its
+// min_severity, and the transitions it takes no notification for. A pager
+// must not page again on a repeat, and e-mail and an incoming-webhook
+// Slack, which cannot update a message, would only flood with updates.
+func SinkPolicies(cfg *config.Config) map[string]router.SinkPolicy {
+	out := make(map[string]router.SinkPolicy, len(cfg.Sinks))
 	for _, sc := range cfg.Sinks {
-		out[sc.Name] = sc.MinSeverity
+		p := router.SinkPolicy{MinSeverity: sc.MinSeverity}
+		_, bot := sc.Settings["token"]
+		switch {
+		case sc.Type == "pagerduty":
+			p.Skips = []notification.Transition{notification.Updated, notification.Reminded}
+		case sc.Type == "email", sc.Type == "slack" && !bot:
+			p.Skips = []notification.Transition{notification.Updated}
+		}
+		out[sc.Name] = p
 	}
 	return out
 }
@@ -295,6 +305,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { p.routeLoop(workCtx) })
 	wg.Go(func() { p.gcLoop(workCtx) })
+	wg.Go(func() { p.timerLoop(workCtx) })
 	for _, w := range p.workers {
 		wg.Go(func() { w.Run(workCtx) })
 	}
@@ -340,12 +351,42 @@ func (p *Pipeline) routeLoop(ctx context.Context) {
 	}
 }
 
+// timerEvery is how often due incident timers are looked for: a
+// restriction resolves within this long of its expiry.
+const timerEvery = time.Second
+
+// timerLoop fires due incident timers (a restriction's expiry, a
+// reminder), including those that came due while the router was down.
+func (p *Pipeline) timerLoop(ctx context.Context) {
+	tick := time.NewTicker(timerEvery)
+	defer tick.Stop()
+	for {
+		due, err := p.store.DueTimers(ctx, time.Now(), 64)
+		if err != nil && ctx.Err() == nil {
+			p.log.WarnContext(ctx, "reading due incident timers failed; will try again", "err", err)
+		}
+		for _, t := range due {
+			if _, err := p.router.Fire(ctx, t); err != nil && ctx.Err() == nil {
+				p.log.ErrorContext(ctx, "incident timer failed; will try again", "err", err)
+			}
+		}
+		if len(due) == 64 {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
 // gcLoop runs the store's housekeeping at start and then every gcEvery.
 func (p *Pipeline) gcLoop(ctx context.Context) {
 	tick := time.NewTicker(gcEvery)
 	defer tick.Stop()
 	for {
-		if err := p.store.GC(ctx, time.Now(), keepHistory); err != nil && ctx.Err() == nil {
+		if err := p.store.GC(ctx, time.Now(), keepHistory, p.cfg.Store.Retention); err != nil && ctx.Err() == nil {
 			p.log.WarnContext(ctx, "store housekeeping failed; will try again", "err", err)
 		}
 		select {

@@ -51,14 +51,14 @@ func deadStore(t *testing.T, notificationIDs ...string) (string, []int64) {
 	}
 	var ids []int64
 	for _, r := range rows {
-		if err := st.Retry(ctx, r.ID, r.Lease, created, "HTTP 503"); err != nil {
+		if err := st.Retry(ctx, r.ID, r.Lease, created, store.Outcome{Err: "HTTP 503"}); err != nil {
 			t.Fatal(err)
 		}
 		again, err := st.Lease(ctx, "slack", "test", created, 1, time.Minute)
 		if err != nil || len(again) != 1 {
 			t.Fatalf("lease again: %v, %v", again, err)
 		}
-		if err := st.DeadLetter(ctx, again[0].ID, again[0].Lease, "slack sink: HTTP 400 Bad Request:\ninvalid_payload"); err != nil {
+		if err := st.DeadLetter(ctx, again[0].ID, again[0].Lease, store.Outcome{Err: "slack sink: HTTP 400 Bad Request:\ninvalid_payload"}); err != nil {
 			t.Fatal(err)
 		}
 		ids = append(ids, r.ID)

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"flag"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -32,7 +33,14 @@ type docCase struct {
 	// files, when set, are written to a temporary folder that the command
 	// runs in instead of the repository's top folder.
 	files map[string]string
+	// from and to are the lines (from 0, to excluded) of the shown output.
+	from, to int
 }
+
+// updateDocs rewrites the outputs the guides show with what the commands
+// print: go test ./internal/cli -run TestDocumentedOutputs -update-docs.
+// Read the diff before committing it.
+var updateDocs = flag.Bool("update-docs", false, "rewrite the outputs the guides show")
 
 var (
 	// shellCommand is a one-line ```sh block that runs wabarouter.
@@ -67,7 +75,7 @@ func documentedCommands(t *testing.T, doc string) []docCase {
 				i = next - 1
 				continue // a serve runs until stopped; its log has times
 			}
-			cases = append(cases, docCase{doc: doc, line: i + 1, args: strings.Fields(m[1]), want: want})
+			cases = append(cases, docCase{doc: doc, line: i + 1, args: strings.Fields(m[1]), want: want, from: i + 1, to: next})
 			i = next - 1
 			continue
 		}
@@ -86,7 +94,8 @@ func documentedCommands(t *testing.T, doc string) []docCase {
 		if c.args[0] == "serve" {
 			continue
 		}
-		c.want, _ = indented(out)
+		c.from = out
+		c.want, c.to = indented(out)
 		for _, f := range strings.Fields(m[1]) {
 			if f != "env" && f != "-u" {
 				c.unset = append(c.unset, f)
@@ -152,6 +161,12 @@ sinks: [{name: oncall-pagerduty, type: log}, {name: compliance-slack, type: log}
 `}
 		}},
 	}
+	rewrites := map[string][]rewrite{}
+	defer func() {
+		for doc, rs := range rewrites {
+			applyRewrites(t, doc, rs)
+		}
+	}()
 	for _, g := range guides {
 		cases := documentedCommands(t, g.doc)
 		if len(cases) < g.atLeast {
@@ -183,12 +198,47 @@ sinks: [{name: oncall-pagerduty, type: log}, {name: compliance-slack, type: log}
 				t.Chdir(dir)
 				var out bytes.Buffer
 				Run(context.Background(), c.args, IO{In: strings.NewReader(""), Out: &out, Err: &out})
-				if got := strings.TrimSuffix(out.String(), "\n"); got != c.want {
+				got := strings.TrimSuffix(out.String(), "\n")
+				if *updateDocs && got != c.want {
+					rewrites[c.doc] = append(rewrites[c.doc], rewrite{from: c.from, to: c.to, text: got})
+					return
+				}
+				if got != c.want {
 					t.Errorf("%s:%d: wabarouter %s\nprints:\n%s\nthe guide shows:\n%s", c.doc, c.line, strings.Join(c.args, " "), got, c.want)
 				}
 			})
 		}
 	}
+}
+
+// rewrite replaces lines [from, to) of a guide with text, indented.
+type rewrite struct {
+	from, to int
+	text     string
+}
+
+// applyRewrites writes rs into doc, last first so earlier lines keep
+// their numbers.
+func applyRewrites(t *testing.T, doc string, rs []rewrite) {
+	t.Helper()
+	path := filepath.Join(repoRoot, doc)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(data), "\n")
+	slices.SortFunc(rs, func(a, b rewrite) int { return b.from - a.from })
+	for _, r := range rs {
+		var repl []string
+		for _, l := range strings.Split(r.text, "\n") {
+			repl = append(repl, strings.TrimRight("    "+l, " "))
+		}
+		lines = slices.Concat(lines[:r.from], repl, lines[r.to:])
+	}
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("rewrote %d outputs in %s", len(rs), doc)
 }
 
 // readmeFirstCommand is the README's first command, which must run the

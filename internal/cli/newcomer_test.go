@@ -289,13 +289,13 @@ func TestBuiltInConfigWithoutVariables(t *testing.T) {
 		wantOut string
 		wantErr []string
 	}{
-		{"check", []string{"check"}, ExitOK, "embedded:config.example.yaml: OK: 8 rules in 1 file, 3 sinks; 2 warnings", []string{
+		{"check", []string{"check"}, ExitOK, "embedded:config.example.yaml: OK: 7 rules in 1 file, 3 sinks; 2 warnings", []string{
 			"embedded:config.example.yaml:9:17: warning: environment variable META_VERIFY_TOKEN is not set",
 			"embedded:config.example.yaml:12:17: warning: environment variable META_APP_SECRET is not set"}},
 		{"check --strict", []string{"check", "--strict"}, ExitFailure, "", append(unset, "embedded:config.example.yaml: 2 errors")},
 		{"serve", []string{"serve"}, ExitFailure, "", unset},
-		{"route", []string{"route", "-"}, ExitOK, `rule "account-restricted" → oncall-pagerduty [critical, trigger]`, []string{"route: no --config: using the built-in copy"}},
-		{"test", []string{"test", filepath.Join(testdata, "rules", "example_test.yaml")}, ExitOK, "14 passed, 0 failed", []string{"test: no --config: using the built-in copy"}},
+		{"route", []string{"route", "-"}, ExitOK, `rule "account-restricted" → oncall-pagerduty [critical, incident opened]`, []string{"route: no --config: using the built-in copy"}},
+		{"test", []string{"test", filepath.Join(testdata, "rules", "example_test.yaml")}, ExitOK, "15 passed, 0 failed", []string{"test: no --config: using the built-in copy"}},
 	}
 	restriction, err := os.ReadFile(filepath.Join(testdata, "webhooks", "seed_account_restriction.json"))
 	if err != nil {

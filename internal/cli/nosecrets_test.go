@@ -50,7 +50,7 @@ func TestRulesWithoutProductionSecrets(t *testing.T) {
 		{"check", []string{"check", "--config", noSecrets}, ExitOK,
 			noSecrets + ": OK: 2 rules in 1 file, 3 sinks; 4 warnings (check --strict judges as serve does)\n", noSecretsWarnings},
 		{"route", []string{"route", "--config", noSecrets, banPayload}, ExitOK,
-			`  rule "banned" → tickets [critical, trigger]`, noSecretsWarnings},
+			`  rule "banned" → tickets [critical, incident opened]`, noSecretsWarnings},
 		{"test", []string{"test", "--config", noSecrets, noSecretsTests}, ExitOK,
 			"2 passed, 0 failed\n", noSecretsWarnings},
 		// check sorts its lines by file name, then place.

@@ -28,7 +28,11 @@ type routeLine struct {
 	Action   string `json:"action,omitempty"`
 	DedupKey string `json:"dedup_key,omitempty"`
 	Title    string `json:"title,omitempty"`
-	// Outcome is queued, suppressed (dedup) or skipped (min_severity).
+	// Incident and Transition say which incident the notification is
+	// about and what happened to it.
+	Incident   string `json:"incident,omitempty"`
+	Transition string `json:"transition,omitempty"`
+	// Outcome is queued, or skipped (and Skipped says why).
 	Outcome string `json:"outcome,omitempty"`
 	// Skipped says why the notification would not be sent.
 	Skipped string `json:"skipped,omitempty"`
@@ -78,6 +82,9 @@ func routeEvent(payload string, index int, d router.Decision) routedEvent {
 		line := base
 		line.Rule, line.Sink, line.Severity, line.Action = n.Rule, n.Sink, n.Severity.String(), string(n.Action)
 		line.DedupKey, line.Title, line.Outcome = n.DedupKey, n.Title, string(nd.Outcome)
+		if n.Incident != nil {
+			line.Incident, line.Transition = n.Incident.ID, string(n.Incident.Transition)
+		}
 		if nd.Outcome != router.Queued {
 			line.Skipped = nd.Reason
 		}
@@ -106,7 +113,11 @@ func (r routedEvent) writeText(w io.Writer) {
 		if l.Skipped != "" {
 			skipped = " — not sent: " + l.Skipped
 		}
-		fmt.Fprintf(w, "  rule %q → %s [%s, %s] dedup %q%s\n    %s\n", l.Rule, l.Sink, l.Severity, l.Action, l.DedupKey, skipped, l.Title)
+		what := l.Action
+		if l.Transition != "" {
+			what = "incident " + l.Transition
+		}
+		fmt.Fprintf(w, "  rule %q → %s [%s, %s] key %q%s\n    %s\n", l.Rule, l.Sink, l.Severity, what, l.DedupKey, skipped, l.Title)
 	}
 	switch {
 	case sent == 0 && r.failedRules() > 0:

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -30,8 +31,22 @@ type ruleTestFile struct {
 	Tests []ruleTestCase `yaml:"tests"`
 }
 
+// ruleTestCase is one test: one payload and what it sends, or steps
+// played in order against one store, each with what it sends, so a ban
+// and then its reinstatement can be expected to open and then resolve an
+// incident.
 type ruleTestCase struct {
-	Name        string `yaml:"name"`
+	Name string `yaml:"name"`
+	// The fields of a one-step test.
+	ruleTestStep `yaml:",inline"`
+	Steps        []ruleTestStep `yaml:"steps"`
+
+	line int
+}
+
+// ruleTestStep is one payload (or, with only now, the clock moving on so
+// incident timers fire) and the notifications serve would queue for it.
+type ruleTestStep struct {
 	PayloadFile string `yaml:"payload_file"`
 	// Payload is kept as a node: it is any webhook body, so its keys are
 	// not ours to check, and a scalar may hold the JSON text itself.
@@ -47,13 +62,21 @@ type ruleTestCase struct {
 	severities []notification.Severity
 }
 
+func (st ruleTestStep) hasPayload() bool { return st.PayloadFile != "" || st.Payload.Kind != 0 }
+
 type expectedNotification struct {
 	Rule     string `yaml:"rule"`
 	Sink     string `yaml:"sink"`
 	Severity string `yaml:"severity"`
 	Title    string `yaml:"title"`
 	Action   string `yaml:"action"`
+	// Transition is what the notification says happened to its incident:
+	// opened, updated, escalated, reminded or resolved.
+	Transition string `yaml:"transition"`
 }
+
+var transitions = []notification.Transition{notification.Opened, notification.Updated, notification.Escalated,
+	notification.Reminded, notification.Resolved}
 
 func runRuleTest(ctx context.Context, args []string, stdio IO) int {
 	fs := newFlagSet("test", stdio)
@@ -151,55 +174,89 @@ func loadRuleTests(path string, ruleNames, sinkNames map[string]bool) ([]ruleTes
 			at(tc.line, "test %d: name is required", i+1)
 		}
 		label := fmt.Sprintf("test %q", tc.Name)
-		hasInline := tc.Payload.Kind != 0
-		switch {
-		case tc.PayloadFile == "" && !hasInline:
-			at(tc.line, "%s: payload_file or payload is required", label)
-		case tc.PayloadFile != "" && hasInline:
-			at(tc.line, "%s: give payload_file or payload, not both", label)
-		}
-		if tc.Now != "" {
-			if tc.now, err = time.Parse(time.RFC3339, tc.Now); err != nil {
-				at(lineOf(mappingValue(node, "now"), tc.line), "%s: now %q is not an RFC 3339 time such as 2026-11-23T12:00:00Z", label, tc.Now)
-			}
-		}
-		if tc.Expect == nil {
-			at(tc.line, "%s: expect is required; use expect: [] when nothing may be sent", label)
+		if len(tc.Steps) == 0 {
+			tc.ruleTestStep.line = tc.line
+			checkStep(&tc.ruleTestStep, node, label, false, ruleNames, sinkNames, at)
+			tc.Steps = []ruleTestStep{tc.ruleTestStep}
 			continue
 		}
-		expectNodes := seqItems(mappingValue(node, "expect"))
-		for j, e := range *tc.Expect {
-			line := tc.line
-			if j < len(expectNodes) {
-				line = expectNodes[j].Line
+		if tc.hasPayload() || tc.Expect != nil || tc.Now != "" {
+			at(tc.line, "%s: with steps, give payload, payload_file, now and expect in each step, not beside them", label)
+		}
+		stepNodes := seqItems(mappingValue(node, "steps"))
+		for j := range tc.Steps {
+			st := &tc.Steps[j]
+			var sn *yaml.Node
+			st.line = tc.line
+			if j < len(stepNodes) {
+				sn = stepNodes[j]
+				st.line = sn.Line
 			}
-			tc.expectLine = append(tc.expectLine, line)
-			sev, err := notification.ParseSeverity(e.Severity)
-			if err != nil {
-				at(line, "%s: expect[%d]: %v", label, j, err)
-			}
-			tc.severities = append(tc.severities, sev)
-			// Unknown names would make a case that can never pass; say so
-			// at load time instead of as a confusing diff.
-			if e.Rule == "" {
-				at(line, "%s: expect[%d]: rule is required", label, j)
-			} else if !ruleNames[e.Rule] {
-				at(line, "%s: expect[%d]: no rule named %q in the loaded rules", label, j, e.Rule)
-			}
-			if e.Sink == "" {
-				at(line, "%s: expect[%d]: sink is required", label, j)
-			} else if !sinkNames[e.Sink] {
-				at(line, "%s: expect[%d]: sink %q is not defined in the config", label, j, e.Sink)
-			}
-			if e.Action != "" && e.Action != string(notification.Trigger) && e.Action != string(notification.Resolve) {
-				at(line, "%s: expect[%d]: action %q must be trigger or resolve", label, j, e.Action)
-			}
+			checkStep(st, sn, fmt.Sprintf("%s: step %d", label, j+1), true, ruleNames, sinkNames, at)
 		}
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
 	return file.Tests, nil
+}
+
+// checkStep checks one step of a test (or a one-step test itself): a
+// payload, unless inStep and a now moves the clock alone; a readable
+// now; and expectations that name loaded rules and defined sinks.
+func checkStep(st *ruleTestStep, node *yaml.Node, label string, inStep bool, ruleNames, sinkNames map[string]bool, at func(int, string, ...any)) {
+	hasInline := st.Payload.Kind != 0
+	switch {
+	case st.PayloadFile != "" && hasInline:
+		at(st.line, "%s: give payload_file or payload, not both", label)
+	case !st.hasPayload() && !(inStep && st.Now != ""):
+		if inStep {
+			at(st.line, "%s: payload_file, payload or now is required", label)
+		} else {
+			at(st.line, "%s: payload_file or payload is required (or steps)", label)
+		}
+	}
+	if st.Now != "" {
+		var err error
+		if st.now, err = time.Parse(time.RFC3339, st.Now); err != nil {
+			at(lineOf(mappingValue(node, "now"), st.line), "%s: now %q is not an RFC 3339 time such as 2026-11-23T12:00:00Z", label, st.Now)
+		}
+	}
+	if st.Expect == nil {
+		at(st.line, "%s: expect is required; use expect: [] when nothing may be sent", label)
+		return
+	}
+	expectNodes := seqItems(mappingValue(node, "expect"))
+	for j, e := range *st.Expect {
+		line := st.line
+		if j < len(expectNodes) {
+			line = expectNodes[j].Line
+		}
+		st.expectLine = append(st.expectLine, line)
+		sev, err := notification.ParseSeverity(e.Severity)
+		if err != nil {
+			at(line, "%s: expect[%d]: %v", label, j, err)
+		}
+		st.severities = append(st.severities, sev)
+		// Unknown names would make a case that can never pass; say so at
+		// load time instead of as a confusing diff.
+		if e.Rule == "" {
+			at(line, "%s: expect[%d]: rule is required", label, j)
+		} else if !ruleNames[e.Rule] {
+			at(line, "%s: expect[%d]: no rule named %q in the loaded rules", label, j, e.Rule)
+		}
+		if e.Sink == "" {
+			at(line, "%s: expect[%d]: sink is required", label, j)
+		} else if !sinkNames[e.Sink] {
+			at(line, "%s: expect[%d]: sink %q is not defined in the config", label, j, e.Sink)
+		}
+		if e.Action != "" && e.Action != string(notification.Trigger) && e.Action != string(notification.Resolve) {
+			at(line, "%s: expect[%d]: action %q must be trigger or resolve", label, j, e.Action)
+		}
+		if e.Transition != "" && !slices.Contains(transitions, notification.Transition(e.Transition)) {
+			at(line, "%s: expect[%d]: transition %q must be one of opened, updated, escalated, reminded, resolved", label, j, e.Transition)
+		}
+	}
 }
 
 // yamlLine matches yaml.v3's "line N: message" error texts.
@@ -269,7 +326,7 @@ func lineOf(n *yaml.Node, fallback int) int {
 
 // payloadBody returns the webhook body of a case: the file named
 // relative to the test file, or the inline mapping re-encoded as JSON.
-func payloadBody(testFile string, tc ruleTestCase) ([]byte, error) {
+func payloadBody(testFile string, tc ruleTestStep) ([]byte, error) {
 	if tc.PayloadFile != "" {
 		p := tc.PayloadFile
 		if !filepath.IsAbs(p) {
@@ -295,84 +352,113 @@ func payloadBody(testFile string, tc ruleTestCase) ([]byte, error) {
 	return b, nil
 }
 
-// runRuleTestCase routes one case's payload through serve's stages (a dry
-// run on a fresh store, so min_severity and dedup apply as they would),
-// prints the case when it fails, and reports whether it passed. What it
+// runRuleTestCase plays one case's steps through serve's stages (a dry
+// run on a store of the case's own, so incidents, min_severity and
+// redeliveries carry from one step to the next as they would), prints
+// the case when a step fails, and reports whether all passed. What it
 // compares is what serve would queue.
 func runRuleTestCase(ctx context.Context, w io.Writer, path string, tc ruleTestCase, cfg *config.Config, set *rules.Set) bool {
-	fail := func(lines ...string) bool {
-		fmt.Fprintf(w, "%s: test %q: FAIL\n", path, tc.Name)
+	fail := func(step int, lines ...string) bool {
+		where := ""
+		if len(tc.Steps) > 1 {
+			where = fmt.Sprintf(" step %d", step+1)
+		}
+		fmt.Fprintf(w, "%s: test %q%s: FAIL\n", path, tc.Name, where)
 		for _, l := range lines {
 			fmt.Fprintf(w, "  %s\n", l)
 		}
 		return false
 	}
-	body, err := payloadBody(path, tc)
-	if err != nil {
-		return fail(err.Error())
-	}
-	now := tc.now
-	if now.IsZero() {
-		now = time.Now()
-	}
+	now := time.Now()
 	set.Now = func() time.Time { return now }
 	dry, err := app.NewDryRun(ctx, cfg, set, func() time.Time { return now })
 	if err != nil {
-		return fail(err.Error())
+		return fail(0, err.Error())
 	}
 	defer func() { _ = dry.Close() }() // a scratch store in the temporary folder
-	res, err := dry.Route(ctx, body)
-	switch {
-	case err != nil:
-		return fail(err.Error())
-	case res.Refused != nil:
-		return fail("payload refused: " + res.Refused.Error())
-	case res.Result.Err != nil:
-		return fail("routing failed: " + res.Result.Err.Error())
-	}
-	// A bad change next to healthy ones is routed around by serve too,
-	// so it is shown but does not fail the case by itself.
-	var notes []string
-	if res.Unreadable != nil {
-		for _, l := range errorLines(res.Unreadable) {
-			notes = append(notes, "note: "+l)
+	for i, st := range tc.Steps {
+		if !st.now.IsZero() {
+			now = st.now
 		}
-	}
-	var got []notification.Notification
-	var problems []string
-	for i, d := range res.Result.Decisions {
-		// A rule that fails on an event is exactly the bug a test should
-		// catch, even when the notifications happen to look right.
-		for _, f := range d.RuleErrors {
-			problems = append(problems, fmt.Sprintf("event %d: rule %q: %v", i+1, f.Rule, f.Err))
+		var results []router.Result
+		// The clock moved: the incident timers due by now fire first.
+		fired, err := dry.Fire(ctx)
+		if err != nil {
+			return fail(i, err.Error())
 		}
-		for _, n := range d.Notifications {
-			if n.Outcome == router.Queued {
-				got = append(got, n.Notification)
-				continue
+		results = append(results, fired...)
+		var notes []string
+		if st.hasPayload() {
+			body, err := payloadBody(path, st)
+			if err != nil {
+				return fail(i, err.Error())
 			}
-			notes = append(notes, fmt.Sprintf("note: event %d: rule %q → %s not sent: %s", i+1, n.Notification.Rule, n.Notification.Sink, n.Reason))
+			res, err := dry.Route(ctx, body)
+			switch {
+			case err != nil:
+				return fail(i, err.Error())
+			case res.Refused != nil:
+				return fail(i, "payload refused: "+res.Refused.Error())
+			case res.Result.Err != nil:
+				return fail(i, "routing failed: "+res.Result.Err.Error())
+			}
+			// A bad change next to healthy ones is routed around by serve
+			// too, so it is shown but does not fail the case by itself.
+			if res.Unreadable != nil {
+				for _, l := range errorLines(res.Unreadable) {
+					notes = append(notes, "note: "+l)
+				}
+			}
+			results = append(results, res.Result)
+		}
+		got, problems, skipped := stepOutcome(results)
+		diff, same := diffNotifications(*st.Expect, st.severities, got)
+		if same && len(problems) == 0 {
+			continue
+		}
+		lines := append(problems, append(notes, skipped...)...)
+		lines = append(lines, "expected (-) vs got (+):")
+		return fail(i, append(lines, diff...)...)
+	}
+	return true
+}
+
+// stepOutcome is what a step's results queued, the rules that failed, and
+// the notifications not made, with why.
+func stepOutcome(results []router.Result) (got []notification.Notification, problems, skipped []string) {
+	for _, res := range results {
+		for i, d := range res.Decisions {
+			// A rule that fails on an event is exactly the bug a test
+			// should catch, even when the notifications look right.
+			for _, f := range d.RuleErrors {
+				problems = append(problems, fmt.Sprintf("event %d: rule %q: %v", i+1, f.Rule, f.Err))
+			}
+			for _, n := range d.Notifications {
+				if n.Outcome == router.Queued {
+					got = append(got, n.Notification)
+					continue
+				}
+				skipped = append(skipped, fmt.Sprintf("note: rule %q → %s not sent: %s", n.Notification.Rule, n.Notification.Sink, n.Reason))
+			}
 		}
 	}
-	diff, same := diffNotifications(*tc.Expect, tc.severities, got)
-	if same && len(problems) == 0 {
-		return true
-	}
-	lines := append(problems, notes...)
-	lines = append(lines, "expected (-) vs got (+):")
-	return fail(append(lines, diff...)...)
+	return got, problems, skipped
 }
 
 func (e expectedNotification) matches(sev notification.Severity, n notification.Notification) bool {
 	return e.Rule == n.Rule && e.Sink == n.Sink && sev == n.Severity &&
 		(e.Title == "" || e.Title == n.Title) &&
-		(e.Action == "" || notification.Action(e.Action) == n.Action)
+		(e.Action == "" || notification.Action(e.Action) == n.Action) &&
+		(e.Transition == "" || n.Incident != nil && notification.Transition(e.Transition) == n.Incident.Transition)
 }
 
 func formatExpected(e expectedNotification) string {
 	sev := e.Severity
 	if e.Action != "" {
 		sev += ", " + e.Action
+	}
+	if e.Transition != "" && e.Transition != string(notification.Opened) && e.Transition != string(notification.Resolved) {
+		sev += ", " + e.Transition
 	}
 	return strings.TrimSpace(fmt.Sprintf("%s → %s [%s] %s", e.Rule, e.Sink, sev, e.Title))
 }
@@ -381,6 +467,11 @@ func formatGot(n notification.Notification) string {
 	sev := n.Severity.String()
 	if n.Action != "" && n.Action != notification.Trigger {
 		sev += ", " + string(n.Action)
+	}
+	// An opening is what a trigger is, and a resolve what resolved is;
+	// the other transitions are named.
+	if n.Incident != nil && n.Incident.Transition != notification.Opened && n.Incident.Transition != notification.Resolved {
+		sev += ", " + string(n.Incident.Transition)
 	}
 	return strings.TrimSpace(fmt.Sprintf("%s → %s [%s] %s", n.Rule, n.Sink, sev, n.Title))
 }

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -410,11 +411,18 @@ func lookup(m *yaml.Node, key string) *yaml.Node {
 // relative to the config file's folder.
 const DefaultStorePath = "data/wabarouter.db"
 
+// DefaultRetention is how long the decision log, the delivery attempts
+// and resolved incidents are kept.
+const DefaultRetention = 30 * 24 * time.Hour
+
 // Store says where the durable state lives.
 type Store struct {
 	// Path is the SQLite file; a relative path in the file is relative to
 	// the config file.
 	Path string
+	// Retention is how long decisions, delivery attempts and resolved
+	// incidents are kept (store.retention; DefaultRetention when unset).
+	Retention time.Duration
 }
 
 func (p *parser) store(v *yaml.Node, cfg *Config) {
@@ -430,6 +438,18 @@ func (p *parser) store(v *yaml.Node, cfg *Config) {
 			if val, ok := p.str(v, "store.path"); ok && val != "" {
 				cfg.Store.Path = p.relative(val)
 			}
+		},
+		"retention": func(_, v *yaml.Node) {
+			val, ok := p.str(v, "store.retention")
+			if !ok {
+				return
+			}
+			d, err := time.ParseDuration(val)
+			if err != nil || d < time.Hour {
+				p.errorf(v, "store.retention %q must be a duration of an hour or more, such as 720h (30 days)", val)
+				return
+			}
+			cfg.Store.Retention = d
 		},
 	})
 }

@@ -290,14 +290,15 @@ func (w *Worker) finish(ctx context.Context, row store.Outbound, n notification.
 	deadline := row.CreatedAt.Add(w.policy.MaxAge)
 	switch retry, after := sinks.IsRetryable(sendErr); {
 	case sendErr == nil:
-		if err = w.store.Ack(ctx, row.ID, row.Lease, receipt.Ref, now); err == nil {
+		if err = w.store.Ack(ctx, row.ID, row.Lease, store.Outcome{At: now, Receipt: receipt.Ref, Thread: receipt.Thread}); err == nil {
 			w.sent.Inc()
 			w.latency.Observe(now.Sub(row.AcceptedAt).Seconds())
 			log.InfoContext(ctx, "notification sent", "receipt", receipt.Ref)
 			w.health.succeeded(ctx, w.log, now)
 		}
 	case !retry, row.Attempts+1 >= w.policy.MaxAttempts, !now.Before(deadline):
-		if err = w.store.DeadLetter(ctx, row.ID, row.Lease, sendErr.Error()); err == nil {
+		o := store.Outcome{At: now, Err: sendErr.Error(), ErrClass: errClass(retry), RetryAfter: after}
+		if err = w.store.DeadLetter(ctx, row.ID, row.Lease, o); err == nil {
 			w.dead.Inc()
 		}
 		log.ErrorContext(ctx, "notification dead-lettered", "err", sendErr, "retryable", retry)
@@ -308,7 +309,8 @@ func (w *Worker) finish(ctx context.Context, row store.Outbound, n notification.
 		if next.After(deadline) {
 			next = deadline
 		}
-		if err = w.store.Retry(ctx, row.ID, row.Lease, next, sendErr.Error()); err == nil {
+		o := store.Outcome{At: now, Err: sendErr.Error(), ErrClass: errClass(retry), RetryAfter: after}
+		if err = w.store.Retry(ctx, row.ID, row.Lease, next, o); err == nil {
 			w.retried.Inc()
 			w.health.failed(ctx, w.log, now, started, sendErr)
 		}
@@ -320,6 +322,14 @@ func (w *Worker) finish(ctx context.Context, row store.Outbound, n notification.
 	case err != nil:
 		log.ErrorContext(ctx, "recording delivery outcome failed", "err", err)
 	}
+}
+
+// errClass names an error's class in the delivery log.
+func errClass(retryable bool) string {
+	if retryable {
+		return "retryable"
+	}
+	return "permanent"
 }
 
 // backoff is exponential with full jitter, so many rows failing together do

@@ -116,11 +116,11 @@ type ackRecorder struct {
 	receipts []string
 }
 
-func (a *ackRecorder) Ack(ctx context.Context, id int64, lease store.Lease, receipt string, now time.Time) error {
+func (a *ackRecorder) Ack(ctx context.Context, id int64, lease store.Lease, o store.Outcome) error {
 	a.mu.Lock()
-	a.receipts = append(a.receipts, receipt)
+	a.receipts = append(a.receipts, o.Receipt)
 	a.mu.Unlock()
-	return a.Store.Ack(ctx, id, lease, receipt, now)
+	return a.Store.Ack(ctx, id, lease, o)
 }
 
 func (a *ackRecorder) acks() []string {

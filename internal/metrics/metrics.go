@@ -54,6 +54,9 @@ type Metrics struct {
 	InFlight         *prometheus.GaugeVec // sink
 	WebhooksParked   prometheus.Counter
 	RoutingFailures  prometheus.Counter
+	// IncidentTransitions counts incidents opened, updated, escalated,
+	// reminded and resolved.
+	IncidentTransitions *prometheus.CounterVec // transition
 }
 
 // New creates the metrics and registers them on reg.
@@ -87,12 +90,17 @@ func New(reg prometheus.Registerer) *Metrics {
 			Help: "Webhooks parked because their routing kept failing; see wabarouter_webhooks_parked and deadletter list."}),
 		RoutingFailures: prometheus.NewCounter(prometheus.CounterOpts{Name: "wabarouter_routing_failures_total",
 			Help: "Failed attempts to route a webhook; it is retried later and parked after a few."}),
+		IncidentTransitions: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wabarouter_incident_transitions_total",
+			Help: "Incident transitions: opened, updated, escalated, reminded, resolved."}, []string{"transition"}),
+	}
+	for _, t := range []string{"opened", "updated", "escalated", "reminded", "resolved"} {
+		m.IncidentTransitions.WithLabelValues(t)
 	}
 	for _, r := range reasons {
 		m.WebhooksRejected.WithLabelValues(r)
 	}
 	reg.MustRegister(m.WebhooksReceived, m.WebhooksAccepted, m.WebhooksRejected, m.Events, m.Redeliveries,
-		m.RuleMatches, m.RuleErrors, m.Notifications, m.DeliveryLatency, m.InFlight, m.WebhooksParked, m.RoutingFailures)
+		m.RuleMatches, m.RuleErrors, m.Notifications, m.DeliveryLatency, m.InFlight, m.WebhooksParked, m.RoutingFailures, m.IncidentTransitions)
 	return m
 }
 

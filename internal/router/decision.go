@@ -3,6 +3,7 @@ package router
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/wabarouter/wabarouter/internal/event"
 	"github.com/wabarouter/wabarouter/internal/metrics"
@@ -24,7 +25,12 @@ const (
 // and the dry run of `route` are all read off it, so what route shows is
 // what serve does.
 type Decision struct {
-	WebhookID   int64
+	WebhookID int64
+	// Index is the event's place among its webhook's, from 0.
+	Index int
+	// Timer names the timer that made the decision, when no event did.
+	Timer       string
+	ReceivedAt  time.Time
 	Event       event.Event
 	Fingerprint string
 	// Redelivery is set when the change was already routed within the
@@ -33,7 +39,11 @@ type Decision struct {
 	// RuleErrors are the rules that failed on this event; the others ran.
 	RuleErrors []RuleFailure
 	// Matched names the rules whose condition held, in order.
-	Matched       []string
+	Matched []string
+	// Course names the lifecycle table's row that applied, if any.
+	Course string
+	// Incidents are the transitions the event made.
+	Incidents     []IncidentTransition
 	Notifications []NotificationDecision
 }
 
@@ -67,6 +77,12 @@ func (res Result) record(m *metrics.Metrics) {
 	for _, d := range res.Decisions {
 		if d.Redelivery {
 			m.Redeliveries.Inc()
+			continue
+		}
+		for _, it := range d.Incidents {
+			m.IncidentTransitions.WithLabelValues(string(it.Transition)).Inc()
+		}
+		if d.Timer != "" {
 			continue
 		}
 		m.Events.WithLabelValues(d.Event.Field, d.Event.Event).Inc()
@@ -103,7 +119,17 @@ func (res Result) log(ctx context.Context, log *slog.Logger) {
 		for _, f := range d.RuleErrors {
 			log.ErrorContext(ctx, "rule failed on event", append(base, "rule", f.Rule, "err", f.Err)...)
 		}
-		if len(d.Matched) == 0 {
+		for _, it := range d.Incidents {
+			attrs := append(base, "rule", it.Rule, "incident", it.ID, "key", it.Key, "episode", it.Episode, "seq", it.Seq)
+			if it.Reason != "" {
+				attrs = append(attrs, "reason", it.Reason)
+			}
+			if d.Timer != "" {
+				attrs = append(attrs, "timer", d.Timer)
+			}
+			log.InfoContext(ctx, "incident "+string(it.Transition), attrs...)
+		}
+		if len(d.Matched) == 0 && d.Timer == "" {
 			log.DebugContext(ctx, "no rule matched", base...)
 		}
 		for _, n := range d.Notifications {
@@ -113,7 +139,7 @@ func (res Result) log(ctx context.Context, log *slog.Logger) {
 			case Queued:
 				log.InfoContext(ctx, "notification queued", attrs...)
 			case Suppressed:
-				log.InfoContext(ctx, "notification suppressed by dedup", append(attrs, "dedup_key", n.Notification.DedupKey)...)
+				log.InfoContext(ctx, "notification suppressed", append(attrs, "dedup_key", n.Notification.DedupKey, "reason", n.Reason)...)
 			case Skipped:
 				log.InfoContext(ctx, "notification not made for this sink", append(attrs, "reason", n.Reason)...)
 			}

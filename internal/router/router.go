@@ -8,10 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync/atomic"
 	"time"
 
 	"github.com/wabarouter/wabarouter/internal/event"
+	"github.com/wabarouter/wabarouter/internal/lifecycle"
 	"github.com/wabarouter/wabarouter/internal/metrics"
 	"github.com/wabarouter/wabarouter/internal/notification"
 	"github.com/wabarouter/wabarouter/internal/rules"
@@ -38,9 +40,9 @@ type Config struct {
 	Queued func(sinks []string)
 	// Metrics may be nil when nothing serves them.
 	Metrics *metrics.Metrics
-	// MinSeverity is each sink's threshold: a notification below it is not
-	// made for the sink, unless the sink already heard of the problem.
-	MinSeverity map[string]notification.Severity
+	// Sinks are what routing needs to know of each sink; a sink not in it
+	// takes everything.
+	Sinks map[string]SinkPolicy
 	// ParkAfter is DefaultParkAfter when zero.
 	ParkAfter int
 	// Now is the clock, time.Now when nil.
@@ -56,14 +58,14 @@ type Router struct {
 	now          func() time.Time
 	queued       func(sinks []string)
 	metrics      *metrics.Metrics
-	minSeverity  map[string]notification.Severity
+	sinks        map[string]SinkPolicy
 	parkAfter    int
 }
 
 // New returns a router using c.Rules until SetRules replaces them.
 func New(c Config) *Router {
 	r := &Router{store: c.Store, log: c.Log, changeWindow: DefaultChangeWindow, now: c.Now, queued: c.Queued,
-		metrics: c.Metrics, minSeverity: c.MinSeverity, parkAfter: c.ParkAfter}
+		metrics: c.Metrics, sinks: c.Sinks, parkAfter: c.ParkAfter}
 	if r.metrics == nil {
 		r.metrics = metrics.Discard()
 	}
@@ -124,8 +126,8 @@ func (r *Router) RouteBatch(ctx context.Context, ws []store.Webhook) ([]Result, 
 		if p.err != nil {
 			return p.err
 		}
-		for _, pe := range p.events {
-			d, err := r.routeEvent(ctx, tx, id, pe, p.received, now)
+		for i, pe := range p.events {
+			d, err := r.routeEvent(ctx, tx, id, i, pe, p.received, now)
 			if err != nil {
 				return err
 			}
@@ -152,21 +154,36 @@ func (r *Router) RouteBatch(ctx context.Context, ws []store.Webhook) ([]Result, 
 			out[i] = Result{WebhookID: w.ID}
 			continue
 		}
-		res.record(r.metrics)
-		res.log(ctx, r.log)
-		for _, d := range res.Decisions {
-			for _, n := range d.Notifications {
-				if n.Outcome == Queued {
-					sinks = append(sinks, n.Notification.Sink)
-				}
-			}
-		}
+		sinks = append(sinks, r.account(ctx, *res)...)
 		out[i] = *res
 	}
 	if len(sinks) > 0 && r.queued != nil {
 		r.queued(sinks)
 	}
 	return out, nil
+}
+
+// account counts and logs what a committed result decided, and returns
+// the sinks it queued for.
+func (r *Router) account(ctx context.Context, res Result) []string {
+	res.record(r.metrics)
+	res.log(ctx, r.log)
+	var sinks []string
+	for _, d := range res.Decisions {
+		for _, n := range d.Notifications {
+			if n.Outcome == Queued {
+				sinks = append(sinks, n.Notification.Sink)
+			}
+		}
+	}
+	return sinks
+}
+
+// finish accounts for a committed result and wakes its sinks.
+func (r *Router) finish(ctx context.Context, res Result) {
+	if sinks := r.account(ctx, res); len(sinks) > 0 && r.queued != nil {
+		r.queued(sinks)
+	}
 }
 
 // fail records a failed routing attempt: a later retry, or parking.
@@ -204,6 +221,7 @@ type plan struct {
 }
 
 type plannedEvent struct {
+	set     *rules.Set
 	ev      event.Event
 	fp      string
 	matches []rules.Match
@@ -226,20 +244,23 @@ func (r *Router) plan(ctx context.Context, set *rules.Set, w store.Webhook) plan
 			return p
 		}
 		matches, errs := set.Evaluate(ev)
-		p.events[i] = plannedEvent{ev: ev, fp: fp, matches: matches, errs: errs}
+		p.events[i] = plannedEvent{set: set, ev: ev, fp: fp, matches: matches, errs: errs}
 	}
 	return p
 }
 
-func (r *Router) routeEvent(ctx context.Context, tx store.Tx, webhookID int64, p plannedEvent, accepted, now time.Time) (Decision, error) {
-	d := Decision{WebhookID: webhookID, Event: p.ev, Fingerprint: p.fp}
+// routeEvent runs one event through the stages: redelivery, rules, the
+// incident (recoveries first, then each matching rule's transition), the
+// sinks, the outbox; and records the decision beside what it decided.
+func (r *Router) routeEvent(ctx context.Context, tx store.Tx, webhookID int64, index int, p plannedEvent, accepted, now time.Time) (Decision, error) {
+	d := Decision{WebhookID: webhookID, Index: index, ReceivedAt: accepted, Event: p.ev, Fingerprint: p.fp}
 	fresh, err := tx.MarkChange(ctx, p.fp, now, r.changeWindow)
 	if err != nil {
 		return d, err
 	}
 	if !fresh {
 		d.Redelivery = true
-		return d, nil
+		return d, r.record(ctx, tx, d, now)
 	}
 	for _, e := range p.errs {
 		var re *rules.RuleError
@@ -251,83 +272,48 @@ func (r *Router) routeEvent(ctx context.Context, tx store.Tx, webhookID int64, p
 	}
 	for _, m := range p.matches {
 		d.Matched = append(d.Matched, m.Rule.Name)
-		ns, err := r.queueMatch(ctx, tx, p.fp, m, accepted, now)
+	}
+	course := lifecycle.Of(p.ev)
+	d.Course = course.Row
+	ec := &eventCtx{set: p.set, ev: p.ev, fp: p.fp, accepted: accepted, now: now, d: &d, touched: map[string]bool{}}
+	if err := r.recoveries(ctx, tx, ec, course, p.matches); err != nil {
+		return d, err
+	}
+	for _, m := range p.matches {
+		if m.Action == notification.Resolve {
+			continue // done among the recoveries
+		}
+		recovery, err := recovers(m.Rule, course, p.ev)
 		if err != nil {
+			d.RuleErrors = append(d.RuleErrors, RuleFailure{Rule: m.Rule.Name, Err: err})
+			continue
+		}
+		if recovery {
+			continue // a recovery ends incidents; it never opens one
+		}
+		if err := r.trigger(ctx, tx, ec, m, course); err != nil {
 			return d, err
 		}
-		d.Notifications = append(d.Notifications, ns...)
 	}
-	return d, nil
+	return d, r.record(ctx, tx, d, now)
 }
 
-func (r *Router) queueMatch(ctx context.Context, tx store.Tx, fp string, m rules.Match, accepted, now time.Time) ([]NotificationDecision, error) {
-	var dedup store.DedupResult
-	if m.DedupWindow > 0 {
-		var err error
-		dedup, err = tx.Dedup(ctx, m.Rule.Name+"\x00"+m.DedupKey, now, m.DedupWindow)
-		if err != nil {
-			return nil, err
-		}
-	}
-	var out []NotificationDecision
-	for _, n := range m.Notifications(now) {
-		n.ID = notificationID(fp, m.Rule.Name, n.Sink)
-		if dedup.Suppress {
-			out = append(out, NotificationDecision{Notification: n, Outcome: Suppressed,
-				Reason: fmt.Sprintf("dedup: a notification under this key went out within %s", m.DedupWindow)})
-			continue
-		}
-		n.Suppressed, n.SuppressedSince = dedup.Suppressed, dedup.Since
-		reason, err := r.forSink(ctx, tx, n, now)
-		if err != nil {
-			return nil, err
-		}
-		if reason != "" {
-			out = append(out, NotificationDecision{Notification: n, Outcome: Skipped, Reason: reason})
-			continue
-		}
-		payload, err := json.Marshal(n)
-		if err != nil {
-			return nil, fmt.Errorf("encoding notification %s of rule %q: %w", n.ID, n.Rule, err)
-		}
-		err = tx.Enqueue(ctx, store.Outbound{Sink: n.Sink, NotificationID: n.ID, Payload: payload,
-			State: store.Pending, NextAttempt: now, CreatedAt: now, AcceptedAt: accepted})
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, NotificationDecision{Notification: n, Outcome: Queued})
-	}
-	return out, nil
-}
-
-// forSink applies the sink's min_severity: it decides whether the sink
-// hears of a problem at all, and every follow-up of a notification the
-// sink did get, the resolve included, goes to it whatever its severity.
-// It returns why the notification is not for the sink, or "" when it is.
-// Sinks without a threshold hear of everything, so nothing need be
-// remembered for them.
-func (r *Router) forSink(ctx context.Context, tx store.Tx, n notification.Notification, now time.Time) (string, error) {
-	floor := r.minSeverity[n.Sink]
-	if floor <= notification.Info {
-		return "", nil
-	}
-	heard, err := tx.WasNotified(ctx, n.Sink, n.DedupKey)
+// record appends the decision to the store's decision log, in the same
+// transaction as what it decided.
+func (r *Router) record(ctx context.Context, tx store.Tx, d Decision, now time.Time) error {
+	rec := d.Record()
+	b, err := json.Marshal(rec)
 	if err != nil {
-		return "", err
+		return fmt.Errorf("encoding the decision on event %d of webhook %d: %w", d.Index, d.WebhookID, err)
 	}
-	if n.Severity < floor && !heard {
-		if n.Action == notification.Resolve {
-			return fmt.Sprintf("resolve of a problem the sink never heard of (%s is below its min_severity %s)", n.Severity, floor), nil
+	ids := make([]string, 0, len(d.Incidents))
+	for _, it := range d.Incidents {
+		if !slices.Contains(ids, it.ID) {
+			ids = append(ids, it.ID)
 		}
-		return fmt.Sprintf("%s is below the sink's min_severity %s", n.Severity, floor), nil
 	}
-	if n.Action == notification.Resolve {
-		return "", tx.ForgetNotified(ctx, n.Sink, n.DedupKey)
-	}
-	if !heard {
-		return "", tx.Notified(ctx, n.Sink, n.DedupKey, now)
-	}
-	return "", nil
+	return tx.AppendDecision(ctx, store.Decision{WebhookID: d.WebhookID, Index: d.Index, At: now, WabaID: d.Event.WabaID,
+		Field: d.Event.Field, Event: d.Event.Event, IncidentIDs: ids, Record: b})
 }
 
 // notificationID is derived, not random, so that routing the same webhook

@@ -89,25 +89,36 @@ func (f *fixture) route(t *testing.T, body []byte) (store.Webhook, error) {
 	return w, err
 }
 
-// queued leases every due row of sink and decodes its notification.
+// queued delivers every due row of sink as a worker would, in order
+// (leasing, decoding, acking, and leasing again, since a later transition
+// of an incident waits for the earlier one), and returns the
+// notifications, in the order a sink would get them.
 func (f *fixture) queued(t *testing.T, sink string) []notification.Notification {
 	t.Helper()
-	rows, err := f.st.Lease(context.Background(), sink, "test", f.r.now().Add(time.Second), 100, 1000*time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx := context.Background()
 	var out []notification.Notification
-	for _, row := range rows {
-		var n notification.Notification
-		if err := json.Unmarshal(row.Payload, &n); err != nil {
-			t.Fatalf("row %d payload: %v", row.ID, err)
+	for {
+		rows, err := f.st.Lease(ctx, sink, "test", f.r.now().Add(time.Second), 100, 1000*time.Hour)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if n.ID != row.NotificationID || n.Sink != sink {
-			t.Errorf("row %d: payload id/sink %s/%s, row %s/%s", row.ID, n.ID, n.Sink, row.NotificationID, sink)
+		if len(rows) == 0 {
+			return out
 		}
-		out = append(out, n)
+		for _, row := range rows {
+			var n notification.Notification
+			if err := json.Unmarshal(row.Payload, &n); err != nil {
+				t.Fatalf("row %d payload: %v", row.ID, err)
+			}
+			if n.ID != row.NotificationID || n.Sink != sink {
+				t.Errorf("row %d: payload id/sink %s/%s, row %s/%s", row.ID, n.ID, n.Sink, row.NotificationID, sink)
+			}
+			out = append(out, n)
+			if err := f.st.Ack(ctx, row.ID, row.Lease, store.Outcome{At: f.r.now(), Receipt: "r", Thread: "thread-of-" + n.ID}); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
-	return out
 }
 
 func rulesOf(ns []notification.Notification) []string {
@@ -156,50 +167,6 @@ func TestRouteRedeliveredChangeOnce(t *testing.T) {
 	}
 	if got := f.queued(t, "slack"); len(got) != 1 {
 		t.Fatalf("slack got %d notifications, want 1: %v", len(got), rulesOf(got))
-	}
-}
-
-func TestRouteDedupWindow(t *testing.T) {
-	f, _ := newFixture(t, nil)
-	clock := time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC)
-	f.r.now = func() time.Time { return clock }
-	dedupOnly := func(ns []notification.Notification) []notification.Notification {
-		var out []notification.Notification
-		for _, n := range ns {
-			if n.Rule == "quality-dedup" {
-				out = append(out, n)
-			}
-		}
-		return out
-	}
-
-	steps := []struct {
-		name       string
-		advance    time.Duration
-		body       []byte
-		want       int // quality-dedup notifications queued by this step
-		suppressed int
-		since      time.Time
-	}{
-		{"first", 0, change(1, "FLAGGED"), 1, 0, time.Time{}},
-		{"distinct change, same key, within window", 10 * time.Minute, change(2, "UNFLAGGED"), 0, 0, time.Time{}},
-		{"after the window", time.Hour, change(3, "FLAGGED"), 1, 1, clock.Add(10 * time.Minute)},
-	}
-	for _, s := range steps {
-		clock = clock.Add(s.advance)
-		if _, err := f.route(t, s.body); err != nil {
-			t.Fatalf("%s: %v", s.name, err)
-		}
-		got := dedupOnly(f.queued(t, "pager"))
-		if len(got) != s.want {
-			t.Fatalf("%s: %d quality-dedup notifications, want %d", s.name, len(got), s.want)
-		}
-		if s.want == 0 {
-			continue
-		}
-		if n := got[0]; n.Suppressed != s.suppressed || !n.SuppressedSince.Equal(s.since) {
-			t.Errorf("%s: Suppressed=%d Since=%v, want %d %v", s.name, n.Suppressed, n.SuppressedSince, s.suppressed, s.since)
-		}
 	}
 }
 
@@ -280,7 +247,7 @@ func TestRouteMetrics(t *testing.T) {
 	if _, err := f.route(t, change(1, "FLAGGED")); err != nil {
 		t.Fatal(err)
 	}
-	// A new change inside quality-dedup's window is suppressed on pager.
+	// The number recovers: both incidents resolve.
 	clock = clock.Add(time.Minute)
 	if _, err := f.route(t, change(2, "UNFLAGGED")); err != nil {
 		t.Fatal(err)
@@ -299,8 +266,10 @@ func TestRouteMetrics(t *testing.T) {
 		{"errors broken", m.RuleErrors.WithLabelValues("broken"), 2},
 		{"created slack", m.Notifications.WithLabelValues("slack", metrics.Created), 2},
 		{"created pager", m.Notifications.WithLabelValues("pager", metrics.Created), 4},
-		{"suppressed pager", m.Notifications.WithLabelValues("pager", metrics.Suppressed), 1},
-		{"suppressed slack", m.Notifications.WithLabelValues("slack", metrics.Suppressed), 0},
+		{"suppressed pager", m.Notifications.WithLabelValues("pager", metrics.Suppressed), 0},
+		{"opened", m.IncidentTransitions.WithLabelValues("opened"), 2},
+		{"resolved", m.IncidentTransitions.WithLabelValues("resolved"), 2},
+		{"updated", m.IncidentTransitions.WithLabelValues("updated"), 0},
 		{"routing failures", m.RoutingFailures, 1},
 		{"parked", m.WebhooksParked, 0},
 	}
@@ -309,9 +278,9 @@ func TestRouteMetrics(t *testing.T) {
 			t.Errorf("%s = %v, want %v", c.name, got, c.want)
 		}
 	}
-	// created - suppressed is what reached the outbox.
-	if got := len(f.queued(t, "pager")); got != 3 {
-		t.Errorf("pager outbox has %d rows, want 3 (4 created, 1 suppressed)", got)
+	// Two openings and two resolves reached the outbox.
+	if got := len(f.queued(t, "pager")); got != 4 {
+		t.Errorf("pager outbox has %d rows, want 4 (two incidents opened and resolved)", got)
 	}
 }
 

@@ -58,21 +58,22 @@ func TestMinSeverityIsDecidedWhileRouting(t *testing.T) {
 	}
 	m := metrics.Discard()
 	r := New(Config{Rules: set, Store: db, Log: slog.New(slog.DiscardHandler), Metrics: m,
-		MinSeverity: map[string]notification.Severity{"pager": notification.Error}})
+		Sinks: map[string]SinkPolicy{"pager": {MinSeverity: notification.Error}}})
 	f := &fixture{st: db, r: r}
 
+	// none: the step makes no notification for the sink at all.
+	const none Outcome = "none"
 	type want struct{ pager, chat Outcome }
 	steps := []struct {
-		name   string
-		body   []byte
-		want   want
-		reason string
+		name string
+		body []byte
+		want want
 	}{
-		{"a resolve of a ban the pager never heard of", banChange(1, "111", "REINSTATED_UPDATE"), want{Skipped, Queued}, "never heard of"},
-		{"a warning below the pager's threshold", banChange(2, "111", "ACCOUNT_VIOLATION"), want{Skipped, Queued}, "below the sink's min_severity error"},
-		{"the ban", banChange(3, "111", "DISABLED_UPDATE"), want{Queued, Queued}, ""},
-		{"its resolve, though info", banChange(4, "111", "REINSTATED_UPDATE"), want{Queued, Queued}, ""},
-		{"a second resolve: the problem is closed", banChange(5, "111", "REINSTATED_UPDATE"), want{Skipped, Queued}, "never heard of"},
+		{"a resolve with no incident open resolves nothing", banChange(1, "111", "REINSTATED_UPDATE"), want{none, none}},
+		{"a warning below the pager's threshold", banChange(2, "111", "ACCOUNT_VIOLATION"), want{Skipped, Queued}},
+		{"the ban", banChange(3, "111", "DISABLED_UPDATE"), want{Queued, Queued}},
+		{"its resolve, though info, reaches both", banChange(4, "111", "REINSTATED_UPDATE"), want{Queued, Queued}},
+		{"a second resolve: the incident is closed", banChange(5, "111", "REINSTATED_UPDATE"), want{none, none}},
 	}
 	skipped := 0
 	for _, st := range steps {
@@ -116,7 +117,7 @@ func TestDecisionsSayWhy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := New(Config{Rules: set, Store: db, MinSeverity: map[string]notification.Severity{"pager": notification.Critical}})
+	r := New(Config{Rules: set, Store: db, Sinks: map[string]SinkPolicy{"pager": {MinSeverity: notification.Critical}}})
 	body := banChange(7, "222", "ACCOUNT_VIOLATION")
 	id, err := db.AppendWebhook(ctx, body, r.now())
 	if err != nil {

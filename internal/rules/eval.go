@@ -174,3 +174,28 @@ func (r *Rule) Recovers(ev event.Event) (bool, error) {
 func (s *Set) IncidentKey(r *Rule, ev event.Event) (string, error) {
 	return s.dedupKey(r, ev, templateData(ev))
 }
+
+// DefaultTexts are the title and body the rules write for ev when a rule
+// sets none: what a resolve says about the event that ended an incident.
+func (s *Set) DefaultTexts(ev event.Event) (title, body string, err error) {
+	if builtinErr != nil {
+		return "", "", fmt.Errorf("default templates: %w", builtinErr)
+	}
+	def := builtin.lookup(ev)
+	data := templateData(ev)
+	if title, err = render(def[0], data); err != nil {
+		return "", "", err
+	}
+	body, err = render(def[1], data)
+	return title, body, err
+}
+
+// Rule returns the rule named name, or nil.
+func (s *Set) Rule(name string) *Rule {
+	for _, r := range s.Rules {
+		if r.Name == name {
+			return r
+		}
+	}
+	return nil
+}

@@ -88,4 +88,3 @@ func TestRedactURL(t *testing.T) {
 	}
 	sinkstest.AssertNoSecret(t, "secret", RedactURL("https://hooks.slack.com/services/T0/B0/secret"))
 }
-

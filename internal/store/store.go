@@ -68,16 +68,109 @@ type Outbound struct {
 	// Lease is the claim under which Lease handed the row out; zero
 	// elsewhere.
 	Lease Lease
+	// IncidentID and Seq place the row in its incident's transitions: of
+	// the rows of one sink and incident, only the lowest pending Seq is
+	// ever leased, so a later transition never overtakes an earlier one.
+	// An empty IncidentID orders nothing.
+	IncidentID string
+	Seq        int
 	// Thread is what the sink's first send about the row's incident
 	// returned, handed to its later sends; Lease fills it in.
 	Thread string
 }
 
-// DedupResult is the outcome of Tx.Dedup.
-type DedupResult struct {
-	Suppress   bool
-	Suppressed int
+// Outcome is what one send attempt came to, recorded with Ack, Retry or
+// DeadLetter and kept in the delivery log.
+type Outcome struct {
+	At time.Time
+	// Receipt is the destination's reference for a success; Thread, when
+	// the sink set one, is stored for the sink's later sends about the
+	// same incident.
+	Receipt string
+	Thread  string
+	// Err, ErrClass (permanent or retryable) and RetryAfter describe a
+	// failure.
+	Err        string
+	ErrClass   string
+	RetryAfter time.Duration
+}
+
+// Incident is one problem on one entity (an account, a number, a
+// template, a flow) in one episode, as the store keeps it. The router
+// owns what its fields mean; Detail is its own state, kept as it gave it.
+type Incident struct {
+	ID      string
+	Rule    string
+	Key     string
+	Episode int
+	WabaID  string
+	// State is "open" or "resolved".
+	State    string
+	Severity int
+	Title    string
+	// Events counts the events of the episode; Seq the transitions.
+	Events     int
+	Seq        int
+	OpenedAt   time.Time
+	UpdatedAt  time.Time
+	ResolvedAt time.Time
+	Reason     string
+	Detail     []byte
+}
+
+// IncidentFilter selects incidents; zero fields select all. Incidents
+// come newest first.
+type IncidentFilter struct {
+	State  string
+	WabaID string
+	Key    string
+	Limit  int
+}
+
+// Decision is one event's routing record: what the rules, the incident
+// stage and the sinks decided, and why. Record is the router's JSON; the
+// other fields are what it is looked up by.
+type Decision struct {
+	ID        int64
+	WebhookID int64
+	Index     int
+	At        time.Time
+	WabaID    string
+	Field     string
+	Event     string
+	// IncidentIDs are the incidents the event made a transition of.
+	IncidentIDs []string
+	Record      []byte
+}
+
+// DecisionFilter selects decisions, oldest first; zero fields select
+// all.
+type DecisionFilter struct {
+	WabaID     string
+	WebhookID  int64
+	IncidentID string
 	Since      time.Time
+	Limit      int
+}
+
+// Attempt is one delivery attempt in the delivery log.
+type Attempt struct {
+	OutboxID       int64
+	NotificationID string
+	IncidentID     string
+	Sink           string
+	Attempt        int
+	// Result is sent, retry or dead.
+	Result  string
+	Outcome Outcome
+}
+
+// Timer is something to do about an incident at Due, kept across
+// restarts: Kind names what (a restriction's expiry, a reminder).
+type Timer struct {
+	IncidentID string
+	Kind       string
+	Due        time.Time
 }
 
 // Tx is the transactional view handed to Store.Process.
@@ -85,22 +178,29 @@ type Tx interface {
 	// MarkChange records a change fingerprint; false when it is already
 	// recorded and younger than window (a redelivery).
 	MarkChange(ctx context.Context, fingerprint string, now time.Time, window time.Duration) (bool, error)
-	// Dedup records one occurrence under key. Suppress is true when a
-	// notification under key went out within window; then the suppressed
-	// count under key grows. When not suppressed, Suppressed/Since report the
-	// repeats held back since the last notification (and the first such
-	// time), and the count resets, and the key's window restarts at now.
-	Dedup(ctx context.Context, key string, now time.Time, window time.Duration) (DedupResult, error)
 	// Enqueue adds an outbox row; a duplicate (NotificationID, Sink) is a
 	// no-op so a crash between send and ack never creates a second row.
 	Enqueue(ctx context.Context, o Outbound) error
-	// Notified records that sink was sent a notification about the
-	// problem key, so its follow-ups reach the sink whatever their
-	// severity; WasNotified asks; ForgetNotified ends it (the problem was
-	// resolved).
-	Notified(ctx context.Context, sink, key string, now time.Time) error
-	WasNotified(ctx context.Context, sink, key string) (bool, error)
-	ForgetNotified(ctx context.Context, sink, key string) error
+	// Incident returns the latest episode of rule's incident under key.
+	Incident(ctx context.Context, rule, key string) (Incident, bool, error)
+	// IncidentByID returns an incident by its ID.
+	IncidentByID(ctx context.Context, id string) (Incident, bool, error)
+	// OpenIncidents returns the open incidents under key, of any rule.
+	OpenIncidents(ctx context.Context, key string) ([]Incident, error)
+	// SaveIncident inserts or replaces an incident, by its ID.
+	SaveIncident(ctx context.Context, inc Incident) error
+	// IncidentSinks lists the sinks that were sent something about the
+	// incident; AddIncidentSink adds one.
+	IncidentSinks(ctx context.Context, incidentID string) ([]string, error)
+	AddIncidentSink(ctx context.Context, incidentID, sink string) error
+	// AppendDecision adds one event's routing record.
+	AppendDecision(ctx context.Context, d Decision) error
+	// SetTimer sets the incident's timer of its kind (replacing one set
+	// before); ClearTimers removes all its timers.
+	SetTimer(ctx context.Context, t Timer) error
+	ClearTimers(ctx context.Context, incidentID string) error
+	// DeleteTimer removes one timer, by incident and kind.
+	DeleteTimer(ctx context.Context, t Timer) error
 }
 
 // SinkStats summarises one sink's pending backlog.
@@ -151,6 +251,20 @@ type Store interface {
 	DropWebhook(ctx context.Context, id int64) error
 	// WebhookStats counts the webhooks not routed yet and those parked.
 	WebhookStats(ctx context.Context) (WebhookStats, error)
+	// Update runs fn in one write transaction of its own, for work that
+	// is not a webhook's: a timer firing.
+	Update(ctx context.Context, fn func(Tx) error) error
+	// DueTimers returns up to limit timers due at now, soonest first.
+	DueTimers(ctx context.Context, now time.Time, limit int) ([]Timer, error)
+
+	// Incidents lists incidents, newest first; GetIncident reads one.
+	Incidents(ctx context.Context, f IncidentFilter) ([]Incident, error)
+	GetIncident(ctx context.Context, id string) (Incident, bool, error)
+	// Decisions lists routing records, oldest first.
+	Decisions(ctx context.Context, f DecisionFilter) ([]Decision, error)
+	// Attempts lists the delivery attempts of the notifications named,
+	// oldest first.
+	Attempts(ctx context.Context, notificationIDs []string) ([]Attempt, error)
 
 	// Lease hands owner up to limit pending rows of sink with NextAttempt
 	// <= now whose lease is free or ran out, leased until now+leaseFor
@@ -163,21 +277,24 @@ type Store interface {
 	// lease runs out. Other owners' leases are not touched.
 	ReleaseLeases(ctx context.Context, owner string) (int64, error)
 	// Ack, Retry and DeadLetter each record the outcome of one send
-	// attempt made under lease, so Attempts counts the sends made. An
-	// outcome whose lease the row no longer carries is refused with
-	// ErrLeaseLost and changes nothing.
-	Ack(ctx context.Context, id int64, lease Lease, receipt string, now time.Time) error
-	Retry(ctx context.Context, id int64, lease Lease, next time.Time, lastErr string) error
-	DeadLetter(ctx context.Context, id int64, lease Lease, lastErr string) error
+	// attempt made under lease, in the row and in the delivery log, so
+	// Attempts counts the sends made. An outcome whose lease the row no
+	// longer carries is refused with ErrLeaseLost and changes nothing.
+	// Ack keeps the outcome's Thread for the sink's later sends about
+	// the row's incident, unless one is kept already.
+	Ack(ctx context.Context, id int64, lease Lease, o Outcome) error
+	Retry(ctx context.Context, id int64, lease Lease, next time.Time, o Outcome) error
+	DeadLetter(ctx context.Context, id int64, lease Lease, o Outcome) error
 	ListDead(ctx context.Context, limit int) ([]Outbound, error)
 	Replay(ctx context.Context, id int64, now time.Time) error // dead → pending, attempts reset
 	Drop(ctx context.Context, id int64) error
 	// Stats reports per sink the pending count and oldest pending CreatedAt.
 	Stats(ctx context.Context, now time.Time) (map[string]SinkStats, error)
-	// GC removes expired fingerprints and dedup keys, and processed
-	// webhooks and sent rows older than keepSent. It works in small
-	// batches, so it never holds up intake for long.
-	GC(ctx context.Context, now time.Time, keepSent time.Duration) error
+	// GC removes expired fingerprints, processed webhooks and sent rows
+	// older than keepSent, and decisions, delivery attempts and resolved
+	// incidents older than keepRecords. It works in small batches, so it
+	// never holds up intake for long.
+	GC(ctx context.Context, now time.Time, keepSent, keepRecords time.Duration) error
 	// Ping checks that the store answers and takes a write.
 	Ping(ctx context.Context) error
 	Close() error

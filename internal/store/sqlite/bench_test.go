@@ -59,7 +59,7 @@ func BenchmarkLeaseAck(b *testing.B) {
 			b.Fatalf("Lease after %d acks: %d rows, %v", acked, len(rows), err)
 		}
 		for _, r := range rows {
-			if err := s.Ack(ctx, r.ID, r.Lease, "ok", now); err != nil {
+			if err := s.Ack(ctx, r.ID, r.Lease, store.Outcome{Receipt: "ok", At: now}); err != nil {
 				b.Fatalf("Ack %d: %v", r.ID, err)
 			}
 		}
@@ -87,7 +87,7 @@ func BenchmarkLeaseAckConcurrent(b *testing.B) {
 	for range workers {
 		wg.Go(func() {
 			for r := range rows {
-				if err := s.Ack(ctx, r.ID, r.Lease, "ok", now); err != nil {
+				if err := s.Ack(ctx, r.ID, r.Lease, store.Outcome{Receipt: "ok", At: now}); err != nil {
 					b.Errorf("Ack %d: %v", r.ID, err)
 				}
 			}
@@ -172,7 +172,7 @@ func BenchmarkAppendDuringGC(b *testing.B) {
 		done := make(chan time.Duration, 1)
 		go func() {
 			start := time.Now()
-			if err := s.GC(context.Background(), old.Add(30*24*time.Hour), time.Hour); err != nil {
+			if err := s.GC(context.Background(), old.Add(30*24*time.Hour), time.Hour, time.Hour); err != nil {
 				b.Error(err)
 			}
 			done <- time.Since(start)

@@ -16,19 +16,36 @@ import (
 // outboxCols are an outbox row's columns as scanOutbound reads them; the
 // payload comes from its own table.
 const outboxCols = `id, sink, notification_id, (SELECT payload FROM outbox_payloads p WHERE p.id = outbox.id),
-	state, attempts, next_attempt, created_at, accepted_at, last_error, receipt`
+	state, attempts, next_attempt, created_at, accepted_at, last_error, receipt, incident_id, seq`
 
 type scanner interface{ Scan(dest ...any) error }
 
-func scanOutbound(sc scanner) (store.Outbound, error) {
+func scanOutbound(sc scanner, extra ...any) (store.Outbound, error) {
 	var o store.Outbound
 	var state string
 	var next, created, accepted int64
-	err := sc.Scan(&o.ID, &o.Sink, &o.NotificationID, &o.Payload, &state, &o.Attempts,
-		&next, &created, &accepted, &o.LastError, &o.Receipt)
+	err := sc.Scan(append([]any{&o.ID, &o.Sink, &o.NotificationID, &o.Payload, &state, &o.Attempts,
+		&next, &created, &accepted, &o.LastError, &o.Receipt, &o.IncidentID, &o.Seq}, extra...)...)
 	o.State = store.State(state)
 	o.NextAttempt, o.CreatedAt, o.AcceptedAt = fromDB(next), fromDB(created), fromDB(accepted)
 	return o, err
+}
+
+// collectLeased reads the rows Lease returns: an outbox row and the
+// thread of its incident at its sink.
+func collectLeased(rows *sql.Rows) ([]store.Outbound, error) {
+	defer rows.Close()
+	var out []store.Outbound
+	for rows.Next() {
+		var thread sql.NullString
+		o, err := scanOutbound(rows, &thread)
+		if err != nil {
+			return nil, fmt.Errorf("scan: %w", err)
+		}
+		o.Thread = thread.String
+		out = append(out, o)
+	}
+	return out, rows.Err()
 }
 
 func collectOutbound(rows *sql.Rows) ([]store.Outbound, error) {
@@ -58,7 +75,7 @@ func (s *Store) Lease(ctx context.Context, sink, owner string, now time.Time, li
 		if err != nil {
 			return 0, err
 		}
-		out, err = collectOutbound(rows)
+		out, err = collectLeased(rows)
 		return int64(len(out)), err
 	})
 	if err != nil {
@@ -100,32 +117,43 @@ func (s *Store) ReleaseLeases(ctx context.Context, owner string) (int64, error) 
 	return n, nil
 }
 
-// fencedRow runs one statement fenced by a lease (its last two arguments
-// are the lease's owner and token). No row changed means the row is gone
-// (ErrNotFound) or carries another lease or none (ErrLeaseLost); which is
-// read in the same transaction. With GroupCommit, concurrent acks and
-// retries share a transaction (and its fsync) the way appends do; a
-// refused outcome does not fail its neighbours.
-func (s *Store) fencedRow(ctx context.Context, op string, id int64, lease store.Lease, query string, args ...any) error {
+// fencedRow records an outcome: it runs one statement fenced by a lease
+// (its last two arguments are the lease's owner and token) and, when the
+// row was changed, logs the attempt as result and, for a success, keeps
+// the outcome's thread for the sink's later sends about the incident. No
+// row changed means the row is gone (ErrNotFound) or carries another lease
+// or none (ErrLeaseLost); which is read in the same transaction. With
+// GroupCommit, concurrent outcomes share a transaction (and its fsync) the
+// way appends do; a refused outcome does not fail its neighbours.
+func (s *Store) fencedRow(ctx context.Context, op string, id int64, lease store.Lease, result string, o store.Outcome, query string, args ...any) error {
 	args = append(args, id, lease.Owner, lease.Token)
 	const gone = -1
 	n, err := s.inWrite(ctx, func(ctx context.Context, tx *sql.Tx) (int64, error) {
-		res, err := s.exec(ctx, tx, query, args...)
+		var a store.Attempt
+		err := s.queryRow(ctx, tx, query, args...).Scan(&a.NotificationID, &a.IncidentID, &a.Sink, &a.Attempt)
+		if errors.Is(err, sql.ErrNoRows) {
+			var one int
+			switch err := s.queryRow(ctx, tx, sqlOutboxExists, id).Scan(&one); {
+			case errors.Is(err, sql.ErrNoRows):
+				return gone, nil
+			case err != nil:
+				return 0, err
+			}
+			return 0, nil
+		}
 		if err != nil {
 			return 0, err
 		}
-		n, err := res.RowsAffected()
-		if err != nil || n > 0 {
-			return n, err
-		}
-		var one int
-		switch err := s.queryRow(ctx, tx, sqlOutboxExists, id).Scan(&one); {
-		case errors.Is(err, sql.ErrNoRows):
-			return gone, nil
-		case err != nil:
+		if _, err := s.exec(ctx, tx, sqlAddAttempt, id, a.NotificationID, a.IncidentID, a.Sink, a.Attempt, result,
+			toDB(o.At), o.Receipt, o.Err, o.ErrClass, int64(o.RetryAfter)); err != nil {
 			return 0, err
 		}
-		return 0, nil
+		if result == resultSent && a.IncidentID != "" && o.Thread != "" {
+			if _, err := s.exec(ctx, tx, sqlKeepThread, a.IncidentID, a.Sink, o.Thread); err != nil {
+				return 0, err
+			}
+		}
+		return 1, nil
 	})
 	switch {
 	case err != nil:
@@ -139,6 +167,13 @@ func (s *Store) fencedRow(ctx context.Context, op string, id int64, lease store.
 	}
 	return nil
 }
+
+// The results of an attempt in the delivery log.
+const (
+	resultSent  = "sent"
+	resultRetry = "retry"
+	resultDead  = "dead"
+)
 
 // execRow runs one write statement and maps "no row changed" to ErrNotFound.
 func (s *Store) execRow(ctx context.Context, op string, id int64, query string, args ...any) error {
@@ -160,22 +195,51 @@ func (s *Store) execRow(ctx context.Context, op string, id int64, query string, 
 
 // Renew extends a lease still held.
 func (s *Store) Renew(ctx context.Context, id int64, lease store.Lease, until time.Time) error {
-	return s.fencedRow(ctx, "renew lease of", id, lease, sqlRenew, toDB(until))
+	args := []any{toDB(until), id, lease.Owner, lease.Token}
+	n, err := s.inWrite(ctx, func(ctx context.Context, tx *sql.Tx) (int64, error) {
+		res, err := s.exec(ctx, tx, sqlRenew, args...)
+		if err != nil {
+			return 0, err
+		}
+		n, err := res.RowsAffected()
+		if err != nil || n > 0 {
+			return n, err
+		}
+		var one int
+		switch err := s.queryRow(ctx, tx, sqlOutboxExists, id).Scan(&one); {
+		case errors.Is(err, sql.ErrNoRows):
+			return -1, nil
+		case err != nil:
+			return 0, err
+		}
+		return 0, nil
+	})
+	switch {
+	case err != nil:
+	case n < 0:
+		err = store.ErrNotFound
+	case n == 0:
+		err = store.ErrLeaseLost
+	}
+	if err != nil {
+		return fmt.Errorf("store/sqlite: renew lease of %d (lease of %s): %w", id, lease.Owner, err)
+	}
+	return nil
 }
 
 // Ack marks a row sent.
-func (s *Store) Ack(ctx context.Context, id int64, lease store.Lease, receipt string, now time.Time) error {
-	return s.fencedRow(ctx, "ack", id, lease, sqlAck, receipt, toDB(now))
+func (s *Store) Ack(ctx context.Context, id int64, lease store.Lease, o store.Outcome) error {
+	return s.fencedRow(ctx, "ack", id, lease, resultSent, o, sqlAck, o.Receipt, toDB(o.At))
 }
 
 // Retry schedules another attempt and releases the lease.
-func (s *Store) Retry(ctx context.Context, id int64, lease store.Lease, next time.Time, lastErr string) error {
-	return s.fencedRow(ctx, "retry", id, lease, sqlRetry, toDB(next), lastErr)
+func (s *Store) Retry(ctx context.Context, id int64, lease store.Lease, next time.Time, o store.Outcome) error {
+	return s.fencedRow(ctx, "retry", id, lease, resultRetry, o, sqlRetry, toDB(next), o.Err)
 }
 
 // DeadLetter parks a row for an operator.
-func (s *Store) DeadLetter(ctx context.Context, id int64, lease store.Lease, lastErr string) error {
-	return s.fencedRow(ctx, "dead-letter", id, lease, sqlDeadLetter, lastErr)
+func (s *Store) DeadLetter(ctx context.Context, id int64, lease store.Lease, o store.Outcome) error {
+	return s.fencedRow(ctx, "dead-letter", id, lease, resultDead, o, sqlDeadLetter, o.Err)
 }
 
 // Replay returns a dead row to pending with attempts reset.
@@ -225,12 +289,14 @@ func (s *Store) Stats(ctx context.Context, now time.Time) (map[string]store.Sink
 	return out, nil
 }
 
-// GC deletes expired fingerprints and dedup keys, and processed webhooks
-// and sent rows older than keepSent, GCBatch rows per write: each batch
-// is one small write of its own, between which intake's appends go
-// through, rather than one DELETE that holds the only writer for seconds.
-func (s *Store) GC(ctx context.Context, now time.Time, keepSent time.Duration) error {
+// GC deletes expired fingerprints, processed webhooks and sent rows older
+// than keepSent, and decisions, delivery attempts and resolved incidents
+// older than keepRecords, GCBatch rows per write: each batch is one small
+// write of its own, between which intake's appends go through, rather than
+// one DELETE that holds the only writer for seconds.
+func (s *Store) GC(ctx context.Context, now time.Time, keepSent, keepRecords time.Duration) error {
 	cutoff := toDB(now.Add(-keepSent))
+	records := toDB(now.Add(-keepRecords))
 	stmts := []struct {
 		what  string
 		query string
@@ -238,14 +304,23 @@ func (s *Store) GC(ctx context.Context, now time.Time, keepSent time.Duration) e
 	}{
 		{"fingerprints", `DELETE FROM fingerprints WHERE fp IN
 			(SELECT fp FROM fingerprints WHERE expires_at <= ? LIMIT ?)`, toDB(now)},
-		{"dedup keys", `DELETE FROM dedup WHERE key IN
-			(SELECT key FROM dedup WHERE expires_at <= ? LIMIT ?)`, toDB(now)},
 		// Bodies go with their webhooks (ON DELETE CASCADE), payloads
-		// with their rows.
+		// with their rows, an incident's sinks with it, a decision's
+		// incident links with it.
 		{"webhooks", `DELETE FROM webhooks WHERE id IN
 			(SELECT id FROM webhooks WHERE processed_at IS NOT NULL AND received_at < ? LIMIT ?)`, cutoff},
 		{"sent rows", `DELETE FROM outbox WHERE id IN
 			(SELECT id FROM outbox WHERE state = 'sent' AND sent_at < ? LIMIT ?)`, cutoff},
+		{"decisions", `DELETE FROM decisions WHERE id IN
+			(SELECT id FROM decisions WHERE at < ? LIMIT ?)`, records},
+		{"delivery attempts", `DELETE FROM attempts WHERE id IN
+			(SELECT id FROM attempts WHERE at < ? LIMIT ?)`, records},
+		{"resolved incidents", `DELETE FROM incidents WHERE id IN
+			(SELECT id FROM incidents WHERE state = 'resolved' AND resolved_at < ? LIMIT ?)`, records},
+		// The sinks that heard of incidents collected above (or of none:
+		// an incident is saved before its first row is queued).
+		{"incident sinks", `DELETE FROM incident_sinks WHERE (incident_id, sink) IN
+			(SELECT s.incident_id, s.sink FROM incident_sinks s WHERE ? >= 0 AND NOT EXISTS (SELECT 1 FROM incidents i WHERE i.id = s.incident_id) LIMIT ?)`, 0},
 	}
 	for _, st := range stmts {
 		for {

@@ -92,6 +92,84 @@ var migrations = []string{
 		id INTEGER PRIMARY KEY,
 		at INTEGER NOT NULL
 	);`,
+	// 4: incidents replace the dedup keys and the memory of which sink
+	// heard of what; every event's routing decision and every delivery
+	// attempt are logged; timers resolve and remind across restarts; an
+	// outbox row knows its incident and its place among its transitions.
+	`CREATE TABLE incidents (
+		id          TEXT    PRIMARY KEY,
+		rule        TEXT    NOT NULL,
+		key         TEXT    NOT NULL,
+		episode     INTEGER NOT NULL,
+		waba_id     TEXT    NOT NULL DEFAULT '',
+		state       TEXT    NOT NULL,
+		severity    INTEGER NOT NULL DEFAULT 0,
+		title       TEXT    NOT NULL DEFAULT '',
+		events      INTEGER NOT NULL DEFAULT 0,
+		seq         INTEGER NOT NULL DEFAULT 0,
+		opened_at   INTEGER NOT NULL,
+		updated_at  INTEGER NOT NULL,
+		resolved_at INTEGER NOT NULL DEFAULT 0,
+		reason      TEXT    NOT NULL DEFAULT '',
+		detail      BLOB,
+		UNIQUE (rule, key, episode)
+	) WITHOUT ROWID;
+	CREATE INDEX incidents_open_key ON incidents(key) WHERE state = 'open';
+	CREATE INDEX incidents_updated ON incidents(updated_at);
+	CREATE INDEX incidents_resolved ON incidents(resolved_at) WHERE state = 'resolved';
+	CREATE TABLE incident_sinks (
+		incident_id TEXT NOT NULL,
+		sink        TEXT NOT NULL,
+		thread      TEXT NOT NULL DEFAULT '',
+		PRIMARY KEY (incident_id, sink)
+	) WITHOUT ROWID;
+	CREATE TABLE decisions (
+		id         INTEGER PRIMARY KEY AUTOINCREMENT,
+		webhook_id INTEGER NOT NULL,
+		idx        INTEGER NOT NULL,
+		at         INTEGER NOT NULL,
+		waba_id    TEXT    NOT NULL DEFAULT '',
+		field      TEXT    NOT NULL DEFAULT '',
+		event      TEXT    NOT NULL DEFAULT '',
+		record     BLOB    NOT NULL
+	);
+	CREATE INDEX decisions_webhook ON decisions(webhook_id);
+	CREATE INDEX decisions_waba ON decisions(waba_id, at);
+	CREATE INDEX decisions_at ON decisions(at);
+	CREATE TABLE decision_incidents (
+		incident_id TEXT    NOT NULL,
+		decision_id INTEGER NOT NULL REFERENCES decisions(id) ON DELETE CASCADE,
+		PRIMARY KEY (incident_id, decision_id)
+	) WITHOUT ROWID;
+	CREATE INDEX decision_incidents_decision ON decision_incidents(decision_id);
+	CREATE TABLE attempts (
+		id              INTEGER PRIMARY KEY AUTOINCREMENT,
+		outbox_id       INTEGER NOT NULL,
+		notification_id TEXT    NOT NULL,
+		incident_id     TEXT    NOT NULL DEFAULT '',
+		sink            TEXT    NOT NULL,
+		attempt         INTEGER NOT NULL,
+		result          TEXT    NOT NULL,
+		at              INTEGER NOT NULL,
+		receipt         TEXT    NOT NULL DEFAULT '',
+		err             TEXT    NOT NULL DEFAULT '',
+		err_class       TEXT    NOT NULL DEFAULT '',
+		retry_after     INTEGER NOT NULL DEFAULT 0
+	);
+	CREATE INDEX attempts_notification ON attempts(notification_id);
+	CREATE INDEX attempts_at ON attempts(at);
+	CREATE TABLE timers (
+		incident_id TEXT    NOT NULL,
+		kind        TEXT    NOT NULL,
+		due         INTEGER NOT NULL,
+		PRIMARY KEY (incident_id, kind)
+	) WITHOUT ROWID;
+	CREATE INDEX timers_due ON timers(due);
+	ALTER TABLE outbox ADD COLUMN incident_id TEXT NOT NULL DEFAULT '';
+	ALTER TABLE outbox ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+	CREATE INDEX outbox_incident ON outbox(sink, incident_id, seq) WHERE state = 'pending' AND incident_id <> '';
+	DROP TABLE dedup;
+	DROP TABLE notified;`,
 }
 
 // migrate brings the schema up to date in one transaction.

@@ -128,7 +128,7 @@ func TestReopenKeepsSchemaVersion(t *testing.T) {
 func TestErrorsNameOperation(t *testing.T) {
 	s := openTest(t, filepath.Join(t.TempDir(), "w.db"), DefaultOptions())
 	defer s.Close()
-	err := s.Ack(t.Context(), 77, store.Lease{Owner: "r", Token: 1}, "r", time.Now())
+	err := s.Ack(t.Context(), 77, store.Lease{Owner: "r", Token: 1}, store.Outcome{Receipt: "r", At: time.Now()})
 	if !errors.Is(err, store.ErrNotFound) || err.Error() != "store/sqlite: ack 77 (lease of r): store: not found" {
 		t.Fatalf("Ack(77) = %q", err)
 	}
@@ -311,10 +311,10 @@ func TestMigrationKeepsBodiesAndPayloads(t *testing.T) {
 	if err != nil || len(rows) != 1 || string(rows[0].Payload) != `{"id":"n7"}` {
 		t.Fatalf("lease after migration: %+v, %v; want n7 with its payload", rows, err)
 	}
-	if err := s.Ack(ctx, 7, rows[0].Lease, "ok", time.Unix(30, 0)); err != nil {
+	if err := s.Ack(ctx, 7, rows[0].Lease, store.Outcome{Receipt: "ok", At: time.Unix(30, 0)}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.GC(ctx, time.Unix(1000, 0), time.Second); err != nil {
+	if err := s.GC(ctx, time.Unix(1000, 0), time.Second, time.Second); err != nil {
 		t.Fatal(err)
 	}
 	for table, want := range map[string]int{"webhook_bodies": 1, "outbox_payloads": 0} {
@@ -351,7 +351,7 @@ func TestGCLetsAppendsThrough(t *testing.T) {
 		}
 	}
 	gcDone := make(chan error, 1)
-	go func() { gcDone <- s.GC(context.Background(), old.Add(30*24*time.Hour), time.Hour) }()
+	go func() { gcDone <- s.GC(context.Background(), old.Add(30*24*time.Hour), time.Hour, time.Hour) }()
 	select {
 	case <-started:
 	case err := <-gcDone:

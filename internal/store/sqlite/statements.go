@@ -16,13 +16,9 @@ const (
 	sqlMarkChange = `INSERT INTO fingerprints (fp, seen_at, expires_at) VALUES (?, ?, ?)
 		ON CONFLICT (fp) DO UPDATE SET seen_at = excluded.seen_at, expires_at = excluded.expires_at
 		WHERE fingerprints.seen_at <= ?`
-	sqlDedupGet = `SELECT sent_at, suppressed, since FROM dedup WHERE key = ?`
-	sqlDedupSet = `INSERT INTO dedup (key, sent_at, expires_at, suppressed, since) VALUES (?, ?, ?, 0, 0)
-		ON CONFLICT (key) DO UPDATE SET sent_at = excluded.sent_at, expires_at = excluded.expires_at, suppressed = 0, since = 0`
-	sqlDedupSuppress = `UPDATE dedup SET suppressed = ?, since = ? WHERE key = ?`
-	sqlEnqueue       = `INSERT INTO outbox
-		(sink, notification_id, state, attempts, next_attempt, created_at, accepted_at, last_error, receipt)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+	sqlEnqueue = `INSERT INTO outbox
+		(sink, notification_id, state, attempts, next_attempt, created_at, accepted_at, last_error, receipt, incident_id, seq)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (notification_id, sink) DO NOTHING`
 	sqlEnqueuePayload = `INSERT INTO outbox_payloads (id, payload) VALUES (?, ?)`
 	sqlInsertWebhook  = `INSERT INTO webhooks (received_at) VALUES (?)`
@@ -32,11 +28,16 @@ const (
 	sqlMarkProcessed  = `UPDATE webhooks SET processed_at = ? WHERE id = ? AND processed_at IS NULL AND parked_at = 0`
 	sqlRollbackTo     = `ROLLBACK TO webhook`
 	sqlRelease        = `RELEASE webhook`
-	sqlLease          = `UPDATE outbox SET lease_until = ?, lease_owner = ?, lease_token = ?
-			WHERE id IN (SELECT id FROM outbox
-				WHERE sink = ? AND state = 'pending' AND next_attempt <= ? AND lease_until <= ?
-				ORDER BY next_attempt, id LIMIT ?)
-			RETURNING ` + outboxCols
+	// sqlLease leases due rows, but of the pending rows of one sink and
+	// incident only the first transition: a later one waits until the
+	// earlier one is sent or dead.
+	sqlLease = `UPDATE outbox SET lease_until = ?, lease_owner = ?, lease_token = ?
+			WHERE id IN (SELECT o.id FROM outbox o
+				WHERE o.sink = ? AND o.state = 'pending' AND o.next_attempt <= ? AND o.lease_until <= ?
+					AND (o.incident_id = '' OR NOT EXISTS (SELECT 1 FROM outbox e
+						WHERE e.sink = o.sink AND e.incident_id = o.incident_id AND e.state = 'pending' AND e.seq < o.seq))
+				ORDER BY o.next_attempt, o.id LIMIT ?)
+			RETURNING ` + outboxCols + `, (SELECT thread FROM incident_sinks t WHERE t.incident_id = outbox.incident_id AND t.sink = outbox.sink)`
 	// The outcomes and the renewal are fenced by the lease: they change the
 	// row only while it carries the lease they were made under. Finishing
 	// clears the lease, so a second outcome of the same lease is refused.
@@ -44,31 +45,50 @@ const (
 		WHERE id = ? AND state = 'pending' AND lease_owner = ? AND lease_token = ?`
 	sqlAck = `UPDATE outbox SET state = 'sent', attempts = attempts + 1, receipt = ?, sent_at = ?,
 		lease_until = 0, lease_owner = '', lease_token = 0
-		WHERE id = ? AND state = 'pending' AND lease_owner = ? AND lease_token = ?`
+		WHERE id = ? AND state = 'pending' AND lease_owner = ? AND lease_token = ?
+		RETURNING ` + attemptCols
 	sqlRetry = `UPDATE outbox SET attempts = attempts + 1, next_attempt = ?, last_error = ?,
 		lease_until = 0, lease_owner = '', lease_token = 0
-		WHERE id = ? AND state = 'pending' AND lease_owner = ? AND lease_token = ?`
+		WHERE id = ? AND state = 'pending' AND lease_owner = ? AND lease_token = ?
+		RETURNING ` + attemptCols
 	sqlDeadLetter = `UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ?,
 		lease_until = 0, lease_owner = '', lease_token = 0
-		WHERE id = ? AND state = 'pending' AND lease_owner = ? AND lease_token = ?`
+		WHERE id = ? AND state = 'pending' AND lease_owner = ? AND lease_token = ?
+		RETURNING ` + attemptCols
+	// attemptCols are what an outcome's row says for the delivery log.
+	attemptCols   = `notification_id, incident_id, sink, attempts`
+	sqlAddAttempt = `INSERT INTO attempts
+		(outbox_id, notification_id, incident_id, sink, attempt, result, at, receipt, err, err_class, retry_after)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	sqlKeepThread = `INSERT INTO incident_sinks (incident_id, sink, thread) VALUES (?, ?, ?)
+		ON CONFLICT (incident_id, sink) DO UPDATE SET thread = excluded.thread WHERE incident_sinks.thread = ''`
 	sqlOutboxExists = `SELECT 1 FROM outbox WHERE id = ?`
 	sqlReplay       = `UPDATE outbox SET state = 'pending', attempts = 0, next_attempt = ?,
 		lease_until = 0, lease_owner = '', lease_token = 0
 		WHERE id = ? AND state = 'dead'`
-	sqlNotified = `INSERT INTO notified (sink, key, at) VALUES (?, ?, ?)
-		ON CONFLICT (sink, key) DO UPDATE SET at = excluded.at`
-	sqlWasNotified    = `SELECT 1 FROM notified WHERE sink = ? AND key = ?`
-	sqlForgetNotified = `DELETE FROM notified WHERE sink = ? AND key = ?`
-	sqlFailWebhook    = `UPDATE webhooks SET route_attempts = route_attempts + 1, last_error = ?, route_after = ?,
+	sqlFailWebhook = `UPDATE webhooks SET route_attempts = route_attempts + 1, last_error = ?, route_after = ?,
 		parked_at = CASE WHEN route_attempts + 1 >= ? THEN ? ELSE 0 END
 		WHERE id = ? AND processed_at IS NULL AND parked_at = 0
 		RETURNING parked_at`
-	sqlHeartbeat = `INSERT INTO heartbeat (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at`
-	sqlDrop      = `DELETE FROM outbox WHERE id = ?`
+	sqlIncident            = `SELECT ` + incidentCols + ` FROM incidents WHERE rule = ? AND key = ? ORDER BY episode DESC LIMIT 1`
+	sqlIncidentByID        = `SELECT ` + incidentCols + ` FROM incidents WHERE id = ?`
+	sqlOpenIncidents       = `SELECT ` + incidentCols + ` FROM incidents WHERE key = ? AND state = 'open' ORDER BY id`
+	sqlSaveIncident        = `INSERT OR REPLACE INTO incidents (` + incidentCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	sqlIncidentSinks       = `SELECT sink FROM incident_sinks WHERE incident_id = ? ORDER BY sink`
+	sqlAddIncidentSink     = `INSERT INTO incident_sinks (incident_id, sink) VALUES (?, ?) ON CONFLICT DO NOTHING`
+	sqlAddDecision         = `INSERT INTO decisions (webhook_id, idx, at, waba_id, field, event, record) VALUES (?, ?, ?, ?, ?, ?, ?)`
+	sqlAddDecisionIncident = `INSERT INTO decision_incidents (incident_id, decision_id) VALUES (?, ?) ON CONFLICT DO NOTHING`
+	sqlSetTimer            = `INSERT INTO timers (incident_id, kind, due) VALUES (?, ?, ?)
+		ON CONFLICT (incident_id, kind) DO UPDATE SET due = excluded.due`
+	sqlClearTimers = `DELETE FROM timers WHERE incident_id = ?`
+	sqlDeleteTimer = `DELETE FROM timers WHERE incident_id = ? AND kind = ?`
+	sqlHeartbeat   = `INSERT INTO heartbeat (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at`
+	sqlDrop        = `DELETE FROM outbox WHERE id = ?`
 )
 
-var preparedStatements = []string{sqlMarkChange, sqlDedupGet, sqlDedupSet, sqlDedupSuppress, sqlEnqueue, sqlEnqueuePayload, sqlInsertWebhook, sqlInsertBody, sqlWebhookExists, sqlSavepoint, sqlMarkProcessed, sqlRollbackTo, sqlRelease, sqlLease, sqlRenew, sqlAck, sqlRetry, sqlDeadLetter, sqlOutboxExists, sqlReplay, sqlDrop,
-	sqlNotified, sqlWasNotified, sqlForgetNotified, sqlFailWebhook, sqlHeartbeat}
+var preparedStatements = []string{sqlMarkChange, sqlEnqueue, sqlEnqueuePayload, sqlInsertWebhook, sqlInsertBody, sqlWebhookExists, sqlSavepoint, sqlMarkProcessed, sqlRollbackTo, sqlRelease, sqlLease, sqlRenew, sqlAck, sqlRetry, sqlDeadLetter, sqlOutboxExists, sqlReplay, sqlDrop,
+	sqlFailWebhook, sqlHeartbeat, sqlAddAttempt, sqlKeepThread, sqlIncident, sqlIncidentByID, sqlOpenIncidents,
+	sqlSaveIncident, sqlIncidentSinks, sqlAddIncidentSink, sqlAddDecision, sqlAddDecisionIncident, sqlSetTimer, sqlClearTimers, sqlDeleteTimer}
 
 // prepare readies every hot statement on the writer.
 func (s *Store) prepare(ctx context.Context) error {

@@ -14,9 +14,9 @@ import (
 // outcomes are the calls a sender records a send's outcome with.
 func outcomes(ctx context.Context, s store.Store, row store.Outbound) map[string]func() error {
 	return map[string]func() error{
-		"Ack":        func() error { return s.Ack(ctx, row.ID, row.Lease, "r", t0) },
-		"Retry":      func() error { return s.Retry(ctx, row.ID, row.Lease, t0, "e") },
-		"DeadLetter": func() error { return s.DeadLetter(ctx, row.ID, row.Lease, "e") },
+		"Ack":        func() error { return s.Ack(ctx, row.ID, row.Lease, store.Outcome{Receipt: "r", At: t0}) },
+		"Retry":      func() error { return s.Retry(ctx, row.ID, row.Lease, t0, store.Outcome{Err: "e"}) },
+		"DeadLetter": func() error { return s.DeadLetter(ctx, row.ID, row.Lease, store.Outcome{Err: "e"}) },
 		"Renew":      func() error { return s.Renew(ctx, row.ID, row.Lease, t0.Add(time.Hour)) },
 	}
 }
@@ -39,11 +39,11 @@ func testLeaseFencing(t *testing.T, s store.Store) {
 		}
 	}
 	// The row was not touched: the new holder still records its outcome.
-	if err := s.Ack(ctx, second[0].ID, second[0].Lease, "r2", t0); err != nil {
+	if err := s.Ack(ctx, second[0].ID, second[0].Lease, store.Outcome{Receipt: "r2", At: t0}); err != nil {
 		t.Fatalf("Ack by the holder: %v", err)
 	}
 	// A finished row refuses a second outcome of the same lease.
-	if err := s.Retry(ctx, second[0].ID, second[0].Lease, t0, "late"); !errors.Is(err, store.ErrLeaseLost) {
+	if err := s.Retry(ctx, second[0].ID, second[0].Lease, t0, store.Outcome{Err: "late"}); !errors.Is(err, store.ErrLeaseLost) {
 		t.Errorf("Retry after Ack = %v, want ErrLeaseLost", err)
 	}
 	if st, _ := s.Stats(ctx, t0); st["slack"].Pending != 0 {
@@ -57,7 +57,7 @@ func testLeaseFencing(t *testing.T, s store.Store) {
 	if renewed.Lease.Token == old.Lease.Token {
 		t.Fatalf("re-lease by the same owner kept token %d", old.Lease.Token)
 	}
-	if err := s.Ack(ctx, old.ID, old.Lease, "r", t0); !errors.Is(err, store.ErrLeaseLost) {
+	if err := s.Ack(ctx, old.ID, old.Lease, store.Outcome{Receipt: "r", At: t0}); !errors.Is(err, store.ErrLeaseLost) {
 		t.Errorf("Ack under the same owner's older lease = %v, want ErrLeaseLost", err)
 	}
 }
@@ -67,7 +67,7 @@ func testLeaseFencing(t *testing.T, s store.Store) {
 func testLeaseRunOutButKept(t *testing.T, s store.Store) {
 	enqueue(t, s, outbound("slack", "a", t0))
 	row := lease(t, s, "slack", t0, 1)[0]
-	if err := s.Ack(t.Context(), row.ID, row.Lease, "r", t0.Add(time.Hour)); err != nil {
+	if err := s.Ack(t.Context(), row.ID, row.Lease, store.Outcome{Receipt: "r", At: t0.Add(time.Hour)}); err != nil {
 		t.Fatalf("Ack after the lease ran out, row not re-leased: %v", err)
 	}
 	wantNIDs(t, "after ack", lease(t, s, "slack", t0.Add(2*time.Hour), 10))
@@ -98,10 +98,10 @@ func testReleaseOwnLeases(t *testing.T, s store.Store) {
 	// Mine are free at once; theirs is still held.
 	wantNIDs(t, "slack after release", leaseAs(t, s, "replica-c", "slack", t0, 10), "a")
 	wantNIDs(t, "pd after release", leaseAs(t, s, "replica-c", "pd", t0, 10), "c")
-	if err := s.Ack(ctx, mine[0].ID, mine[0].Lease, "r", t0); !errors.Is(err, store.ErrLeaseLost) {
+	if err := s.Ack(ctx, mine[0].ID, mine[0].Lease, store.Outcome{Receipt: "r", At: t0}); !errors.Is(err, store.ErrLeaseLost) {
 		t.Errorf("Ack under a released lease = %v, want ErrLeaseLost", err)
 	}
-	if err := s.Ack(ctx, theirs[0].ID, theirs[0].Lease, "r", t0); err != nil {
+	if err := s.Ack(ctx, theirs[0].ID, theirs[0].Lease, store.Outcome{Receipt: "r", At: t0}); err != nil {
 		t.Errorf("Ack by the other owner after my release: %v", err)
 	}
 }
@@ -141,7 +141,7 @@ func testTwoHandlesNeverHoldOneRow(t *testing.T, a, b store.Store) {
 					}
 					held[r.NotificationID] = who
 					mu.Unlock()
-					if err := h.Ack(context.Background(), r.ID, r.Lease, who, t0); err != nil {
+					if err := h.Ack(context.Background(), r.ID, r.Lease, store.Outcome{Receipt: who, At: t0}); err != nil {
 						mu.Lock()
 						errs = append(errs, fmt.Errorf("ack %s by %s: %w", r.NotificationID, who, err))
 						mu.Unlock()
@@ -169,44 +169,11 @@ func testTwoHandlesFenceOutcomes(t *testing.T, a, b store.Store) {
 	lost := leaseAs(t, a, "replica-a", "slack", t0, 1)[0]
 	holder := leaseAs(t, b, "replica-b", "slack", t0.Add(2*time.Minute), 1)
 	wantNIDs(t, "other handle after expiry", holder, "x")
-	if err := a.Retry(t.Context(), lost.ID, lost.Lease, t0, "late"); !errors.Is(err, store.ErrLeaseLost) {
+	if err := a.Retry(t.Context(), lost.ID, lost.Lease, t0, store.Outcome{Err: "late"}); !errors.Is(err, store.ErrLeaseLost) {
 		t.Fatalf("Retry through the first handle = %v, want ErrLeaseLost", err)
 	}
-	if err := b.Ack(t.Context(), holder[0].ID, holder[0].Lease, "ok", t0); err != nil {
+	if err := b.Ack(t.Context(), holder[0].ID, holder[0].Lease, store.Outcome{Receipt: "ok", At: t0}); err != nil {
 		t.Fatalf("Ack through the holding handle: %v", err)
-	}
-}
-
-func testNotified(t *testing.T, s store.Store) {
-	ask := func(sink, key string) bool {
-		var heard bool
-		inTx(t, s, func(ctx context.Context, tx store.Tx) error {
-			var err error
-			heard, err = tx.WasNotified(ctx, sink, key)
-			return err
-		})
-		return heard
-	}
-	inTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.Notified(ctx, "pd", "waba/ban", t0) })
-	if !ask("pd", "waba/ban") || ask("slack", "waba/ban") || ask("pd", "waba/other") {
-		t.Fatalf("WasNotified after Notified(pd, waba/ban): pd/ban %v, slack/ban %v, pd/other %v; want true false false",
-			ask("pd", "waba/ban"), ask("slack", "waba/ban"), ask("pd", "waba/other"))
-	}
-	// A rolled-back Notified is not remembered.
-	id := appendN(t, s, 1)[0]
-	boom := errors.New("boom")
-	err := s.Process(t.Context(), id, func(tx store.Tx) error {
-		if err := tx.Notified(t.Context(), "slack", "waba/ban", t0); err != nil {
-			return err
-		}
-		return boom
-	})
-	if !errors.Is(err, boom) || ask("slack", "waba/ban") {
-		t.Fatalf("rolled-back Notified: err %v, remembered %v", err, ask("slack", "waba/ban"))
-	}
-	inTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.ForgetNotified(ctx, "pd", "waba/ban") })
-	if ask("pd", "waba/ban") {
-		t.Fatal("WasNotified after ForgetNotified = true")
 	}
 }
 

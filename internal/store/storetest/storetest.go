@@ -34,7 +34,6 @@ func Run(t *testing.T, open Opener) {
 		{"ProcessUnknown", testProcessUnknown},
 		{"ProcessBatch", testProcessBatch},
 		{"MarkChange", testMarkChange},
-		{"Dedup", testDedup},
 		{"EnqueueDuplicate", testEnqueueDuplicate},
 		{"LeaseDueAndSink", testLeaseDueAndSink},
 		{"LeaseExpiry", testLeaseExpiry},
@@ -48,7 +47,13 @@ func Run(t *testing.T, open Opener) {
 		{"Renew", testRenew},
 		{"ReleaseOwnLeases", testReleaseOwnLeases},
 		{"ParkWebhook", testParkWebhook},
-		{"Notified", testNotified},
+		{"Incidents", testIncidents},
+		{"IncidentOrderAndThread", testIncidentOrderAndThread},
+		{"Decisions", testDecisions},
+		{"Attempts", testAttempts},
+		{"Timers", testTimers},
+		{"UpdateRollsBackAlone", testUpdateRollsBackAlone},
+		{"GCRecords", testGCRecords},
 		{"Ping", testPing},
 	}
 	for _, tc := range tests {
@@ -283,38 +288,6 @@ func testMarkChange(t *testing.T, s store.Store) {
 	}
 }
 
-func testDedup(t *testing.T, s store.Store) {
-	const window = 5 * time.Minute
-	steps := []struct {
-		key  string
-		at   time.Duration
-		want store.DedupResult
-	}{
-		{"k", 0, store.DedupResult{}},
-		{"k", time.Minute, store.DedupResult{Suppress: true, Suppressed: 1, Since: t0.Add(time.Minute)}},
-		{"other", time.Minute, store.DedupResult{}},
-		{"k", 2 * time.Minute, store.DedupResult{Suppress: true, Suppressed: 2, Since: t0.Add(time.Minute)}},
-		{"k", 4 * time.Minute, store.DedupResult{Suppress: true, Suppressed: 3, Since: t0.Add(time.Minute)}},
-		{"k", window + time.Second, store.DedupResult{Suppressed: 3, Since: t0.Add(time.Minute)}},
-		// The window restarted at the last notification and the count reset.
-		{"k", window + 2*time.Second, store.DedupResult{Suppress: true, Suppressed: 1, Since: t0.Add(window + 2*time.Second)}},
-		{"k", 2*window + 3*time.Second, store.DedupResult{Suppressed: 1, Since: t0.Add(window + 2*time.Second)}},
-		{"k", 4 * window, store.DedupResult{}},
-	}
-	for i, st := range steps {
-		inTx(t, s, func(ctx context.Context, tx store.Tx) error {
-			got, err := tx.Dedup(ctx, st.key, t0.Add(st.at), window)
-			if err != nil {
-				return err
-			}
-			if got.Suppress != st.want.Suppress || got.Suppressed != st.want.Suppressed || !got.Since.Equal(st.want.Since) {
-				t.Errorf("step %d: Dedup(%q, +%s) = %+v, want %+v", i, st.key, st.at, got, st.want)
-			}
-			return nil
-		})
-	}
-}
-
 func testEnqueueDuplicate(t *testing.T, s store.Store) {
 	enqueue(t, s, outbound("slack", "n1", t0), outbound("pd", "n1", t0))
 	dup := outbound("slack", "n1", t0)
@@ -360,11 +333,11 @@ func testAckRetry(t *testing.T, s store.Store) {
 	rows := lease(t, s, "slack", t0, 10)
 	wantNIDs(t, "lease", rows, "a", "b")
 	ctx := t.Context()
-	if err := s.Ack(ctx, rows[0].ID, rows[0].Lease, "ts-1", t0); err != nil {
+	if err := s.Ack(ctx, rows[0].ID, rows[0].Lease, store.Outcome{Receipt: "ts-1", At: t0}); err != nil {
 		t.Fatalf("Ack: %v", err)
 	}
 	next := t0.Add(30 * time.Second)
-	if err := s.Retry(ctx, rows[1].ID, rows[1].Lease, next, "503"); err != nil {
+	if err := s.Retry(ctx, rows[1].ID, rows[1].Lease, next, store.Outcome{Err: "503"}); err != nil {
 		t.Fatalf("Retry: %v", err)
 	}
 	// Retry releases the lease, but b is not due until next; a is gone.
@@ -374,7 +347,7 @@ func testAckRetry(t *testing.T, s store.Store) {
 	if rows[0].Attempts != 1 || !rows[0].NextAttempt.Equal(next) || rows[0].LastError != "503" {
 		t.Errorf("after Retry: attempts %d next %s err %q", rows[0].Attempts, rows[0].NextAttempt, rows[0].LastError)
 	}
-	if err := s.Retry(ctx, rows[0].ID, rows[0].Lease, next, "503 again"); err != nil {
+	if err := s.Retry(ctx, rows[0].ID, rows[0].Lease, next, store.Outcome{Err: "503 again"}); err != nil {
 		t.Fatalf("Retry 2: %v", err)
 	}
 	if rows = lease(t, s, "slack", next.Add(10*time.Minute), 10); len(rows) != 1 || rows[0].Attempts != 2 {
@@ -387,11 +360,11 @@ func testDeadReplayDrop(t *testing.T, s store.Store) {
 	a, b := lease(t, s, "slack", t0, 1)[0], lease(t, s, "pd", t0, 1)[0]
 	ctx := t.Context()
 	for _, r := range []store.Outbound{a, b} {
-		if err := s.Retry(ctx, r.ID, r.Lease, t0, "x"); err != nil {
+		if err := s.Retry(ctx, r.ID, r.Lease, t0, store.Outcome{Err: "x"}); err != nil {
 			t.Fatalf("Retry %d: %v", r.ID, err)
 		}
 		again := lease(t, s, r.Sink, t0, 1)[0]
-		if err := s.DeadLetter(ctx, again.ID, again.Lease, "400 bad request"); err != nil {
+		if err := s.DeadLetter(ctx, again.ID, again.Lease, store.Outcome{Err: "400 bad request"}); err != nil {
 			t.Fatalf("DeadLetter %d: %v", r.ID, err)
 		}
 	}
@@ -431,13 +404,13 @@ func testNotFound(t *testing.T, s store.Store) {
 		name string
 		call func() error
 	}{
-		{"Ack unknown", func() error { return s.Ack(ctx, unknown, l, "r", t0) }},
-		{"Retry unknown", func() error { return s.Retry(ctx, unknown, l, t0, "e") }},
+		{"Ack unknown", func() error { return s.Ack(ctx, unknown, l, store.Outcome{Receipt: "r", At: t0}) }},
+		{"Retry unknown", func() error { return s.Retry(ctx, unknown, l, t0, store.Outcome{Err: "e"}) }},
 		{"Renew unknown", func() error { return s.Renew(ctx, unknown, l, t0) }},
 		{"Replay unknown", func() error { return s.Replay(ctx, unknown, t0) }},
 		{"Replay pending", func() error { return s.Replay(ctx, pendingID, t0) }},
 		{"Drop unknown", func() error { return s.Drop(ctx, unknown) }},
-		{"DeadLetter unknown", func() error { return s.DeadLetter(ctx, unknown, l, "e") }},
+		{"DeadLetter unknown", func() error { return s.DeadLetter(ctx, unknown, l, store.Outcome{Err: "e"}) }},
 		{"ReplayWebhook unknown", func() error { return s.ReplayWebhook(ctx, unknown) }},
 		{"DropWebhook unknown", func() error { return s.DropWebhook(ctx, unknown) }},
 		{"FailWebhook unknown", func() error {
@@ -460,7 +433,7 @@ func testStats(t *testing.T, s store.Store) {
 		outbound("pd", "p", t0.Add(5*time.Second)),
 	)
 	c := lease(t, s, "slack", t0, 1)[0]
-	if err := s.Ack(t.Context(), c.ID, c.Lease, "r", t0); err != nil {
+	if err := s.Ack(t.Context(), c.ID, c.Lease, store.Outcome{Receipt: "r", At: t0}); err != nil {
 		t.Fatalf("Ack: %v", err)
 	}
 	st, err := s.Stats(t.Context(), t0.Add(time.Minute))
@@ -486,19 +459,16 @@ func testGC(t *testing.T, s store.Store) {
 		if _, err := tx.MarkChange(ctx, "old", t0, time.Minute); err != nil {
 			return err
 		}
-		if _, err := tx.MarkChange(ctx, "young", t0, time.Hour); err != nil {
-			return err
-		}
-		_, err := tx.Dedup(ctx, "key", t0, time.Minute)
+		_, err := tx.MarkChange(ctx, "young", t0, time.Hour)
 		return err
 	})
 	enqueue(t, s, outbound("slack", "a", t0))
 	a := lease(t, s, "slack", t0, 1)[0]
-	if err := s.Ack(t.Context(), a.ID, a.Lease, "r", t0); err != nil {
+	if err := s.Ack(t.Context(), a.ID, a.Lease, store.Outcome{Receipt: "r", At: t0}); err != nil {
 		t.Fatalf("Ack: %v", err)
 	}
 	unprocessed := appendN(t, s, 1)[0]
-	if err := s.GC(t.Context(), t0.Add(2*time.Minute), time.Minute); err != nil {
+	if err := s.GC(t.Context(), t0.Add(2*time.Minute), time.Minute, time.Minute); err != nil {
 		t.Fatalf("GC: %v", err)
 	}
 	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
@@ -508,9 +478,6 @@ func testGC(t *testing.T, s store.Store) {
 		}
 		if ok, err := tx.MarkChange(ctx, "young", t0.Add(2*time.Minute), 24*time.Hour); err != nil || ok {
 			t.Errorf("live fingerprint removed: MarkChange = %v, %v", ok, err)
-		}
-		if r, err := tx.Dedup(ctx, "key", t0.Add(2*time.Minute), 24*time.Hour); err != nil || r.Suppress {
-			t.Errorf("expired dedup key kept: Dedup = %+v, %v", r, err)
 		}
 		return nil
 	})
