@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -393,5 +394,55 @@ func TestPingNeedsAWrite(t *testing.T) {
 	}
 	if err := s.Ping(t.Context()); err == nil {
 		t.Fatal("Ping succeeded on a store that takes no writes")
+	}
+}
+
+// TestHotQueriesUseTheirIndexes: the statements run for every webhook
+// and every notification must search an index, never scan a table, or a
+// backlog makes each of them slower (the lease's check that no earlier
+// transition of the same incident waits once scanned every pending row).
+func TestHotQueriesUseTheirIndexes(t *testing.T) {
+	s := openTest(t, filepath.Join(t.TempDir(), "w.db"), DefaultOptions())
+	defer s.Close()
+	now := int64(1)
+	cases := []struct {
+		name  string
+		query string
+		args  []any
+		uses  []string
+	}{
+		{"lease", sqlLease, []any{now, "o", 1, "s", now, now, 10}, []string{"outbox_due", "outbox_incident"}},
+		{"open incidents", sqlOpenIncidents, []any{"k"}, []string{"incidents_open_key"}},
+		{"incident", sqlIncident, []any{"r", "k"}, []string{"sqlite_autoindex_incidents"}},
+		{"pending webhooks", `SELECT ` + webhookCols + ` FROM webhooks w JOIN webhook_bodies b ON b.id = w.id
+		WHERE w.processed_at IS NULL AND w.parked_at = 0 AND w.route_after <= ? ORDER BY w.id LIMIT ?`, []any{now, 16}, []string{"webhooks_pending"}},
+	}
+	for _, c := range cases {
+		rows, err := s.read.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+c.query, c.args...)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		text := strings.Join(plan, "\n")
+		for _, step := range plan {
+			// A scan of a partial index walks only the rows it holds.
+			if strings.HasPrefix(step, "SCAN ") && !strings.Contains(step, " USING ") {
+				t.Errorf("%s scans a table:\n%s", c.name, text)
+			}
+		}
+		for _, idx := range c.uses {
+			if !strings.Contains(text, idx) {
+				t.Errorf("%s does not use %s:\n%s", c.name, idx, text)
+			}
+		}
 	}
 }

@@ -35,7 +35,7 @@ const (
 			WHERE id IN (SELECT o.id FROM outbox o
 				WHERE o.sink = ? AND o.state = 'pending' AND o.next_attempt <= ? AND o.lease_until <= ?
 					AND (o.incident_id = '' OR NOT EXISTS (SELECT 1 FROM outbox e
-						WHERE e.sink = o.sink AND e.incident_id = o.incident_id AND e.state = 'pending' AND e.seq < o.seq))
+						WHERE e.sink = o.sink AND e.incident_id = o.incident_id AND e.incident_id <> '' AND e.state = 'pending' AND e.seq < o.seq))
 				ORDER BY o.next_attempt, o.id LIMIT ?)
 			RETURNING ` + outboxCols + `, (SELECT thread FROM incident_sinks t WHERE t.incident_id = outbox.incident_id AND t.sink = outbox.sink)`
 	// The outcomes and the renewal are fenced by the lease: they change the
