@@ -33,6 +33,20 @@ type SinkNotification struct {
 		Field  string `json:"field"`
 		Event  string `json:"event"`
 	} `json:"event"`
+	// Incident is the incident the notification reports a transition of.
+	Incident *SinkIncident `json:"incident"`
+}
+
+// SinkIncident is the incident part of a notification, as a webhook
+// receiver gets it.
+type SinkIncident struct {
+	ID         string `json:"id"`
+	Key        string `json:"key"`
+	Episode    int    `json:"episode"`
+	Transition string `json:"transition"`
+	State      string `json:"state"`
+	Seq        int    `json:"seq"`
+	Count      int    `json:"count"`
 }
 
 // WebhookDelivery is one notification a WebhookReceiver accepted.

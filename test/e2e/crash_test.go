@@ -16,25 +16,53 @@ import (
 	"github.com/wabarouter/wabarouter/internal/e2etest"
 )
 
+// crashAccounts is how many accounts the crash test's webhooks are about:
+// each gets two violations of one type, so each opens an incident and
+// then updates it, in whichever order the two arrive.
+const crashAccounts = 1500
+
 func violationPayload(i int) []byte {
 	return fmt.Appendf(nil, `{"object":"whatsapp_business_account","entry":[{"id":"%d","time":%d,"changes":[{"field":"account_update","value":{"event":"ACCOUNT_VIOLATION","violation_info":{"violation_type":"SCAM"}}}]}]}`,
-		1000000+i, 1764597600+i)
+		1000000+i%crashAccounts, 1764597600+i)
 }
 
 // tally counts a peer's deliveries per notification id and the WABAs
-// they named.
+// they named, and keeps each incident's transitions in the order they
+// arrived.
 type tally struct {
-	perID map[string]int
-	wabas map[string]bool
+	perID      map[string]int
+	wabas      map[string]bool
+	transition map[string][]int // incident id → seq, as delivered
 }
 
 func tallyOf(ds []e2etest.WebhookDelivery) tally {
-	t := tally{perID: map[string]int{}, wabas: map[string]bool{}}
+	t := tally{perID: map[string]int{}, wabas: map[string]bool{}, transition: map[string][]int{}}
 	for _, d := range ds {
 		t.perID[d.Notification.ID]++
 		t.wabas[d.Notification.Event.WabaID] = true
+		if inc := d.Notification.Incident; inc != nil {
+			t.transition[inc.ID] = append(t.transition[inc.ID], inc.Seq)
+		}
 	}
 	return t
+}
+
+// outOfOrder lists the incidents a later transition of which arrived
+// before an earlier one had; a repeat of one already delivered (a send in
+// flight at the crash) is no disorder.
+func (t tally) outOfOrder() []string {
+	var out []string
+	for id, seqs := range t.transition {
+		top := 0
+		for _, s := range seqs {
+			if s < top {
+				out = append(out, fmt.Sprintf("%s %v", id, seqs))
+				break
+			}
+			top = max(top, s)
+		}
+	}
+	return out
 }
 
 func (t tally) missing(want []string) []string {
@@ -179,16 +207,17 @@ sinks:
 	acceptedTotal := acceptedCount.Load()
 
 	var want []string
+	for i := range crashAccounts {
+		want = append(want, strconv.Itoa(1000000+i))
+	}
 	for i := range total {
-		if accepted[i].Load() {
-			want = append(want, strconv.Itoa(1000000+i))
+		if !accepted[i].Load() {
+			t.Fatalf("webhook %d was never accepted", i)
 		}
 	}
-	if len(want) != total {
-		t.Fatalf("only %d of %d webhooks accepted in the end", len(want), total)
-	}
 	peer.AwaitFunc(t, "a delivery for every accepted webhook", func(ds []e2etest.WebhookDelivery) bool {
-		return len(tallyOf(ds).missing(want)) == 0
+		got := tallyOf(ds)
+		return len(got.perID) >= total && len(got.missing(want)) == 0
 	})
 	// Every retry has landed once the outbox is empty, so duplicates are
 	// counted fully.
@@ -209,6 +238,12 @@ sinks:
 	}
 	if dups > sendsInFlight {
 		t.Errorf("%d duplicate deliveries after one crash; want at most %d, the sends in flight (the sink's concurrency)", dups, sendsInFlight)
+	}
+	if len(got.transition) != crashAccounts {
+		t.Errorf("%d incidents delivered, want one per account (%d)", len(got.transition), crashAccounts)
+	}
+	if bad := got.outOfOrder(); len(bad) > 0 {
+		t.Errorf("%d incidents' transitions arrived out of order across the crash, e.g. %s", len(bad), bad[0])
 	}
 
 	// A few refusals, so the intake counters have both sides to add up.
