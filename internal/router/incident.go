@@ -155,7 +155,8 @@ func (r *Router) recoveries(ctx context.Context, tx store.Tx, ec *eventCtx, cour
 		}
 		key, err := ec.set.IncidentKey(rule, ec.ev)
 		if err != nil {
-			ec.d.RuleErrors = append(ec.d.RuleErrors, RuleFailure{Rule: rule.Name, Err: fmt.Errorf("incident key: %w", err)})
+			// The rule's key need not make sense of an event its own
+			// condition would not take; it then has no incident here.
 			continue
 		}
 		inc, found, err := tx.Incident(ctx, rule.Name, key)
