@@ -2,7 +2,6 @@ package rules
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 	"text/template"
 	"time"
@@ -12,24 +11,6 @@ import (
 	"github.com/wabarouter/wabarouter/internal/notification"
 )
 
-// posError is one load error with its place in a rules file.
-type posError struct {
-	file      string
-	line, col int
-	rule      string
-	msg       string
-}
-
-func (e *posError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s:%d:%d: ", e.file, e.line, e.col)
-	if e.rule != "" {
-		fmt.Fprintf(&b, "rule %q: ", e.rule)
-	}
-	b.WriteString(e.msg)
-	return b.String()
-}
-
 // fileParser collects every error of one file instead of stopping at the
 // first, so an author fixes them all in one round.
 type fileParser struct {
@@ -37,38 +18,34 @@ type fileParser struct {
 	file  string
 	sinks []string
 	lines []string
-	errs  []error
+	diags []Diagnostic
+}
+
+func newFileParser(s *Set, file string, source []byte, sinks []string) *fileParser {
+	return &fileParser{set: s, file: file, sinks: sinks, lines: strings.Split(string(source), "\n")}
 }
 
 func (p *fileParser) errorf(n *yaml.Node, rule, format string, args ...any) {
 	p.errorAt(n.Line, n.Column, rule, fmt.Sprintf(format, args...))
 }
 
+// errorAt records an error; a message written "what; what to do" keeps
+// the part after "; " as its hint.
 func (p *fileParser) errorAt(line, col int, rule, msg string) {
-	p.errs = append(p.errs, &posError{file: p.file, line: line, col: col, rule: rule, msg: msg})
+	p.report(LevelError, line, col, rule, msg)
 }
 
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
-func (s *Set) parseInto(file string, data []byte, sinks []string) []error {
-	p := &fileParser{set: s, file: file, sinks: sinks, lines: strings.Split(string(data), "\n")}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return []error{yamlSyntaxError(file, err)}
-	}
-	if len(doc.Content) == 0 {
-		return []error{fmt.Errorf("%s:1:1: rules file is empty; want a \"rules:\" list", file)}
-	}
-	p.parseTop(doc.Content[0])
-	return p.errs
+func (p *fileParser) warnf(n *yaml.Node, rule, format string, args ...any) {
+	p.warnAt(n.Line, n.Column, rule, fmt.Sprintf(format, args...))
 }
 
-func yamlSyntaxError(file string, err error) error {
-	msg := err.Error()
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
-		return fmt.Errorf("%s:%s: %s", file, m[1], m[2])
-	}
-	return fmt.Errorf("%s: %s", file, strings.TrimPrefix(msg, "yaml: "))
+func (p *fileParser) warnAt(line, col int, rule, msg string) {
+	p.report(LevelWarning, line, col, rule, msg)
+}
+
+func (p *fileParser) report(level Level, line, col int, rule, msg string) {
+	m, hint := splitHint(msg)
+	p.diags = append(p.diags, Diagnostic{File: p.file, Line: line, Column: col, Level: level, Rule: rule, Message: m, Hint: hint})
 }
 
 func (p *fileParser) parseTop(n *yaml.Node) {
@@ -84,8 +61,12 @@ func (p *fileParser) parseTop(n *yaml.Node) {
 			continue
 		}
 		found = true
+		if v.Kind == yaml.ScalarNode && v.Tag == "!!null" || v.Kind == yaml.SequenceNode && len(v.Content) == 0 {
+			p.warnf(k, "", "this rules file has no rules; add rules under \"rules:\", or take the file out of the config's rules")
+			continue
+		}
 		if v.Kind != yaml.SequenceNode {
-			p.errorf(v, "", "rules must be a list")
+			p.errorf(v, "", "rules must be a list; write each rule as an entry starting with \"- \" under \"rules:\"")
 			continue
 		}
 		for _, r := range v.Content {
@@ -231,10 +212,33 @@ func (p *fileParser) parseKey(r *Rule, k, v *yaml.Node) {
 
 func (p *fileParser) str(v *yaml.Node, rule, key string) (string, bool) {
 	if v.Kind != yaml.ScalarNode {
+		if p.startsWithBraces(v) {
+			p.errorf(v, rule, "a value starting with `{{` must be quoted; write `%s: '%s'`", key, strings.ReplaceAll(p.restOfLine(v), "'", "''"))
+			return "", false
+		}
 		p.errorf(v, rule, "%s must be a string", key)
 		return "", false
 	}
 	return v.Value, true
+}
+
+// startsWithBraces reports whether v is a template YAML read as a
+// mapping: `title: {{.waba_id}}` is a mapping in a mapping to YAML.
+func (p *fileParser) startsWithBraces(v *yaml.Node) bool {
+	return v.Kind == yaml.MappingNode && v.Style&yaml.FlowStyle != 0 && strings.HasPrefix(p.restOfLine(v), "{{")
+}
+
+// restOfLine is the file's text from n to the end of its line, without
+// a trailing comment.
+func (p *fileParser) restOfLine(n *yaml.Node) string {
+	if n.Line < 1 || n.Line > len(p.lines) {
+		return ""
+	}
+	runes := []rune(strings.TrimRight(p.lines[n.Line-1], "\r"))
+	if n.Column < 1 || n.Column > len(runes) {
+		return ""
+	}
+	return stripComment(string(runes[n.Column-1:]))
 }
 
 func (p *fileParser) parseSeverity(r *Rule, v *yaml.Node) {
@@ -301,7 +305,11 @@ func (p *fileParser) duration(r *Rule, v *yaml.Node, key string) time.Duration {
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil || d < 0 {
-		p.errorf(v, r.Name, "%s %q is not a duration like 90m or 6h", key, s)
+		fix := ""
+		if f := durationFix(s); f != "" {
+			fix = "; write " + f
+		}
+		p.errorf(v, r.Name, "%s %q is not a duration like 90m or 6h%s", key, s, fix)
 		return 0
 	}
 	return d
@@ -374,13 +382,14 @@ func (p *fileParser) template(r *Rule, v *yaml.Node, key string) *template.Templ
 	}
 	t, err := newTemplate(key, s)
 	if err != nil {
-		p.errorf(v, r.Name, "bad %s template: %v", key, err)
+		pr := templateSyntax(s, err)
+		line, col := p.valuePosition(v, pr.offset)
+		p.errorAt(line, col, r.Name, key+": "+pr.msg)
 		return nil
 	}
 	problems := checkTemplate(t, s)
 	for _, pr := range problems {
-		line, col := position(s, pr.offset)
-		line, col = exprPosition(v, line, col, p.blockIndent(v))
+		line, col := p.valuePosition(v, pr.offset)
 		p.errorAt(line, col, r.Name, key+": "+pr.msg)
 	}
 	if len(problems) > 0 {
