@@ -60,10 +60,10 @@ func (d *Diagnostic) Error() string {
 	return b.String()
 }
 
-// splitHint separates "message; what to do" at the first "; " outside
+// SplitHint separates "message; what to do" at the first "; " outside
 // double quotes, so that every message written in that form carries its
 // fix as the hint.
-func splitHint(msg string) (string, string) {
+func SplitHint(msg string) (string, string) {
 	quoted := false
 	for i := 0; i < len(msg); i++ {
 		switch {
@@ -116,15 +116,36 @@ func CheckFile(path string, data []byte, sinks []string) (*Set, []Diagnostic) {
 // does, and returns every diagnostic of all of them; the set is nil when
 // any of them is an error.
 func Check(paths []string, inline *Inline, sinks []string) (*Set, []Diagnostic) {
-	s := newSet()
-	var diags []Diagnostic
+	var sources []Source
+	var unread []Diagnostic
 	for _, p := range paths {
 		data, err := os.ReadFile(p)
 		if err != nil {
-			diags = append(diags, Diagnostic{File: p, Level: LevelError, Message: fmt.Sprintf("reading rules file: %v", err)})
+			unread = append(unread, Diagnostic{File: p, Level: LevelError, Message: fmt.Sprintf("reading rules file: %v", err)})
 			continue
 		}
-		diags = append(diags, s.parseInto(p, data, sinks)...)
+		sources = append(sources, Source{Path: p, Data: data})
+	}
+	s, diags := CheckSources(sources, inline, sinks)
+	if len(unread) > 0 {
+		return nil, append(unread, diags...)
+	}
+	return s, diags
+}
+
+// Source is the text of one rules file and the name messages give it.
+type Source struct {
+	Path string
+	Data []byte
+}
+
+// CheckSources reads rules files already read, in order, then the inline
+// rules, as Check does.
+func CheckSources(sources []Source, inline *Inline, sinks []string) (*Set, []Diagnostic) {
+	s := newSet()
+	var diags []Diagnostic
+	for _, src := range sources {
+		diags = append(diags, s.parseInto(src.Path, src.Data, sinks)...)
 	}
 	if inline != nil && len(inline.Rules) > 0 {
 		p := newFileParser(s, inline.File, inline.Source, sinks)

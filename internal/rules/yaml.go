@@ -44,7 +44,7 @@ func (p *fileParser) warnAt(line, col int, rule, msg string) {
 }
 
 func (p *fileParser) report(level Level, line, col int, rule, msg string) {
-	m, hint := splitHint(msg)
+	m, hint := SplitHint(msg)
 	p.diags = append(p.diags, Diagnostic{File: p.file, Line: line, Column: col, Level: level, Rule: rule, Message: m, Hint: hint})
 }
 
