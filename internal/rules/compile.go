@@ -132,11 +132,17 @@ func listHas(list any, s string) bool {
 
 // suggest returns `; did you mean "x"?` for the nearest candidate, or
 // "" when none is near. Nearest is, in this order: the same word in
-// another case; a word that starts with it or that it starts with ("waba"
-// for waba_id, "type" for types); a word one or two typos away (a third of
-// its length at most); a word holding it as a part ("slack" for
+// another case; a word a few typos away (a third of its length at most,
+// "type" for types); a word that starts with it ("waba" for waba_id); a
+// word it starts with; a word holding it as a part ("slack" for
 // compliance-slack). Ties go to the closer spelling, then to the shorter.
 func suggest(word string, candidates []string) string {
+	return Suggest(word, candidates)
+}
+
+// Suggest is suggest for the other readers of YAML written by rule
+// authors (rule test files): `; did you mean "x"?` or "".
+func Suggest(word string, candidates []string) string {
 	if best := nearest(word, candidates); best != "" && best != word {
 		return fmt.Sprintf("; did you mean %q?", best)
 	}
@@ -163,12 +169,14 @@ func nearest(word string, candidates []string) string {
 		switch {
 		case lc == lw:
 			r.tier = 0
-		case len(lw) >= 3 && (strings.HasPrefix(lc, lw) || strings.HasPrefix(lw, lc) && len(lc) >= 3):
-			r.tier = 1
 		case d <= len(lw)/3+1 && d < len(lw):
+			r.tier = 1
+		case len(lw) >= 3 && strings.HasPrefix(lc, lw):
 			r.tier = 2
-		case len(lw) >= 3 && hasPart(lc, lw):
+		case len(lc) >= 3 && strings.HasPrefix(lw, lc):
 			r.tier = 3
+		case len(lw) >= 3 && hasPart(lc, lw):
+			r.tier = 4
 		default:
 			continue
 		}

@@ -76,6 +76,22 @@ func (p *fileParser) syntaxErrors(err error) {
 	}
 }
 
+// YAMLSyntax explains why yaml.v3 refused data (its error err), for a
+// YAML file that is not a rules file (a rule test file): each mistake
+// lintYAML recognises at its place, or yaml.v3's own message.
+func YAMLSyntax(file string, data []byte, err error) []Diagnostic {
+	p := newFileParser(nil, file, data, nil)
+	findings := lintYAML(p.lines)
+	for _, f := range findings {
+		p.errorAt(f.line, f.col, "", f.msg)
+	}
+	if len(findings) == 0 {
+		line, msg := yamlMessage(err)
+		p.errorAt(max(line, 1), 1, "", msg)
+	}
+	return p.diags
+}
+
 // lineRange is lines from..to of a file, counted from 1.
 type lineRange struct{ from, to int }
 

@@ -26,9 +26,10 @@ type lintLevel struct {
 	indent int
 	list   bool
 	// key is the key that opened the block ("" for the top level);
-	// ruleItem marks the mapping of one entry of the top-level rules list.
-	key      string
-	ruleItem bool
+	// entry names what one entry of a top-level list is ("rule" in
+	// rules:, "test" in tests:) for the mapping of such an entry.
+	key   string
+	entry string
 }
 
 // lintOpen is a quoted value or a [ ] or { } list that goes on past its
@@ -143,7 +144,7 @@ func (l *yamlLinter) line(n int, raw string) {
 			return
 		}
 		if lintKey.MatchString(rest) {
-			l.levels = append(l.levels, lintLevel{indent: col, ruleItem: l.inRulesList()})
+			l.levels = append(l.levels, lintLevel{indent: col, entry: l.topEntry()})
 			l.keyLine(n, col, rest, true)
 			return
 		}
@@ -174,11 +175,14 @@ func (l *yamlLinter) line(n int, raw string) {
 
 func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 
-// inRulesList reports whether the innermost level is the top-level
-// rules list, whose entries are rules.
-func (l *yamlLinter) inRulesList() bool {
+// topEntry names an entry of the innermost level when that is a
+// top-level list: "rule" for rules:, "test" for tests:, else "".
+func (l *yamlLinter) topEntry() string {
 	top := l.levels[len(l.levels)-1]
-	return top.list && top.key == "rules" && len(l.levels) == 2
+	if !top.list || len(l.levels) != 2 {
+		return ""
+	}
+	return strings.TrimSuffix(top.key, "s")
 }
 
 // item places a "- " line at indent: a new list under a key without a
@@ -215,8 +219,8 @@ func (l *yamlLinter) item(n, indent int) {
 	if lv.key != "" {
 		what = fmt.Sprintf("the other entries of `%s:`", lv.key)
 	}
-	if lv.key == "rules" {
-		what = "the other rules"
+	if lv.key == "rules" || lv.key == "tests" {
+		what = "the other " + lv.key
 	}
 	l.add(n, indent+1, "this `-` is indented %s; %s are at %d", spaces(indent), what, lv.indent)
 	l.levels = l.levels[:best+1]
@@ -272,8 +276,8 @@ func (l *yamlLinter) placeKey(n, indent int, key string) {
 	lv := l.levels[best]
 	var what string
 	switch {
-	case lv.ruleItem:
-		what = "the other keys of this rule are"
+	case lv.entry != "":
+		what = "the other keys of this " + lv.entry + " are"
 	case lv.key != "" && lv.key != "-":
 		what = fmt.Sprintf("the other keys of `%s:` are", lv.key)
 	case best == 0:
