@@ -117,13 +117,13 @@ type testLoader struct {
 	path         string
 	ruleNames    map[string]bool
 	sinkNames    map[string]bool
-	errs         []error // each a *rules.Diagnostic
+	diags        []rules.Diagnostic
 	rules, sinks []string
 }
 
 func (l *testLoader) at(n *yaml.Node, format string, args ...any) {
 	msg, hint := rules.SplitHint(fmt.Sprintf(format, args...))
-	l.errs = append(l.errs, &rules.Diagnostic{File: l.path, Line: n.Line, Column: n.Column, Level: rules.LevelError, Message: msg, Hint: hint})
+	l.diags = append(l.diags, rules.Diagnostic{File: l.path, Line: n.Line, Column: n.Column, Level: rules.LevelError, Message: msg, Hint: hint})
 }
 
 // loadRuleTests reads one test file and checks every case, returning all
@@ -156,7 +156,7 @@ func loadRuleTests(path string, ruleNames, sinkNames map[string]bool) ([]ruleTes
 	}
 	if top.Kind != yaml.MappingNode {
 		l.at(top, "a test file is a mapping with a \"tests:\" list")
-		return nil, errors.Join(l.errs...)
+		return nil, l.err()
 	}
 	var cases []ruleTestCase
 	l.fields(top, "", testFileKeys, func(k, v *yaml.Node) {
@@ -168,20 +168,28 @@ func loadRuleTests(path string, ruleNames, sinkNames map[string]bool) ([]ruleTes
 			cases = append(cases, l.testCase(i, item))
 		}
 	})
-	if len(l.errs) == 0 && len(cases) == 0 {
+	if len(l.diags) == 0 && len(cases) == 0 {
 		return nil, fmt.Errorf("%s: no tests", path)
 	}
-	if len(l.errs) > 0 {
-		slices.SortStableFunc(l.errs, func(a, b error) int {
-			da, db := a.(*rules.Diagnostic), b.(*rules.Diagnostic)
-			if da.Line != db.Line {
-				return da.Line - db.Line
-			}
-			return da.Column - db.Column
-		})
-		return nil, errors.Join(l.errs...)
+	if err := l.err(); err != nil {
+		return nil, err
 	}
 	return cases, nil
+}
+
+// err joins the problems found, sorted by place; nil when there is none.
+func (l *testLoader) err() error {
+	slices.SortStableFunc(l.diags, func(a, b rules.Diagnostic) int {
+		if a.Line != b.Line {
+			return a.Line - b.Line
+		}
+		return a.Column - b.Column
+	})
+	errs := make([]error, len(l.diags))
+	for i := range l.diags {
+		errs[i] = &l.diags[i]
+	}
+	return errors.Join(errs...)
 }
 
 // fields hands each key of mapping m to use, reporting keys given twice and
