@@ -15,7 +15,7 @@ import (
 )
 
 // embeddedPrefix names the files built into the binary in messages, so
-// that embedded:config.example.yaml:9:17 is not taken for a file on disk.
+// that embedded:config.example.yaml:10:17 is not taken for a file on disk.
 // Its folder is ".", so the store (data/wabarouter.db) and any other
 // relative path of the built-in config land under the working directory.
 const embeddedPrefix = "embedded:"

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"text/template"
 	"time"
@@ -406,3 +407,6 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// Keys lists the keys a rule may have, for the JSON Schema's test.
+func Keys() []string { return slices.Clone(ruleKeys) }
