@@ -256,7 +256,7 @@ func TestCheckFormatJSON(t *testing.T) {
 			{File: "../../testdata/config/bad/rules.yaml", Line: 4, Column: 10, Severity: "error", Rule: "restricted",
 				Message: `sink "oncall" is not defined`, Hint: `defined sinks: compliance-slack`},
 			{File: "../../testdata/config/bad/rules.yaml", Line: 5, Column: 5, Severity: "error", Rule: "restricted",
-				Message: `duplicate rule name`, Hint: `first defined at ../../testdata/config/bad/rules.yaml:2`},
+				Message: `duplicate rule name`, Hint: `first defined at ../../testdata/config/bad/rules.yaml:2; give each rule a name of its own`},
 			{File: "../../testdata/config/bad/rules.yaml", Line: 6, Column: 11, Severity: "error", Rule: "restricted",
 				Message: `when: the condition gives text, not true or false`, Hint: "compare it, for example `event == \"...\"`"},
 			{File: "../../testdata/config/bad/rules.yaml", Line: 7, Column: 15, Severity: "error", Rule: "restricted",

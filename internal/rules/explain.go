@@ -95,6 +95,16 @@ func unclosed(src string, at int) exprProblem {
 	return exprProblem{at, fmt.Sprintf("the quote opened at column %s is never closed; end the text with a quote: %c%s%c", colHere, q, word, q)}
 }
 
+// literalsIn are the quoted texts of s, with their quotes.
+func literalsIn(s string) []string {
+	lits, _ := stringLiterals(s)
+	out := make([]string, 0, len(lits))
+	for _, l := range lits {
+		out = append(out, s[l.from:l.to+1])
+	}
+	return out
+}
+
 // literal is a quoted text of a condition: src[from] and src[to] are its
 // quotes.
 type literal struct{ from, to int }
@@ -147,7 +157,13 @@ func tokenProblem(src string, off int, msg string) exprProblem {
 		case value == ">" && strings.HasSuffix(before, "<"):
 			return exprProblem{off - 1, "`<>` is not an operator; use `!=` for \"is not\""}
 		case value == "," && inParens(src, off):
-			return exprProblem{off, "a list is written in square brackets; write `in [\"A\", \"B\"]`, not `in (\"A\", \"B\")`"}
+			open := strings.LastIndexByte(src[:off], '(')
+			end := strings.IndexByte(src[off:], ')')
+			list := `"A", "B"`
+			if end >= 0 {
+				list = strings.TrimSpace(src[open+1 : off+end])
+			}
+			return exprProblem{off, fmt.Sprintf("a list is written in square brackets; write `in [%s]`", list)}
 		case value == ",":
 			return exprProblem{off, "a `,` only separates the items of a list `[...]` or a function's arguments; join conditions with `and` or `or`"}
 		case slices.Contains(operatorWords, value) && strings.TrimSpace(before) == "":
@@ -176,7 +192,13 @@ func tokenProblem(src string, off int, msg string) exprProblem {
 			what = "a number"
 		}
 		if inBrackets(src, off) {
-			return exprProblem{off, "the items of a list are separated by commas; write `[\"A\", \"B\"]`"}
+			open := strings.LastIndexByte(src[:off], '[')
+			end := strings.IndexByte(src[off:], ']')
+			fixed := `["A", "B"]`
+			if end >= 0 {
+				fixed = "[" + strings.Join(literalsIn(src[open+1:off+end]), ", ") + "]"
+			}
+			return exprProblem{off, fmt.Sprintf("the items of a list are separated by commas; write `%s`", fixed)}
 		}
 		return exprProblem{off, fmt.Sprintf("%s cannot follow here; is `==` or `and` missing before it?", what)}
 	}
@@ -341,7 +363,15 @@ func typeProblem(src string, at int, msg string) (exprProblem, bool) {
 	switch n := found.(type) {
 	case *ast.UnaryNode:
 		if id, ok := n.Node.(*ast.IdentifierNode); ok {
-			return exprProblem{at, fmt.Sprintf("`%s` applies to `%s` alone here, which is %s; write `%s (...)` around the whole comparison, or use `!=`", n.Operator, id.Value, typeWords(m[2]), n.Operator)}, true
+			instead := n.Operator + " (...)"
+			ast.Find(tree.Node, func(x ast.Node) bool {
+				if b, ok := x.(*ast.BinaryNode); ok && b.Left == ast.Node(n) {
+					instead = fmt.Sprintf("%s (%s %s %s)", n.Operator, id.Value, b.Operator, nodeText(src, b.Right))
+					return true
+				}
+				return false
+			})
+			return exprProblem{at, fmt.Sprintf("`%s` applies to `%s` alone here, which is %s, not true or false; put the comparison in parentheses: `%s`", n.Operator, id.Value, typeWords(m[2]), instead)}, true
 		}
 	case *ast.BinaryNode:
 		return binaryProblem(src, at, n, m[2], m[3])
@@ -356,6 +386,15 @@ func binaryProblem(src string, at int, n *ast.BinaryNode, left, right string) (e
 		}
 	}
 	lt, rt := n.Left, n.Right
+	if n.Operator == "or" || n.Operator == "||" || n.Operator == "and" || n.Operator == "&&" {
+		if cmp, ok := lt.(*ast.BinaryNode); ok && (cmp.Operator == "==" || cmp.Operator == "!=") {
+			if val, ok := rt.(*ast.StringNode); ok {
+				field := nodeText(src, cmp.Left)
+				return exprProblem{runeToByte(src, rt.Location().From), fmt.Sprintf("`%s` joins two conditions, and %s is not one; write `%s %s %s %s %s`, or `%s in [%s, %s]`",
+					n.Operator, nodeText(src, rt), nodeText(src, lt), n.Operator, field, cmp.Operator, nodeText(src, val), field, nodeText(src, cmp.Right), nodeText(src, val))}, true
+			}
+		}
+	}
 	switch {
 	case n.Operator == "in" || n.Operator == "not in":
 		if s, ok := rt.(*ast.StringNode); ok {

@@ -366,6 +366,9 @@ func templateSyntax(src string, err error) tmplProblem {
 		}
 		return lineStart
 	}
+	if i := strings.LastIndex(src, "{{"); i >= 0 && !strings.Contains(src[i:], "}}") {
+		return tmplProblem{i, "this `{{` is never closed; end it with `}}`"}
+	}
 	switch {
 	case msg == "unclosed action" || msg == "unexpected EOF" || strings.HasPrefix(msg, "unclosed action started at"):
 		return tmplProblem{lastOpen(), "this `{{` is never closed; end it with `}}`"}

@@ -54,11 +54,12 @@ func (p *fileParser) parseTop(n *yaml.Node) {
 		p.errorf(n, "", "want a mapping with a \"rules:\" list")
 		return
 	}
-	var found bool
+	var found, unknown bool
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if k.Value != "rules" {
-			p.errorf(k, "", "unknown key %q; want \"rules\"", k.Value)
+			p.errorf(k, "", "unknown key %q; a rules file has one key, \"rules:\", with the list of rules", k.Value)
+			unknown = true
 			continue
 		}
 		found = true
@@ -74,8 +75,8 @@ func (p *fileParser) parseTop(n *yaml.Node) {
 			p.parseRule(r)
 		}
 	}
-	if !found {
-		p.errorf(n, "", "no \"rules:\" list")
+	if !found && !unknown {
+		p.errorf(n, "", "no \"rules:\" list; write the rules under \"rules:\"")
 	}
 }
 
@@ -113,7 +114,7 @@ func (p *fileParser) parseRule(n *yaml.Node) {
 	}
 	p.checkRequired(r, n, seen)
 	p.checkIncidentKeys(r, n, seen)
-	if whenNode != nil && whenNode.Kind == yaml.ScalarNode && whenNode.Value != "" {
+	if whenNode != nil && whenNode.Kind == yaml.ScalarNode && whenNode.Value != "" && standardTag(whenNode) {
 		p.compileWhen(r, whenNode)
 	}
 	p.addRule(r, n)
@@ -140,10 +141,24 @@ func (p *fileParser) checkIncidentKeys(r *Rule, n *yaml.Node, seen map[string]bo
 	}
 }
 
+// requiredHint says how to write a missing required key.
+func requiredHint(key string, sinks []string) string {
+	switch key {
+	case "name":
+		return "give the rule a short name of its own, such as `name: account-restricted`"
+	case "when":
+		return "write the condition, such as `when: field == \"account_update\"`"
+	}
+	if len(sinks) > 0 {
+		return fmt.Sprintf("name the sinks to alert, such as `to: [%s]`", sinks[0])
+	}
+	return "name the sinks to alert, such as `to: [compliance-slack]`"
+}
+
 func (p *fileParser) checkRequired(r *Rule, n *yaml.Node, seen map[string]bool) {
 	for _, k := range []string{"name", "when", "to"} {
 		if !seen[k] {
-			p.errorf(n, r.Name, "missing required key %q", k)
+			p.errorf(n, r.Name, "missing required key %q; %s", k, requiredHint(k, p.sinks))
 		}
 	}
 }
@@ -154,7 +169,7 @@ func (p *fileParser) addRule(r *Rule, n *yaml.Node) {
 	}
 	for _, old := range p.set.Rules {
 		if old.Name == r.Name {
-			p.errorf(n, r.Name, "duplicate rule name; first defined at %s:%d", old.File, old.Line)
+			p.errorf(n, r.Name, "duplicate rule name; first defined at %s:%d; give each rule a name of its own", old.File, old.Line)
 			return
 		}
 	}
@@ -188,7 +203,11 @@ func (p *fileParser) parseKey(r *Rule, k, v *yaml.Node) {
 	case "resolve":
 		p.parseResolve(r, v)
 	case "resolve_when":
-		if s, ok := p.str(v, r.Name, "resolve_when"); ok && strings.TrimSpace(s) == "" {
+		s, ok := p.str(v, r.Name, "resolve_when")
+		if !ok {
+			return
+		}
+		if strings.TrimSpace(s) == "" {
 			p.errorf(v, r.Name, "resolve_when must not be empty")
 			return
 		}
@@ -212,6 +231,14 @@ func (p *fileParser) parseKey(r *Rule, k, v *yaml.Node) {
 }
 
 func (p *fileParser) str(v *yaml.Node, rule, key string) (string, bool) {
+	if !standardTag(v) {
+		what := "value"
+		if key == "when" || key == "resolve_when" {
+			what = "condition"
+		}
+		p.errorf(v, rule, "YAML reads a value starting with `!` as a tag; write `not` instead of `!`, or quote the whole %s", what)
+		return "", false
+	}
 	if v.Kind != yaml.ScalarNode {
 		if p.startsWithBraces(v) {
 			p.errorf(v, rule, "a value starting with `{{` must be quoted; write `%s: '%s'`", key, strings.ReplaceAll(p.restOfLine(v), "'", "''"))
@@ -221,6 +248,12 @@ func (p *fileParser) str(v *yaml.Node, rule, key string) (string, bool) {
 		return "", false
 	}
 	return v.Value, true
+}
+
+// standardTag reports whether v has no tag of its own: `when: !(a)` is a
+// value tagged "!(a)" to YAML, not a negation.
+func standardTag(v *yaml.Node) bool {
+	return v.Tag == "" || strings.HasPrefix(v.Tag, "!!")
 }
 
 // startsWithBraces reports whether v is a template YAML read as a
@@ -257,7 +290,14 @@ func (p *fileParser) parseSeverity(r *Rule, v *yaml.Node) {
 
 func (p *fileParser) parseTo(r *Rule, v *yaml.Node) {
 	if v.Kind != yaml.SequenceNode || len(v.Content) == 0 {
-		p.errorf(v, r.Name, "to must be a non-empty list of sink names")
+		example := "compliance-slack"
+		if len(p.sinks) > 0 {
+			example = p.sinks[0]
+		}
+		if v.Kind == yaml.ScalarNode && v.Value != "" {
+			example = v.Value
+		}
+		p.errorf(v, r.Name, "to must be a list of sink names; write `to: [%s]`", example)
 		return
 	}
 	for _, item := range v.Content {
@@ -355,7 +395,7 @@ func (p *fileParser) parseResolve(r *Rule, v *yaml.Node) {
 
 func (p *fileParser) parseStop(r *Rule, v *yaml.Node) {
 	if v.Kind != yaml.ScalarNode || v.Tag != "!!bool" {
-		p.errorf(v, r.Name, "stop must be true or false")
+		p.errorf(v, r.Name, "stop must be true or false; write `stop: true` or leave it out")
 		return
 	}
 	r.Stop = v.Value == "true"
@@ -370,7 +410,7 @@ func (p *fileParser) parseAction(r *Rule, v *yaml.Node) {
 	case notification.Trigger, notification.Resolve:
 		r.Action = notification.Action(s)
 	default:
-		p.errorf(v, r.Name, "action %q is not trigger or resolve", s)
+		p.errorf(v, r.Name, "action %q is not trigger or resolve; write `action: resolve` to close incidents, or leave it out to open them", s)
 	}
 }
 
