@@ -7,7 +7,6 @@ import (
 	"testing"
 )
 
-
 var testSinks = []string{"oncall-pagerduty", "compliance-slack", "legal-email"}
 
 // TestBadFiles pairs each testdata/*.bad.yaml with its .golden: every
