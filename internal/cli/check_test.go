@@ -27,8 +27,8 @@ func TestCheckCommand(t *testing.T) {
 			`rules.yaml:4:10: rule "restricted": sink "oncall" is not defined; defined sinks: compliance-slack`,
 			`rules.yaml:5:5: rule "restricted": duplicate rule name; first defined at ../../testdata/config/bad/rules.yaml:2`,
 			`rules.yaml:7:15: rule "restricted": unknown severity "loud"`,
-			`rules.yaml:9:21: rule "restricted": dedup.window "6 hours" is not a duration`,
-			`rules.yaml:6:11: rule "restricted": when: expected bool, but got string`,
+			`rules.yaml:9:21: rule "restricted": dedup.window "6 hours" is not a duration like 90m or 6h; write 6h`,
+			"rules.yaml:6:11: rule \"restricted\": when: the condition gives text, not true or false; compare it, for example `event == \"...\"`",
 			"config.yaml: 6 errors; nothing was changed",
 		}},
 		{"inline rules after the files' rules", "../../testdata/config/inline/config.yaml", ExitOK,
@@ -197,5 +197,103 @@ func TestRouteEmptyWebhook(t *testing.T) {
 		IO{In: strings.NewReader(`{"object":"whatsapp_business_account","entry":[]}`), Out: &out, Err: &errOut})
 	if code != ExitOK || !strings.Contains(out.String(), "-: no events (a webhook with no changes); nothing would be sent") {
 		t.Errorf("route of an empty webhook: exit %d\nstdout: %s\nstderr: %s", code, out.String(), errOut.String())
+	}
+}
+
+// TestCheckWarnings: warnings print at their place and leave the exit
+// code 0; --strict refuses them, and says so.
+func TestCheckWarnings(t *testing.T) {
+	cfg := "../../testdata/config/warnings/config.yaml"
+	wantLines := []string{
+		`../../testdata/config/warnings/rules.yaml:3:50: warning: rule "restricted": when: event is never "account_restriction": Meta writes it in upper case; did you mean "ACCOUNT_RESTRICTION"?`,
+		`../../testdata/config/warnings/rules.yaml:6:46: warning: rule "failed": when: status is never "FAILED": wabarouter writes it in lower case; did you mean "failed"?`,
+	}
+	for _, c := range []struct {
+		args     []string
+		wantCode int
+		wantOut  string
+		wantLast string
+	}{
+		{[]string{"check", "--config", cfg}, ExitOK, cfg + ": OK: 2 rules in 1 file, 1 sink; 2 warnings (check --strict judges as serve does)\n", ""},
+		{[]string{"check", "--strict", "--config", cfg}, ExitFailure, "", cfg + ": 2 warnings, which --strict refuses; nothing was changed"},
+	} {
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			code := Run(context.Background(), c.args, IO{Out: &out, Err: &errOut})
+			if code != c.wantCode || out.String() != c.wantOut {
+				t.Fatalf("exit %d, stdout %q; want exit %d, stdout %q\nstderr: %s", code, out.String(), c.wantCode, c.wantOut, errOut.String())
+			}
+			want := strings.Join(wantLines, "\n") + "\n"
+			if c.wantLast != "" {
+				want += c.wantLast + "\n"
+			}
+			if errOut.String() != want {
+				t.Errorf("stderr:\n%s\nwant:\n%s", errOut.String(), want)
+			}
+		})
+	}
+}
+
+// TestCheckFormatJSON: one JSON object per diagnostic and line, errors
+// and warnings alike, each with its place, rule, message and hint.
+func TestCheckFormatJSON(t *testing.T) {
+	t.Setenv("META_VERIFY_TOKEN", "t")
+	t.Setenv("META_APP_SECRET", "s")
+	for _, c := range []struct {
+		config   string
+		wantCode int
+		want     []diagnostic
+	}{
+		{"../../testdata/config/warnings/config.yaml", ExitOK, []diagnostic{
+			{File: "../../testdata/config/warnings/rules.yaml", Line: 3, Column: 50, Severity: "warning", Rule: "restricted",
+				Message: `when: event is never "account_restriction": Meta writes it in upper case`, Hint: `did you mean "ACCOUNT_RESTRICTION"?`},
+			{File: "../../testdata/config/warnings/rules.yaml", Line: 6, Column: 46, Severity: "warning", Rule: "failed",
+				Message: `when: status is never "FAILED": wabarouter writes it in lower case`, Hint: `did you mean "failed"?`},
+		}},
+		{"../../testdata/config/bad/config.yaml", ExitFailure, []diagnostic{
+			{File: "../../testdata/config/bad/rules.yaml", Line: 3, Column: 85, Severity: "error", Rule: "restricted",
+				Message: `when: unknown name "typs"`, Hint: `did you mean "types"?`},
+			{File: "../../testdata/config/bad/rules.yaml", Line: 4, Column: 10, Severity: "error", Rule: "restricted",
+				Message: `sink "oncall" is not defined`, Hint: `defined sinks: compliance-slack`},
+			{File: "../../testdata/config/bad/rules.yaml", Line: 5, Column: 5, Severity: "error", Rule: "restricted",
+				Message: `duplicate rule name`, Hint: `first defined at ../../testdata/config/bad/rules.yaml:2; give each rule a name of its own`},
+			{File: "../../testdata/config/bad/rules.yaml", Line: 6, Column: 11, Severity: "error", Rule: "restricted",
+				Message: `when: the condition gives text, not true or false`, Hint: "compare it, for example `event == \"...\"`"},
+			{File: "../../testdata/config/bad/rules.yaml", Line: 7, Column: 15, Severity: "error", Rule: "restricted",
+				Message: `unknown severity "loud"`, Hint: `want one of critical, error, warning, info`},
+			{File: "../../testdata/config/bad/rules.yaml", Line: 9, Column: 21, Severity: "error", Rule: "restricted",
+				Message: `dedup.window "6 hours" is not a duration like 90m or 6h`, Hint: `write 6h`},
+		}},
+		{"../../testdata/config/badsinks/config.yaml", ExitFailure, []diagnostic{
+			{File: "../../testdata/config/badsinks/config.yaml", Line: 8, Column: 5, Severity: "error",
+				Message: `sink "legal-email": email sink: tls "ssl": want starttls, tls or none`},
+		}},
+	} {
+		t.Run(c.config, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			code := Run(context.Background(), []string{"check", "--format", "json", "--config", c.config}, IO{Out: &out, Err: &errOut})
+			if code != c.wantCode || errOut.Len() > 0 {
+				t.Fatalf("exit %d, want %d; stderr %q", code, c.wantCode, errOut.String())
+			}
+			lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+			var got []diagnostic
+			for _, l := range lines {
+				var d diagnostic
+				dec := json.NewDecoder(strings.NewReader(l))
+				dec.DisallowUnknownFields()
+				if err := dec.Decode(&d); err != nil {
+					t.Fatalf("line %q is not one diagnostic: %v", l, err)
+				}
+				got = append(got, d)
+			}
+			if len(got) < len(c.want) {
+				t.Fatalf("%d diagnostics, want at least %d:\n%s", len(got), len(c.want), out.String())
+			}
+			for i, w := range c.want {
+				if got[i] != w {
+					t.Errorf("diagnostic %d = %+v\nwant %+v", i, got[i], w)
+				}
+			}
+		})
 	}
 }

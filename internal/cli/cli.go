@@ -41,21 +41,32 @@ const configEnv = `  The ${VAR}s the config names. The built-in config names two
 
 func commands() map[string]command {
 	return map[string]command{
-		"check": {"check the config and every rules file; report all errors", "check [--config FILE] [--strict]", `
+		"check": {"check the config and every rules file; report all errors and warnings", "check [--config FILE] [--strict] [--format text|json]", `
 Loads the config and every rules file it names, builds every sink as serve
 does (contacting nothing, creating nothing), and reports every problem at
-once, each as FILE:LINE:COL, sorted by place. Exits 1 if there is any.
+once, each as FILE:LINE:COL, sorted by place, with what to write instead.
+Exits 1 if there is any error.
+
+Warnings are rules that load but very likely do not do what they say: a
+value the field never takes (event == "account_restriction"), a list's
+first item on events whose list may be empty, and and or mixed without
+parentheses, a helper duration such as "7d". They print as
+FILE:LINE:COL: warning: ... and leave the exit code 0 unless --strict.
 
 Without --strict, what needs production secrets is not required: a missing
 server section and a ${VAR} that is not set in the server section or in a
 sink are warnings naming the variable and its line, and such a sink is not
 built. A rule author's repository and CI can check rules this way. With
---strict, check judges exactly as serve does and refuses what serve would.
+--strict, check judges exactly as serve does and refuses what serve would,
+and refuses warnings too.
 
 Flags:
   --config FILE  the YAML config (default: the built-in copy of config.example.yaml)
   --strict       require what serve requires: server.verify_token,
-                 server.app_secrets and every ${VAR}
+                 server.app_secrets and every ${VAR}; and fail on warnings
+  --format F     text (default), or json: one JSON object per diagnostic and
+                 line on standard output, with file, line, column, severity
+                 (error or warning), rule, message and hint, for editors and CI
 
 Environment:
 ` + configEnv + `
@@ -63,6 +74,7 @@ Environment:
 
 Example:
   wabarouter check --config config.yaml
+  wabarouter check --config config.yaml --format json
   META_VERIFY_TOKEN=… META_APP_SECRET=… wabarouter check --strict --config config.yaml
 `, runCheck},
 		"parse": {"print the events of webhook payloads as JSON lines", "parse [FILE…]", `

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
+	"strings"
 
 	"github.com/wabarouter/wabarouter"
 	"github.com/wabarouter/wabarouter/internal/app"
@@ -13,7 +15,7 @@ import (
 )
 
 // embeddedPrefix names the files built into the binary in messages, so
-// that embedded:config.example.yaml:9:17 is not taken for a file on disk.
+// that embedded:config.example.yaml:10:17 is not taken for a file on disk.
 // Its folder is ".", so the store (data/wabarouter.db) and any other
 // relative path of the built-in config land under the working directory.
 const embeddedPrefix = "embedded:"
@@ -37,71 +39,76 @@ func readConfig(path string, opts config.Options) (*config.Config, []config.Warn
 
 // loadRouting loads the config and every rules file it names, the same way
 // serve does, and returns every problem found in either at once, with
-// what purpose let go unchecked.
+// what purpose let go unchecked and the rules' warnings as warnings.
 func loadRouting(path string, purpose config.Purpose) (*config.Config, *rules.Set, []config.Warning, error) {
-	cfg, warnings, err := readConfig(path, config.Options{Purpose: purpose})
-	if err != nil {
-		return nil, nil, warnings, err
-	}
-	set, err := loadRules(cfg)
+	cfg, set, warnings, diags, err := loadRoutingDiagnostics(path, purpose)
 	if err != nil {
 		return cfg, nil, warnings, err
 	}
-	set.SeverityOverrides = cfg.Severity
+	var errs []error
+	for i := range diags {
+		d := &diags[i]
+		if d.Level == rules.LevelWarning {
+			warnings = append(warnings, config.Warning{File: d.File, Line: d.Line, Column: d.Column, Msg: ruleWarningText(d)})
+			continue
+		}
+		errs = append(errs, d)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return cfg, nil, warnings, err
+	}
 	return cfg, set, warnings, nil
 }
 
-func loadRules(cfg *config.Config) (*rules.Set, error) {
-	inline := &rules.Inline{File: cfg.Path, Source: cfg.Source, Rules: cfg.InlineRules}
-	if cfg.FS == nil {
-		return rules.Load(cfg.RuleFiles, inline, cfg.SinkNames())
-	}
-	return loadRulesFS(cfg.FS, cfg.RuleFiles, inline, cfg.SinkNames())
+// ruleWarningText is a rules warning as config.Warning words it after
+// "warning: ", so that both print alike.
+func ruleWarningText(d *rules.Diagnostic) string {
+	plain := *d
+	plain.Level, plain.File, plain.Line, plain.Column = rules.LevelError, "", 0, 0
+	return strings.TrimPrefix(plain.Error(), ": ")
 }
 
-// loadRulesFS is rules.Load for rules files in fsys (the built-in config's),
-// since rules.Load reads the operating system's files: each file is parsed
-// by rules.ParseFile and the sets are merged in order, a name defined
-// twice being an error as it is there.
-func loadRulesFS(fsys fs.FS, files []string, inline *rules.Inline, sinks []string) (*rules.Set, error) {
-	set := &rules.Set{}
-	var errs []error
-	first := map[string]*rules.Rule{}
-	add := func(s *rules.Set) {
-		for _, r := range s.Rules {
-			if f, dup := first[r.Name]; dup {
-				errs = append(errs, fmt.Errorf("%s:%d: rule %q: duplicate rule name; first defined at %s:%d", r.File, r.Line, r.Name, f.File, f.Line))
-				continue
-			}
-			first[r.Name] = r
-			set.Rules = append(set.Rules, r)
-		}
+// loadRoutingDiagnostics is loadRouting with the rules' diagnostics, errors
+// and warnings, kept apart from the config's problems (err).
+func loadRoutingDiagnostics(path string, purpose config.Purpose) (*config.Config, *rules.Set, []config.Warning, []rules.Diagnostic, error) {
+	cfg, warnings, err := readConfig(path, config.Options{Purpose: purpose})
+	if err != nil {
+		return nil, nil, warnings, nil, err
 	}
-	for _, f := range files {
-		data, err := fs.ReadFile(fsys, f)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("reading rules file: %w", err))
-			continue
-		}
-		s, err := rules.ParseFile(embeddedPrefix+f, data, sinks)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		add(s)
+	set, diags := loadRules(cfg)
+	if set != nil {
+		set.SeverityOverrides = cfg.Severity
 	}
-	if len(inline.Rules) > 0 {
-		s, err := rules.Load(nil, inline, sinks)
-		if err != nil {
-			errs = append(errs, err)
+	return cfg, set, warnings, diags, nil
+}
+
+// loadRules reads the rules files the config names, from the operating
+// system or from the built-in files, and checks them with the inline rules.
+func loadRules(cfg *config.Config) (*rules.Set, []rules.Diagnostic) {
+	inline := &rules.Inline{File: cfg.Path, Source: cfg.Source, Rules: cfg.InlineRules}
+	var sources []rules.Source
+	var unread []rules.Diagnostic
+	for _, f := range cfg.RuleFiles {
+		var data []byte
+		var err error
+		name := f
+		if cfg.FS == nil {
+			data, err = os.ReadFile(f)
 		} else {
-			add(s)
+			data, err = fs.ReadFile(cfg.FS, f)
+			name = embeddedPrefix + f
 		}
+		if err != nil {
+			unread = append(unread, rules.Diagnostic{File: name, Level: rules.LevelError, Message: fmt.Sprintf("reading rules file: %v", err)})
+			continue
+		}
+		sources = append(sources, rules.Source{Path: name, Data: data})
 	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
+	set, diags := rules.CheckSources(sources, inline, cfg.SinkNames())
+	if len(unread) > 0 {
+		return nil, append(unread, diags...)
 	}
-	return set, nil
+	return set, diags
 }
 
 // judgement is what check reports and what serve refuses to start on.
@@ -111,6 +118,9 @@ type judgement struct {
 	warnings []config.Warning
 	// problems are FILE:LINE:COL: messages, sorted by place.
 	problems []string
+	// diagnostics are the problems and every warning, the rules' included,
+	// sorted by place, for check to print in either form.
+	diagnostics []diagnostic
 }
 
 // judge loads the config and its rules for purpose and builds every sink
@@ -120,10 +130,18 @@ type judgement struct {
 // its file only when it first writes. check --strict and serve both judge
 // with ForServe, so they refuse the same configs with the same messages.
 func judge(path string, purpose config.Purpose) judgement {
-	cfg, set, warnings, err := loadRouting(path, purpose)
+	cfg, set, warnings, ruleDiags, err := loadRoutingDiagnostics(path, purpose)
 	j := judgement{cfg: cfg, set: set, warnings: warnings}
 	if err != nil {
-		j.problems = errorLines(err)
+		j.addErrors(err)
+	}
+	for _, w := range warnings {
+		msg, hint := rules.SplitHint(w.Msg)
+		j.diagnostics = append(j.diagnostics, diagnostic{File: w.File, Line: w.Line, Column: w.Column,
+			Severity: string(rules.LevelWarning), Message: msg, Hint: hint, text: w.String()})
+	}
+	for i := range ruleDiags {
+		j.diagnostics = append(j.diagnostics, fromRules(&ruleDiags[i]))
 	}
 	if cfg != nil {
 		complete := *cfg
@@ -135,7 +153,7 @@ func judge(path string, purpose config.Purpose) judgement {
 		}
 		built, err := app.BuildSinks(&complete)
 		if err != nil {
-			j.problems = append(j.problems, errorLines(err)...)
+			j.addErrors(err)
 		}
 		for _, s := range built {
 			if c, ok := s.(io.Closer); ok {
@@ -143,8 +161,25 @@ func judge(path string, purpose config.Purpose) judgement {
 			}
 		}
 	}
-	sortByPlace(j.problems)
+	sortDiagnostics(j.diagnostics)
+	for _, d := range j.diagnostics {
+		if d.Severity == string(rules.LevelError) {
+			j.problems = append(j.problems, d.text)
+		}
+	}
 	return j
+}
+
+// addErrors adds each problem of err, with its place when it has one.
+func (j *judgement) addErrors(err error) {
+	var joined interface{ Unwrap() []error }
+	if errors.As(err, &joined) {
+		for _, e := range joined.Unwrap() {
+			j.addErrors(e)
+		}
+		return
+	}
+	j.diagnostics = append(j.diagnostics, fromError(err))
 }
 
 // printWarnings writes each warning on a line of its own.

@@ -279,8 +279,8 @@ func TestBuiltInConfigWithoutVariables(t *testing.T) {
 		os.Unsetenv(v)
 	}
 	unset := []string{
-		"embedded:config.example.yaml:9:17: environment variable META_VERIFY_TOKEN is not set",
-		"embedded:config.example.yaml:12:17: environment variable META_APP_SECRET is not set",
+		"embedded:config.example.yaml:10:17: environment variable META_VERIFY_TOKEN is not set",
+		"embedded:config.example.yaml:13:17: environment variable META_APP_SECRET is not set",
 	}
 	tests := []struct {
 		name    string
@@ -290,8 +290,8 @@ func TestBuiltInConfigWithoutVariables(t *testing.T) {
 		wantErr []string
 	}{
 		{"check", []string{"check"}, ExitOK, "embedded:config.example.yaml: OK: 7 rules in 1 file, 3 sinks; 2 warnings", []string{
-			"embedded:config.example.yaml:9:17: warning: environment variable META_VERIFY_TOKEN is not set",
-			"embedded:config.example.yaml:12:17: warning: environment variable META_APP_SECRET is not set"}},
+			"embedded:config.example.yaml:10:17: warning: environment variable META_VERIFY_TOKEN is not set",
+			"embedded:config.example.yaml:13:17: warning: environment variable META_APP_SECRET is not set"}},
 		{"check --strict", []string{"check", "--strict"}, ExitFailure, "", append(unset, "embedded:config.example.yaml: 2 errors")},
 		{"serve", []string{"serve"}, ExitFailure, "", unset},
 		{"route", []string{"route", "-"}, ExitOK, `rule "account-restricted" → oncall-pagerduty [critical, incident opened]`, []string{"route: no --config: using the built-in copy"}},

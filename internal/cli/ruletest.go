@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,9 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -24,40 +21,31 @@ import (
 	"github.com/wabarouter/wabarouter/internal/rules"
 )
 
-// ruleTestFile is one file of `wabarouter test`. Severity, action and now
-// are strings rather than typed values so that a bad value is reported by
-// us with its line; yaml.v3 drops the line of a TextUnmarshaler's error.
-type ruleTestFile struct {
-	Tests []ruleTestCase `yaml:"tests"`
-}
-
-// ruleTestCase is one test: one payload and what it sends, or steps
-// played in order against one store, each with what it sends, so a ban
-// and then its reinstatement can be expected to open and then resolve an
-// incident.
+// ruleTestCase is one test of a `wabarouter test` file: one payload and
+// what it sends, or steps played in order against one store, each with
+// what it sends, so a ban and then its reinstatement can be expected to
+// open and then resolve an incident.
 type ruleTestCase struct {
-	Name string `yaml:"name"`
-	// The fields of a one-step test.
-	ruleTestStep `yaml:",inline"`
-	Steps        []ruleTestStep `yaml:"steps"`
+	Name  string
+	Steps []ruleTestStep
 
 	line int
 }
 
 // ruleTestStep is one payload (or, with only now, the clock moving on so
 // incident timers fire) and the notifications serve would queue for it.
+// Severity, action and now are kept as written, so that a bad value is
+// reported with its place.
 type ruleTestStep struct {
-	PayloadFile string `yaml:"payload_file"`
+	PayloadFile string
 	// Payload is kept as a node: it is any webhook body, so its keys are
 	// not ours to check, and a scalar may hold the JSON text itself.
-	Payload yaml.Node `yaml:"payload"`
-	Now     string    `yaml:"now"`
+	Payload yaml.Node
+	Now     string
 	// Expect is a pointer so that a missing expect (an error) differs
 	// from `expect: []` (nothing may be sent).
-	Expect *[]expectedNotification `yaml:"expect"`
+	Expect *[]expectedNotification
 
-	line       int
-	expectLine []int
 	now        time.Time
 	severities []notification.Severity
 }
@@ -65,14 +53,14 @@ type ruleTestStep struct {
 func (st ruleTestStep) hasPayload() bool { return st.PayloadFile != "" || st.Payload.Kind != 0 }
 
 type expectedNotification struct {
-	Rule     string `yaml:"rule"`
-	Sink     string `yaml:"sink"`
-	Severity string `yaml:"severity"`
-	Title    string `yaml:"title"`
-	Action   string `yaml:"action"`
+	Rule     string
+	Sink     string
+	Severity string
+	Title    string
+	Action   string
 	// Transition is what the notification says happened to its incident:
 	// opened, updated, escalated, reminded or resolved.
-	Transition string `yaml:"transition"`
+	Transition string
 }
 
 var transitions = []notification.Transition{notification.Opened, notification.Updated, notification.Escalated,
@@ -133,195 +121,315 @@ func runRuleTest(ctx context.Context, args []string, stdio IO) int {
 	return ExitOK
 }
 
-// loadRuleTests decodes one test file strictly and checks every case,
-// returning all problems at once as FILE:LINE: message.
+// The keys of a test file, of a test and of an expected notification.
+var (
+	testFileKeys = []string{"tests"}
+	testKeys     = []string{"name", "payload_file", "payload", "now", "expect", "steps"}
+	stepKeys     = []string{"payload_file", "payload", "now", "expect"}
+	expectKeys   = []string{"rule", "sink", "severity", "title", "action", "transition"}
+)
+
+// testLoader reads one test file, collecting every problem with its place
+// (FILE:LINE:COL, with a suggestion where a name is near a known one), so
+// that an author fixes them all in one round.
+type testLoader struct {
+	path         string
+	ruleNames    map[string]bool
+	sinkNames    map[string]bool
+	diags        []rules.Diagnostic
+	rules, sinks []string
+}
+
+func (l *testLoader) at(n *yaml.Node, format string, args ...any) {
+	msg, hint := rules.SplitHint(fmt.Sprintf(format, args...))
+	l.diags = append(l.diags, rules.Diagnostic{File: l.path, Line: n.Line, Column: n.Column, Level: rules.LevelError, Message: msg, Hint: hint})
+}
+
+// loadRuleTests reads one test file and checks every case, returning all
+// problems at once, each as FILE:LINE:COL: message.
 func loadRuleTests(path string, ruleNames, sinkNames map[string]bool) ([]ruleTestCase, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read test file: %w", err)
 	}
-	var file ruleTestFile
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&file); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("%s: no tests", path)
-		}
-		return nil, yamlErrors(path, err)
-	}
-	// The strict decode has no positions; a second pass over the nodes
-	// finds each case's line for the messages below.
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, yamlErrors(path, err)
-	}
-	caseNodes := seqItems(mappingValue(docContent(&root), "tests"))
-	if len(file.Tests) == 0 {
-		return nil, fmt.Errorf("%s: no tests", path)
-	}
-	var errs []error
-	at := func(line int, format string, args ...any) {
-		errs = append(errs, &config.Error{File: path, Line: line, Msg: fmt.Sprintf(format, args...)})
-	}
-	for i := range file.Tests {
-		tc := &file.Tests[i]
-		var node *yaml.Node
-		if i < len(caseNodes) {
-			node = caseNodes[i]
-			tc.line = node.Line
+		var errs []error
+		for _, d := range rules.YAMLSyntax(path, data, err) {
+			errs = append(errs, &d)
 		}
-		if tc.Name == "" {
-			at(tc.line, "test %d: name is required", i+1)
-		}
-		label := fmt.Sprintf("test %q", tc.Name)
-		if len(tc.Steps) == 0 {
-			tc.ruleTestStep.line = tc.line
-			checkStep(&tc.ruleTestStep, node, label, false, ruleNames, sinkNames, at)
-			tc.Steps = []ruleTestStep{tc.ruleTestStep}
-			continue
-		}
-		if tc.hasPayload() || tc.Expect != nil || tc.Now != "" {
-			at(tc.line, "%s: with steps, give payload, payload_file, now and expect in each step, not beside them", label)
-		}
-		stepNodes := seqItems(mappingValue(node, "steps"))
-		for j := range tc.Steps {
-			st := &tc.Steps[j]
-			var sn *yaml.Node
-			st.line = tc.line
-			if j < len(stepNodes) {
-				sn = stepNodes[j]
-				st.line = sn.Line
-			}
-			checkStep(st, sn, fmt.Sprintf("%s: step %d", label, j+1), true, ruleNames, sinkNames, at)
-		}
-	}
-	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	return file.Tests, nil
+	l := &testLoader{path: path, ruleNames: ruleNames, sinkNames: sinkNames}
+	for name := range ruleNames {
+		l.rules = append(l.rules, name)
+	}
+	for name := range sinkNames {
+		l.sinks = append(l.sinks, name)
+	}
+	slices.Sort(l.rules)
+	slices.Sort(l.sinks)
+	top := docContent(&root)
+	if top == nil || top.Kind == 0 {
+		return nil, fmt.Errorf("%s: no tests", path)
+	}
+	if top.Kind != yaml.MappingNode {
+		l.at(top, "a test file is a mapping with a \"tests:\" list")
+		return nil, l.err()
+	}
+	var cases []ruleTestCase
+	l.fields(top, "", testFileKeys, func(k, v *yaml.Node) {
+		if v.Kind != yaml.SequenceNode {
+			l.at(v, "tests must be a list; write each test as an entry starting with \"- \"")
+			return
+		}
+		for i, item := range v.Content {
+			cases = append(cases, l.testCase(i, item))
+		}
+	})
+	if len(l.diags) == 0 && len(cases) == 0 {
+		return nil, fmt.Errorf("%s: no tests", path)
+	}
+	if err := l.err(); err != nil {
+		return nil, err
+	}
+	return cases, nil
 }
 
-// checkStep checks one step of a test (or a one-step test itself): a
-// payload, unless inStep and a now moves the clock alone; a readable
-// now; and expectations that name loaded rules and defined sinks.
-func checkStep(st *ruleTestStep, node *yaml.Node, label string, inStep bool, ruleNames, sinkNames map[string]bool, at func(int, string, ...any)) {
+// err joins the problems found, sorted by place; nil when there is none.
+func (l *testLoader) err() error {
+	slices.SortStableFunc(l.diags, func(a, b rules.Diagnostic) int {
+		if a.Line != b.Line {
+			return a.Line - b.Line
+		}
+		return a.Column - b.Column
+	})
+	errs := make([]error, len(l.diags))
+	for i := range l.diags {
+		errs[i] = &l.diags[i]
+	}
+	return errors.Join(errs...)
+}
+
+// fields hands each key of mapping m to use, reporting keys given twice and
+// keys not in known (with the nearest known one) at their place.
+func (l *testLoader) fields(m *yaml.Node, where string, known []string, use func(k, v *yaml.Node)) {
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, v := m.Content[i], m.Content[i+1]
+		switch {
+		case seen[k.Value]:
+			l.at(k, "%skey %q given twice", where, k.Value)
+		case !slices.Contains(known, k.Value):
+			l.at(k, "%sunknown key %q%s", where, k.Value, orList(rules.Suggest(k.Value, known), known))
+		default:
+			seen[k.Value] = true
+			use(k, v)
+		}
+	}
+}
+
+// orList is the suggestion, or else the list of what may be written.
+func orList(suggestion string, known []string) string {
+	if suggestion != "" {
+		return suggestion
+	}
+	return "; the keys here are " + strings.Join(known, ", ")
+}
+
+// str is a scalar's text, reporting anything else.
+func (l *testLoader) str(v *yaml.Node, what string) string {
+	if v.Kind != yaml.ScalarNode {
+		l.at(v, "%s must be a single value", what)
+		return ""
+	}
+	return v.Value
+}
+
+func (l *testLoader) testCase(i int, n *yaml.Node) ruleTestCase {
+	tc := ruleTestCase{line: n.Line}
+	if n.Kind != yaml.MappingNode {
+		l.at(n, "test %d must be a mapping with name, payload_file or payload, and expect (or steps)", i+1)
+		return tc
+	}
+	var own ruleTestStep
+	var nodes stepNodes
+	var stepsNode *yaml.Node
+	l.fields(n, "", testKeys, func(k, v *yaml.Node) {
+		switch k.Value {
+		case "name":
+			tc.Name = l.str(v, "name")
+		case "steps":
+			stepsNode = v
+		default:
+			l.stepKey(&own, &nodes, k, v)
+		}
+	})
+	if tc.Name == "" {
+		l.at(n, "test %d: name is required", i+1)
+	}
+	label := fmt.Sprintf("test %q", tc.Name)
+	if stepsNode == nil {
+		l.checkStep(&own, nodes, n, label, false)
+		tc.Steps = []ruleTestStep{own}
+		return tc
+	}
+	if own.hasPayload() || nodes.expect != nil || own.Now != "" {
+		l.at(n, "%s: with steps, give payload, payload_file, now and expect in each step, not beside them", label)
+	}
+	if stepsNode.Kind != yaml.SequenceNode || len(stepsNode.Content) == 0 {
+		l.at(stepsNode, "%s: steps must be a list of steps, each with a payload (or now) and expect", label)
+		return tc
+	}
+	for j, sn := range stepsNode.Content {
+		var st ruleTestStep
+		where := fmt.Sprintf("%s: step %d", label, j+1)
+		if sn.Kind != yaml.MappingNode {
+			l.at(sn, "%s must be a mapping with payload_file or payload (or now), and expect", where)
+			continue
+		}
+		var sns stepNodes
+		l.fields(sn, where+": ", stepKeys, func(k, v *yaml.Node) { l.stepKey(&st, &sns, k, v) })
+		l.checkStep(&st, sns, sn, where, true)
+		tc.Steps = append(tc.Steps, st)
+	}
+	return tc
+}
+
+// stepNodes are where a step's now and expect are written.
+type stepNodes struct{ now, expect *yaml.Node }
+
+// stepKey reads one of a step's keys (also those of a one-step test).
+func (l *testLoader) stepKey(st *ruleTestStep, nodes *stepNodes, k, v *yaml.Node) {
+	switch k.Value {
+	case "payload_file":
+		st.PayloadFile = l.str(v, "payload_file")
+	case "payload":
+		st.Payload = *v
+	case "now":
+		st.Now, nodes.now = l.str(v, "now"), v
+	case "expect":
+		nodes.expect = v
+	}
+}
+
+// checkStep checks one step (or a one-step test): a payload, unless
+// inStep and a now moves the clock alone; a readable now; expectations
+// that can match.
+func (l *testLoader) checkStep(st *ruleTestStep, nodes stepNodes, n *yaml.Node, label string, inStep bool) {
 	hasInline := st.Payload.Kind != 0
 	switch {
 	case st.PayloadFile != "" && hasInline:
-		at(st.line, "%s: give payload_file or payload, not both", label)
+		l.at(n, "%s: give payload_file or payload, not both", label)
 	case !st.hasPayload() && !(inStep && st.Now != ""):
 		if inStep {
-			at(st.line, "%s: payload_file, payload or now is required", label)
+			l.at(n, "%s: payload_file, payload or now is required", label)
 		} else {
-			at(st.line, "%s: payload_file or payload is required (or steps)", label)
+			l.at(n, "%s: payload_file or payload is required (or steps)", label)
 		}
 	}
 	if st.Now != "" {
 		var err error
 		if st.now, err = time.Parse(time.RFC3339, st.Now); err != nil {
-			at(lineOf(mappingValue(node, "now"), st.line), "%s: now %q is not an RFC 3339 time such as 2026-11-23T12:00:00Z", label, st.Now)
+			l.at(nodes.now, "%s: now %q is not an RFC 3339 time; write it like 2026-11-23T12:00:00Z", label, st.Now)
 		}
 	}
-	if st.Expect == nil {
-		at(st.line, "%s: expect is required; use expect: [] when nothing may be sent", label)
+	expectNode := nodes.expect
+	switch {
+	case expectNode == nil:
+		l.at(n, "%s: expect is required; use expect: [] when nothing may be sent", label)
+		return
+	case expectNode.Kind == yaml.ScalarNode && expectNode.Tag == "!!null":
+		l.at(expectNode, "%s: expect is empty; use expect: [] when nothing may be sent", label)
+		return
+	case expectNode.Kind != yaml.SequenceNode:
+		l.at(expectNode, "%s: expect must be a list of notifications, or [] when nothing may be sent", label)
 		return
 	}
-	expectNodes := seqItems(mappingValue(node, "expect"))
-	for j, e := range *st.Expect {
-		line := st.line
-		if j < len(expectNodes) {
-			line = expectNodes[j].Line
-		}
-		st.expectLine = append(st.expectLine, line)
-		sev, err := notification.ParseSeverity(e.Severity)
-		if err != nil {
-			at(line, "%s: expect[%d]: %v", label, j, err)
-		}
+	expect := []expectedNotification{}
+	for j, item := range expectNode.Content {
+		e, sev := l.expected(label, j, item)
+		expect = append(expect, e)
 		st.severities = append(st.severities, sev)
-		// Unknown names would make a case that can never pass; say so at
-		// load time instead of as a confusing diff.
-		if e.Rule == "" {
-			at(line, "%s: expect[%d]: rule is required", label, j)
-		} else if !ruleNames[e.Rule] {
-			at(line, "%s: expect[%d]: no rule named %q in the loaded rules", label, j, e.Rule)
-		}
-		if e.Sink == "" {
-			at(line, "%s: expect[%d]: sink is required", label, j)
-		} else if !sinkNames[e.Sink] {
-			at(line, "%s: expect[%d]: sink %q is not defined in the config", label, j, e.Sink)
-		}
-		if e.Action != "" && e.Action != string(notification.Trigger) && e.Action != string(notification.Resolve) {
-			at(line, "%s: expect[%d]: action %q must be trigger or resolve", label, j, e.Action)
-		}
-		if e.Transition != "" && !slices.Contains(transitions, notification.Transition(e.Transition)) {
-			at(line, "%s: expect[%d]: transition %q must be one of opened, updated, escalated, reminded, resolved", label, j, e.Transition)
-		}
 	}
+	st.Expect = &expect
 }
 
-// yamlLine matches yaml.v3's "line N: message" error texts.
-var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
-
-// unknownField rewrites yaml.v3's Go-flavoured unknown-key message.
-var unknownField = regexp.MustCompile(`^field (\S+) not found in type \S+$`)
-
-// yamlErrors turns a yaml.v3 error into one FILE:LINE: message per problem.
-func yamlErrors(path string, err error) error {
-	var texts []string
-	var te *yaml.TypeError
-	if errors.As(err, &te) {
-		texts = te.Errors
-	} else {
-		texts = []string{err.Error()}
+// expected reads one expected notification and checks that it can match:
+// a known rule and sink, a severity, an action.
+func (l *testLoader) expected(label string, j int, n *yaml.Node) (expectedNotification, notification.Severity) {
+	var e expectedNotification
+	where := fmt.Sprintf("%s: expect[%d]: ", label, j)
+	if n.Kind != yaml.MappingNode {
+		l.at(n, "%smust be a mapping such as {rule: NAME, sink: NAME, severity: error}", where)
+		return e, 0
 	}
-	errs := make([]error, 0, len(texts))
-	for _, t := range texts {
-		m := yamlLine.FindStringSubmatch(t)
-		if m == nil {
-			errs = append(errs, &config.Error{File: path, Msg: strings.TrimPrefix(t, "yaml: ")})
-			continue
+	nodes := map[string]*yaml.Node{}
+	l.fields(n, where, expectKeys, func(k, v *yaml.Node) {
+		nodes[k.Value] = v
+		s := l.str(v, where+k.Value)
+		switch k.Value {
+		case "rule":
+			e.Rule = s
+		case "sink":
+			e.Sink = s
+		case "severity":
+			e.Severity = s
+		case "title":
+			e.Title = s
+		case "action":
+			e.Action = s
+		case "transition":
+			e.Transition = s
 		}
-		line, _ := strconv.Atoi(m[1])
-		msg := m[2]
-		if u := unknownField.FindStringSubmatch(msg); u != nil {
-			msg = fmt.Sprintf("unknown key %q", u[1])
+	})
+	at := func(key string) *yaml.Node {
+		if v := nodes[key]; v != nil {
+			return v
 		}
-		errs = append(errs, &config.Error{File: path, Line: line, Msg: msg})
+		return n
 	}
-	return errors.Join(errs...)
+	sev, err := notification.ParseSeverity(e.Severity)
+	if err != nil {
+		l.at(at("severity"), "%s%v", where, err)
+	}
+	// Unknown names would make a case that can never pass; say so at
+	// load time instead of as a confusing diff.
+	if e.Rule == "" {
+		l.at(n, "%srule is required", where)
+	} else if !l.ruleNames[e.Rule] {
+		l.at(at("rule"), "%sno rule named %q in the loaded rules%s", where, e.Rule, rules.Suggest(e.Rule, l.rules))
+	}
+	if e.Sink == "" {
+		l.at(n, "%ssink is required", where)
+	} else if !l.sinkNames[e.Sink] {
+		l.at(at("sink"), "%ssink %q is not defined in the config%s", where, e.Sink, orSinks(rules.Suggest(e.Sink, l.sinks), l.sinks))
+	}
+	if e.Action != "" && e.Action != string(notification.Trigger) && e.Action != string(notification.Resolve) {
+		l.at(at("action"), "%saction %q must be trigger or resolve", where, e.Action)
+	}
+	if e.Transition != "" && !slices.Contains(transitions, notification.Transition(e.Transition)) {
+		l.at(at("transition"), "%stransition %q must be one of opened, updated, escalated, reminded, resolved", where, e.Transition)
+	}
+	return e, sev
+}
+
+// orSinks is the suggestion, or else the sinks the config defines.
+func orSinks(suggestion string, sinks []string) string {
+	if suggestion != "" {
+		return suggestion
+	}
+	return "; defined sinks: " + strings.Join(sinks, ", ")
 }
 
 func docContent(n *yaml.Node) *yaml.Node {
 	if n != nil && n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
 		return n.Content[0]
 	}
+	if n != nil && n.Kind == yaml.DocumentNode {
+		return nil
+	}
 	return n
-}
-
-func mappingValue(n *yaml.Node, key string) *yaml.Node {
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i+1]
-		}
-	}
-	return nil
-}
-
-func seqItems(n *yaml.Node) []*yaml.Node {
-	if n == nil || n.Kind != yaml.SequenceNode {
-		return nil
-	}
-	return n.Content
-}
-
-func lineOf(n *yaml.Node, fallback int) int {
-	if n == nil {
-		return fallback
-	}
-	return n.Line
 }
 
 // payloadBody returns the webhook body of a case: the file named

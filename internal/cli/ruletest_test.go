@@ -129,13 +129,13 @@ func TestRuleTestReportsFailures(t *testing.T) {
 `,
 			wantCode: ExitFailure,
 			wantErr: []string{
-				`:4: test "bad": now "yesterday" is not an RFC 3339 time`,
-				`:6: test "bad": expect[0]: unknown severity "loud"`,
-				`:6: test "bad": expect[0]: no rule named "no-such-rule" in the loaded rules`,
-				`:6: test "bad": expect[0]: sink "pager" is not defined in the config`,
-				`:7: test "bad": expect[1]: action "close" must be trigger or resolve`,
-				`:8: test "no expectation": expect is required`,
-				`:10: test "both payloads": give payload_file or payload, not both`,
+				`rules_test.yaml:4:10: test "bad": now "yesterday" is not an RFC 3339 time; write it like 2026-11-23T12:00:00Z` + "\n",
+				`rules_test.yaml:6:16: test "bad": expect[0]: no rule named "no-such-rule" in the loaded rules` + "\n",
+				`rules_test.yaml:6:36: test "bad": expect[0]: sink "pager" is not defined in the config; did you mean "oncall-pagerduty"?` + "\n",
+				`rules_test.yaml:6:53: test "bad": expect[0]: unknown severity "loud"; want one of critical, error, warning, info` + "\n",
+				`rules_test.yaml:7:79: test "bad": expect[1]: action "close" must be trigger or resolve` + "\n",
+				`rules_test.yaml:8:5: test "no expectation": expect is required; use expect: [] when nothing may be sent` + "\n",
+				`rules_test.yaml:10:5: test "both payloads": give payload_file or payload, not both` + "\n",
 			},
 			wantOut: []string{"1 test file(s) could not be read"},
 		},
@@ -143,7 +143,37 @@ func TestRuleTestReportsFailures(t *testing.T) {
 			name:     "unknown key",
 			file:     "tests:\n  - name: x\n    payload_fle: a.json\n    expect: []\n",
 			wantCode: ExitFailure,
-			wantErr:  []string{`:3: unknown key "payload_fle"`},
+			wantErr:  []string{`rules_test.yaml:3:5: unknown key "payload_fle"; did you mean "payload_file"?`},
+		},
+		{
+			name: "expected for expect, at its column, with the file's other mistakes",
+			file: `tests:
+  - name: restriction
+    payload_file: a.json
+    expected:
+      - {rule: account-restricted, sink: oncall-pagerduty, severity: critical}
+  - name: ban
+    payload_file: b.json
+    expect:
+      - {rule: account-baned, sink: oncall-pagerduty, severity: critical, titel: x}
+`,
+			wantCode: ExitFailure,
+			wantErr: []string{
+				`rules_test.yaml:4:5: unknown key "expected"; did you mean "expect"?` + "\n",
+				`rules_test.yaml:2:5: test "restriction": expect is required; use expect: [] when nothing may be sent` + "\n",
+				`rules_test.yaml:9:16: test "ban": expect[0]: no rule named "account-baned" in the loaded rules; did you mean "account-banned"?` + "\n",
+				`rules_test.yaml:9:75: test "ban": expect[0]: unknown key "titel"; did you mean "title"?` + "\n",
+			},
+		},
+		{
+			name: "a YAML mistake of a test file at its line",
+			file: `tests:
+  - name: restriction
+    payload_file: a.json
+   expect: []
+`,
+			wantCode: ExitFailure,
+			wantErr:  []string{"rules_test.yaml:4:4: `expect:` is indented 3 spaces; the other keys of this test are at 4\n"},
 		},
 		{
 			name: "missing payload file",

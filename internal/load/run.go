@@ -178,12 +178,15 @@ func (r *run) startSink() error {
 	return nil
 }
 
-// routerRules is the catch-all rule the router runs on: every event, with
-// no dedup, to the fake sink.
+// routerRules is the catch-all rule the router runs on: every event to
+// the fake sink. Its incidents never resolve, so that every event, a
+// recovery too, is one notification (the opening or an update), and none
+// comes from a timer: the tool counts one notification per event.
 const routerRules = `rules:
   - name: wabaload-every-event
     description: every event, so each webhook is one notification per event
     when: "true"
+    resolve: never
     to: [fake]
 `
 

@@ -266,7 +266,7 @@ func (r *Router) trigger(ctx context.Context, tx store.Tx, ec *eventCtx, m rules
 		}
 	}
 	det.Event = trimmed(ec.ev)
-	if course.Ends.After(det.Ends) {
+	if course.Ends.After(det.Ends) && !rule.ResolveNever {
 		det.Ends = course.Ends
 		if err := tx.SetTimer(ctx, store.Timer{IncidentID: inc.ID, Kind: timerExpiry, Due: det.Ends}); err != nil {
 			return err
@@ -443,6 +443,9 @@ func (r *Router) Fire(ctx context.Context, t store.Timer) (Result, error) {
 			accepted: now, now: now, d: &d, touched: map[string]bool{}}
 		switch t.Kind {
 		case timerExpiry:
+			if rule := set.Rule(inc.Rule); rule != nil && rule.ResolveNever {
+				return tx.DeleteTimer(ctx, t)
+			}
 			if det.Ends.After(now) {
 				return tx.SetTimer(ctx, store.Timer{IncidentID: inc.ID, Kind: timerExpiry, Due: det.Ends})
 			}

@@ -4,7 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -29,66 +30,39 @@ func eventNames() []string {
 	return names
 }
 
-var unknownName = regexp.MustCompile(`^unknown name (\S+)`)
-
 func (p *fileParser) compileWhen(r *Rule, n *yaml.Node) {
 	r.program = p.compileCondition(r, n, "when")
 }
 
 // compileCondition compiles a when or resolve_when condition, reporting a
-// mistake at its place in the file; nil when it does not compile.
+// mistake at its place in the file, and what the condition's shape says
+// it probably gets wrong as warnings; nil when it does not compile.
 func (p *fileParser) compileCondition(r *Rule, n *yaml.Node, key string) *vm.Program {
 	prog, err := expr.Compile(n.Value, p.set.exprOptions()...)
 	if err == nil {
+		for _, w := range lintCondition(n.Value, prog) {
+			line, col := p.valuePosition(n, w.off)
+			p.warnAt(line, col, r.Name, key+": "+w.msg)
+		}
 		return prog
 	}
 	var fe *file.Error
-	if !errors.As(err, &fe) || fe.Line == 0 {
+	switch {
+	case errors.As(err, &fe):
+	case strings.HasPrefix(err.Error(), "expected bool"):
+		// The type of the whole condition, which expr says without a place.
+		fe = &file.Error{Line: 1, Message: err.Error()}
+	default:
 		p.errorf(n, r.Name, "%s: %v", key, err)
 		return nil
 	}
-	line, col := exprPosition(n, fe.Line, fe.Column, p.blockIndent(n))
-	p.errorAt(line, col, r.Name, key+": "+exprMessage(fe.Message))
+	if fe.Line == 0 {
+		fe.Line = 1 // a problem of the whole condition, such as its type
+	}
+	pr := explainCondition(n.Value, fe)
+	line, col := p.valuePosition(n, pr.off)
+	p.errorAt(line, col, r.Name, key+": "+strings.ReplaceAll(pr.msg, colHere, strconv.Itoa(col)))
 	return nil
-}
-
-// exprPosition maps a position inside the expression (line 1-based, column
-// 0-based) to the rules file, so the author sees where to look.
-func exprPosition(n *yaml.Node, line, col, indent int) (int, int) {
-	switch n.Style {
-	case yaml.LiteralStyle, yaml.FoldedStyle:
-		// The text starts on the line after the | or >, indented.
-		return n.Line + line, indent + col + 1
-	case yaml.DoubleQuotedStyle, yaml.SingleQuotedStyle:
-		if line == 1 {
-			return n.Line, n.Column + 1 + col
-		}
-	default:
-		if line == 1 {
-			return n.Line, n.Column + col
-		}
-	}
-	return n.Line + line - 1, col + 1
-}
-
-// blockIndent is the indentation of a block scalar's first line, which
-// yaml.v3 strips from the value but an error position must count.
-func (p *fileParser) blockIndent(n *yaml.Node) int {
-	for i := n.Line; i < len(p.lines); i++ {
-		l := p.lines[i]
-		if trimmed := strings.TrimLeft(l, " "); trimmed != "" {
-			return len(l) - len(trimmed)
-		}
-	}
-	return 0
-}
-
-func exprMessage(msg string) string {
-	m := unknownName.FindStringSubmatch(msg)
-	if m == nil {
-		return msg
-	}
-	return fmt.Sprintf("unknown name %q%s", m[1], suggest(m[1], eventNames()))
 }
 
 // exprOptions builds the compile options; the time helpers close over the
@@ -156,21 +130,66 @@ func listHas(list any, s string) bool {
 	return false
 }
 
-// suggest returns `; did you mean "x"?` for the closest candidate within a
-// third of the word's length, or "".
+// suggest returns `; did you mean "x"?` for the nearest candidate, or
+// "" when none is near. Nearest is, in this order: the same word in
+// another case; a word a few typos away (a third of its length at most,
+// "type" for types); a word that starts with it ("waba" for waba_id); a
+// word it starts with; a word holding it as a part ("slack" for
+// compliance-slack). Ties go to the closer spelling, then to the shorter.
 func suggest(word string, candidates []string) string {
-	best, bestDist := "", len(word)/3+2
+	return Suggest(word, candidates)
+}
+
+// Suggest is suggest for the other readers of YAML written by rule
+// authors (rule test files): `; did you mean "x"?` or "".
+func Suggest(word string, candidates []string) string {
+	if best := nearest(word, candidates); best != "" && best != word {
+		return fmt.Sprintf("; did you mean %q?", best)
+	}
+	return ""
+}
+
+func nearest(word string, candidates []string) string {
+	lw := strings.ToLower(word)
+	type rank struct{ tier, dist, length int }
+	best, bestRank := "", rank{tier: 99}
+	less := func(a, b rank) bool {
+		if a.tier != b.tier {
+			return a.tier < b.tier
+		}
+		if a.dist != b.dist {
+			return a.dist < b.dist
+		}
+		return a.length < b.length
+	}
 	for _, c := range candidates {
-		d := textdist.Levenshtein(strings.ToLower(word), strings.ToLower(c))
-		if strings.Contains(c, word) || strings.Contains(word, c) {
-			d = min(d, bestDist-1) // "slack" is surely "compliance-slack"
+		lc := strings.ToLower(c)
+		d := textdist.Levenshtein(lw, lc)
+		r := rank{tier: 99, dist: d, length: len(c)}
+		switch {
+		case lc == lw:
+			r.tier = 0
+		case d <= len(lw)/3+1 && d < len(lw):
+			r.tier = 1
+		case len(lw) >= 3 && strings.HasPrefix(lc, lw):
+			r.tier = 2
+		case len(lc) >= 3 && strings.HasPrefix(lw, lc):
+			r.tier = 3
+		case len(lw) >= 3 && hasPart(lc, lw):
+			r.tier = 4
+		default:
+			continue
 		}
-		if d < bestDist {
-			best, bestDist = c, d
+		if less(r, bestRank) {
+			best, bestRank = c, r
 		}
 	}
-	if best == "" || best == word {
-		return ""
-	}
-	return fmt.Sprintf("; did you mean %q?", best)
+	return best
+}
+
+// hasPart reports whether word is one of the parts of name between
+// "_", "-" and ".".
+func hasPart(name, word string) bool {
+	parts := strings.FieldsFunc(name, func(r rune) bool { return r == '_' || r == '-' || r == '.' })
+	return slices.Contains(parts, word) || strings.Contains(name, word) && len(word) >= 5
 }

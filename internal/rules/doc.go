@@ -30,4 +30,14 @@
 // A rule without dedup.key gets event.ProblemKey, which names the problem
 // (the account's ban, one phone number's quality, one template's status)
 // rather than the rule or the event.
+//
+// Loading reports Diagnostics, in words a rule author reads, each at its
+// FILE:LINE:COL with a hint saying what to write: errors (the rules do not
+// load) and warnings (a rule that loads but very likely never does what
+// it says, judged against the values event.FieldValues and event.NamesOf
+// say a field takes). A file YAML cannot read is explained line by line
+// (yamllint.go) and its other rules are still read one by one (syntax.go);
+// expr's compile errors are explained in explain.go, a condition's likely
+// mistakes found in condlint.go, and positions inside values written over
+// several lines mapped back to the file in position.go.
 package rules

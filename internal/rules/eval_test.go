@@ -14,7 +14,7 @@ import (
 	"github.com/wabarouter/wabarouter/internal/notification"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/titles.golden")
+var update = flag.Bool("update", false, "rewrite testdata/titles.golden and the .golden of each *.bad.yaml")
 
 const webhooks = "../../testdata/webhooks"
 

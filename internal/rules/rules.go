@@ -1,13 +1,10 @@
 package rules
 
 import (
-	"errors"
-	"fmt"
-	"gopkg.in/yaml.v3"
-	"os"
-	"strings"
 	"text/template"
 	"time"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/expr-lang/expr/vm"
 
@@ -68,12 +65,12 @@ func (s *Set) now() time.Time {
 }
 
 // ParseFile reads one rules file. sinks are the defined sink names. All the
-// file's errors are returned joined, each as FILE:LINE:COL: message.
+// file's errors are returned joined, each a *Diagnostic written
+// FILE:LINE:COL: message; its warnings are left to CheckFile.
 func ParseFile(path string, data []byte, sinks []string) (*Set, error) {
-	s := newSet()
-	errs := s.parseInto(path, data, sinks)
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+	s, diags := CheckFile(path, data, sinks)
+	if err := joinErrors(diags); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
@@ -95,25 +92,9 @@ type Inline struct {
 // Load reads the rules files in order, then the inline rules, into one
 // set, returning every problem of all of them at once.
 func Load(paths []string, inline *Inline, sinks []string) (*Set, error) {
-	s := newSet()
-	var errs []error
-	for _, p := range paths {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("reading rules file: %w", err))
-			continue
-		}
-		errs = append(errs, s.parseInto(p, data, sinks)...)
-	}
-	if inline != nil && len(inline.Rules) > 0 {
-		p := &fileParser{set: s, file: inline.File, sinks: sinks, lines: strings.Split(string(inline.Source), "\n")}
-		for _, n := range inline.Rules {
-			p.parseRule(n)
-		}
-		errs = append(errs, p.errs...)
-	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+	s, diags := Check(paths, inline, sinks)
+	if err := joinErrors(diags); err != nil {
+		return nil, err
 	}
 	return s, nil
 }

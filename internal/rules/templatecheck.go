@@ -5,6 +5,7 @@ import (
 	"io"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -347,10 +348,53 @@ func offsetOf(text string, line, col int) int {
 	return min(off+col, len(text))
 }
 
-// position turns an offset into the template's text into a line (from 1)
-// and a column (from 0), as exprPosition takes them.
-func position(text string, offset int) (int, int) {
-	offset = min(offset, len(text))
-	before := text[:offset]
-	return 1 + strings.Count(before, "\n"), offset - (strings.LastIndexByte(before, '\n') + 1)
+var templateParseError = regexp.MustCompile(`^template: [^:]*:(\d+): (.*)$`)
+
+// templateSyntax explains a template that does not parse, at the byte
+// offset of src where the mistake is as near as the error lets us say.
+func templateSyntax(src string, err error) tmplProblem {
+	m := templateParseError.FindStringSubmatch(err.Error())
+	if m == nil {
+		return tmplProblem{0, "the template does not parse: " + err.Error()}
+	}
+	line, _ := strconv.Atoi(m[1])
+	lineStart := offsetOf(src, line, 0)
+	msg := m[2]
+	lastOpen := func() int {
+		if i := strings.LastIndex(src, "{{"); i >= 0 && !strings.Contains(src[i:], "}}") {
+			return i
+		}
+		return lineStart
+	}
+	if i := strings.LastIndex(src, "{{"); i >= 0 && !strings.Contains(src[i:], "}}") {
+		return tmplProblem{i, "this `{{` is never closed; end it with `}}`"}
+	}
+	switch {
+	case msg == "unclosed action" || msg == "unexpected EOF" || strings.HasPrefix(msg, "unclosed action started at"):
+		return tmplProblem{lastOpen(), "this `{{` is never closed; end it with `}}`"}
+	case strings.HasPrefix(msg, "function ") && strings.HasSuffix(msg, " not defined"):
+		name := strings.Trim(strings.TrimSuffix(strings.TrimPrefix(msg, "function "), " not defined"), `"`)
+		at := lineStart
+		if i := strings.Index(src, name); i >= 0 {
+			at = i
+		}
+		return tmplProblem{at, fmt.Sprintf("there is no function %q; the functions are utc, phone, human, join, restrictions and sentence, and Go's own (eq, ne, len, index, printf, ...)%s", name, suggest(name, templateFuncNames()))}
+	case strings.HasPrefix(msg, "unexpected {{end}}"):
+		if i := strings.Index(src, "{{end"); i >= 0 {
+			return tmplProblem{i, "this `{{end}}` closes nothing; remove it, or open an `{{if}}`, `{{with}}` or `{{range}}` before it"}
+		}
+	case strings.HasPrefix(msg, "unexpected EOF") || strings.Contains(msg, "missing end") || strings.HasSuffix(msg, "EOF"):
+		return tmplProblem{lastOpen(), "an `{{if}}`, `{{with}}` or `{{range}}` is never closed; end it with `{{end}}`"}
+	}
+	return tmplProblem{lineStart, "the template does not parse: " + msg}
+}
+
+// templateFuncNames are the functions a template may call.
+func templateFuncNames() []string {
+	names := []string{"and", "or", "not", "len", "index", "slice", "print", "printf", "println", "eq", "ne", "lt", "le", "gt", "ge", "html", "js", "urlquery", "call"}
+	for name := range funcs {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
 }

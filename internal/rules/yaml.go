@@ -2,7 +2,7 @@ package rules
 
 import (
 	"fmt"
-	"regexp"
+	"slices"
 	"strings"
 	"text/template"
 	"time"
@@ -12,24 +12,6 @@ import (
 	"github.com/wabarouter/wabarouter/internal/notification"
 )
 
-// posError is one load error with its place in a rules file.
-type posError struct {
-	file      string
-	line, col int
-	rule      string
-	msg       string
-}
-
-func (e *posError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s:%d:%d: ", e.file, e.line, e.col)
-	if e.rule != "" {
-		fmt.Fprintf(&b, "rule %q: ", e.rule)
-	}
-	b.WriteString(e.msg)
-	return b.String()
-}
-
 // fileParser collects every error of one file instead of stopping at the
 // first, so an author fixes them all in one round.
 type fileParser struct {
@@ -37,38 +19,34 @@ type fileParser struct {
 	file  string
 	sinks []string
 	lines []string
-	errs  []error
+	diags []Diagnostic
+}
+
+func newFileParser(s *Set, file string, source []byte, sinks []string) *fileParser {
+	return &fileParser{set: s, file: file, sinks: sinks, lines: strings.Split(string(source), "\n")}
 }
 
 func (p *fileParser) errorf(n *yaml.Node, rule, format string, args ...any) {
 	p.errorAt(n.Line, n.Column, rule, fmt.Sprintf(format, args...))
 }
 
+// errorAt records an error; a message written "what; what to do" keeps
+// the part after "; " as its hint.
 func (p *fileParser) errorAt(line, col int, rule, msg string) {
-	p.errs = append(p.errs, &posError{file: p.file, line: line, col: col, rule: rule, msg: msg})
+	p.report(LevelError, line, col, rule, msg)
 }
 
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
-func (s *Set) parseInto(file string, data []byte, sinks []string) []error {
-	p := &fileParser{set: s, file: file, sinks: sinks, lines: strings.Split(string(data), "\n")}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return []error{yamlSyntaxError(file, err)}
-	}
-	if len(doc.Content) == 0 {
-		return []error{fmt.Errorf("%s:1:1: rules file is empty; want a \"rules:\" list", file)}
-	}
-	p.parseTop(doc.Content[0])
-	return p.errs
+func (p *fileParser) warnf(n *yaml.Node, rule, format string, args ...any) {
+	p.warnAt(n.Line, n.Column, rule, fmt.Sprintf(format, args...))
 }
 
-func yamlSyntaxError(file string, err error) error {
-	msg := err.Error()
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
-		return fmt.Errorf("%s:%s: %s", file, m[1], m[2])
-	}
-	return fmt.Errorf("%s: %s", file, strings.TrimPrefix(msg, "yaml: "))
+func (p *fileParser) warnAt(line, col int, rule, msg string) {
+	p.report(LevelWarning, line, col, rule, msg)
+}
+
+func (p *fileParser) report(level Level, line, col int, rule, msg string) {
+	m, hint := SplitHint(msg)
+	p.diags = append(p.diags, Diagnostic{File: p.file, Line: line, Column: col, Level: level, Rule: rule, Message: m, Hint: hint})
 }
 
 func (p *fileParser) parseTop(n *yaml.Node) {
@@ -76,24 +54,29 @@ func (p *fileParser) parseTop(n *yaml.Node) {
 		p.errorf(n, "", "want a mapping with a \"rules:\" list")
 		return
 	}
-	var found bool
+	var found, unknown bool
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if k.Value != "rules" {
-			p.errorf(k, "", "unknown key %q; want \"rules\"", k.Value)
+			p.errorf(k, "", "unknown key %q; a rules file has one key, \"rules:\", with the list of rules", k.Value)
+			unknown = true
 			continue
 		}
 		found = true
+		if v.Kind == yaml.ScalarNode && v.Tag == "!!null" || v.Kind == yaml.SequenceNode && len(v.Content) == 0 {
+			p.warnf(k, "", "this rules file has no rules; add rules under \"rules:\", or take the file out of the config's rules")
+			continue
+		}
 		if v.Kind != yaml.SequenceNode {
-			p.errorf(v, "", "rules must be a list")
+			p.errorf(v, "", "rules must be a list; write each rule as an entry starting with \"- \" under \"rules:\"")
 			continue
 		}
 		for _, r := range v.Content {
 			p.parseRule(r)
 		}
 	}
-	if !found {
-		p.errorf(n, "", "no \"rules:\" list")
+	if !found && !unknown {
+		p.errorf(n, "", "no \"rules:\" list; write the rules under \"rules:\"")
 	}
 }
 
@@ -131,7 +114,7 @@ func (p *fileParser) parseRule(n *yaml.Node) {
 	}
 	p.checkRequired(r, n, seen)
 	p.checkIncidentKeys(r, n, seen)
-	if whenNode != nil && whenNode.Kind == yaml.ScalarNode && whenNode.Value != "" {
+	if whenNode != nil && whenNode.Kind == yaml.ScalarNode && whenNode.Value != "" && standardTag(whenNode) {
 		p.compileWhen(r, whenNode)
 	}
 	p.addRule(r, n)
@@ -158,10 +141,24 @@ func (p *fileParser) checkIncidentKeys(r *Rule, n *yaml.Node, seen map[string]bo
 	}
 }
 
+// requiredHint says how to write a missing required key.
+func requiredHint(key string, sinks []string) string {
+	switch key {
+	case "name":
+		return "give the rule a short name of its own, such as `name: account-restricted`"
+	case "when":
+		return "write the condition, such as `when: field == \"account_update\"`"
+	}
+	if len(sinks) > 0 {
+		return fmt.Sprintf("name the sinks to alert, such as `to: [%s]`", sinks[0])
+	}
+	return "name the sinks to alert, such as `to: [compliance-slack]`"
+}
+
 func (p *fileParser) checkRequired(r *Rule, n *yaml.Node, seen map[string]bool) {
 	for _, k := range []string{"name", "when", "to"} {
 		if !seen[k] {
-			p.errorf(n, r.Name, "missing required key %q", k)
+			p.errorf(n, r.Name, "missing required key %q; %s", k, requiredHint(k, p.sinks))
 		}
 	}
 }
@@ -172,7 +169,7 @@ func (p *fileParser) addRule(r *Rule, n *yaml.Node) {
 	}
 	for _, old := range p.set.Rules {
 		if old.Name == r.Name {
-			p.errorf(n, r.Name, "duplicate rule name; first defined at %s:%d", old.File, old.Line)
+			p.errorf(n, r.Name, "duplicate rule name; first defined at %s:%d; give each rule a name of its own", old.File, old.Line)
 			return
 		}
 	}
@@ -206,7 +203,11 @@ func (p *fileParser) parseKey(r *Rule, k, v *yaml.Node) {
 	case "resolve":
 		p.parseResolve(r, v)
 	case "resolve_when":
-		if s, ok := p.str(v, r.Name, "resolve_when"); ok && strings.TrimSpace(s) == "" {
+		s, ok := p.str(v, r.Name, "resolve_when")
+		if !ok {
+			return
+		}
+		if strings.TrimSpace(s) == "" {
 			p.errorf(v, r.Name, "resolve_when must not be empty")
 			return
 		}
@@ -230,11 +231,48 @@ func (p *fileParser) parseKey(r *Rule, k, v *yaml.Node) {
 }
 
 func (p *fileParser) str(v *yaml.Node, rule, key string) (string, bool) {
+	if !standardTag(v) {
+		what := "value"
+		if key == "when" || key == "resolve_when" {
+			what = "condition"
+		}
+		p.errorf(v, rule, "YAML reads a value starting with `!` as a tag; write `not` instead of `!`, or quote the whole %s", what)
+		return "", false
+	}
 	if v.Kind != yaml.ScalarNode {
+		if p.startsWithBraces(v) {
+			p.errorf(v, rule, "a value starting with `{{` must be quoted; write `%s: '%s'`", key, strings.ReplaceAll(p.restOfLine(v), "'", "''"))
+			return "", false
+		}
 		p.errorf(v, rule, "%s must be a string", key)
 		return "", false
 	}
 	return v.Value, true
+}
+
+// standardTag reports whether v has no tag of its own: `when: !(a)` is a
+// value tagged "!(a)" to YAML, not a negation.
+func standardTag(v *yaml.Node) bool {
+	return v.Tag == "" || strings.HasPrefix(v.Tag, "!!")
+}
+
+// startsWithBraces reports whether v is a template YAML read as a
+// mapping: `title: {{.waba_id}}` is a mapping in a mapping to YAML.
+func (p *fileParser) startsWithBraces(v *yaml.Node) bool {
+	return v.Kind == yaml.MappingNode && v.Style&yaml.FlowStyle != 0 && strings.HasPrefix(p.restOfLine(v), "{{")
+}
+
+// restOfLine is the file's text from n to the end of its line, without
+// a trailing comment.
+func (p *fileParser) restOfLine(n *yaml.Node) string {
+	if n.Line < 1 || n.Line > len(p.lines) {
+		return ""
+	}
+	runes := []rune(strings.TrimRight(p.lines[n.Line-1], "\r"))
+	if n.Column < 1 || n.Column > len(runes) {
+		return ""
+	}
+	return stripComment(string(runes[n.Column-1:]))
 }
 
 func (p *fileParser) parseSeverity(r *Rule, v *yaml.Node) {
@@ -252,7 +290,14 @@ func (p *fileParser) parseSeverity(r *Rule, v *yaml.Node) {
 
 func (p *fileParser) parseTo(r *Rule, v *yaml.Node) {
 	if v.Kind != yaml.SequenceNode || len(v.Content) == 0 {
-		p.errorf(v, r.Name, "to must be a non-empty list of sink names")
+		example := "compliance-slack"
+		if len(p.sinks) > 0 {
+			example = p.sinks[0]
+		}
+		if v.Kind == yaml.ScalarNode && v.Value != "" {
+			example = v.Value
+		}
+		p.errorf(v, r.Name, "to must be a list of sink names; write `to: [%s]`", example)
 		return
 	}
 	for _, item := range v.Content {
@@ -301,7 +346,11 @@ func (p *fileParser) duration(r *Rule, v *yaml.Node, key string) time.Duration {
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil || d < 0 {
-		p.errorf(v, r.Name, "%s %q is not a duration like 90m or 6h", key, s)
+		fix := ""
+		if f := durationFix(s); f != "" {
+			fix = "; write " + f
+		}
+		p.errorf(v, r.Name, "%s %q is not a duration like 90m or 6h%s", key, s, fix)
 		return 0
 	}
 	return d
@@ -346,7 +395,7 @@ func (p *fileParser) parseResolve(r *Rule, v *yaml.Node) {
 
 func (p *fileParser) parseStop(r *Rule, v *yaml.Node) {
 	if v.Kind != yaml.ScalarNode || v.Tag != "!!bool" {
-		p.errorf(v, r.Name, "stop must be true or false")
+		p.errorf(v, r.Name, "stop must be true or false; write `stop: true` or leave it out")
 		return
 	}
 	r.Stop = v.Value == "true"
@@ -361,7 +410,7 @@ func (p *fileParser) parseAction(r *Rule, v *yaml.Node) {
 	case notification.Trigger, notification.Resolve:
 		r.Action = notification.Action(s)
 	default:
-		p.errorf(v, r.Name, "action %q is not trigger or resolve", s)
+		p.errorf(v, r.Name, "action %q is not trigger or resolve; write `action: resolve` to close incidents, or leave it out to open them", s)
 	}
 }
 
@@ -374,13 +423,14 @@ func (p *fileParser) template(r *Rule, v *yaml.Node, key string) *template.Templ
 	}
 	t, err := newTemplate(key, s)
 	if err != nil {
-		p.errorf(v, r.Name, "bad %s template: %v", key, err)
+		pr := templateSyntax(s, err)
+		line, col := p.valuePosition(v, pr.offset)
+		p.errorAt(line, col, r.Name, key+": "+pr.msg)
 		return nil
 	}
 	problems := checkTemplate(t, s)
 	for _, pr := range problems {
-		line, col := position(s, pr.offset)
-		line, col = exprPosition(v, line, col, p.blockIndent(v))
+		line, col := p.valuePosition(v, pr.offset)
 		p.errorAt(line, col, r.Name, key+": "+pr.msg)
 	}
 	if len(problems) > 0 {
@@ -397,3 +447,6 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// Keys lists the keys a rule may have, for the JSON Schema's test.
+func Keys() []string { return slices.Clone(ruleKeys) }

@@ -33,12 +33,13 @@ sinks:
 `, verifyToken, appSecret, filepath.Join(dir, "router.db"), peerURL, concurrency)
 }
 
-// restriction is a signed-ready restriction webhook of WABA waba whose
-// entry time and expiration are t in Unix milliseconds.
+// restrictionAt is a restriction webhook of WABA waba whose entry time is
+// ms in Unix milliseconds, as is its expiration, years ahead (a passed
+// expiration would resolve the incident at once, a second notification).
 func restrictionAt(waba string, ms int64) []byte {
 	return fmt.Appendf(nil, `{"object":"whatsapp_business_account","entry":[{"id":%q,"time":%d,"changes":[{"field":"account_update",
 "value":{"event":"ACCOUNT_RESTRICTION","restriction_info":[{"restriction_type":"RESTRICTED_ADD_PHONE_NUMBER_ACTION","expiration":%d}]}}]}]}`,
-		waba, ms, ms+86_400_000)
+		waba, ms, time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli())
 }
 
 // TestMillisecondTimesDoNotWedgeRouting: twenty webhooks whose times are
@@ -261,7 +262,7 @@ func TestTwoProblemsOnOneAccountPageTwice(t *testing.T) {
 {"field":"phone_number_quality_update","value":{"display_phone_number":"16505552222","event":"FLAGGED","current_limit":"TIER_10K"}}]}]}`
 	restricted := func(kind string, at int) string {
 		return fmt.Sprintf(`{"object":"whatsapp_business_account","entry":[{"id":"102290129340398","time":%d,"changes":[
-{"field":"account_update","value":{"event":"ACCOUNT_RESTRICTION","restriction_info":[{"restriction_type":%q,"expiration":1796133600}]}}]}]}`, at, kind)
+{"field":"account_update","value":{"event":"ACCOUNT_RESTRICTION","restriction_info":[{"restriction_type":%q,"expiration":1924992000}]}}]}]}`, at, kind)
 	}
 	for _, body := range []string{flagged, restricted("RESTRICTED_ADD_PHONE_NUMBER_ACTION", 1764597601), restricted("RESTRICTED_BIZ_INITIATED_MESSAGING", 1764597602)} {
 		if code, answer := p.PostSigned(t, appSecret, []byte(body)); code != http.StatusOK {

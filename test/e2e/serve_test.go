@@ -113,7 +113,14 @@ sinks:
 	})
 
 	peer.Want(1, "the seed restriction, routed by account-restricted", func(d e2etest.WebhookDelivery) bool {
-		return d.Notification.Rule == "account-restricted" && d.Notification.Event.WabaID == "102290129340398"
+		return d.Notification.Rule == "account-restricted" && d.Notification.Event.WabaID == "102290129340398" &&
+			d.Notification.Action == "trigger"
+	})
+	// The seed's expiration (2026-12-01 14:00 UTC) has passed, so the
+	// incident resolves by itself at once, after its trigger.
+	peer.Want(1, "the seed restriction's incident resolved at its expiry", func(d e2etest.WebhookDelivery) bool {
+		return d.Notification.Rule == "account-restricted" && d.Notification.Action == "resolve" &&
+			d.Notification.Incident != nil && d.Notification.Incident.Transition == "resolved"
 	})
 	t.Run("a signed seed example is delivered to its sink", func(t *testing.T) {
 		if code, body := p.PostSigned(t, appSecret, seed); code != http.StatusOK {
