@@ -41,21 +41,28 @@ func banChange(unix int64, waba, event string) []byte {
 "changes":[{"field":"account_update","value":{"event":%q}}]}]}`, waba, unix, event)
 }
 
+// banStore is a fresh store and the banRules for the pager and the chat.
+func banStore(t *testing.T) (*sqlite.Store, *rules.Set) {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "w.db"), sqlite.Options{GroupCommit: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	set, err := rules.ParseFile("rules.yaml", []byte(banRules), []string{"pager", "chat"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, set
+}
+
 // TestMinSeverityIsDecidedWhileRouting: min_severity decides whether a sink
 // hears of a problem at all; the resolve of a problem it heard of reaches
 // it whatever its severity, and a notification it will not get is never
 // queued, only recorded as skipped with the reason.
 func TestMinSeverityIsDecidedWhileRouting(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "w.db"), sqlite.Options{GroupCommit: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	set, err := rules.ParseFile("rules.yaml", []byte(banRules), []string{"pager", "chat"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, set := banStore(t)
 	m := metrics.Discard()
 	r := New(Config{Rules: set, Store: db, Log: slog.New(slog.DiscardHandler), Metrics: m,
 		Sinks: map[string]SinkPolicy{"pager": {MinSeverity: notification.Error}}})
@@ -108,15 +115,7 @@ func TestMinSeverityIsDecidedWhileRouting(t *testing.T) {
 // its reason, which is what route prints.
 func TestDecisionsSayWhy(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "w.db"), sqlite.Options{GroupCommit: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	set, err := rules.ParseFile("rules.yaml", []byte(banRules), []string{"pager", "chat"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, set := banStore(t)
 	r := New(Config{Rules: set, Store: db, Sinks: map[string]SinkPolicy{"pager": {MinSeverity: notification.Critical}}})
 	body := banChange(7, "222", "ACCOUNT_VIOLATION")
 	id, err := db.AppendWebhook(ctx, body, r.now())
