@@ -72,9 +72,11 @@ func lifecycleCourses() []lifecycleCourse {
 		return lifecycleStep{at: time.Date(2026, month, 1, 14, 1, 0, 0, time.UTC), want: want}
 	}
 	return []lifecycleCourse{
-		{"a scheduled ban, the ban, REINSTATE", []lifecycleStep{
+		{"a scheduled ban, the ban, the ban again, REINSTATE", []lifecycleStep{
 			step("../webhooks/seed_disabled_update_schedule_for_disable.json", "opened@"+ban),
 			step("../webhooks/seed_disabled_update_disable.json", "escalated@"+ban),
+			// The ban reported again a day later: no worse, an update.
+			step("ban_disable_again.json", "updated@"+ban),
 			step("../webhooks/seed_disabled_update_reinstate.json", "resolved@"+ban),
 		}},
 		{"a restriction, moved on, gaining a type, each ending at its expiration", []lifecycleStep{
