@@ -295,7 +295,7 @@ func TestBuiltInConfigWithoutVariables(t *testing.T) {
 		{"check --strict", []string{"check", "--strict"}, ExitFailure, "", append(unset, "embedded:config.example.yaml: 2 errors")},
 		{"serve", []string{"serve"}, ExitFailure, "", unset},
 		{"route", []string{"route", "-"}, ExitOK, `rule "account-restricted" → oncall-pagerduty [critical, incident opened]`, []string{"route: no --config: using the built-in copy"}},
-		{"test", []string{"test", filepath.Join(testdata, "rules", "example_test.yaml")}, ExitOK, "15 passed, 0 failed", []string{"test: no --config: using the built-in copy"}},
+		{"test", []string{"test", filepath.Join(testdata, "rules", "example_test.yaml")}, ExitOK, "18 passed, 0 failed", []string{"test: no --config: using the built-in copy"}},
 	}
 	restriction, err := os.ReadFile(filepath.Join(testdata, "webhooks", "seed_account_restriction.json"))
 	if err != nil {

@@ -34,6 +34,23 @@ type Row struct {
 	course  func(event.Event) Course
 }
 
+// flowsAlertEvents names, for people, the events of the flows alert row.
+const flowsAlertEvents = "an alert: `ENDPOINT_ERROR_RATE`, `ENDPOINT_LATENCY`, `ENDPOINT_AVAILABILITY`, `CLIENT_ERROR_RATE`, or any other with `alert_state`"
+
+// isFlowsAlert takes the flows alerts Meta documents, with or without an
+// alert_state, and any other flows event that carries one, except a
+// status change, which has a row of its own.
+func isFlowsAlert(ev event.Event) bool {
+	if ev.Field != "flows" || ev.Event == "FLOW_STATUS_CHANGE" {
+		return false
+	}
+	switch ev.Event {
+	case "ENDPOINT_ERROR_RATE", "ENDPOINT_LATENCY", "ENDPOINT_AVAILABILITY", "CLIENT_ERROR_RATE":
+		return true
+	}
+	return ev.AlertState != ""
+}
+
 // Rows is the table, in the order rows are tried; the first that takes
 // an event decides.
 func Rows() []Row { return append([]Row(nil), rows...) }
@@ -63,7 +80,7 @@ var rows = []Row{
 	{"account_update", "`DISABLED_UPDATE`", "`SCHEDULE_FOR_DISABLE` opens the ban; `DISABLE` escalates it; `REINSTATE` resolves it",
 		is("account_update", "DISABLED_UPDATE"),
 		ranked(func(ev event.Event) string { return ev.BanState }, map[string]int{"SCHEDULE_FOR_DISABLE": 1, "DISABLE": 2}, "REINSTATE")},
-	{"account_update", "`ACCOUNT_RESTRICTION`", "opens the restriction; it resolves by itself when its latest `expiration` passes",
+	{"account_update", "`ACCOUNT_RESTRICTION`", "opens; resolves by itself when its latest `expiration` passes (a restriction without one stays open); a repeat with a later `expiration` moves the end on",
 		is("account_update", "ACCOUNT_RESTRICTION"),
 		func(ev event.Event) Course {
 			c := Course{Rank: 1}
@@ -82,11 +99,11 @@ var rows = []Row{
 	{"phone_number_quality_update", "any", "`FLAGGED` opens; `DOWNGRADE` escalates; `UNFLAGGED` or `UPGRADE` resolves",
 		fieldIs("phone_number_quality_update"),
 		ranked(func(ev event.Event) string { return ev.Event }, map[string]int{"FLAGGED": 1, "DOWNGRADE": 2}, "UNFLAGGED", "UPGRADE")},
-	{"message_template_quality_update", "any", "`YELLOW` opens; `RED` escalates; `GREEN` resolves",
+	{"message_template_quality_update", "any", "`new_quality_score` `YELLOW` opens; `RED` escalates; `GREEN` resolves",
 		fieldIs("message_template_quality_update"),
 		ranked(func(ev event.Event) string { return ev.NewQualityScore }, map[string]int{"YELLOW": 1, "RED": 2}, "GREEN")},
 	{"message_template_status_update", "any",
-		"`FLAGGED` or `REJECTED` opens; `PAUSED` (first pause, then second pause) and `DISABLED` escalate; `REINSTATED` or `APPROVED` resolves",
+		"`FLAGGED` or `REJECTED` opens; `PAUSED` (`other_info.title` `FIRST_PAUSE`, then `SECOND_PAUSE`) and then `DISABLED` escalate; `REINSTATED` or `APPROVED` resolves",
 		fieldIs("message_template_status_update"),
 		func(ev event.Event) Course {
 			switch ev.Event {
@@ -104,19 +121,28 @@ var rows = []Row{
 			}
 			return Course{}
 		}},
-	{"phone_number_name_update", "any", "`REJECTED` opens; `APPROVED` resolves",
+	{"phone_number_name_update", "any", "`decision` `REJECTED` opens; `APPROVED` resolves",
 		fieldIs("phone_number_name_update"),
 		ranked(func(ev event.Event) string { return ev.Decision }, map[string]int{"REJECTED": 1}, "APPROVED")},
-	{"account_review_update", "any", "`REJECTED` opens; `APPROVED` resolves",
+	{"account_review_update", "any", "`decision` `REJECTED` opens; `APPROVED` resolves",
 		fieldIs("account_review_update"),
 		ranked(func(ev event.Event) string { return ev.Decision }, map[string]int{"REJECTED": 1}, "APPROVED")},
-	{"flows", "an alert (`alert_state`)", "`ACTIVATED` opens; `DEACTIVATED` resolves",
-		func(ev event.Event) bool { return ev.Field == "flows" && ev.AlertState != "" },
-		ranked(func(ev event.Event) string { return ev.AlertState }, map[string]int{"ACTIVATED": 1}, "DEACTIVATED")},
-	{"flows", "`FLOW_STATUS_CHANGE`", "`THROTTLED` opens; `BLOCKED` escalates; `PUBLISHED` resolves",
+	{"flows", flowsAlertEvents,
+		"`alert_state` `ACTIVATED` (or none sent) opens; any other `alert_state` (`DEACTIVATED`) resolves",
+		isFlowsAlert,
+		func(ev event.Event) Course {
+			// Meta documents ACTIVATED only, not the state an alert ends
+			// with (WABA_WEBHOOKS.md §5.12), so any other state ends it,
+			// as the default severities read it.
+			if ev.AlertState == "" || ev.AlertState == "ACTIVATED" {
+				return Course{Rank: 1}
+			}
+			return Course{Recovery: true}
+		}},
+	{"flows", "`FLOW_STATUS_CHANGE`", "`new_status` `THROTTLED` opens; `BLOCKED` escalates; `PUBLISHED` resolves",
 		is("flows", "FLOW_STATUS_CHANGE"),
 		ranked(func(ev event.Event) string { return ev.NewStatus }, map[string]int{"THROTTLED": 1, "BLOCKED": 2}, "PUBLISHED")},
-	{"account_alerts", "any", "an `ACTIVE` alert opens; one no longer active (any other `alert_status`) resolves",
+	{"account_alerts", "any", "`alert_status` `ACTIVE` (or none sent) opens; any other (`NONE`: the alert is no longer active) resolves",
 		fieldIs("account_alerts"),
 		func(ev event.Event) Course {
 			if ev.AlertStatus == "" || ev.AlertStatus == "ACTIVE" {
