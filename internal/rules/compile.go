@@ -74,6 +74,10 @@ func (s *Set) exprOptions() []expr.Option {
 		expr.Function("within", s.within, new(func(time.Time, string) bool)),
 		expr.Function("older_than", s.olderThan, new(func(time.Time, string) bool)),
 		expr.Function("contains_any", containsAny, new(func(any, ...string) bool)),
+		// now() is the set's clock, as within and older_than read it, so a
+		// test's now: pins it too.
+		expr.DisableBuiltin("now"),
+		expr.Function("now", func(...any) (any, error) { return s.now(), nil }, new(func() time.Time)),
 	}
 }
 

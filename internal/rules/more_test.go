@@ -221,3 +221,25 @@ func TestIncidentSettings(t *testing.T) {
 		t.Errorf("a rule without resolve_when recovers nothing itself: %v, %v", ok, err)
 	}
 }
+
+// TestNowIsTheSetsClock: now() in a condition reads the set's clock, the
+// one a test's now: pins, not the wall clock.
+func TestNowIsTheSetsClock(t *testing.T) {
+	set, err := ParseFile("r.yaml", []byte(`rules:
+  - name: late
+    when: now().Year() == 2031 && ban_date.Before(now())
+    to: [compliance-slack]
+`), testSinks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := event.Event{Field: "account_update", Event: "DISABLED_UPDATE", BanDate: time.Date(2030, 6, 1, 0, 0, 0, 0, time.UTC)}
+	set.Now = func() time.Time { return time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC) }
+	if matches, errs := set.Evaluate(ev); len(errs) != 0 || len(matches) != 1 {
+		t.Fatalf("at 2031: matches %d, errs %v; want the rule to match", len(matches), errs)
+	}
+	set.Now = func() time.Time { return time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC) }
+	if matches, errs := set.Evaluate(ev); len(errs) != 0 || len(matches) != 0 {
+		t.Fatalf("at 2030: matches %d, errs %v; want none", len(matches), errs)
+	}
+}
