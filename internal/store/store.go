@@ -291,9 +291,10 @@ type Store interface {
 	// Stats reports per sink the pending count and oldest pending CreatedAt.
 	Stats(ctx context.Context, now time.Time) (map[string]SinkStats, error)
 	// GC removes expired fingerprints, processed webhooks and sent rows
-	// older than keepSent, and decisions, delivery attempts and resolved
-	// incidents older than keepRecords. It works in small batches, so it
-	// never holds up intake for long.
+	// older than keepSent, and decisions, delivery attempts and incidents
+	// older than keepRecords: an incident counts from its last change, and
+	// one with a timer still to fire stays. It works in small batches, so
+	// it never holds up intake for long.
 	GC(ctx context.Context, now time.Time, keepSent, keepRecords time.Duration) error
 	// Ping checks that the store answers and takes a write.
 	Ping(ctx context.Context) error

@@ -339,17 +339,24 @@ func testUpdateRollsBackAlone(t *testing.T, s store.Store) {
 	}
 }
 
-// testGCRecords: decisions, delivery attempts and resolved incidents
-// older than the retention go; open incidents stay whatever their age.
+// testGCRecords: decisions, delivery attempts and incidents untouched for
+// longer than the retention go, unless a timer of theirs is still to fire.
 func testGCRecords(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	oldResolved := incident("old", "r", "k1", 1, "resolved", t0)
 	oldResolved.ResolvedAt = t0
 	openOld := incident("open", "r", "k2", 1, "open", t0)
+	openYoung := incident("young-open", "r", "k4", 1, "open", t0.Add(20*24*time.Hour))
+	openTimer := incident("timer-open", "r", "k5", 1, "open", t0)
 	youngResolved := incident("young", "r", "k3", 1, "resolved", t0)
 	youngResolved.ResolvedAt = t0.Add(20 * 24 * time.Hour)
 	youngResolved.UpdatedAt = youngResolved.ResolvedAt
-	save(t, s, oldResolved, openOld, youngResolved)
+	save(t, s, oldResolved, openOld, youngResolved, openYoung, openTimer)
+	if err := s.Update(ctx, func(tx store.Tx) error {
+		return tx.SetTimer(ctx, store.Timer{IncidentID: "timer-open", Kind: "expiry", Due: t0.Add(365 * 24 * time.Hour)})
+	}); err != nil {
+		t.Fatal(err)
+	}
 	id := appendN(t, s, 1)[0]
 	process(t, s, id, func(ctx context.Context, tx store.Tx) error {
 		if err := tx.AddIncidentSink(ctx, "old", "pager"); err != nil {
@@ -374,8 +381,8 @@ func testGCRecords(t *testing.T, s store.Store) {
 	for _, inc := range incs {
 		left = append(left, inc.ID)
 	}
-	if fmt.Sprint(left) != "[young open]" {
-		t.Errorf("incidents after GC: %v, want the young resolved one and the open one", left)
+	if fmt.Sprint(left) != "[young young-open timer-open]" {
+		t.Errorf("incidents after GC: %v, want the young ones and the one with a timer (the old open and resolved ones gone)", left)
 	}
 	if ds, _ := s.Decisions(ctx, store.DecisionFilter{}); len(ds) != 1 || !ds[0].At.Equal(t0.Add(20*24*time.Hour)) {
 		t.Errorf("decisions after GC: %+v, want the young one only", ds)
