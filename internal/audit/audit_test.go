@@ -304,3 +304,28 @@ func TestJSONShapes(t *testing.T) {
 		}
 	}
 }
+
+func TestParseSince(t *testing.T) {
+	now := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	tests := []struct {
+		in   string
+		want time.Time
+		bad  bool
+	}{
+		{in: "24h", want: now.Add(-24 * time.Hour)},
+		{in: "90m", want: now.Add(-90 * time.Minute)},
+		{in: "7d", want: now.Add(-7 * 24 * time.Hour)},
+		{in: "0", want: now},
+		{in: "2026-03-01T00:00:00Z", want: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)},
+		{in: "-1h", bad: true},
+		{in: "-2d", bad: true},
+		{in: "1.5d", bad: true},
+		{in: "yesterday", bad: true},
+	}
+	for _, tt := range tests {
+		got, err := audit.ParseSince(tt.in, now)
+		if (err != nil) != tt.bad || !tt.bad && !got.Equal(tt.want) {
+			t.Errorf("ParseSince(%q) = %s, %v; want %s (bad: %v)", tt.in, got, err, tt.want, tt.bad)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -148,6 +149,29 @@ func (q WhyQuery) Check() error {
 		return errors.New("name one thing to explain: a WABA, a webhook or an incident, not several")
 	}
 	return nil
+}
+
+// DefaultSince is how far back the events of an account are told unless
+// asked otherwise; a webhook's or an incident's are told whole.
+const DefaultSince = 24 * time.Hour
+
+// ParseSince reads how far back to look: a duration back from now (Go's
+// units, and d for days: 90m, 24h, 7d), or a time in RFC 3339.
+func ParseSince(s string, now time.Time) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	d, err := time.ParseDuration(s)
+	if days, ok := strings.CutSuffix(s, "d"); ok && err != nil {
+		n, derr := strconv.Atoi(days)
+		if derr == nil && n >= 0 {
+			d, err = time.Duration(n)*24*time.Hour, nil
+		}
+	}
+	if err != nil || d < 0 {
+		return time.Time{}, fmt.Errorf("since %q is neither a duration back from now (90m, 24h, 7d) nor a time (2026-03-04T05:00:00Z)", s)
+	}
+	return now.Add(-d), nil
 }
 
 // attemptBatch bounds the notification ids of one Attempts query.

@@ -14,9 +14,6 @@ import (
 	"github.com/wabarouter/wabarouter/internal/store/sqlite"
 )
 
-// defaultWhySince is how far back `why --waba` looks unless told.
-const defaultWhySince = 24 * time.Hour
-
 // openToRead opens the store cfgPath names read-only, as incidents and why
 // do beside a running serve. Only store.path matters, so the config is
 // read without the secrets serve needs: an unset ${VAR} does not stop it.
@@ -125,13 +122,13 @@ func runWhy(ctx context.Context, args []string, stdio IO) int {
 	now := time.Now()
 	switch {
 	case *since != "":
-		t, err := parseSince(*since, now)
+		t, err := audit.ParseSince(*since, now)
 		if err != nil {
-			return usageFailure(stdio, "why", err.Error())
+			return usageFailure(stdio, "why", "--"+err.Error())
 		}
 		q.Since = t
 	case q.WabaID != "":
-		q.Since = now.Add(-defaultWhySince)
+		q.Since = now.Add(-audit.DefaultSince)
 	}
 	if code, ok := checkFormat(stdio, "why", *format); !ok {
 		return code
@@ -192,23 +189,4 @@ func nothingRecorded(q audit.WhyQuery) string {
 		return fmt.Sprintf("no decision is recorded on webhook %d%s: it is not routed yet (parked ones are in deadletter list), or older than store.retention", q.WebhookID, since)
 	}
 	return fmt.Sprintf("no events of incident %s were routed%s", q.IncidentID, since)
-}
-
-// parseSince reads --since: a duration back from now (Go's units, and d
-// for days), or a time in RFC 3339.
-func parseSince(s string, now time.Time) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
-	}
-	d, err := time.ParseDuration(s)
-	if days, ok := strings.CutSuffix(s, "d"); ok && err != nil {
-		n, derr := strconv.Atoi(days)
-		if derr == nil && n >= 0 {
-			d, err = time.Duration(n)*24*time.Hour, nil
-		}
-	}
-	if err != nil || d < 0 {
-		return time.Time{}, fmt.Errorf("--since %q is neither a duration back from now (90m, 24h, 7d) nor a time (2026-03-04T05:00:00Z)", s)
-	}
-	return now.Add(-d), nil
 }
