@@ -116,7 +116,7 @@ func TestAPIAnswersAsTheCommandsDo(t *testing.T) {
 		{method: "GET", path: "/api/v1/incidents?state=all&waba=1", code: 200, list: "incidents", want: []string{}},
 		{method: "GET", path: "/api/v1/incidents?state=closed", code: 400, wantErr: `state "closed" is not open, resolved or all`},
 		{method: "GET", path: "/api/v1/incidents?limit=0", code: 400, wantErr: `limit "0" is not a whole number from 1 to 100000`},
-		{method: "GET", path: "/api/v1/incidents/" + f.BanIncident, code: 200, one: incidents(audit.IncidentQuery{State: "resolved"})[0]},
+		{method: "GET", path: "/api/v1/incidents/" + f.BanIncident, code: 200, one: incidents(audit.IncidentQuery{State: "resolved"})[1]},
 		{method: "GET", path: "/api/v1/incidents/inc-nope", code: 404, wantErr: `no incident "inc-nope"`},
 		{method: "GET", path: "/api/v1/why?waba=" + w, code: 200, list: "events", want: why(audit.WhyQuery{WabaID: w})},
 		{method: "GET", path: "/api/v1/why?waba=" + w + "&since=30m", code: 200, list: "events", want: []string{}},

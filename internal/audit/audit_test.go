@@ -65,7 +65,8 @@ func golden(t *testing.T, name, got string) {
 // in JSON: a ban sent on (one sink after a retry), its redelivery, an
 // event no rule matched, a number's quality incident dead-lettered at the
 // pager and below the mail's min_severity, its repeat that no sink takes,
-// a rule failing, and the reinstatement resolving the ban.
+// a rule failing, the reinstatement resolving the ban, and a restriction
+// resolved by its expiry timer.
 func TestWhyTellsEveryEvent(t *testing.T) {
 	_, st := fixture(t)
 	entries, err := audit.Why(context.Background(), st, audit.WhyQuery{WabaID: audittest.WabaID})
@@ -111,12 +112,12 @@ func TestIncidentsSelects(t *testing.T) {
 		wantErr string
 	}{
 		{"open", audit.IncidentQuery{State: audit.StateOpen}, []string{f.QualityIncident}, ""},
-		{"resolved", audit.IncidentQuery{State: audit.StateResolved}, []string{f.BanIncident}, ""},
-		{"all, latest changed first", audit.IncidentQuery{State: audit.StateAll}, []string{f.BanIncident, f.QualityIncident}, ""},
-		{"no state is all", audit.IncidentQuery{}, []string{f.BanIncident, f.QualityIncident}, ""},
-		{"the account's", audit.IncidentQuery{State: audit.StateAll, WabaID: audittest.WabaID}, []string{f.BanIncident, f.QualityIncident}, ""},
+		{"resolved", audit.IncidentQuery{State: audit.StateResolved}, []string{f.RestrictionIncident, f.BanIncident}, ""},
+		{"all, latest changed first", audit.IncidentQuery{State: audit.StateAll}, []string{f.RestrictionIncident, f.BanIncident, f.QualityIncident}, ""},
+		{"no state is all", audit.IncidentQuery{}, []string{f.RestrictionIncident, f.BanIncident, f.QualityIncident}, ""},
+		{"the account's", audit.IncidentQuery{State: audit.StateAll, WabaID: audittest.WabaID}, []string{f.RestrictionIncident, f.BanIncident, f.QualityIncident}, ""},
 		{"another account's", audit.IncidentQuery{State: audit.StateAll, WabaID: "1"}, nil, ""},
-		{"limited", audit.IncidentQuery{State: audit.StateAll, Limit: 1}, []string{f.BanIncident}, ""},
+		{"limited", audit.IncidentQuery{State: audit.StateAll, Limit: 1}, []string{f.RestrictionIncident}, ""},
 		{"closed is no state", audit.IncidentQuery{State: "closed"}, nil, `state "closed" is not open, resolved or all`},
 	}
 	for _, tt := range tests {
@@ -162,9 +163,17 @@ func TestWhySelects(t *testing.T) {
 		check func(t *testing.T, es []audit.Entry)
 	}{
 		{"the account's", audit.WhyQuery{WabaID: audittest.WabaID},
-			[]int64{f.Ban, f.Redelivery, f.Unmatched, f.Quality, f.QualityAgain, f.Broken, f.Reinstate}, nil},
+			[]int64{f.Ban, f.Redelivery, f.Unmatched, f.Quality, f.QualityAgain, f.Broken, f.Reinstate, f.Restriction, 0}, nil},
 		{"the account's since the quality alert", audit.WhyQuery{WabaID: audittest.WabaID, Since: base.Add(3 * time.Minute)},
-			[]int64{f.Quality, f.QualityAgain, f.Broken, f.Reinstate}, nil},
+			[]int64{f.Quality, f.QualityAgain, f.Broken, f.Reinstate, f.Restriction, 0}, nil},
+		{"the account's until the restriction expired", audit.WhyQuery{WabaID: audittest.WabaID, Limit: 8},
+			[]int64{f.Ban, f.Redelivery, f.Unmatched, f.Quality, f.QualityAgain, f.Broken, f.Reinstate, f.Restriction}, nil},
+		{"the restriction incident's", audit.WhyQuery{IncidentID: f.RestrictionIncident}, []int64{f.Restriction, 0}, func(t *testing.T, es []audit.Entry) {
+			if e := es[1]; e.Timer != "expiry of "+f.RestrictionIncident || e.Incident == nil || e.Incident.Transition != "resolved" ||
+				e.Incident.Reason != "the restriction expired at 2026-03-04 05:14 UTC" || !e.RoutedAt.Equal(base.Add(9*time.Minute)) {
+				t.Errorf("the timer's entry %+v; want the expiry resolving the restriction when it fired", e)
+			}
+		}},
 		{"another account's", audit.WhyQuery{WabaID: "1"}, nil, nil},
 		{"the ban incident's", audit.WhyQuery{IncidentID: f.BanIncident}, []int64{f.Ban, f.Reinstate}, func(t *testing.T, es []audit.Entry) {
 			if es[0].Incident == nil || es[0].Incident.Transition != "opened" || es[1].Incident == nil || es[1].Incident.Transition != "resolved" {
@@ -326,6 +335,33 @@ func TestParseSince(t *testing.T) {
 		got, err := audit.ParseSince(tt.in, now)
 		if (err != nil) != tt.bad || !tt.bad && !got.Equal(tt.want) {
 			t.Errorf("ParseSince(%q) = %s, %v; want %s (bad: %v)", tt.in, got, err, tt.want, tt.bad)
+		}
+	}
+}
+
+// TestOperationsGuideShowsWhatTheCommandsPrint: the examples of
+// docs/operations.md are the goldens above, so the guide cannot drift
+// from what incidents and why print.
+func TestOperationsGuideShowsWhatTheCommandsPrint(t *testing.T) {
+	guide, err := os.ReadFile(filepath.Join("..", "..", "docs", "operations.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, shown := range []struct{ command, golden string }{
+		{"wabarouter incidents --config config.yaml --state all", "incidents_all.txt"},
+		{"wabarouter why --config config.yaml --waba " + audittest.WabaID, "why_waba.txt"},
+	} {
+		out, err := os.ReadFile(filepath.Join("testdata", shown.golden))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var block strings.Builder
+		block.WriteString("    $ " + shown.command + "\n")
+		for _, line := range strings.Split(strings.TrimSuffix(string(out), "\n"), "\n") {
+			block.WriteString(strings.TrimRight("    "+line, " ") + "\n")
+		}
+		if !strings.Contains(string(guide), block.String()) {
+			t.Errorf("docs/operations.md does not show what `%s` prints (testdata/%s):\n%s", shown.command, shown.golden, block.String())
 		}
 	}
 }

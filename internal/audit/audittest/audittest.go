@@ -1,14 +1,12 @@
-// Package audittest builds a store to ask questions of: real payloads
-// routed by the real router into a SQLite file, and delivery outcomes
-// recorded through the store as the delivery workers record them. The
-// tests of audit, of the incidents and why commands and of the API use it.
 package audittest
 
 import (
+	"bytes"
 	"context"
 	"embed"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"testing"
 	"time"
 
@@ -21,6 +19,10 @@ import (
 
 //go:embed testdata
 var testdata embed.FS
+
+// restrictionExpires is the expiration in testdata/restriction.json, which
+// Build moves to 8 minutes after its base.
+const restrictionExpires = "1772601247"
 
 // WabaID is the account every payload of the fixture is about.
 const WabaID = "102290129340398"
@@ -43,9 +45,11 @@ type Fixture struct {
 	// it, team-mail is below its min_severity;
 	// QualityAgain is a repeat that updates it, which no sink takes;
 	// Broken is an unknown field the rule "broken" fails on;
-	// Reinstate resolves the ban: the pager got it, legal-mail not yet.
-	Ban, Redelivery, Unmatched, Quality, QualityAgain, Broken, Reinstate int64
-	BanIncident, QualityIncident                                         string
+	// Reinstate resolves the ban: the pager got it, legal-mail not yet;
+	// Restriction opens a restriction incident (the pager has not got it
+	// yet), which its expiry timer resolves a minute later.
+	Ban, Redelivery, Unmatched, Quality, QualityAgain, Broken, Reinstate, Restriction int64
+	BanIncident, QualityIncident, RestrictionIncident                                 string
 }
 
 // env is an open fixture store and a router on it, under the fixture's
@@ -91,8 +95,14 @@ func (e *env) close() {
 // routes it then.
 func (e *env) route(file string, at time.Time) (int64, router.Result) {
 	e.t.Helper()
+	return e.routeBody(file, read(e.t, file), at)
+}
+
+// routeBody is route for a body of the caller's, file naming it.
+func (e *env) routeBody(file string, body []byte, at time.Time) (int64, router.Result) {
+	e.t.Helper()
 	e.now = at
-	id, err := e.st.AppendWebhook(e.ctx, read(e.t, file), at)
+	id, err := e.st.AppendWebhook(e.ctx, body, at)
 	if err != nil {
 		e.t.Fatalf("audittest: %v", err)
 	}
@@ -126,7 +136,7 @@ func (e *env) check(err error) {
 
 // Route routes one more payload of the fixture's (ban.json, reinstate.json,
 // template_approved.json, quality_flagged.json, quality_flagged_again.json,
-// unknown_field.json) into the store at path, received and routed at at,
+// unknown_field.json, restriction.json) into the store at path, received and routed at at,
 // and returns its webhook id.
 func Route(t testing.TB, path, file string, at time.Time) int64 {
 	t.Helper()
@@ -171,6 +181,25 @@ func Build(t testing.TB, path string, base time.Time) Fixture {
 	}
 	row = e.lease("pager", f.BanIncident, base.Add(6*time.Minute+time.Second))
 	e.check(st.Ack(ctx, row.ID, row.Lease, store.Outcome{At: base.Add(6*time.Minute + time.Second), Receipt: "PD-ban-2"}))
+
+	// The restriction expires at base+8m; its timer fires as serve's
+	// timer loop would, a minute later.
+	restriction := bytes.Replace(read(t, "restriction.json"), []byte(restrictionExpires),
+		[]byte(strconv.FormatInt(base.Add(8*time.Minute).Unix(), 10)), 1)
+	f.Restriction, res = e.routeBody("restriction.json", restriction, base.Add(7*time.Minute))
+	f.RestrictionIncident = incidentOf(t, res, "opened")
+	e.now = base.Add(9 * time.Minute)
+	due, err := st.DueTimers(ctx, e.now, 10)
+	if err != nil || len(due) != 1 || due[0].IncidentID != f.RestrictionIncident {
+		t.Fatalf("audittest: due timers %+v, %v; want the restriction's expiry", due, err)
+	}
+	res, err = e.router.Fire(ctx, due[0])
+	if err != nil {
+		t.Fatalf("audittest: %v", err)
+	}
+	if got := incidentOf(t, res, "resolved"); got != f.RestrictionIncident {
+		t.Fatalf("audittest: the expiry resolved %s, want the restriction's %s", got, f.RestrictionIncident)
+	}
 	return f
 }
 
