@@ -1,5 +1,6 @@
 // Package app owns the HTTP server's lifecycle: binding, serving the webhook
-// and health routes, and shutting down gracefully when its context ends.
+// and health routes (and, with api.token, the read-only API of api.go), and
+// shutting down gracefully when its context ends.
 //
 // The server is bound with net.Listen before serving so that port 0 works
 // and the real address can be logged and read via Addr; tests and the

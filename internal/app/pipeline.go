@@ -299,6 +299,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	srv := NewServer(p.cfg.Server.Listen, webhook.NewHandler(p.webhookOptions()), p.log)
 	srv.Handle("/metrics", promhttp.HandlerFor(p.reg, promhttp.HandlerOpts{}))
 	srv.Handle("/readyz", http.HandlerFunc(p.ready))
+	p.registerAPI(srv)
 	stopWatch := context.AfterFunc(ctx, func() { p.stopping.Store(true) })
 	defer stopWatch()
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))

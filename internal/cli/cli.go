@@ -209,6 +209,70 @@ Example:
   wabarouter deadletter list --config config.yaml
   wabarouter deadletter replay 12 13 --config config.yaml
 `, runDeadletter},
+		"incidents": {"list the incidents: open, resolved or all, by account", "incidents [--config FILE] [--state open|resolved|all] [--waba ID] [--format text|json]", `
+Lists the incidents in the store the config names, the latest changed
+first: one problem on one account, number, template or flow, from its
+opening to its resolve. It reads the store read-only, so it may run beside
+a running serve without disturbing it, and sees what serve has committed.
+
+The text is a table: state, severity, key, rule, when it opened, when it
+was last seen (or resolved), how many events it has seen, and its id,
+which why --incident takes. JSON is one object per line with id, state,
+severity, waba_id, rule, key, episode, title, events, opened_at,
+updated_at, resolved_at (null while open) and reason (what resolved it).
+
+Flags:
+  --config FILE         the YAML config whose store to read (default: the
+                        built-in copy of config.example.yaml)
+  --state STATE         open (default), resolved or all
+  --waba ID             only this WhatsApp Business Account's incidents
+  --format text|json    a table (default), or one JSON object per line
+
+Environment:
+  None: only store.path is read from the config, so the ${VAR}s it names
+  need not be set.
+
+Example:
+  wabarouter incidents --config config.yaml
+  wabarouter incidents --config config.yaml --state all --waba 102290129340398 --format json
+`, runIncidents},
+		"why": {"explain what routing decided about events, and why", "why [--config FILE] (--waba ID | --webhook ID | --incident ID) [--since 24h] [--format text|json]", `
+Explains, from the decision log in the store the config names, what
+routing made of each event of an account, of a webhook or of an incident,
+oldest first: which rules matched or failed (with the error), what became
+of the incident (opened, updated, escalated, reminded, resolved), and each
+notification made, or not made and why (below a sink's min_severity, a
+transition the sink does not take), with every delivery attempt: sent
+(with the service's receipt), failed and retried (the error, its class,
+Retry-After) or dead-lettered. An event that sent nothing says so: no rule
+matched, or it was a redelivery of a change already routed (and when).
+
+It reads the store read-only, so it may run beside a running serve without
+disturbing it. The log keeps store.retention (30 days by default).
+
+Flags:
+  --config FILE         the YAML config whose store to read (default: the
+                        built-in copy of config.example.yaml)
+  --waba ID             explain this WhatsApp Business Account's events
+  --webhook ID          explain this webhook's events (12, or w12)
+  --incident ID         explain the events of this incident (from incidents)
+  --since WHEN          only events routed within this long (90m, 24h, 7d)
+                        or since a time (2026-03-04T05:00:00Z); default 24h
+                        with --waba, everything kept with the others
+  --format text|json    sentences (default), or one JSON object per event
+                        and line: webhook_id, index, received_at,
+                        routed_at, waba_id, field, event, redelivery (and
+                        redelivery_of), rules, incident, incidents,
+                        notifications (with attempts) and summary
+
+Environment:
+  None: only store.path is read from the config, so the ${VAR}s it names
+  need not be set.
+
+Example:
+  wabarouter why --config config.yaml --waba 102290129340398
+  wabarouter why --config config.yaml --incident inc-33a10b5f282bc1cf --format json
+`, runWhy},
 		"notify-test": {"send a test notification to one sink to check its settings", "notify-test --config FILE --sink NAME", `
 Builds one sink from the config and sends it a test notification, marked
 as a test, to prove its settings: a token, a channel, a mail server. Says

@@ -65,7 +65,13 @@ func runDeadletter(ctx context.Context, args []string, stdio IO) int {
 		fmt.Fprintf(stdio.Err, "deadletter: no store at %s (store.path in %s): %v\n", cfg.Store.Path, *configPath, err)
 		return ExitFailure
 	}
-	st, err := sqlite.Open(ctx, cfg.Store.Path, sqlite.DefaultOptions())
+	// list only reads, and so changes nothing of a running serve's file:
+	// no migration, no checkpoint.
+	opts := sqlite.DefaultOptions()
+	if action == "list" {
+		opts = sqlite.Options{ReadOnly: true}
+	}
+	st, err := sqlite.Open(ctx, cfg.Store.Path, opts)
 	if err != nil {
 		fmt.Fprintf(stdio.Err, "deadletter: %v\n", err)
 		return ExitFailure

@@ -19,7 +19,7 @@ import (
 
 // everyCommand lists the commands a newcomer can type, so that a command
 // added without help fails the tests below.
-var everyCommand = []string{"check", "deadletter", "healthcheck", "notify-test", "parse", "route", "serve", "test", "version"}
+var everyCommand = []string{"check", "deadletter", "healthcheck", "incidents", "notify-test", "parse", "route", "serve", "test", "version", "why"}
 
 // definedFlag matches a flag in the listing flag.PrintDefaults writes.
 var definedFlag = regexp.MustCompile(`(?m)^  -([a-z][a-z-]*)`)

@@ -46,6 +46,8 @@ type Config struct {
 	// Severity overrides the default severity of a field or field/EVENT.
 	Severity map[string]notification.Severity `yaml:"-"`
 	Log      Log                              `yaml:"-"`
+	// API is the read-only JSON API, off unless it has a token.
+	API API `yaml:"-"`
 	// Path is the file the config was read from, kept for messages.
 	Path string `yaml:"-"`
 	// FS holds RuleFiles when they are not the operating system's files
@@ -267,6 +269,7 @@ func (p *parser) document(root *yaml.Node, cfg *Config) {
 		"severity": func(_, v *yaml.Node) { p.severityMap(v, cfg) },
 		"store":    func(_, v *yaml.Node) { p.store(v, cfg) },
 		"log":      func(_, v *yaml.Node) { p.log(v, cfg) },
+		"api":      func(_, v *yaml.Node) { p.api(v, cfg) },
 	})
 	if server == nil && p.partial() {
 		p.warnf(nil, "no server section; it is not needed here, but serve refuses to start without server.verify_token and server.app_secrets")

@@ -25,6 +25,9 @@ type writeResp struct {
 // in a transaction of its own. op may run more than once (a retried
 // transaction), so it must reset whatever it captures.
 func (s *Store) inWrite(ctx context.Context, op func(ctx context.Context, tx *sql.Tx) (int64, error)) (int64, error) {
+	if s.write == nil {
+		return 0, ErrReadOnly
+	}
 	if s.opts.GroupCommit {
 		return s.submit(ctx, op)
 	}

@@ -36,10 +36,24 @@ type Options struct {
 	// GCBatch is how many rows one housekeeping write deletes; zero
 	// means 200, about two milliseconds of the writer (with 1 KB bodies).
 	GCBatch int
+	// ReadOnly opens an existing store only to read it, beside a running
+	// serve without disturbing it (incidents, why, deadletter list): the
+	// file is opened with mode=ro and query_only, nothing is created or
+	// migrated, and there is no writer, committer or checkpointer. A
+	// missing file fails with fs.ErrNotExist, one whose schema is not
+	// this binary's with ErrSchema; every write fails with ErrReadOnly.
+	ReadOnly bool
 }
 
 // ErrLocked means another process opened the store with Exclusive.
 var ErrLocked = errors.New("the store is in use by another wabarouter process (one serve per SQLite file)")
+
+// ErrReadOnly is returned by every write to a store opened ReadOnly.
+var ErrReadOnly = errors.New("the store was opened read-only")
+
+// ErrSchema means a store opened ReadOnly has not the schema this binary
+// reads: serve never started on it, or it was made by another version.
+var ErrSchema = errors.New("the store's schema is not this binary's")
 
 // DefaultOptions returns the production settings: group commit on.
 func DefaultOptions() Options {
@@ -79,6 +93,9 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	if opts.CheckpointEvery == 0 {
 		opts.CheckpointEvery = defaultCheckpointEvery
+	}
+	if opts.ReadOnly {
+		return openReadOnly(ctx, path, opts)
 	}
 	var lock *os.File
 	if opts.Exclusive {
@@ -192,7 +209,10 @@ func (s *Store) Close() error {
 		close(s.closing)
 		s.wg.Wait()
 		s.closeStatements()
-		err = errors.Join(s.read.Close(), s.write.Close())
+		err = s.read.Close()
+		if s.write != nil {
+			err = errors.Join(err, s.write.Close())
+		}
 		closeLock(s.lock)
 		if err != nil {
 			err = fmt.Errorf("store/sqlite: close: %w", err)
