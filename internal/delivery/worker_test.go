@@ -245,11 +245,15 @@ func TestOutageDoesNotHoldUpOtherSinks(t *testing.T) {
 	// Retry-After is honoured up to MaxBackoff; the 429 asks for 1s.
 	slackPolicy.MaxBackoff = 1500 * time.Millisecond
 	m := metrics.Discard()
-	run(t, NewWorker("slack", "test-owner", slackSink, st, slackPolicy, discard, m))
-	run(t, NewWorker("pager", "test-owner", pagerSink, st, fastPolicy, discard, m))
+	slackWorker := NewWorker("slack", "test-owner", slackSink, st, slackPolicy, discard, m)
+	pagerWorker := NewWorker("pager", "test-owner", pagerSink, st, fastPolicy, discard, m)
+	run(t, slackWorker)
+	run(t, pagerWorker)
 
+	// Nothing in flight: every outcome recorded, and counted.
 	waitFor(t, "every row of both sinks to be sent", func() bool {
-		return pending(t, st, "slack") == 0 && pending(t, st, "pager") == 0
+		return pending(t, st, "slack") == 0 && pending(t, st, "pager") == 0 &&
+			slackWorker.InFlight() == 0 && pagerWorker.InFlight() == 0
 	})
 	if dead := deadRows(t, st); len(dead) != 0 {
 		t.Fatalf("rows dead-lettered during a retryable outage: %+v", dead)
