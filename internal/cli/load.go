@@ -137,11 +137,7 @@ func judge(path string, purpose config.Purpose) judgement {
 		if err != nil {
 			j.problems = append(j.problems, errorLines(err)...)
 		}
-		for _, s := range built {
-			if c, ok := s.(io.Closer); ok {
-				_ = c.Close()
-			}
-		}
+		_ = app.CloseSinks(built)
 	}
 	sortByPlace(j.problems)
 	return j

@@ -53,10 +53,12 @@ type Sink struct {
 	routingKey string
 	eventsURL  string
 	client     *pd.Client
+	http       *http.Client
 	secrets    sinks.Secrets
 }
 
-// New validates cfg; a nil httpClient means http.DefaultClient.
+// New validates cfg; a nil httpClient means a client of the sink's own
+// (sinks.NewHTTPClient).
 func New(cfg Config, httpClient *http.Client) (*Sink, error) {
 	if strings.TrimSpace(cfg.RoutingKey) == "" {
 		return nil, errors.New("pagerduty sink: routing_key is empty")
@@ -75,8 +77,15 @@ func New(cfg Config, httpClient *http.Client) (*Sink, error) {
 	// Record each exchange so errors can carry the Events API's error
 	// text and Retry-After, which go-pagerduty drops, with the routing
 	// key cut out: the API may echo the request in its answer.
-	c.HTTPClient = sinks.RecordingClient(httpClient, secrets)
-	return &Sink{routingKey: cfg.RoutingKey, eventsURL: base, client: c, secrets: secrets}, nil
+	rec := sinks.RecordingClient(httpClient, secrets)
+	c.HTTPClient = rec
+	return &Sink{routingKey: cfg.RoutingKey, eventsURL: base, client: c, http: rec, secrets: secrets}, nil
+}
+
+// Close gives back the sink's idle connections.
+func (s *Sink) Close() error {
+	s.http.CloseIdleConnections()
+	return nil
 }
 
 // ManagerURL links to the WABA in WhatsApp Manager.
