@@ -107,10 +107,15 @@ func DedupKey(key string) string {
 	return string(r[:maxDedupKey-len(suffix)]) + suffix
 }
 
-// Event builds the Events API v2 event for n with routing key key. The
-// event fits MaxEventBytes: custom_details (every event field) loses the
-// raw value first and then the ends of its longest strings, and then
-// says so under "truncated" (see sinks.Fit).
+// Event builds the Events API v2 event for n with routing key key: a
+// trigger, or for a resolve a resolve, under the dedup_key of n's
+// incident episode, so that an escalation triggers again under its key
+// with the new severity and summary and the resolve closes it. The
+// custom_details are every event field and, for a notification of an
+// incident, the incident (transition, count, what changed). The event
+// fits MaxEventBytes: custom_details loses the raw value first and then
+// the ends of its longest strings, and then says so under "truncated"
+// (see sinks.Fit).
 func Event(key string, n notification.Notification) *pd.V2Event {
 	if n.Action == notification.Resolve {
 		return &pd.V2Event{RoutingKey: key, Action: "resolve", DedupKey: DedupKey(n.DedupKey)}
@@ -127,7 +132,7 @@ func Event(key string, n notification.Notification) *pd.V2Event {
 		Component: sinks.Truncate(component, maxPayloadField),
 		Group:     sinks.Truncate(ev.Field, maxPayloadField),
 		Class:     sinks.Truncate(ev.Event, maxPayloadField),
-		Details:   ev,
+		Details:   details(n),
 	}
 	if !ev.Time.IsZero() {
 		p.Timestamp = ev.Time.UTC().Format(time.RFC3339)
@@ -145,6 +150,24 @@ func Event(key string, n notification.Notification) *pd.V2Event {
 	}
 	fitDetails(e)
 	return e
+}
+
+// details are the custom_details of n's trigger: its event's fields and,
+// when n belongs to an incident, the incident under "incident".
+func details(n notification.Notification) any {
+	if n.Incident == nil {
+		return n.Event
+	}
+	b, err := json.Marshal(n.Event)
+	if err != nil {
+		return n.Event
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return n.Event
+	}
+	doc["incident"] = n.Incident
+	return doc
 }
 
 // fitDetails cuts e's custom_details until e fits MaxEventBytes.
