@@ -33,6 +33,22 @@ type SinkNotification struct {
 		Field  string `json:"field"`
 		Event  string `json:"event"`
 	} `json:"event"`
+	// Incident is the incident the notification reports a transition
+	// of; nil for one outside any (notify-test).
+	Incident *SinkIncident `json:"incident"`
+}
+
+// SinkIncident is the part of a notification's incident that tests look
+// at: which incident and episode, the transition, its state and its place
+// in the episode's order.
+type SinkIncident struct {
+	ID         string `json:"id"`
+	Key        string `json:"key"`
+	Episode    int    `json:"episode"`
+	Transition string `json:"transition"`
+	State      string `json:"state"`
+	Seq        int    `json:"seq"`
+	Count      int    `json:"count"`
 }
 
 // WebhookDelivery is one notification a WebhookReceiver accepted.
