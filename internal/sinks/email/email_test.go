@@ -287,31 +287,36 @@ func TestIDsAndPriority(t *testing.T) {
 
 func TestGolden(t *testing.T) {
 	for name, n := range sinkstest.All() {
-		t.Run(name, func(t *testing.T) {
-			text, err := TextBody(n)
-			if err != nil {
+		t.Run(name, func(t *testing.T) { checkGolden(t, name, n) })
+	}
+}
+
+// checkGolden compares n's text and HTML bodies with testdata/name's
+// goldens, rewriting them with -update.
+func checkGolden(t *testing.T, name string, n notification.Notification) {
+	t.Helper()
+	text, err := TextBody(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	html, err := HTMLBody(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for ext, got := range map[string]string{"txt": text, "html": html} {
+		path := filepath.Join("testdata", name+".golden."+ext)
+		if *update {
+			if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			html, err := HTMLBody(n)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for ext, got := range map[string]string{"txt": text, "html": html} {
-				path := filepath.Join("testdata", name+".golden."+ext)
-				if *update {
-					if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-						t.Fatal(err)
-					}
-				}
-				want, err := os.ReadFile(path)
-				if err != nil {
-					t.Fatalf("%v (run go test -update)", err)
-				}
-				if got != string(want) {
-					t.Errorf("%s differs; got:\n%s", path, got)
-				}
-			}
-		})
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("%v (run go test -update)", err)
+		}
+		if got != string(want) {
+			t.Errorf("%s differs; got:\n%s", path, got)
+		}
 	}
 }
 

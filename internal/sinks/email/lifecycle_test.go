@@ -1,8 +1,6 @@
 package email
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -118,30 +116,6 @@ func TestParseThread(t *testing.T) {
 func TestLifecycleGolden(t *testing.T) {
 	for _, n := range sinkstest.Lifecycle() {
 		name := "lifecycle_" + string(n.Incident.Transition)
-		t.Run(name, func(t *testing.T) {
-			text, err := TextBody(n)
-			if err != nil {
-				t.Fatal(err)
-			}
-			html, err := HTMLBody(n)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for ext, got := range map[string]string{"txt": text, "html": html} {
-				path := filepath.Join("testdata", name+".golden."+ext)
-				if *update {
-					if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-						t.Fatal(err)
-					}
-				}
-				want, err := os.ReadFile(path)
-				if err != nil {
-					t.Fatalf("%v (run go test -update)", err)
-				}
-				if got != string(want) {
-					t.Errorf("%s differs; got:\n%s", path, got)
-				}
-			}
-		})
+		t.Run(name, func(t *testing.T) { checkGolden(t, name, n) })
 	}
 }

@@ -1,11 +1,8 @@
 package slack
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -247,20 +244,7 @@ func TestLifecycleGolden(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				got = append(got, '\n')
-				path := filepath.Join("testdata", name+".golden.json")
-				if *update {
-					if err := os.WriteFile(path, got, 0o644); err != nil {
-						t.Fatal(err)
-					}
-				}
-				want, err := os.ReadFile(path)
-				if err != nil {
-					t.Fatalf("%v (run go test -update)", err)
-				}
-				if !bytes.Equal(got, want) {
-					t.Errorf("%s differs from golden; got:\n%s", path, got)
-				}
+				checkGolden(t, name, append(got, '\n'))
 			})
 		}
 	}
