@@ -287,3 +287,20 @@ func TestNoLiveMentionsInFollowUps(t *testing.T) {
 		t.Run(m.Via+"_"+m.TS, func(t *testing.T) { assertNothingLive(t, texts) })
 	}
 }
+
+// TestIncidentLineEscapedOnce: the incident's state line escapes what it
+// quotes once, and stays within a context element's limit however long
+// the incident's id.
+func TestIncidentLineEscapedOnce(t *testing.T) {
+	n := sinkstest.Lifecycle()[2]
+	inc := *n.Incident
+	inc.ID = "inc-a&b<c>" + strings.Repeat("é", 5000)
+	n.Incident = &inc
+	line := incidentLine(n)
+	if !strings.Contains(line, "*Incident* inc-a&amp;b&lt;c&gt;éé") || strings.Contains(line, "&amp;amp;") || strings.Contains(line, "&amp;lt;") {
+		t.Errorf("line %.300q", line)
+	}
+	if l := units(line); l > maxSection {
+		t.Errorf("line is %d long, limit %d", l, maxSection)
+	}
+}

@@ -165,7 +165,9 @@ func details(n notification.Notification) []slack.Block {
 }
 
 // incidentLine is the incident's state as one mrkdwn line ("*State* Open
-// (escalated) · *Events* 3 · …"), "" outside any incident.
+// (escalated) · *Events* 3 · …"), "" outside any incident. Each value is
+// escaped and cut once; the names are sinks.IncidentFacts' own few short
+// words, so the line stays far within a context element's 3,000.
 func incidentLine(n notification.Notification) string {
 	facts := sinks.IncidentFacts(n)
 	if len(facts) == 0 {
@@ -173,9 +175,9 @@ func incidentLine(n notification.Notification) string {
 	}
 	parts := make([]string, 0, len(facts))
 	for _, f := range facts {
-		parts = append(parts, "*"+Text(f.Name, maxField/4)+"* "+Text(f.Value, maxID))
+		parts = append(parts, "*"+Text(f.Name, maxID)+"* "+Text(f.Value, maxID))
 	}
-	return Text(strings.Join(parts, " · "), maxSection)
+	return strings.Join(parts, " · ")
 }
 
 // mrkdwn is a mrkdwn text object for text already made safe by Text.
