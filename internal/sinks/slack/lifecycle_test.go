@@ -54,7 +54,7 @@ func TestBotLifecycle(t *testing.T) {
 	}
 	root := posts[0]
 	if root.ThreadTS != "" || root.Channel != "#quality" || !strings.Contains(header(root.Attachments[0]), "is YELLOW") ||
-		!strings.Contains(rendered(root), "*State* Open · *Events* 1") {
+		!strings.Contains(rendered(root), "*State* Open · *Severity* warning · *Events* 1") {
 		t.Errorf("root: %s\n%s", root, rendered(root))
 	}
 	wantThread := root.ChannelID + ":" + root.TS
@@ -86,9 +86,9 @@ func TestBotLifecycle(t *testing.T) {
 	wants := []struct {
 		color, header, state string
 	}{
-		{Color(notification.Warning), "is YELLOW", "*State* Open (updated) · *Events* 2 · *Opened* 2026-11-23 14:02:03 UTC · *Last seen* 2026-11-23 14:03:03 UTC"},
-		{Color(notification.Error), "is RED", "*State* Open (escalated) · *Events* 3 · *Opened* 2026-11-23 14:02:03 UTC · *Last seen* 2026-11-23 14:05:03 UTC"},
-		{resolvedColor, "Resolved: Quality of +1 650-555-1234 is RED", "*State* Resolved · *Events* 3 · *Opened* 2026-11-23 14:02:03 UTC · *Last seen* 2026-11-23 14:05:03 UTC · *Resolved* 2026-11-23 14:12:03 UTC"},
+		{Color(notification.Warning), "is YELLOW", "*State* Open (updated) · *Severity* warning · *Events* 2 · *Opened* 2026-11-23 14:02:03 UTC · *Last seen* 2026-11-23 14:03:03 UTC"},
+		{Color(notification.Error), "is RED", "*State* Open (escalated) · *Severity* error · *Events* 3 · *Opened* 2026-11-23 14:02:03 UTC · *Last seen* 2026-11-23 14:05:03 UTC"},
+		{resolvedColor, "Resolved: Quality of +1 650-555-1234 is RED", "*State* Resolved · *Severity* error · *Events* 3 · *Opened* 2026-11-23 14:02:03 UTC · *Last seen* 2026-11-23 14:05:03 UTC · *Resolved* 2026-11-23 14:12:03 UTC"},
 	}
 	for i, w := range wants {
 		u := updates[i]
@@ -119,7 +119,7 @@ func TestBotFirstHearsAtEscalation(t *testing.T) {
 	if len(posts) != 2 || len(updates) != 1 {
 		t.Fatalf("%d posts and %d updates, want a root, a reply and an update:\n%s\n%s", len(posts), len(updates), f.Report(), f.Updates.Report())
 	}
-	if posts[0].ThreadTS != "" || !strings.Contains(posts[0].Rendered(), "*State* Open (escalated) · *Events* 3") ||
+	if posts[0].ThreadTS != "" || !strings.Contains(posts[0].Rendered(), "*State* Open (escalated) · *Severity* error · *Events* 3") ||
 		receipts[0].Thread != "C0QUALITY:"+posts[0].TS {
 		t.Errorf("root %s, receipt %+v", posts[0], receipts[0])
 	}

@@ -165,7 +165,8 @@ func details(n notification.Notification) []slack.Block {
 }
 
 // incidentLine is the incident's state as one mrkdwn line ("*State* Open
-// (escalated) · *Events* 3 · …"), "" outside any incident. Each value is
+// (escalated) · *Severity* error · *Events* 3 · …"), "" outside any
+// incident. Each value is
 // escaped and cut once; the names are sinks.IncidentFacts' own few short
 // words, so the line stays far within a context element's 3,000.
 func incidentLine(n notification.Notification) string {
@@ -173,9 +174,12 @@ func incidentLine(n notification.Notification) string {
 	if len(facts) == 0 {
 		return ""
 	}
-	parts := make([]string, 0, len(facts))
-	for _, f := range facts {
+	parts := make([]string, 0, len(facts)+1)
+	for i, f := range facts {
 		parts = append(parts, "*"+Text(f.Name, maxID)+"* "+Text(f.Value, maxID))
+		if i == 0 {
+			parts = append(parts, "*Severity* "+n.Severity.String())
+		}
 	}
 	return strings.Join(parts, " · ")
 }
