@@ -8,4 +8,9 @@
 // Shutdown lets in-flight deliveries finish, because a delivery cut off
 // after Meta sent it would only be retried, never lost, but finishing it is
 // cheaper than the retry.
+//
+// It also wires the pipeline: it builds each configured sink through its
+// type in internal/sinks/registry, tells routing which transitions each
+// sink takes from the type's capabilities, and closes the sinks once
+// delivery has stopped.
 package app

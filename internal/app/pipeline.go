@@ -21,7 +21,6 @@ import (
 	"github.com/wabarouter/wabarouter/internal/delivery"
 	"github.com/wabarouter/wabarouter/internal/event"
 	"github.com/wabarouter/wabarouter/internal/metrics"
-	"github.com/wabarouter/wabarouter/internal/notification"
 	"github.com/wabarouter/wabarouter/internal/router"
 	"github.com/wabarouter/wabarouter/internal/rules"
 	"github.com/wabarouter/wabarouter/internal/sinks"
@@ -52,7 +51,7 @@ type Pipeline struct {
 	store   store.Store
 	router  *router.Router
 	workers map[string]*delivery.Worker
-	sinks   map[string]sinks.Sink
+	sinks   map[string]sinks.SinkCloser
 	accept  chan struct{} // wakes the router after an append
 	reg     *prometheus.Registry
 	metrics *metrics.Metrics
@@ -85,8 +84,18 @@ func (p *Pipeline) Registry() *prometheus.Registry { return p.reg }
 func NewPipeline(ctx context.Context, cfg *config.Config, set *rules.Set, log *slog.Logger) (*Pipeline, error) {
 	built, err := BuildSinks(cfg)
 	if err != nil {
-		return nil, err
+		return nil, errors.Join(err, CloseSinks(built))
 	}
+	p, err := newPipeline(ctx, cfg, set, log, built)
+	if err != nil {
+		return nil, errors.Join(err, CloseSinks(built))
+	}
+	return p, nil
+}
+
+// newPipeline is NewPipeline once the sinks are built; the caller closes
+// them if it fails.
+func newPipeline(ctx context.Context, cfg *config.Config, set *rules.Set, log *slog.Logger, built map[string]sinks.SinkCloser) (*Pipeline, error) {
 	if err := os.MkdirAll(filepath.Dir(cfg.Store.Path), 0o750); err != nil {
 		return nil, fmt.Errorf("creating the store's folder for %s: %w", cfg.Store.Path, err)
 	}
@@ -114,7 +123,7 @@ func NewPipeline(ctx context.Context, cfg *config.Config, set *rules.Set, log *s
 		&outboxCollector{store: st, sinks: cfg.SinkNames(), log: log}, metrics.NewBuildInfo())
 	for _, sc := range cfg.Sinks {
 		policy := delivery.DefaultPolicy
-		if n, ok := defaultConcurrency[sc.Type]; ok {
+		if n := defaultConcurrency(sc.Type); n > 0 {
 			policy.Workers = n
 		}
 		if sc.Concurrency > 0 {
@@ -130,26 +139,6 @@ func NewPipeline(ctx context.Context, cfg *config.Config, set *rules.Set, log *s
 	p.router = router.New(router.Config{Rules: set, Store: st, Log: log.With("component", "router"),
 		Queued: p.wakeSinks, Metrics: p.metrics, Sinks: SinkPolicies(cfg)})
 	return p, nil
-}
-
-// SinkPolicies is what routing needs to know of each configured sink: its
-// min_severity, and the transitions it takes no notification for. A pager
-// must not page again on a repeat, and e-mail and an incoming-webhook
-// Slack, which cannot update a message, would only flood with updates.
-func SinkPolicies(cfg *config.Config) map[string]router.SinkPolicy {
-	out := make(map[string]router.SinkPolicy, len(cfg.Sinks))
-	for _, sc := range cfg.Sinks {
-		p := router.SinkPolicy{MinSeverity: sc.MinSeverity}
-		_, bot := sc.Settings["token"]
-		switch {
-		case sc.Type == "pagerduty":
-			p.Skips = []notification.Transition{notification.Updated, notification.Reminded}
-		case sc.Type == "email", sc.Type == "slack" && !bot:
-			p.Skips = []notification.Transition{notification.Updated}
-		}
-		out[sc.Name] = p
-	}
-	return out
 }
 
 // countResumed counts the notifications a previous run left in the outbox,
@@ -294,7 +283,7 @@ func (p *Pipeline) ready(w http.ResponseWriter, r *http.Request) {
 }
 
 // Run serves until ctx ends: stop intake first, then let routing and
-// delivery finish what they hold, then close the store.
+// delivery finish what they hold, then close the sinks and the store.
 func (p *Pipeline) Run(ctx context.Context) error {
 	srv := NewServer(p.cfg.Server.Listen, webhook.NewHandler(p.webhookOptions()), p.log)
 	srv.Handle("/metrics", promhttp.HandlerFor(p.reg, promhttp.HandlerOpts{}))
@@ -313,7 +302,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	err := srv.Run(ctx)
 	stopWork()
 	wg.Wait()
-	return errors.Join(err, p.store.Close())
+	return errors.Join(err, CloseSinks(p.sinks), p.store.Close())
 }
 
 // routeLoop routes accepted webhooks, oldest first and a batch per

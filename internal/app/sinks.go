@@ -3,52 +3,25 @@ package app
 import (
 	"errors"
 	"fmt"
-	"net/http"
-	"strconv"
-	"time"
 
 	"github.com/wabarouter/wabarouter/internal/config"
+	"github.com/wabarouter/wabarouter/internal/router"
 	"github.com/wabarouter/wabarouter/internal/sinks"
-	"github.com/wabarouter/wabarouter/internal/sinks/email"
-	"github.com/wabarouter/wabarouter/internal/sinks/logsink"
-	"github.com/wabarouter/wabarouter/internal/sinks/pagerduty"
-	"github.com/wabarouter/wabarouter/internal/sinks/slack"
-	"github.com/wabarouter/wabarouter/internal/sinks/webhook"
+	"github.com/wabarouter/wabarouter/internal/sinks/registry"
 )
 
-// sinkHTTPClient bounds every outgoing request; a delivery attempt has its
-// own, longer context deadline on top.
-// Its own transport keeps enough idle connections for a sink's concurrent
-// sends; the default transport keeps two per host and would reconnect.
-var sinkHTTPClient = &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{
-	Proxy:               http.ProxyFromEnvironment,
-	ForceAttemptHTTP2:   true,
-	MaxIdleConns:        256,
-	MaxIdleConnsPerHost: 64,
-	IdleConnTimeout:     90 * time.Second,
-	TLSHandshakeTimeout: 10 * time.Second,
-}}
-
-// defaultConcurrency is the sends in flight per sink type when the config
-// sets none. Slack, PagerDuty and SMTP servers rate-limit, so they keep
-// delivery's default of 2; a webhook receiver or a log file can take more,
-// and their acks then share commits. 32 is what sustains 5,000 deliveries
-// a second to a local receiver on two cores (16: about 4,400); it is also
-// the most a crash can make a webhook receiver see twice.
-var defaultConcurrency = map[string]int{"webhook": 32, "log": 4}
-
-// BuildSinks makes the configured sinks; unless its config sets
-// include_customer_data: true, each is wrapped so that it withholds
-// customer data (see sinks.WithoutCustomerData). Their min_severity is
-// applied while routing, not here, so no outbox row exists only to be
-// skipped.
+// BuildSinks makes the configured sinks, each by its type's constructor
+// (see package registry); unless its config sets include_customer_data:
+// true, each is wrapped so that it withholds customer data (see
+// sinks.WithoutCustomerData). Their min_severity is applied while
+// routing, not here, so no outbox row exists only to be skipped.
 // Every sink that cannot be built is reported, by name and
 // position, without its secrets. Building has no side effects: nothing
 // connects anywhere and no file or folder is created (a log sink creates
 // its file when it first writes), so check builds the sinks exactly as
-// serve does.
-func BuildSinks(cfg *config.Config) (map[string]sinks.Sink, error) {
-	built := make(map[string]sinks.Sink, len(cfg.Sinks))
+// serve does. Close the sinks once nothing sends through them.
+func BuildSinks(cfg *config.Config) (map[string]sinks.SinkCloser, error) {
+	built := make(map[string]sinks.SinkCloser, len(cfg.Sinks))
 	var errs []error
 	for _, sc := range cfg.Sinks {
 		s, err := buildSink(sc)
@@ -65,33 +38,44 @@ func BuildSinks(cfg *config.Config) (map[string]sinks.Sink, error) {
 	return built, errors.Join(errs...)
 }
 
-func buildSink(sc config.Sink) (sinks.Sink, error) {
-	switch sc.Type {
-	case "slack":
-		return slack.New(slack.Config{WebhookURL: sc.Secret("webhook_url").Reveal(), Token: sc.Secret("token").Reveal(),
-			Channel: sc.String("channel"), APIURL: sc.String("api_url")}, sinkHTTPClient)
-	case "pagerduty":
-		return pagerduty.New(pagerduty.Config{RoutingKey: sc.Secret("routing_key").Reveal(), EventsURL: sc.String("events_url")}, sinkHTTPClient)
-	case "email":
-		port := 0
-		if p := sc.String("port"); p != "" {
-			var err error
-			if port, err = strconv.Atoi(p); err != nil {
-				return nil, fmt.Errorf("port %q is not a number", p)
-			}
-		}
-		to, _ := sc.Settings["to"].([]string)
-		return email.New(email.Config{Host: sc.String("host"), Port: port, Username: sc.String("username"),
-			Password: sc.Secret("password").Reveal(), TLS: sc.String("tls"), CAFile: sc.String("ca_file"),
-			From: sc.String("from"), To: to})
-	case "webhook":
-		headers := make(map[string]string, len(sc.Headers()))
-		for k, v := range sc.Headers() {
-			headers[k] = v.Reveal()
-		}
-		return webhook.New(webhook.Config{URL: sc.String("url"), Headers: headers, Secret: sc.Secret("secret").Reveal()}, sinkHTTPClient)
-	case "log":
-		return logsink.Open(sc.String("path"))
+func buildSink(sc config.Sink) (sinks.SinkCloser, error) {
+	typ, ok := registry.Lookup(sc.Type)
+	if !ok {
+		return nil, fmt.Errorf("unknown type %q; known types: %s", sc.Type, registry.Known())
 	}
-	return nil, fmt.Errorf("unknown type %q", sc.Type)
+	return typ.New(sc.Reveal())
+}
+
+// CloseSinks closes every sink in built, and says which could not close.
+func CloseSinks(built map[string]sinks.SinkCloser) error {
+	var errs []error
+	for name, s := range built {
+		if err := s.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("closing sink %q: %w", name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// SinkPolicies is what routing needs to know of each configured sink: its
+// min_severity, and the transitions its type says it takes no
+// notification for (see sinks.Capabilities).
+func SinkPolicies(cfg *config.Config) map[string]router.SinkPolicy {
+	out := make(map[string]router.SinkPolicy, len(cfg.Sinks))
+	for _, sc := range cfg.Sinks {
+		p := router.SinkPolicy{MinSeverity: sc.MinSeverity}
+		if typ, ok := registry.Lookup(sc.Type); ok {
+			p.Skips = typ.Capabilities(sc.Given).Skips
+		}
+		out[sc.Name] = p
+	}
+	return out
+}
+
+// defaultConcurrency is the sends in flight for a sink whose config sets
+// none: its type's default, or else delivery's (2: Slack, PagerDuty and
+// SMTP servers rate-limit).
+func defaultConcurrency(sinkType string) int {
+	typ, _ := registry.Lookup(sinkType)
+	return typ.Concurrency
 }

@@ -1,10 +1,14 @@
 package app
 
 import (
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/wabarouter/wabarouter/internal/config"
+	"github.com/wabarouter/wabarouter/internal/notification"
+	"github.com/wabarouter/wabarouter/internal/router"
 	"github.com/wabarouter/wabarouter/internal/sinks/sinkstest"
 )
 
@@ -38,5 +42,41 @@ func TestBuildSinksWebhookHeaders(t *testing.T) {
 			}
 			sinkstest.AssertNoSecret(t, token, err.Error())
 		})
+	}
+}
+
+// TestSinkPoliciesFromCapabilities: the transitions routing skips for a
+// sink are the ones its type says it does not take; a Slack bot takes
+// every one, an incoming webhook no repeats.
+func TestSinkPoliciesFromCapabilities(t *testing.T) {
+	cfg, err := config.Parse(filepath.Join(t.TempDir(), "c.yaml"), []byte(`server: {verify_token: v, app_secrets: [s]}
+sinks:
+  - {name: bot, type: slack, token: xoxb-1, channel: C1, min_severity: warning}
+  - {name: hook, type: slack, webhook_url: https://hooks.slack.com/services/T/B/x}
+  - {name: pager, type: pagerduty, routing_key: k, min_severity: error}
+  - {name: mail, type: email, host: h, from: a@example.com, to: b@example.com}
+  - {name: tickets, type: webhook, url: https://t.example.com}
+  - {name: audit, type: log}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	upd, rem := notification.Updated, notification.Reminded
+	want := map[string]router.SinkPolicy{
+		"bot":     {MinSeverity: notification.Warning},
+		"hook":    {Skips: []notification.Transition{upd}},
+		"pager":   {MinSeverity: notification.Error, Skips: []notification.Transition{upd, rem}},
+		"mail":    {Skips: []notification.Transition{upd}},
+		"tickets": {},
+		"audit":   {},
+	}
+	got := SinkPolicies(cfg)
+	if len(got) != len(want) {
+		t.Fatalf("policies for %d sinks, want %d: %+v", len(got), len(want), got)
+	}
+	for name, w := range want {
+		if g := got[name]; g.MinSeverity != w.MinSeverity || !slices.Equal(g.Skips, w.Skips) {
+			t.Errorf("%s: %+v, want %+v", name, g, w)
+		}
 	}
 }

@@ -280,3 +280,43 @@ func addImport(g map[string]pkg, pkgPath, imp string) map[string]pkg {
 	}
 	return out
 }
+
+// sinkTypeImports returns each import of a sink type's own package (any
+// package under internal/sinks but the base and the registry) by a
+// package outside internal/sinks: the config, the wiring and the
+// commands know sink types only through the registry, so adding a type
+// touches its own folder and one line of the registry.
+func sinkTypeImports(graph map[string]pkg) []string {
+	base, reg := module+"/internal/sinks", module+"/internal/sinks/registry"
+	var breaches []string
+	for path, p := range graph {
+		if !inModule(path) || matches("internal/sinks/...", path) {
+			continue
+		}
+		for _, imp := range p.Imports {
+			if matches("internal/sinks/...", imp) && imp != base && imp != reg {
+				breaches = append(breaches, fmt.Sprintf("%s imports the sink type %s; go through internal/sinks/registry", short(path), short(imp)))
+			}
+		}
+	}
+	sort.Strings(breaches)
+	return breaches
+}
+
+func TestSinkTypesOnlyThroughRegistry(t *testing.T) {
+	for _, b := range sinkTypeImports(loadGraph(t)) {
+		t.Error(b)
+	}
+	m := func(p string) string { return module + "/" + p }
+	g := map[string]pkg{
+		m("internal/app"):            {ImportPath: m("internal/app"), Imports: []string{m("internal/sinks"), m("internal/sinks/registry")}},
+		m("internal/sinks/registry"): {ImportPath: m("internal/sinks/registry"), Imports: []string{m("internal/sinks/slack")}},
+	}
+	if got := sinkTypeImports(g); len(got) != 0 {
+		t.Errorf("through the registry: %q", got)
+	}
+	g = addImport(g, m("internal/app"), m("internal/sinks/slack"))
+	if got := sinkTypeImports(g); len(got) != 1 || !strings.Contains(got[0], "internal/app imports the sink type internal/sinks/slack") {
+		t.Errorf("app importing slack: %q", got)
+	}
+}

@@ -155,11 +155,7 @@ func judge(path string, purpose config.Purpose) judgement {
 		if err != nil {
 			j.addErrors(err)
 		}
-		for _, s := range built {
-			if c, ok := s.(io.Closer); ok {
-				_ = c.Close()
-			}
-		}
+		_ = app.CloseSinks(built)
 	}
 	sortDiagnostics(j.diagnostics)
 	for _, d := range j.diagnostics {

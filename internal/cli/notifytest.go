@@ -15,6 +15,7 @@ import (
 	"github.com/wabarouter/wabarouter/internal/event"
 	"github.com/wabarouter/wabarouter/internal/notification"
 	"github.com/wabarouter/wabarouter/internal/sinks"
+	"github.com/wabarouter/wabarouter/internal/sinks/registry"
 )
 
 // notifyTestTimeout bounds the whole send so a silent peer cannot hang a
@@ -69,9 +70,7 @@ func runNotifyTest(ctx context.Context, args []string, stdio IO) int {
 		return ExitFailure
 	}
 	sink := built[*name]
-	if c, ok := sink.(io.Closer); ok {
-		defer closeQuietly(stdio, "sink "+*name, c)
-	}
+	defer closeQuietly(stdio, "sink "+*name, sink)
 	n, err := testNotification(*name, time.Now().UTC())
 	if err != nil {
 		fmt.Fprintf(stdio.Err, "notify-test: %v\n", err)
@@ -87,7 +86,7 @@ func runNotifyTest(ctx context.Context, args []string, stdio IO) int {
 		return ExitFailure
 	}
 	fmt.Fprintf(stdio.Out, "sink %s answered: %s %s\n", *name, receipt.Ref, receipt.Detail)
-	if sc.Type != "pagerduty" {
+	if typ, _ := registry.Lookup(sc.Type); typ.Capabilities == nil || !typ.Capabilities(sc.Given).StaysOpen {
 		return ExitOK
 	}
 	// The trigger opened an incident that pages whoever is on call until

@@ -39,7 +39,7 @@ func TestAPISection(t *testing.T) {
 		{name: "no token", yaml: server + "api: {}\n",
 			wantErrs: []string{"c.yaml:2:6: api.token is required: the API is served only to requests that carry it; leave the api section out to keep the API off"}},
 		{name: "a misspelt token", yaml: server + "api: {tokn: " + token + "}\n",
-			wantErrs: []string{`c.yaml:2:7: api: unknown key "tokn"`, "c.yaml:2:6: api.token is required: the API is served only to requests that carry it; leave the api section out to keep the API off"}},
+			wantErrs: []string{`c.yaml:2:7: api: unknown key "tokn"; did you mean "token"?`, "c.yaml:2:6: api.token is required: the API is served only to requests that carry it; leave the api section out to keep the API off"}},
 		{name: "not a mapping", yaml: server + "api: on\n", wantErrs: []string{"c.yaml:2:6: api must be a mapping with a token, got a single value"}},
 	}
 	for _, tt := range tests {

@@ -415,7 +415,11 @@ func (p *parser) fields(m *yaml.Node, where string, known map[string]func(k, v *
 		seen[k.Value] = k
 		h, ok := known[k.Value]
 		if !ok {
-			p.errorf(k, "%s: unknown key %q", where, k.Value)
+			if near, found := nearKey(k.Value, known); found {
+				p.errorf(k, "%s: unknown key %q; did you mean %q?", where, k.Value, near)
+			} else {
+				p.errorf(k, "%s: unknown key %q", where, k.Value)
+			}
 			continue
 		}
 		h(k, v)

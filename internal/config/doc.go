@@ -12,6 +12,11 @@
 // (notify-test) need no production secrets, so what only those would
 // provide is returned as a Warning, with its place, instead of an error.
 //
+// A sink's own settings are read against its type as the type's package
+// declares it (see internal/sinks/registry): which keys it has, which are
+// required, which are secrets, paths or lists. The config knows no sink
+// type by itself.
+//
 // Secrets are typed as Secret so that printing, logging or marshalling a
 // Config can never leak them; code that needs the value must call Reveal,
 // which makes each use visible in review.

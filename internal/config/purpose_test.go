@@ -145,7 +145,7 @@ store:
 				`c.yaml:2:11: listen "nowhere" must be host:port with a numeric port, for example 127.0.0.1:8080`,
 				"c.yaml:4:9: environment variable WR_UNSET_RULES is not set",
 				`c.yaml:9:19: sink "chat": min_severity: unknown severity "loud"; want one of critical, error, warning, info`,
-				`c.yaml:10:5: sink "chat": unknown key "chanel"`,
+				`c.yaml:10:5: sink "chat": unknown key "chanel"; did you mean "channel"?`,
 				"c.yaml:12:9: environment variable WR_UNSET_STORE is not set",
 			},
 			wantWarns: []string{

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -12,6 +11,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/wabarouter/wabarouter/internal/notification"
+	"github.com/wabarouter/wabarouter/internal/sinks"
+	"github.com/wabarouter/wabarouter/internal/sinks/registry"
 )
 
 // Sink is one entry of the sinks list: a name rules send to, a type, and
@@ -28,8 +29,10 @@ type Sink struct {
 	// who they are (message texts, profile names, WhatsApp ids), which
 	// every sink withholds by default.
 	IncludeCustomerData bool
-	// Settings maps each setting to a string, a Secret, a []string (email
-	// to) or a map[string]Secret (webhook headers).
+	// Settings maps each setting written to its value, read as the
+	// sink's type declares it (sinks.Kind): a string (Text and Path), a
+	// Secret (SecretText), a []string (List) or a map[string]Secret
+	// (SecretMap).
 	Settings map[string]any
 	Line     int
 	Column   int
@@ -60,49 +63,30 @@ func (s Sink) Secret(key string) Secret {
 	return v
 }
 
-// sinkKeys lists each type's settings; the kind of value each takes is in
-// settingKinds. Keeping the table here lets check report an unknown key for
-// any sink type with its position, before any sink is built.
-var sinkKeys = map[string][]string{
-	"slack":     {"webhook_url", "token", "channel", "api_url"},
-	"pagerduty": {"routing_key", "events_url"},
-	"email":     {"host", "port", "username", "password", "tls", "ca_file", "from", "to"},
-	"webhook":   {"url", "headers", "secret"},
-	"log":       {"path"},
-}
+// Given reports whether the setting key was written, also when its value
+// could not be read (an unset ${VAR}).
+func (s Sink) Given(key string) bool { return s.Settings[key] != nil || s.unreadable[key] }
 
-type settingKind int
-
-const (
-	plainSetting settingKind = iota
-	secretSetting
-	pathSetting
-	listSetting
-	mapSetting
-)
-
-var settingKinds = map[string]settingKind{
-	"webhook_url": secretSetting, "token": secretSetting, "routing_key": secretSetting,
-	"password": secretSetting, "secret": secretSetting,
-	"ca_file": pathSetting, "path": pathSetting,
-	"to": listSetting, "headers": mapSetting,
-}
-
-// requiredSettings names what each type cannot work without; slack's
-// either-or is checked separately.
-var requiredSettings = map[string][]string{
-	"pagerduty": {"routing_key"},
-	"email":     {"host", "from", "to"},
-	"webhook":   {"url"},
-}
-
-func sinkTypes() string {
-	types := make([]string, 0, len(sinkKeys))
-	for t := range sinkKeys {
-		types = append(types, t)
+// Reveal returns the settings as the sink's type builds from them, with
+// every Secret revealed. It is the one place a sink's secrets leave the
+// config; hand the result only to the sink's constructor.
+func (s Sink) Reveal() sinks.Settings {
+	out := make(sinks.Settings, len(s.Settings))
+	for key, v := range s.Settings {
+		switch t := v.(type) {
+		case Secret:
+			out[key] = t.Reveal()
+		case map[string]Secret:
+			m := make(map[string]string, len(t))
+			for name, value := range t {
+				m[name] = value.Reveal()
+			}
+			out[key] = m
+		default:
+			out[key] = v
+		}
 	}
-	sort.Strings(types)
-	return strings.Join(types, ", ")
+	return out
 }
 
 func (p *parser) sinks(v *yaml.Node, cfg *Config) {
@@ -148,9 +132,9 @@ func (p *parser) sink(m *yaml.Node, i int) (Sink, bool) {
 	if t != nil {
 		s.Type, _ = p.str(t, where+".type")
 	}
-	allowed, known := sinkKeys[s.Type]
+	typ, known := registry.Lookup(s.Type)
 	if t != nil && s.Type != "" && !known {
-		p.errorf(t, "%s: unknown type %q; known types: %s", where, s.Type, sinkTypes())
+		p.errorf(t, "%s: unknown type %q; known types: %s", where, s.Type, registry.Known())
 	}
 	handlers := map[string]func(k, v *yaml.Node){
 		"name": func(_, _ *yaml.Node) {},
@@ -192,8 +176,8 @@ func (p *parser) sink(m *yaml.Node, i int) (Sink, bool) {
 			}
 		},
 	}
-	for _, key := range allowed {
-		handlers[key] = func(_, v *yaml.Node) { p.setting(v, where, key, &s) }
+	for _, setting := range typ.Settings {
+		handlers[setting.Key] = func(_, v *yaml.Node) { p.setting(v, where, setting, &s) }
 	}
 	if known {
 		// The sink notify-test sends through must be complete; any
@@ -206,36 +190,36 @@ func (p *parser) sink(m *yaml.Node, i int) (Sink, bool) {
 	case s.Name == "":
 		p.errorf(m, "%s: name is required", where)
 	case s.Type == "":
-		p.errorf(m, "%s: type is required; known types: %s", where, sinkTypes())
+		p.errorf(m, "%s: type is required; known types: %s", where, registry.Known())
 	case !known:
 		return Sink{}, false
 	}
-	p.requireSettings(m, where, s)
+	p.requireSettings(m, where, typ, s)
 	return s, s.Name != "" && known
 }
 
-func (p *parser) requireSettings(m *yaml.Node, where string, s Sink) {
-	given := func(key string) bool { return s.Settings[key] != nil || s.unreadable[key] }
-	for _, key := range requiredSettings[s.Type] {
-		if !given(key) {
-			p.errorf(m, "%s: %s is required for a %s sink", where, key, s.Type)
+// requireSettings reports, at the sink's line, each setting its type
+// requires that is not written, and what else its type's Check finds.
+func (p *parser) requireSettings(m *yaml.Node, where string, typ sinks.Type, s Sink) {
+	for _, setting := range typ.Settings {
+		if setting.Required && !s.Given(setting.Key) {
+			p.errorf(m, "%s: %s is required for a %s sink", where, setting.Key, typ.Name)
 		}
 	}
-	if s.Type == "slack" {
-		hook, token, channel := given("webhook_url"), given("token"), given("channel")
-		switch {
-		case hook && (token || channel):
-			p.errorf(m, "%s: set either webhook_url, or token and channel, not both", where)
-		case !hook && !(token && channel):
-			p.errorf(m, "%s: a slack sink needs webhook_url, or token and channel", where)
+	if typ.Check != nil {
+		for _, problem := range typ.Check(s.Given) {
+			p.errorf(m, "%s: %s", where, problem)
 		}
 	}
 }
 
-func (p *parser) setting(v *yaml.Node, where, key string, s *Sink) {
+// setting reads one of the sink's settings as its kind says: secrets as
+// Secrets from the moment they are read, paths relative to the config.
+func (p *parser) setting(v *yaml.Node, where string, setting sinks.Setting, s *Sink) {
+	key := setting.Key
 	name := where + "." + key
-	switch settingKinds[key] {
-	case listSetting:
+	switch setting.Kind {
+	case sinks.List:
 		var list []string
 		items := []*yaml.Node{v}
 		if v.Kind == yaml.SequenceNode {
@@ -251,7 +235,7 @@ func (p *parser) setting(v *yaml.Node, where, key string, s *Sink) {
 			}
 		}
 		s.Settings[key] = list
-	case mapSetting:
+	case sinks.SecretMap:
 		if v.Kind != yaml.MappingNode {
 			p.errorf(v, "%s must be a mapping, got %s", name, kindName(v))
 			return
@@ -277,10 +261,10 @@ func (p *parser) setting(v *yaml.Node, where, key string, s *Sink) {
 		if val == "" {
 			return
 		}
-		switch settingKinds[key] {
-		case secretSetting:
+		switch setting.Kind {
+		case sinks.SecretText:
 			s.Settings[key] = Secret(val)
-		case pathSetting:
+		case sinks.Path:
 			s.Settings[key] = p.relative(val)
 		default:
 			s.Settings[key] = val

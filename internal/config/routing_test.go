@@ -2,12 +2,16 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/wabarouter/wabarouter/internal/notification"
+	"github.com/wabarouter/wabarouter/internal/sinks"
+	"github.com/wabarouter/wabarouter/internal/sinks/registry"
 )
 
 const serverYAML = "server:\n  verify_token: t\n  app_secrets: [s]\n"
@@ -149,6 +153,85 @@ func TestUnsetVariableReportedOnce(t *testing.T) {
 	for i, w := range want {
 		if !strings.Contains(lines[i], w) {
 			t.Errorf("error %d = %q, want it to contain %q", i, lines[i], w)
+		}
+	}
+}
+
+// TestSinkSettingsReadAsTheirTypeDeclares: each setting of a sink is
+// read as its type's registered kind (secrets as Secrets, paths against
+// the config's folder, lists as lists), and Reveal hands the sink's
+// constructor plain values.
+func TestSinkSettingsReadAsTheirTypeDeclares(t *testing.T) {
+	dir := t.TempDir()
+	cfg, err := Parse(filepath.Join(dir, "c.yaml"), []byte(serverYAML+`sinks:
+  - {name: bot, type: slack, token: xoxb-t0ken, channel: C1, api_url: http://127.0.0.1/api}
+  - {name: hook, type: slack, webhook_url: https://hooks.slack.com/services/T/B/s3cr3t}
+  - {name: pd, type: pagerduty, routing_key: r0ut1ng, events_url: https://events.eu.pagerduty.com}
+  - {name: mail, type: email, host: h, port: "2525", password: pw, from: a@example.com, to: b@example.com, ca_file: ca.pem}
+  - {name: tickets, type: webhook, url: https://t.example.com, secret: s1gn, headers: {Authorization: Bearer x}}
+  - {name: audit, type: log, path: logs/n.jsonl}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := map[sinks.Kind]int{}
+	for _, sc := range cfg.Sinks {
+		typ, ok := registry.Lookup(sc.Type)
+		if !ok {
+			t.Fatalf("sink %s: type %q not registered", sc.Name, sc.Type)
+		}
+		revealed := sc.Reveal()
+		for key, v := range sc.Settings {
+			setting, ok := typ.Setting(key)
+			if !ok {
+				t.Errorf("sink %s: %s is no setting of %s", sc.Name, key, sc.Type)
+				continue
+			}
+			checked[setting.Kind]++
+			var good bool
+			switch setting.Kind {
+			case sinks.SecretText:
+				secret, isSecret := v.(Secret)
+				good = isSecret && revealed.String(key) == secret.Reveal() && fmt.Sprint(v) == "<secret>"
+			case sinks.SecretMap:
+				m, isMap := v.(map[string]Secret)
+				good = isMap && revealed.Map(key)["Authorization"] == m["Authorization"].Reveal() && m["Authorization"].Reveal() == "Bearer x"
+			case sinks.Path:
+				good = filepath.IsAbs(revealed.String(key)) && strings.HasPrefix(revealed.String(key), dir)
+			case sinks.List:
+				good = slices.Equal(revealed.List(key), []string{"b@example.com"})
+			case sinks.Text:
+				s, isString := v.(string)
+				good = isString && revealed.String(key) == s
+			}
+			if !good {
+				t.Errorf("sink %s: %s (kind %d) read as %T %v, revealed as %v", sc.Name, key, setting.Kind, v, v, revealed[key])
+			}
+		}
+	}
+	for _, k := range []sinks.Kind{sinks.Text, sinks.SecretText, sinks.Path, sinks.List, sinks.SecretMap} {
+		if checked[k] == 0 {
+			t.Errorf("no setting of kind %d was checked", k)
+		}
+	}
+}
+
+// TestSinkKeyNearMiss: a sink's unknown key a letter or two from one of
+// its type's is answered with that key.
+func TestSinkKeyNearMiss(t *testing.T) {
+	cases := []struct{ yaml, want string }{
+		{"  - {name: p, type: pagerduty, routng_key: k}\n", `c.yaml:5:32: sink "p": unknown key "routng_key"; did you mean "routing_key"?`},
+		{"  - {name: w, type: webhook, url: https://x.example, header: {a: b}}\n", `sink "w": unknown key "header"; did you mean "headers"?`},
+		{"  - {name: l, type: log, colour: red}\n", `c.yaml:5:26: sink "l": unknown key "colour"`},
+		{"  - {name: l, type: log, min_severty: error}\n", `sink "l": unknown key "min_severty"; did you mean "min_severity"?`},
+	}
+	for _, c := range cases {
+		_, err := Parse("c.yaml", []byte(serverYAML+"sinks:\n"+c.yaml))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: %v, want %q", c.yaml, err, c.want)
+		}
+		if strings.HasSuffix(c.want, `"colour"`) && strings.Contains(err.Error(), "did you mean") {
+			t.Errorf("%q: a guess for a key far from all: %v", c.yaml, err)
 		}
 	}
 }

@@ -23,3 +23,24 @@ func nearKnownField(field string) (near string, ok bool) {
 	}
 	return near, near != ""
 }
+
+// nearKey returns the known key that key is a near miss of: one edit away
+// for a key of up to five characters, two for a longer one, so that a
+// short key far from every known one gets no guess.
+func nearKey[V any](key string, known map[string]V) (near string, ok bool) {
+	best := 2
+	if len([]rune(key)) > 5 {
+		best = 3
+	}
+	keys := make([]string, 0, len(known))
+	for k := range known {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys) // the same guess every time when two are as near
+	for _, k := range keys {
+		if d := textdist.Levenshtein(key, k); d < best {
+			near, best = k, d
+		}
+	}
+	return near, near != ""
+}

@@ -18,7 +18,9 @@
 //     checked, after the model of Alertmanager's test Collector
 //     (Collector with Want, Await and Check): a signed webhook-sink
 //     receiver, a PagerDuty Events API v2 fake, a Slack fake (incoming
-//     webhook and Web API chat.postMessage) and an SMTP server.
+//     webhook, and the Web API's chat.postMessage with thread replies
+//     and chat.update, whose updates it records apart) and an SMTP
+//     server.
 //
 // It is an ordinary package rather than a _test file so that the load tool
 // can use it; it does not import package testing, and takes a TB (which

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -25,6 +26,7 @@ const (
 const (
 	SlackViaAPI     = "chat.postMessage"
 	SlackViaWebhook = "incoming webhook"
+	SlackViaUpdate  = "chat.update"
 )
 
 // SlackMessage is one message a SlackFake accepted.
@@ -38,12 +40,21 @@ type SlackMessage struct {
 	// Token is the bot token of a chat.postMessage, from its form or its
 	// Authorization header; empty for an incoming webhook.
 	Token string
-	// Channel is the chat.postMessage channel; empty for a webhook, whose
-	// channel is fixed by its URL.
+	// Channel is the chat.postMessage or chat.update channel as sent;
+	// empty for a webhook, whose channel is fixed by its URL.
 	Channel string
-	// Text, ThreadTS, Attachments and Blocks are the message's parts.
+	// ChannelID is the channel's id, as the fake answered it: Channel
+	// itself when it is an id (C…, G…, D…), else one the fake gave the
+	// name (Slack answers with the id; chat.update takes only that).
+	ChannelID string
+	// TS is the message's timestamp: the one the fake gave a posted
+	// message, or the one an update names.
+	TS string
+	// ThreadTS is the timestamp of the message a reply is posted under
+	// ("" for a message in the channel).
+	ThreadTS string
+	// Text, Attachments and Blocks are the message's parts.
 	Text        string
-	ThreadTS    string
 	Attachments []slack.Attachment
 	Blocks      slack.Blocks
 	// Body is the request's body as sent (a form or JSON).
@@ -65,7 +76,14 @@ func (m SlackMessage) Rendered() string {
 
 // String describes the message in reports.
 func (m SlackMessage) String() string {
-	return fmt.Sprintf("%s channel=%q text=%.120q attachments=%d", m.Via, m.Channel, m.Text, len(m.Attachments))
+	s := fmt.Sprintf("%s channel=%q", m.Via, m.Channel)
+	if m.TS != "" {
+		s += fmt.Sprintf(" ts=%s", m.TS)
+	}
+	if m.ThreadTS != "" {
+		s += fmt.Sprintf(" thread_ts=%s", m.ThreadTS)
+	}
+	return s + fmt.Sprintf(" text=%.120q attachments=%d", m.Text, len(m.Attachments))
 }
 
 // SlackAPIError is the answer of a Web API method that failed with code,
@@ -81,31 +99,48 @@ func SlackWebhookError(status int, code string) Answer {
 }
 
 // SlackFake is Slack for the slack sink, built on slack-go's slacktest
-// server: chat.postMessage with the bot token (form-encoded, as slack-go
-// posts it) and one incoming webhook (JSON). It checks the token, that a
-// message has text or attachments or blocks and Slack's size limits, and
-// records each message it accepted. A request breaking those rules is
-// answered as Slack would and recorded as refused, which fails Check.
+// server: chat.postMessage (in a channel, or as a reply with thread_ts)
+// and chat.update with the bot token (form-encoded, as slack-go posts
+// them), and one incoming webhook (JSON). It checks the token, that a
+// message has text or attachments or blocks and Slack's size limits,
+// that a reply's thread_ts and an update's ts name a message it posted
+// in that channel, and that an update names the channel by its id. It
+// records each posted message (roots and replies) in its Collector and
+// each update in Updates. A request breaking those rules is answered as
+// Slack would and recorded as refused, which fails Check (of the
+// Collector for posts and webhooks, of Updates for updates).
 type SlackFake struct {
 	*Collector[SlackMessage]
+	// Updates records each chat.update the fake accepted, with the
+	// channel and ts of the message it changed.
+	Updates     *Collector[SlackMessage]
 	token       string
 	webhookPath string
 	respond     Responder[SlackMessage]
 	srv         *slacktest.Server
 	seq         atomic.Int64
 	attempts    atomic.Int64
+
+	mu sync.Mutex
+	// posted holds, per channel id, the timestamps of the messages
+	// posted there.
+	posted map[string]map[string]bool
+	// ids are the ids given to channels posted to by name.
+	ids map[string]string
 }
 
 // ServeSlack serves a fake that accepts the bot token token until t ends;
 // respond may be nil. Point a token sink's api_url at APIURL, or a webhook
 // sink's webhook_url at WebhookURL.
 func ServeSlack(t TB, token string, respond Responder[SlackMessage]) *SlackFake {
-	f := &SlackFake{Collector: NewCollector("slack", SlackMessage.String), token: token,
-		webhookPath: "/services/TE2E0001/BE2E0001/e2eWebhookSecret", respond: respond}
+	f := &SlackFake{Collector: NewCollector("slack", SlackMessage.String), Updates: NewCollector("slack chat.update", SlackMessage.String),
+		token: token, webhookPath: "/services/TE2E0001/BE2E0001/e2eWebhookSecret", respond: respond,
+		posted: map[string]map[string]bool{}, ids: map[string]string{}}
 	f.srv = slacktest.NewTestServer(func(c slacktest.Customize) {
 		// Registered before slacktest's own handlers, which then skip
 		// these paths.
 		c.Handle("/chat.postMessage", f.postMessage)
+		c.Handle("/chat.update", f.update)
 		c.Handle("/services/", f.webhook)
 	})
 	f.srv.Start()
@@ -116,8 +151,8 @@ func ServeSlack(t TB, token string, respond Responder[SlackMessage]) *SlackFake 
 // APIURL is the Web API base, for the sink's api_url.
 func (f *SlackFake) APIURL() string { return f.srv.GetAPIURL() }
 
-// Attempts counts the valid messages received by either way, whatever
-// they were answered, retries included.
+// Attempts counts the valid messages and updates received by any way,
+// whatever they were answered, retries included.
 func (f *SlackFake) Attempts() int64 { return f.attempts.Load() }
 
 // WebhookURL is the fake's incoming webhook, for the sink's webhook_url.
@@ -125,18 +160,65 @@ func (f *SlackFake) WebhookURL() string {
 	return strings.TrimSuffix(f.srv.GetAPIURL(), "/") + f.webhookPath
 }
 
-func (f *SlackFake) postMessage(w http.ResponseWriter, r *http.Request) {
-	m := SlackMessage{At: time.Now(), Via: SlackViaAPI, Header: r.Header}
+// channelID is the id Slack answers for channel: channel itself when it
+// is an id, else the one the fake gave the name. Only what postMessage
+// may name gets an id; lookup only finds one given before.
+func (f *SlackFake) channelID(channel string, give bool) (string, bool) {
+	if isChannelID(channel) {
+		return channel, true
+	}
+	if !give {
+		return "", false
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	name := strings.TrimPrefix(channel, "#")
+	id, ok := f.ids[name]
+	if !ok {
+		id = fmt.Sprintf("CNAMED%04d", len(f.ids)+1)
+		f.ids[name] = id
+	}
+	return id, true
+}
+
+// isChannelID reports whether s looks like a Slack conversation id.
+func isChannelID(s string) bool {
+	if len(s) < 2 || !strings.ContainsRune("CGD", rune(s[0])) {
+		return false
+	}
+	return strings.ToUpper(s) == s && !strings.ContainsAny(s, "#- ")
+}
+
+// wasPosted reports whether a message with ts was posted in channel id.
+func (f *SlackFake) wasPosted(id, ts string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.posted[id][ts]
+}
+
+func (f *SlackFake) remember(id, ts string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.posted[id] == nil {
+		f.posted[id] = map[string]bool{}
+	}
+	f.posted[id][ts] = true
+}
+
+// apiMessage reads a Web API method's form into m, and returns the form;
+// on a form that cannot be read, a wrong token or a message Slack would
+// refuse, it answers and returns ok false.
+func (f *SlackFake) apiMessage(w http.ResponseWriter, r *http.Request, m *SlackMessage) (url.Values, bool) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxPeerBody))
 	if err != nil {
-		f.apiRefuse(w, "invalid_form_data", "reading the body: "+err.Error())
-		return
+		f.apiRefuse(w, m.Via, "invalid_form_data", "reading the body: "+err.Error())
+		return nil, false
 	}
 	m.Body = body
 	form, err := url.ParseQuery(string(body))
 	if err != nil || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
-		f.apiRefuse(w, "invalid_form_data", fmt.Sprintf("not a form (%s): %v", r.Header.Get("Content-Type"), err))
-		return
+		f.apiRefuse(w, m.Via, "invalid_form_data", fmt.Sprintf("not a form (%s): %v", r.Header.Get("Content-Type"), err))
+		return nil, false
 	}
 	m.Token = form.Get("token")
 	if bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && m.Token == "" {
@@ -144,40 +226,85 @@ func (f *SlackFake) postMessage(w http.ResponseWriter, r *http.Request) {
 	}
 	m.Channel, m.Text, m.ThreadTS = form.Get("channel"), form.Get("text"), form.Get("thread_ts")
 	if m.Token != f.token {
-		f.apiRefuse(w, "invalid_auth", "a token that is not the bot's")
-		return
+		f.apiRefuse(w, m.Via, "invalid_auth", "a token that is not the bot's")
+		return nil, false
 	}
 	if m.Channel == "" {
-		f.apiRefuse(w, "channel_not_found", "no channel")
-		return
+		f.apiRefuse(w, m.Via, "channel_not_found", "no channel")
+		return nil, false
 	}
 	if s := form.Get("attachments"); s != "" {
 		if err := json.Unmarshal([]byte(s), &m.Attachments); err != nil {
-			f.apiRefuse(w, "invalid_attachments", err.Error())
-			return
+			f.apiRefuse(w, m.Via, "invalid_attachments", err.Error())
+			return nil, false
 		}
 	}
 	if s := form.Get("blocks"); s != "" {
 		if err := json.Unmarshal([]byte(s), &m.Blocks); err != nil {
-			f.apiRefuse(w, "invalid_blocks", err.Error())
-			return
+			f.apiRefuse(w, m.Via, "invalid_blocks", err.Error())
+			return nil, false
 		}
 	}
-	if code, reason := checkSlackMessage(m); code != "" {
-		f.apiRefuse(w, code, reason)
+	if code, reason := checkSlackMessage(*m); code != "" {
+		f.apiRefuse(w, m.Via, code, reason)
+		return nil, false
+	}
+	return form, true
+}
+
+func (f *SlackFake) postMessage(w http.ResponseWriter, r *http.Request) {
+	m := SlackMessage{At: time.Now(), Via: SlackViaAPI, Header: r.Header}
+	if _, ok := f.apiMessage(w, r, &m); !ok {
 		return
 	}
+	m.ChannelID, _ = f.channelID(m.Channel, true)
+	if m.ThreadTS != "" && !f.wasPosted(m.ChannelID, m.ThreadTS) {
+		f.apiRefuse(w, m.Via, "thread_not_found", fmt.Sprintf("thread_ts %s names no message posted in %s", m.ThreadTS, m.Channel))
+		return
+	}
+	f.attempts.Add(1)
+	m.TS = fmt.Sprintf("%d.%06d", time.Now().Unix(), f.seq.Add(1))
+	a := Answer{}
+	if f.respond != nil {
+		a = f.respond(r.Context(), m)
+	}
+	ok := fmt.Sprintf(`{"ok":true,"channel":%q,"ts":%q}`, m.ChannelID, m.TS)
+	if a.success() && (a.Body == "" || apiOK(a.Body)) {
+		f.remember(m.ChannelID, m.TS)
+		f.Add(m)
+	}
+	a.write(w, http.StatusOK, "application/json", ok)
+}
+
+// update serves chat.update: ts must name a message posted in the
+// channel, given by its id.
+func (f *SlackFake) update(w http.ResponseWriter, r *http.Request) {
+	m := SlackMessage{At: time.Now(), Via: SlackViaUpdate, Header: r.Header}
+	form, ok := f.apiMessage(w, r, &m)
+	if !ok {
+		return
+	}
+	m.TS = form.Get("ts")
+	id, known := f.channelID(m.Channel, false)
+	switch {
+	case !known:
+		f.apiRefuse(w, m.Via, "channel_not_found", fmt.Sprintf("channel %q is not an id; chat.update takes the id chat.postMessage answered", m.Channel))
+		return
+	case m.TS == "" || !f.wasPosted(id, m.TS):
+		f.apiRefuse(w, m.Via, "message_not_found", fmt.Sprintf("ts %q names no message posted in %s", m.TS, m.Channel))
+		return
+	}
+	m.ChannelID = id
 	f.attempts.Add(1)
 	a := Answer{}
 	if f.respond != nil {
 		a = f.respond(r.Context(), m)
 	}
-	ts := fmt.Sprintf("%d.%06d", time.Now().Unix(), f.seq.Add(1))
-	ok := fmt.Sprintf(`{"ok":true,"channel":%q,"ts":%q}`, m.Channel, ts)
 	if a.success() && (a.Body == "" || apiOK(a.Body)) {
-		f.Add(m)
+		f.Updates.Add(m)
 	}
-	a.write(w, http.StatusOK, "application/json", ok)
+	a.write(w, http.StatusOK, "application/json",
+		fmt.Sprintf(`{"ok":true,"channel":%q,"ts":%q,"text":%q}`, m.ChannelID, m.TS, m.Text))
 }
 
 // apiOK reports whether a Web API answer says ok.
@@ -188,8 +315,14 @@ func apiOK(body string) bool {
 	return json.Unmarshal([]byte(body), &v) == nil && v.OK
 }
 
-func (f *SlackFake) apiRefuse(w http.ResponseWriter, code, reason string) {
-	f.Refuse("chat.postMessage " + code + ": " + reason)
+// apiRefuse answers a Web API request of method via with Slack's error
+// code and records the refusal where that method's messages are kept.
+func (f *SlackFake) apiRefuse(w http.ResponseWriter, via, code, reason string) {
+	if via == SlackViaUpdate {
+		f.Updates.Refuse(via + " " + code + ": " + reason)
+	} else {
+		f.Refuse(via + " " + code + ": " + reason)
+	}
 	SlackAPIError(code).write(w, http.StatusOK, "application/json", "")
 }
 

@@ -33,12 +33,14 @@ type SinkNotification struct {
 		Field  string `json:"field"`
 		Event  string `json:"event"`
 	} `json:"event"`
-	// Incident is the incident the notification reports a transition of.
+	// Incident is the incident the notification reports a transition
+	// of; nil for one outside any (notify-test).
 	Incident *SinkIncident `json:"incident"`
 }
 
-// SinkIncident is the incident part of a notification, as a webhook
-// receiver gets it.
+// SinkIncident is the part of a notification's incident that tests look
+// at: which incident and episode, the transition, its state and its place
+// in the episode's order.
 type SinkIncident struct {
 	ID         string `json:"id"`
 	Key        string `json:"key"`

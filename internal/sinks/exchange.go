@@ -40,14 +40,15 @@ func Recording(ctx context.Context) (context.Context, *Exchange) {
 	return context.WithValue(ctx, exchangeKey{}, ex), ex
 }
 
-// RecordingClient returns a copy of c (http.DefaultClient if nil) whose
-// requests record their answer into the Exchange their context carries.
+// RecordingClient returns a copy of c (a client of its own from
+// NewHTTPClient if nil) whose requests record their answer into the
+// Exchange their context carries.
 // The answer the caller then reads is the recorded one: its first 64 KiB
 // with secrets cut out, so a library that quotes it in an error cannot
 // quote a secret.
 func RecordingClient(c *http.Client, secrets Secrets) *http.Client {
 	if c == nil {
-		c = http.DefaultClient
+		c = NewHTTPClient()
 	}
 	rc := *c
 	rc.Transport = recorder{next: c.Transport, secrets: secrets}
@@ -58,6 +59,15 @@ func RecordingClient(c *http.Client, secrets Secrets) *http.Client {
 type recorder struct {
 	next    http.RoundTripper
 	secrets Secrets
+}
+
+// CloseIdleConnections closes the idle connections of the transport the
+// recorder wraps, so that a sink's Close gives them back; the shared
+// default transport is left alone.
+func (r recorder) CloseIdleConnections() {
+	if c, ok := r.next.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
 }
 
 func (r recorder) RoundTrip(req *http.Request) (*http.Response, error) {

@@ -108,3 +108,30 @@ func TestNotificationJSONBounded(t *testing.T) {
 		t.Errorf("a small notification changed:\n%s\nwant\n%s", small, want)
 	}
 }
+
+// TestNotificationJSONKeepsIncident: a notification cut to fit still says
+// which incident it belongs to, its state and its seq.
+func TestNotificationJSONKeepsIncident(t *testing.T) {
+	n := sinkstest.Lifecycle()[2]
+	n.Title = strings.Repeat("T", 600_000)
+	n.Body = strings.Repeat("description ", 100_000)
+	n.Incident.Changes = []string{strings.Repeat("c", 400_000), "b", "c", "d", "e"}
+	b, err := NotificationJSON(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Truncated string `json:"truncated"`
+		Incident  struct {
+			ID, State, Transition string
+			Seq                   int
+		} `json:"incident"`
+	}
+	if err := json.Unmarshal(b, &got); err != nil || len(b) > MaxNotificationJSON {
+		t.Fatalf("%d bytes: %v", len(b), err)
+	}
+	if got.Truncated == "" || got.Incident.ID != sinkstest.IncidentID || got.Incident.State != "open" ||
+		got.Incident.Transition != "escalated" || got.Incident.Seq != 3 {
+		t.Errorf("cut notification's incident: %+v (truncated %q)", got.Incident, got.Truncated)
+	}
+}

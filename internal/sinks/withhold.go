@@ -142,15 +142,17 @@ func deepCopy(x any) any {
 }
 
 // customerDataWithheld sends every notification without customer data.
-type customerDataWithheld struct{ next Sink }
+type customerDataWithheld struct{ next SinkCloser }
 
 // WithCustomerDataWithheld wraps s so that what it sends carries no
 // customer data: each notification goes through WithoutCustomerData
 // first. It is how every sink is built unless its config sets
-// include_customer_data: true.
-func WithCustomerDataWithheld(s Sink) Sink { return customerDataWithheld{next: s} }
+// include_customer_data: true. Closing it closes s.
+func WithCustomerDataWithheld(s SinkCloser) SinkCloser { return customerDataWithheld{next: s} }
 
 func (w customerDataWithheld) Send(ctx context.Context, d Delivery) (Receipt, error) {
 	d.Notification = WithoutCustomerData(d.Notification)
 	return w.next.Send(ctx, d)
 }
+
+func (w customerDataWithheld) Close() error { return w.next.Close() }

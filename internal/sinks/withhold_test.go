@@ -105,7 +105,15 @@ func TestWithoutCustomerDataLeavesOtherEventsAlone(t *testing.T) {
 	}
 }
 
-type recordSink struct{ got []notification.Notification }
+type recordSink struct {
+	got    []notification.Notification
+	closed int
+}
+
+func (r *recordSink) Close() error {
+	r.closed++
+	return nil
+}
 
 func (r *recordSink) Send(_ context.Context, d Delivery) (Receipt, error) {
 	n := d.Notification
@@ -125,5 +133,8 @@ func TestWithCustomerDataWithheld(t *testing.T) {
 	}
 	if n.Event.From != "16315551181" {
 		t.Error("the caller's notification changed")
+	}
+	if err := s.Close(); err != nil || rec.closed != 1 {
+		t.Errorf("Close: %v, the wrapped sink closed %d times; want once", err, rec.closed)
 	}
 }

@@ -95,14 +95,17 @@ func New(cfg Config) (*Sink, error) {
 		opts = append(opts, mail.WithSMTPAuth(auth), mail.WithUsername(cfg.Username), mail.WithPassword(cfg.Password))
 	}
 	// Validate the addresses once, now, rather than on every send.
-	if _, err := message(cfg, notification.Notification{}); err != nil {
+	if _, err := message(cfg, notification.Notification{}, ""); err != nil {
 		return nil, err
 	}
 	return &Sink{cfg: cfg, opts: opts, secrets: sinks.NewSecrets(cfg.Password)}, nil
 }
 
-// message builds the mail for n.
-func message(cfg Config, n notification.Notification) (*mail.Msg, error) {
+// message builds the mail for n. thread is the incident's Thread, what
+// the sink's first mail about it returned ("" for that first mail): a
+// follow-up replies to that mail (In-Reply-To and References) under its
+// subject, so every mail client files the incident as one conversation.
+func message(cfg Config, n notification.Notification, thread string) (*mail.Msg, error) {
 	m := mail.NewMsg()
 	if err := m.From(cfg.From); err != nil {
 		return nil, fmt.Errorf("email sink: from: %w", err)
@@ -110,11 +113,20 @@ func message(cfg Config, n notification.Notification) (*mail.Msg, error) {
 	if err := m.To(cfg.To...); err != nil {
 		return nil, fmt.Errorf("email sink: to: %w", err)
 	}
-	m.Subject(Subject(n))
+	subject := Subject(n)
+	topic := subject
+	if parent, rootSubject := ParseThread(thread); parent != "" {
+		m.SetGenHeader(mail.HeaderInReplyTo, parent)
+		m.SetGenHeader(mail.HeaderReferences, parent)
+		if rootSubject != "" {
+			topic = rootSubject
+			subject = "Re: " + rootSubject
+		}
+	}
+	m.Subject(subject)
+	// Outlook files a conversation by its topic.
+	m.SetGenHeader(mail.Header("Thread-Topic"), topic)
 	m.SetMessageIDWithValue(MessageID(n))
-	thread := "<" + ThreadID(n.DedupKey) + ">"
-	m.SetGenHeader(mail.HeaderInReplyTo, thread)
-	m.SetGenHeader(mail.HeaderReferences, thread)
 	imp, xp := Priority(n.Severity)
 	m.SetGenHeader(mail.HeaderImportance, imp)
 	m.SetGenHeader(mail.HeaderXPriority, xp)
@@ -136,10 +148,28 @@ func message(cfg Config, n notification.Notification) (*mail.Msg, error) {
 	return m, nil
 }
 
-// Send mails n. The receipt's Ref is the Message-ID.
+// Thread is what the first mail about an incident returns as its
+// receipt's Thread: its Message-ID in angle brackets, a space, and its
+// subject, which the follow-ups reply to and keep.
+func Thread(messageID, subject string) string { return "<" + messageID + "> " + subject }
+
+// ParseThread splits a Thread into the Message-ID to reply to (with its
+// angle brackets) and the subject to keep; both are "" for an empty or
+// malformed thread.
+func ParseThread(thread string) (parent, subject string) {
+	id, subject, _ := strings.Cut(thread, " ")
+	if len(id) < 3 || !strings.HasPrefix(id, "<") || !strings.HasSuffix(id, ">") || strings.ContainsAny(id[1:len(id)-1], "<>\r\n") {
+		return "", ""
+	}
+	return id, strings.Join(strings.Fields(subject), " ")
+}
+
+// Send mails n. The receipt's Ref is the Message-ID; the first mail about
+// an incident also returns it, with its subject, as the Thread its
+// follow-ups and its resolve reply to.
 func (s *Sink) Send(ctx context.Context, d sinks.Delivery) (sinks.Receipt, error) {
 	n := d.Notification
-	m, err := message(s.cfg, n)
+	m, err := message(s.cfg, n, d.Thread)
 	if err != nil {
 		return sinks.Receipt{}, sinks.Permanent(err)
 	}
@@ -150,8 +180,14 @@ func (s *Sink) Send(ctx context.Context, d sinks.Delivery) (sinks.Receipt, error
 	if err := c.DialAndSendWithContext(ctx, m); err != nil {
 		return sinks.Receipt{}, s.classify(err)
 	}
-	id := "<" + MessageID(n) + ">"
-	return sinks.Receipt{Ref: id, Detail: fmt.Sprintf("accepted by %s for %s", s.cfg.Host, strings.Join(s.cfg.To, ", "))}, nil
+	id := MessageID(n)
+	r := sinks.Receipt{Ref: "<" + id + ">", Detail: fmt.Sprintf("accepted by %s for %s", s.cfg.Host, strings.Join(s.cfg.To, ", "))}
+	if n.Incident != nil {
+		if parent, _ := ParseThread(d.Thread); parent == "" {
+			r.Thread = Thread(id, Subject(n))
+		}
+	}
+	return r, nil
 }
 
 // Code returns the SMTP reply code carried by err, 0 if none.
@@ -195,3 +231,6 @@ func (s *Sink) port() int {
 	}
 	return 587
 }
+
+// Close has nothing to give back: each send has a connection of its own.
+func (s *Sink) Close() error { return nil }

@@ -13,13 +13,6 @@ import (
 	"github.com/wabarouter/wabarouter/internal/sinks"
 )
 
-// ThreadID is the dedup-derived id every notification of one incident
-// refers to in In-Reply-To and References, without angle brackets.
-func ThreadID(dedupKey string) string {
-	sum := sha256.Sum256([]byte(dedupKey))
-	return hex.EncodeToString(sum[:])[:32] + "@wabarouter"
-}
-
 // Limits on what a mail carries. RFC 5322 caps a header line at 998
 // characters; go-mail folds headers at spaces, so each header's longest
 // word must stay well under that, and the subject is cut to what mail
@@ -82,6 +75,7 @@ type row struct{ Name, Value string }
 
 type view struct {
 	Subject    string
+	Change     string
 	Body       string
 	Rows       []row
 	EventTime  string
@@ -92,9 +86,12 @@ type view struct {
 
 func newView(n notification.Notification) view {
 	ev := n.Event
-	v := view{Subject: Subject(n), Body: sinks.Truncate(sinks.StripBidi(n.Body), maxBody), ID: sinks.Truncate(n.ID, maxFact)}
+	v := view{Subject: Subject(n), Body: sinks.Truncate(sinks.StripBidi(sinks.Body(n)), maxBody), ID: sinks.Truncate(n.ID, maxFact)}
+	if sinks.FollowUp(n) {
+		v.Change = sinks.Truncate(sinks.StripBidi(sinks.Change(n)), maxFact)
+	}
 	v.Rows = append(v.Rows, row{"Severity", n.Severity.String()})
-	for _, f := range sinks.Facts(n) {
+	for _, f := range append(sinks.Facts(n), sinks.IncidentFacts(n)...) {
 		v.Rows = append(v.Rows, row{f.Name, sinks.Truncate(sinks.StripBidi(f.Value), maxFact)})
 	}
 	if !ev.Time.IsZero() {
@@ -113,7 +110,9 @@ func newView(n notification.Notification) view {
 }
 
 var textTmpl = texttemplate.Must(texttemplate.New("text").Parse(`{{.Subject}}
-{{if .Body}}
+{{if .Change}}
+{{.Change}}
+{{end}}{{if .Body}}
 {{.Body}}
 {{end}}
 {{range .Rows}}{{printf "%-13s" (print .Name ":")}} {{.Value}}
@@ -130,7 +129,8 @@ var htmlTmpl = htmltemplate.Must(htmltemplate.New("html").Parse(`<!DOCTYPE html>
 <html>
 <body style="font-family: sans-serif">
 <h2>{{.Subject}}</h2>
-{{if .Body}}<p>{{.Body}}</p>
+{{if .Change}}<p><b>{{.Change}}</b></p>
+{{end}}{{if .Body}}<p>{{.Body}}</p>
 {{end}}<table cellpadding="4">
 {{range .Rows}}<tr><th align="left">{{.Name}}</th><td>{{.Value}}</td></tr>
 {{end}}{{if .EventTime}}<tr><th align="left">Event time</th><td>{{.EventTime}}</td></tr>

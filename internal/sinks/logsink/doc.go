@@ -1,5 +1,6 @@
 // Package logsink implements the "log" sink type: one JSON line per
-// notification, written to the process's standard output or error or
-// appended to a file. It knows nothing
-// of rules; it writes whatever notification it is handed.
+// notification (the webhook's JSON, incident included), for every
+// transition of every incident, written to the process's standard output
+// or error or appended to a file. It knows nothing of rules; it writes
+// whatever notification it is handed.
 package logsink

@@ -53,10 +53,12 @@ type Sink struct {
 	routingKey string
 	eventsURL  string
 	client     *pd.Client
+	http       *http.Client
 	secrets    sinks.Secrets
 }
 
-// New validates cfg; a nil httpClient means http.DefaultClient.
+// New validates cfg; a nil httpClient means a client of the sink's own
+// (sinks.NewHTTPClient).
 func New(cfg Config, httpClient *http.Client) (*Sink, error) {
 	if strings.TrimSpace(cfg.RoutingKey) == "" {
 		return nil, errors.New("pagerduty sink: routing_key is empty")
@@ -75,8 +77,15 @@ func New(cfg Config, httpClient *http.Client) (*Sink, error) {
 	// Record each exchange so errors can carry the Events API's error
 	// text and Retry-After, which go-pagerduty drops, with the routing
 	// key cut out: the API may echo the request in its answer.
-	c.HTTPClient = sinks.RecordingClient(httpClient, secrets)
-	return &Sink{routingKey: cfg.RoutingKey, eventsURL: base, client: c, secrets: secrets}, nil
+	rec := sinks.RecordingClient(httpClient, secrets)
+	c.HTTPClient = rec
+	return &Sink{routingKey: cfg.RoutingKey, eventsURL: base, client: c, http: rec, secrets: secrets}, nil
+}
+
+// Close gives back the sink's idle connections.
+func (s *Sink) Close() error {
+	s.http.CloseIdleConnections()
+	return nil
 }
 
 // ManagerURL links to the WABA in WhatsApp Manager.
@@ -98,10 +107,15 @@ func DedupKey(key string) string {
 	return string(r[:maxDedupKey-len(suffix)]) + suffix
 }
 
-// Event builds the Events API v2 event for n with routing key key. The
-// event fits MaxEventBytes: custom_details (every event field) loses the
-// raw value first and then the ends of its longest strings, and then
-// says so under "truncated" (see sinks.Fit).
+// Event builds the Events API v2 event for n with routing key key: a
+// trigger, or for a resolve a resolve, under the dedup_key of n's
+// incident episode, so that an escalation triggers again under its key
+// with the new severity and summary and the resolve closes it. The
+// custom_details are every event field and, for a notification of an
+// incident, the incident (transition, count, what changed). The event
+// fits MaxEventBytes: custom_details loses the raw value first and then
+// the ends of its longest strings, and then says so under "truncated"
+// (see sinks.Fit).
 func Event(key string, n notification.Notification) *pd.V2Event {
 	if n.Action == notification.Resolve {
 		return &pd.V2Event{RoutingKey: key, Action: "resolve", DedupKey: DedupKey(n.DedupKey)}
@@ -118,7 +132,7 @@ func Event(key string, n notification.Notification) *pd.V2Event {
 		Component: sinks.Truncate(component, maxPayloadField),
 		Group:     sinks.Truncate(ev.Field, maxPayloadField),
 		Class:     sinks.Truncate(ev.Event, maxPayloadField),
-		Details:   ev,
+		Details:   details(n),
 	}
 	if !ev.Time.IsZero() {
 		p.Timestamp = ev.Time.UTC().Format(time.RFC3339)
@@ -136,6 +150,24 @@ func Event(key string, n notification.Notification) *pd.V2Event {
 	}
 	fitDetails(e)
 	return e
+}
+
+// details are the custom_details of n's trigger: its event's fields and,
+// when n belongs to an incident, the incident under "incident".
+func details(n notification.Notification) any {
+	if n.Incident == nil {
+		return n.Event
+	}
+	b, err := json.Marshal(n.Event)
+	if err != nil {
+		return n.Event
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return n.Event
+	}
+	doc["incident"] = n.Incident
+	return doc
 }
 
 // fitDetails cuts e's custom_details until e fits MaxEventBytes.

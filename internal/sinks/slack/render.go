@@ -3,7 +3,6 @@ package slack
 import (
 	"fmt"
 	"strings"
-	"time"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -117,10 +116,23 @@ func units(s string) int {
 	return n
 }
 
-func utc(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") }
-
-// Blocks renders n as Block Kit blocks.
+// Blocks renders n as Block Kit blocks: the header, the incident's state
+// when n belongs to one (for an incoming webhook's follow-up, first the
+// incident it follows), the event's main fields, the body and a context
+// line.
 func Blocks(n notification.Notification) []slack.Block {
+	blocks := []slack.Block{
+		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, Title(n), true, false)),
+	}
+	if state := incidentLine(n); state != "" {
+		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(state)))
+	}
+	return append(blocks, details(n)...)
+}
+
+// details are the blocks after the header: the event's fields, the body
+// and the context line.
+func details(n notification.Notification) []slack.Block {
 	ev := n.Event
 	var fields []*slack.TextBlockObject
 	for _, f := range sinks.Facts(n) {
@@ -130,10 +142,7 @@ func Blocks(n notification.Notification) []slack.Block {
 		label := "*" + Text(f.Name, maxField/4) + "*\n"
 		fields = append(fields, mrkdwn(label+Text(f.Value, maxField-units(label))))
 	}
-
-	blocks := []slack.Block{
-		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, Title(n), true, false)),
-	}
+	var blocks []slack.Block
 	if len(fields) > 0 {
 		blocks = append(blocks, slack.NewSectionBlock(nil, fields, nil))
 	}
@@ -142,7 +151,7 @@ func Blocks(n notification.Notification) []slack.Block {
 	}
 	ctx := []string{}
 	if !ev.Time.IsZero() {
-		ctx = append(ctx, "Event time "+utc(ev.Time))
+		ctx = append(ctx, "Event time "+sinks.UTC(ev.Time))
 	}
 	if n.Suppressed > 0 {
 		s := fmt.Sprintf("%d more", n.Suppressed)
@@ -152,8 +161,27 @@ func Blocks(n notification.Notification) []slack.Block {
 		ctx = append(ctx, s)
 	}
 	ctx = append(ctx, "Notification "+Text(n.ID, maxID))
-	blocks = append(blocks, slack.NewContextBlock("", mrkdwn(strings.Join(ctx, " · "))))
-	return blocks
+	return append(blocks, slack.NewContextBlock("", mrkdwn(strings.Join(ctx, " · "))))
+}
+
+// incidentLine is the incident's state as one mrkdwn line ("*State* Open
+// (escalated) · *Severity* error · *Events* 3 · …"), "" outside any
+// incident. Each value is
+// escaped and cut once; the names are sinks.IncidentFacts' own few short
+// words, so the line stays far within a context element's 3,000.
+func incidentLine(n notification.Notification) string {
+	facts := sinks.IncidentFacts(n)
+	if len(facts) == 0 {
+		return ""
+	}
+	parts := make([]string, 0, len(facts)+1)
+	for i, f := range facts {
+		parts = append(parts, "*"+Text(f.Name, maxID)+"* "+Text(f.Value, maxID))
+		if i == 0 {
+			parts = append(parts, "*Severity* "+n.Severity.String())
+		}
+	}
+	return strings.Join(parts, " · ")
 }
 
 // mrkdwn is a mrkdwn text object for text already made safe by Text.
@@ -163,11 +191,82 @@ func mrkdwn(text string) *slack.TextBlockObject {
 	return slack.NewTextBlockObject(slack.MarkdownType, text, false, true)
 }
 
-// Attachment wraps n's blocks in an attachment coloured by severity.
+// resolvedColor is the colour of a resolved incident's message: green.
+const resolvedColor = "#2eb67d"
+
+// color is the attachment colour of n: green once its incident is
+// resolved, else its severity's.
+func color(n notification.Notification) string {
+	if n.Action == notification.Resolve {
+		return resolvedColor
+	}
+	return Color(n.Severity)
+}
+
+// Attachment wraps n's blocks in an attachment coloured by severity, or
+// green for a resolve. It is a bot's root message about an incident, as
+// first posted and as every later transition updates it, and every
+// message of an incoming webhook.
 func Attachment(n notification.Notification) slack.Attachment {
 	return slack.Attachment{
-		Color:    Color(n.Severity),
+		Color:    color(n),
 		Fallback: Title(n),
 		Blocks:   slack.Blocks{BlockSet: Blocks(n)},
 	}
+}
+
+// Reply is what a bot posts in an incident's thread for a later
+// transition: what changed (the change is also its text, which Slack
+// shows in notifications), the body, and the context line.
+func Reply(n notification.Notification) slack.Attachment {
+	change := Text(sinks.Change(n), maxSection-2)
+	blocks := []slack.Block{slack.NewSectionBlock(mrkdwn("*"+change+"*"), nil, nil)}
+	if body := sinks.Body(n); body != "" {
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(Text(body, maxSection)), nil, nil))
+	}
+	ctx := []string{}
+	if inc := n.Incident; inc != nil {
+		ctx = append(ctx, fmt.Sprintf("Events %d", inc.Count))
+		if !inc.LastSeen.IsZero() {
+			ctx = append(ctx, "Last seen "+sinks.UTC(inc.LastSeen))
+		}
+	}
+	ctx = append(ctx, "Notification "+Text(n.ID, maxID))
+	blocks = append(blocks, slack.NewContextBlock("", mrkdwn(strings.Join(ctx, " · "))))
+	return slack.Attachment{
+		Color:    color(n),
+		Fallback: replyText(n),
+		Blocks:   slack.Blocks{BlockSet: blocks},
+	}
+}
+
+// replyText is a thread reply's top-level text: the severity's emoji (a
+// check mark for the resolve) and what changed, cut as a header is.
+func replyText(n notification.Notification) string {
+	emoji := Emoji(n.Severity)
+	if n.Action == notification.Resolve {
+		emoji = ":white_check_mark:"
+	}
+	return Text(emoji+" "+sinks.Change(n), maxHeader)
+}
+
+// FollowUp is what an incoming webhook, which can neither update nor
+// thread, posts for a later transition: the message Attachment renders,
+// opening with a line naming the incident it follows ("Update on the
+// incident opened 2026-11-23 14:02:03 UTC: Escalated: …"). For the
+// opening, or outside any incident, it is Attachment(n).
+func FollowUp(n notification.Notification) slack.Attachment {
+	att := Attachment(n)
+	inc := n.Incident
+	if !sinks.FollowUp(n) {
+		return att
+	}
+	line := "Update on the incident opened " + sinks.UTC(inc.OpenedAt) + ": " + sinks.Change(n)
+	if inc.OpenedAt.IsZero() {
+		line = "Update on incident " + inc.ID + ": " + sinks.Change(n)
+	}
+	lead := slack.NewSectionBlock(mrkdwn("*"+Text(line, maxSection-2)+"*"), nil, nil)
+	blocks := att.Blocks.BlockSet
+	att.Blocks.BlockSet = append([]slack.Block{blocks[0], lead}, blocks[1:]...)
+	return att
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/wabarouter/wabarouter/internal/notification"
 	"github.com/wabarouter/wabarouter/internal/sinks"
 )
 
@@ -33,7 +34,7 @@ type Sink struct {
 }
 
 // New validates cfg: exactly one of webhook_url or token+channel. A nil
-// httpClient means http.DefaultClient.
+// httpClient means a client of the sink's own (sinks.NewHTTPClient).
 func New(cfg Config, httpClient *http.Client) (*Sink, error) {
 	hasHook := cfg.WebhookURL != ""
 	hasBot := cfg.Token != "" || cfg.Channel != ""
@@ -80,30 +81,101 @@ func New(cfg Config, httpClient *http.Client) (*Sink, error) {
 	return s, nil
 }
 
-// Send posts n. For chat.postMessage the receipt's Ref is channel:ts.
+// Close gives back the sink's idle connections.
+func (s *Sink) Close() error {
+	s.http.CloseIdleConnections()
+	return nil
+}
+
+// Send posts n. With a bot token, the first send about an incident posts
+// its root message and returns it ("channel:ts") as the receipt's Thread;
+// each later one, handed that Thread, updates the root in place
+// (chat.update) and replies in its thread with what changed. An incoming
+// webhook can do neither, so every transition is a message of its own,
+// a follow-up naming the incident it follows.
 func (s *Sink) Send(ctx context.Context, d sinks.Delivery) (sinks.Receipt, error) {
 	n := d.Notification
+	if s.api == nil {
+		return s.postWebhook(ctx, n)
+	}
+	if channel, ts, ok := strings.Cut(d.Thread, ":"); ok && n.Incident != nil && channel != "" && ts != "" {
+		return s.followUp(ctx, n, channel, ts)
+	}
+	return s.postRoot(ctx, n, "")
+}
+
+// postWebhook posts n through the incoming webhook.
+func (s *Sink) postWebhook(ctx context.Context, n notification.Notification) (sinks.Receipt, error) {
+	att := Attachment(n)
+	if sinks.FollowUp(n) {
+		att = FollowUp(n)
+	}
+	ctx, ex := sinks.Recording(ctx)
+	err := slack.PostWebhookCustomHTTPContext(ctx, s.cfg.WebhookURL, s.http, &slack.WebhookMessage{
+		Text:        att.Fallback,
+		Attachments: []slack.Attachment{att},
+	})
+	if err != nil {
+		return sinks.Receipt{}, s.secrets.Error(s.classify(ex, err, sinks.RedactURL(s.cfg.WebhookURL)))
+	}
+	answer := sinks.Truncate(strings.TrimSpace(string(ex.Body)), 300)
+	return sinks.Receipt{Ref: n.ID, Detail: "Slack answered: " + answer}, nil
+}
+
+// postRoot posts n as an incident's root message; note says why it is a
+// new root when it replaces one that could not be updated. The receipt's
+// Ref and, for a notification of an incident, Thread are channel:ts.
+func (s *Sink) postRoot(ctx context.Context, n notification.Notification, note string) (sinks.Receipt, error) {
 	att := Attachment(n)
 	ctx, ex := sinks.Recording(ctx)
-	if s.api == nil {
-		err := slack.PostWebhookCustomHTTPContext(ctx, s.cfg.WebhookURL, s.http, &slack.WebhookMessage{
-			Text:        att.Fallback,
-			Attachments: []slack.Attachment{att},
-		})
-		if err != nil {
-			return sinks.Receipt{}, s.secrets.Error(s.classify(ex, err))
-		}
-		answer := sinks.Truncate(strings.TrimSpace(string(ex.Body)), 300)
-		return sinks.Receipt{Ref: n.ID, Detail: "Slack answered: " + answer}, nil
-	}
 	channel, ts, err := s.api.PostMessageContext(ctx, s.cfg.Channel,
 		slack.MsgOptionText(att.Fallback, false),
 		slack.MsgOptionAttachments(att))
 	if err != nil {
-		return sinks.Receipt{}, s.secrets.Error(s.classify(ex, err))
+		return sinks.Receipt{}, s.secrets.Error(s.classify(ex, err, "chat.postMessage"))
 	}
-	detail := s.secrets.Redact("ok: posted to " + channel + " at " + ts)
-	return sinks.Receipt{Ref: channel + ":" + ts, Detail: detail}, nil
+	ref := channel + ":" + ts
+	r := sinks.Receipt{Ref: ref, Detail: s.secrets.Redact(note + "ok: posted to " + channel + " at " + ts)}
+	if n.Incident != nil {
+		r.Thread = ref
+	}
+	return r, nil
+}
+
+// cannotUpdate are the chat.update error codes after which the root
+// cannot be updated any more: it was deleted, was not posted by this
+// app, or the workspace's edit window closed. The transition then goes
+// out as a new root message.
+var cannotUpdate = map[string]bool{"message_not_found": true, "cant_update_message": true, "edit_window_closed": true}
+
+// followUp updates the incident's root message at channel and ts to n's
+// state, then replies in its thread with what changed. The update comes
+// first: it is the same whenever it is repeated, so a retry after a
+// failed reply does not post the reply twice.
+func (s *Sink) followUp(ctx context.Context, n notification.Notification, channel, ts string) (sinks.Receipt, error) {
+	att := Attachment(n)
+	uctx, ex := sinks.Recording(ctx)
+	_, _, _, err := s.api.UpdateMessageContext(uctx, channel, ts,
+		slack.MsgOptionText(att.Fallback, false),
+		slack.MsgOptionAttachments(att))
+	var ser slack.SlackErrorResponse
+	if errors.As(err, &ser) && cannotUpdate[ser.Err] {
+		return s.postRoot(ctx, n, "the incident's message could not be updated ("+ser.Err+"), so a new one was posted; ")
+	}
+	if err != nil {
+		return sinks.Receipt{}, s.secrets.Error(s.classify(ex, err, "chat.update"))
+	}
+	reply := Reply(n)
+	rctx, ex := sinks.Recording(ctx)
+	_, replyTS, err := s.api.PostMessageContext(rctx, channel,
+		slack.MsgOptionText(reply.Fallback, false),
+		slack.MsgOptionAttachments(reply),
+		slack.MsgOptionTS(ts))
+	if err != nil {
+		return sinks.Receipt{}, s.secrets.Error(s.classify(ex, err, "chat.postMessage in the incident's thread"))
+	}
+	detail := "ok: updated " + channel + " at " + ts + " and replied in its thread at " + replyTS
+	return sinks.Receipt{Ref: channel + ":" + replyTS, Detail: s.secrets.Redact(detail)}, nil
 }
 
 // hint says what to do about a Slack error code retrying will not fix;
@@ -154,9 +226,10 @@ func channelRef(ch string) string {
 	return "#" + ch
 }
 
-// classify turns a slack-go error into a classified error, preferring
-// what the exchange recorded; Send cuts the secrets out of it.
-func (s *Sink) classify(rec *sinks.Exchange, err error) error {
+// classify turns a slack-go error from a request to target into a
+// classified error, preferring what the exchange recorded; Send cuts the
+// secrets out of it.
+func (s *Sink) classify(rec *sinks.Exchange, err error, target string) error {
 	var rl *slack.RateLimitedError
 	var ser slack.SlackErrorResponse
 	var sce slack.StatusCodeError
@@ -178,19 +251,11 @@ func (s *Sink) classify(rec *sinks.Exchange, err error) error {
 			out = fmt.Errorf("slack sink: %w", sinks.ClassifyHTTP(sce.Code, rec.Header, rec.Body))
 		}
 	case rec.Err != nil:
-		out = fmt.Errorf("slack sink: POST %s: %w", s.target(), rec.Err)
+		out = fmt.Errorf("slack sink: POST %s: %w", target, rec.Err)
 	default:
 		out = fmt.Errorf("slack sink: %w", sinks.StripURL(err))
 	}
 	return out
-}
-
-// target names where the sink posts, without its secrets.
-func (s *Sink) target() string {
-	if s.api == nil {
-		return sinks.RedactURL(s.cfg.WebhookURL)
-	}
-	return "chat.postMessage"
 }
 
 func (s *Sink) codeError(code string, err error) error {

@@ -43,22 +43,26 @@ func renderJSON(t *testing.T, n notification.Notification) []byte {
 
 func TestGolden(t *testing.T) {
 	for name, n := range sinkstest.All() {
-		t.Run(name, func(t *testing.T) {
-			got := renderJSON(t, n)
-			path := filepath.Join("testdata", name+".golden.json")
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test -update)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("%s differs from golden; got:\n%s", path, got)
-			}
-		})
+		t.Run(name, func(t *testing.T) { checkGolden(t, name, renderJSON(t, n)) })
+	}
+}
+
+// checkGolden compares got with testdata/name.golden.json, rewriting it
+// with -update.
+func checkGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden.json")
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from golden; got:\n%s", path, got)
 	}
 }
 

@@ -40,7 +40,8 @@ type Sink struct {
 	secrets sinks.Secrets
 }
 
-// New validates cfg; a nil httpClient means http.DefaultClient.
+// New validates cfg; a nil httpClient means a client of the sink's own
+// (sinks.NewHTTPClient).
 func New(cfg Config, httpClient *http.Client) (*Sink, error) {
 	u, err := url.Parse(cfg.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -73,6 +74,12 @@ func New(cfg Config, httpClient *http.Client) (*Sink, error) {
 	}
 	red := sinks.NewSecrets(secrets...)
 	return &Sink{cfg: cfg, client: sinks.RecordingClient(httpClient, red), secrets: red}, nil
+}
+
+// Close gives back the sink's idle connections.
+func (s *Sink) Close() error {
+	s.client.CloseIdleConnections()
+	return nil
 }
 
 // credentials are the texts of a header value to keep out of messages:

@@ -1,0 +1,306 @@
+package slack
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/slack-go/slack"
+
+	"github.com/wabarouter/wabarouter/internal/e2etest"
+	"github.com/wabarouter/wabarouter/internal/notification"
+	"github.com/wabarouter/wabarouter/internal/sinks"
+	"github.com/wabarouter/wabarouter/internal/sinks/sinkstest"
+	"github.com/wabarouter/wabarouter/internal/sinks/sinkstest/play"
+)
+
+// header returns the text of the header block of a's blocks.
+func header(a slack.Attachment) string {
+	for _, b := range a.Blocks.BlockSet {
+		if h, ok := b.(*slack.HeaderBlock); ok && h.Text != nil {
+			return h.Text.Text
+		}
+	}
+	return ""
+}
+
+// rendered is every text of a message, as Slack reads it.
+func rendered(m e2etest.SlackMessage) string { return m.Rendered() }
+
+func botSink(t *testing.T, f *e2etest.SlackFake, channel string) *Sink {
+	t.Helper()
+	s, err := New(Config{Token: token, Channel: channel, APIURL: f.APIURL()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// TestBotLifecycle: open → update → escalate → resolve through a bot
+// token posts one root message, updates it in place for every later
+// transition (state, severity, count, last seen; green and "Resolved"
+// at the end) and replies in its thread with what changed, in order.
+func TestBotLifecycle(t *testing.T) {
+	f := e2etest.ServeSlack(t, token, nil)
+	s := botSink(t, f, "#quality")
+	receipts := play.Through(t, s, sinkstest.Lifecycle())
+
+	posts := f.Received()
+	if len(posts) != 4 {
+		t.Fatalf("%d messages posted, want a root and 3 replies:\n%s", len(posts), f.Report())
+	}
+	root := posts[0]
+	if root.ThreadTS != "" || root.Channel != "#quality" || !strings.Contains(header(root.Attachments[0]), "is YELLOW") ||
+		!strings.Contains(rendered(root), "*State* Open · *Severity* warning · *Events* 1") {
+		t.Errorf("root: %s\n%s", root, rendered(root))
+	}
+	wantThread := root.ChannelID + ":" + root.TS
+	if receipts[0].Thread != wantThread || receipts[0].Ref != wantThread {
+		t.Errorf("the first receipt %+v, want Thread and Ref %q", receipts[0], wantThread)
+	}
+	replies := []string{
+		"Repeated: 2 events so far",
+		"Escalated: severity warning → error; worse: phone_number_quality_update/DOWNGRADE RED",
+		"Resolved: ended by phone_number_quality_update/UPGRADE GREEN",
+	}
+	for i, want := range replies {
+		r := posts[i+1]
+		if r.ThreadTS != root.TS || r.Channel != root.ChannelID || !strings.Contains(r.Text, want) || !strings.Contains(rendered(r), "*"+want+"*") {
+			t.Errorf("reply %d: %s, want in the root's thread (%s) saying %q", i+1, r, root.TS, want)
+		}
+		if receipts[i+1].Thread != "" || receipts[i+1].Ref != root.ChannelID+":"+r.TS {
+			t.Errorf("receipt %d: %+v", i+1, receipts[i+1])
+		}
+	}
+	if c := posts[3].Attachments[0].Color; c != resolvedColor {
+		t.Errorf("the resolve's reply is coloured %s, want green", c)
+	}
+
+	updates := f.Updates.Received()
+	if len(updates) != 3 {
+		t.Fatalf("%d updates, want one per later transition:\n%s", len(updates), f.Updates.Report())
+	}
+	wants := []struct {
+		color, header, state string
+	}{
+		{Color(notification.Warning), "is YELLOW", "*State* Open (updated) · *Severity* warning · *Events* 2 · *Opened* 2026-11-23 14:02:03 UTC · *Last seen* 2026-11-23 14:03:03 UTC"},
+		{Color(notification.Error), "is RED", "*State* Open (escalated) · *Severity* error · *Events* 3 · *Opened* 2026-11-23 14:02:03 UTC · *Last seen* 2026-11-23 14:05:03 UTC"},
+		{resolvedColor, "Resolved: Quality of +1 650-555-1234 is RED", "*State* Resolved · *Severity* error · *Events* 3 · *Opened* 2026-11-23 14:02:03 UTC · *Last seen* 2026-11-23 14:05:03 UTC · *Resolved* 2026-11-23 14:12:03 UTC"},
+	}
+	for i, w := range wants {
+		u := updates[i]
+		att := u.Attachments[0]
+		if u.ChannelID != root.ChannelID || u.TS != root.TS || att.Color != w.color || !strings.Contains(header(att), w.header) ||
+			!strings.Contains(u.Rendered(), w.state) || u.Text != att.Fallback {
+			t.Errorf("update %d: %s colour %s header %q\n%s\nwant the root (%s) coloured %s, header with %q, state %q",
+				i+1, u, att.Color, header(att), u.Rendered(), root.TS, w.color, w.header, w.state)
+		}
+	}
+	if n, reasons := f.Refusals(); n > 0 {
+		t.Errorf("posts refused: %q", reasons)
+	}
+	if n, reasons := f.Updates.Refusals(); n > 0 {
+		t.Errorf("updates refused: %q", reasons)
+	}
+}
+
+// TestBotFirstHearsAtEscalation: a sink that first hears of an incident
+// at its escalation (it was below its min_severity before) has no
+// Thread, so it posts a root, which the resolve then updates.
+func TestBotFirstHearsAtEscalation(t *testing.T) {
+	f := e2etest.ServeSlack(t, token, nil)
+	s := botSink(t, f, "C0QUALITY")
+	all := sinkstest.Lifecycle()
+	receipts := play.Through(t, s, all[2:])
+	posts, updates := f.Received(), f.Updates.Received()
+	if len(posts) != 2 || len(updates) != 1 {
+		t.Fatalf("%d posts and %d updates, want a root, a reply and an update:\n%s\n%s", len(posts), len(updates), f.Report(), f.Updates.Report())
+	}
+	if posts[0].ThreadTS != "" || !strings.Contains(posts[0].Rendered(), "*State* Open (escalated) · *Severity* error · *Events* 3") ||
+		receipts[0].Thread != "C0QUALITY:"+posts[0].TS {
+		t.Errorf("root %s, receipt %+v", posts[0], receipts[0])
+	}
+	if posts[1].ThreadTS != posts[0].TS || updates[0].TS != posts[0].TS || updates[0].Attachments[0].Color != resolvedColor {
+		t.Errorf("reply %s, update %s", posts[1], updates[0])
+	}
+}
+
+// TestBotRootGone: when the root cannot be updated any more (deleted),
+// the transition goes out as a new root message instead of failing.
+func TestBotRootGone(t *testing.T) {
+	f := e2etest.ServeSlack(t, token, nil)
+	s := botSink(t, f, "C0QUALITY")
+	n := sinkstest.Lifecycle()[2]
+	r, err := s.Send(context.Background(), sinks.Delivery{Notification: n, Thread: "C0QUALITY:1700000000.000001"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	posts := f.Received()
+	if len(posts) != 1 || posts[0].ThreadTS != "" || f.Updates.Len() != 0 || !strings.Contains(r.Detail, "could not be updated (message_not_found)") {
+		t.Errorf("receipt %+v, posts:\n%s", r, f.Report())
+	}
+	if n, reasons := f.Updates.Refusals(); n != 1 || !strings.Contains(reasons[0], "message_not_found") {
+		t.Errorf("the fake refused %d updates %q, want the one of the gone root", n, reasons)
+	}
+}
+
+// TestBotRetriesDoNotRepeatReplies: the root is updated before the reply
+// is posted, so a failed update posts nothing and its retry posts one
+// reply; a failed reply is retried with the update again (which is the
+// same each time) and one reply.
+func TestBotRetriesDoNotRepeatReplies(t *testing.T) {
+	for _, failing := range []string{e2etest.SlackViaUpdate, "reply"} {
+		t.Run(failing, func(t *testing.T) {
+			var failed atomic.Bool
+			f := e2etest.ServeSlack(t, token, func(_ context.Context, m e2etest.SlackMessage) e2etest.Answer {
+				hit := m.Via == failing || failing == "reply" && m.ThreadTS != ""
+				if hit && failed.CompareAndSwap(false, true) {
+					return e2etest.SlackAPIError("ratelimited")
+				}
+				return e2etest.Answer{}
+			})
+			s := botSink(t, f, "C0QUALITY")
+			ns := sinkstest.Lifecycle()
+			first := play.Through(t, s, ns[:1])
+			d := sinks.Delivery{Notification: ns[2], Thread: first[0].Thread}
+			_, err := s.Send(context.Background(), d)
+			if retry, _ := sinks.IsRetryable(err); err == nil || !retry {
+				t.Fatalf("first try: %v, want a retryable error", err)
+			}
+			if _, err := s.Send(context.Background(), d); err != nil {
+				t.Fatalf("retry: %v", err)
+			}
+			replies := 0
+			for _, m := range f.Received() {
+				if m.ThreadTS != "" {
+					replies++
+				}
+			}
+			wantUpdates := 1
+			if failing == "reply" {
+				wantUpdates = 2
+			}
+			if replies != 1 || f.Updates.Len() != wantUpdates {
+				t.Errorf("%d replies and %d updates, want 1 and %d:\n%s\n%s", replies, f.Updates.Len(), wantUpdates, f.Report(), f.Updates.Report())
+			}
+		})
+	}
+}
+
+// TestWebhookFollowUps: an incoming webhook cannot update or thread, so
+// every transition after the opening is a message of its own that names
+// the incident it follows and what changed; the resolve is green.
+func TestWebhookFollowUps(t *testing.T) {
+	f := e2etest.ServeSlack(t, token, nil)
+	s, err := New(Config{WebhookURL: f.WebhookURL()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	all := sinkstest.Lifecycle()
+	// Routing gives an incoming webhook no updated transitions.
+	receipts := play.Through(t, s, []notification.Notification{all[0], all[2], all[3]})
+	msgs := f.Received()
+	if len(msgs) != 3 || f.Updates.Len() != 0 {
+		t.Fatalf("%d messages, %d updates:\n%s", len(msgs), f.Updates.Len(), f.Report())
+	}
+	if strings.Contains(msgs[0].Rendered(), "Update on") {
+		t.Errorf("the opening reads as an update:\n%s", msgs[0].Rendered())
+	}
+	for i, want := range []string{
+		"*Update on the incident opened 2026-11-23 14:02:03 UTC: Escalated: severity warning → error; worse: phone_number_quality_update/DOWNGRADE RED*",
+		"*Update on the incident opened 2026-11-23 14:02:03 UTC: Resolved: ended by phone_number_quality_update/UPGRADE GREEN*",
+	} {
+		m := msgs[i+1]
+		if m.Via != e2etest.SlackViaWebhook || !strings.Contains(m.Rendered(), want) || m.ThreadTS != "" {
+			t.Errorf("follow-up %d: %s\n%s\nwant it to say %q", i+1, m, m.Rendered(), want)
+		}
+	}
+	if c := msgs[2].Attachments[0].Color; c != resolvedColor {
+		t.Errorf("resolve coloured %s", c)
+	}
+	for _, r := range receipts {
+		if r.Thread != "" {
+			t.Errorf("an incoming webhook returned a thread: %+v", r)
+		}
+	}
+}
+
+// TestLifecycleGolden: the root, its thread replies and the incoming
+// webhook's follow-ups, for each transition, against testdata.
+func TestLifecycleGolden(t *testing.T) {
+	for _, n := range sinkstest.Lifecycle() {
+		renders := map[string]slack.Attachment{"root": Attachment(n)}
+		if sinks.FollowUp(n) {
+			renders["reply"], renders["followup"] = Reply(n), FollowUp(n)
+		}
+		for kind, att := range renders {
+			name := "lifecycle_" + string(n.Incident.Transition) + "_" + kind
+			t.Run(name, func(t *testing.T) {
+				got, err := json.MarshalIndent(att, "", "  ")
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkGolden(t, name, append(got, '\n'))
+			})
+		}
+	}
+}
+
+// TestNoLiveMentionsInFollowUps: what a transition says changed and why
+// an incident resolved quote Meta's texts; they reach Slack escaped in
+// the updated root, the thread replies and a webhook's follow-ups.
+func TestNoLiveMentionsInFollowUps(t *testing.T) {
+	ns := sinkstest.Lifecycle()
+	for i := range ns {
+		inc := *ns[i].Incident
+		inc.Changes = []string{"worse: " + hostile}
+		inc.Reason = "ended by " + hostile
+		ns[i].Incident = &inc
+		ns[i].Body = hostile
+	}
+	f := e2etest.ServeSlack(t, token, nil)
+	play.Through(t, botSink(t, f, "C0QUALITY"), ns)
+	hook, err := New(Config{WebhookURL: f.WebhookURL()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	play.Through(t, hook, ns)
+	msgs := append(f.Received(), f.Updates.Received()...)
+	if len(msgs) != 4+3+4 {
+		t.Fatalf("%d messages and updates, want 11", len(msgs))
+	}
+	for _, m := range msgs {
+		raw, err := json.Marshal(m.Attachments)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var atts any
+		if err := json.Unmarshal(raw, &atts); err != nil {
+			t.Fatal(err)
+		}
+		texts := []string{m.Text}
+		strs(atts, &texts)
+		t.Run(m.Via+"_"+m.TS, func(t *testing.T) { assertNothingLive(t, texts) })
+	}
+}
+
+// TestIncidentLineEscapedOnce: the incident's state line escapes what it
+// quotes once, and stays within a context element's limit however long
+// the incident's id.
+func TestIncidentLineEscapedOnce(t *testing.T) {
+	n := sinkstest.Lifecycle()[2]
+	inc := *n.Incident
+	inc.ID = "inc-a&b<c>" + strings.Repeat("é", 5000)
+	n.Incident = &inc
+	line := incidentLine(n)
+	if !strings.Contains(line, "*Incident* inc-a&amp;b&lt;c&gt;éé") || strings.Contains(line, "&amp;amp;") || strings.Contains(line, "&amp;lt;") {
+		t.Errorf("line %.300q", line)
+	}
+	if l := units(line); l > maxSection {
+		t.Errorf("line is %d long, limit %d", l, maxSection)
+	}
+}
