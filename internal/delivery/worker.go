@@ -266,7 +266,7 @@ func (w *Worker) deliver(ctx context.Context, hr *heldRow) {
 	}
 	started := w.now()
 	sendCtx, cancel := context.WithTimeout(ctx, w.policy.SendTimeout)
-	receipt, err := w.sink.Send(sendCtx, sinks.Delivery{Notification: n, Thread: row.Thread})
+	receipt, err := w.sink.Send(sendCtx, sinks.Delivery{Notification: n, Thread: row.Thread, Resent: row.Resent})
 	cancel()
 	if ctx.Err() != nil && err != nil {
 		return // shutting down: the row stays leased and the next start sends it

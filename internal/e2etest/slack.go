@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -57,6 +58,8 @@ type SlackMessage struct {
 	Text        string
 	Attachments []slack.Attachment
 	Blocks      slack.Blocks
+	// Metadata is the message's metadata, as the sender set it.
+	Metadata slack.SlackMetadata
 	// Body is the request's body as sent (a form or JSON).
 	Body []byte
 }
@@ -127,6 +130,8 @@ type SlackFake struct {
 	posted map[string]map[string]bool
 	// ids are the ids given to channels posted to by name.
 	ids map[string]string
+	// history is every message posted, per channel id, oldest first.
+	history map[string][]SlackMessage
 }
 
 // ServeSlack serves a fake that accepts the bot token token until t ends;
@@ -135,12 +140,13 @@ type SlackFake struct {
 func ServeSlack(t TB, token string, respond Responder[SlackMessage]) *SlackFake {
 	f := &SlackFake{Collector: NewCollector("slack", SlackMessage.String), Updates: NewCollector("slack chat.update", SlackMessage.String),
 		token: token, webhookPath: "/services/TE2E0001/BE2E0001/e2eWebhookSecret", respond: respond,
-		posted: map[string]map[string]bool{}, ids: map[string]string{}}
+		posted: map[string]map[string]bool{}, ids: map[string]string{}, history: map[string][]SlackMessage{}}
 	f.srv = slacktest.NewTestServer(func(c slacktest.Customize) {
 		// Registered before slacktest's own handlers, which then skip
 		// these paths.
 		c.Handle("/chat.postMessage", f.postMessage)
 		c.Handle("/chat.update", f.update)
+		c.Handle("/conversations.history", f.conversationHistory)
 		c.Handle("/services/", f.webhook)
 	})
 	f.srv.Start()
@@ -239,6 +245,12 @@ func (f *SlackFake) apiMessage(w http.ResponseWriter, r *http.Request, m *SlackM
 			return nil, false
 		}
 	}
+	if s := form.Get("metadata"); s != "" {
+		if err := json.Unmarshal([]byte(s), &m.Metadata); err != nil {
+			f.apiRefuse(w, m.Via, "invalid_metadata_format", err.Error())
+			return nil, false
+		}
+	}
 	if s := form.Get("blocks"); s != "" {
 		if err := json.Unmarshal([]byte(s), &m.Blocks); err != nil {
 			f.apiRefuse(w, m.Via, "invalid_blocks", err.Error())
@@ -271,6 +283,9 @@ func (f *SlackFake) postMessage(w http.ResponseWriter, r *http.Request) {
 	ok := fmt.Sprintf(`{"ok":true,"channel":%q,"ts":%q}`, m.ChannelID, m.TS)
 	if a.success() && (a.Body == "" || apiOK(a.Body)) {
 		f.remember(m.ChannelID, m.TS)
+		f.mu.Lock()
+		f.history[m.ChannelID] = append(f.history[m.ChannelID], m)
+		f.mu.Unlock()
 		f.Add(m)
 	}
 	a.write(w, http.StatusOK, "application/json", ok)
@@ -380,4 +395,55 @@ func checkSlackMessage(m SlackMessage) (code, reason string) {
 		return "too_many_attachments", fmt.Sprintf("%d attachments", len(m.Attachments))
 	}
 	return "", ""
+}
+
+// conversationHistory serves conversations.history: the channel, by its
+// id, newest first, from oldest on, with each message's metadata when
+// include_all_metadata is set.
+func (f *SlackFake) conversationHistory(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		f.apiRefuse(w, "conversations.history", "invalid_form_data", err.Error())
+		return
+	}
+	token := r.Form.Get("token")
+	if bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && token == "" {
+		token = bearer
+	}
+	channel := r.Form.Get("channel")
+	if token != f.token {
+		f.apiRefuse(w, "conversations.history", "invalid_auth", "a token that is not the bot's")
+		return
+	}
+	if !isChannelID(channel) {
+		f.apiRefuse(w, "conversations.history", "channel_not_found", fmt.Sprintf("channel %q is not an id", channel))
+		return
+	}
+	oldest, _ := strconv.ParseFloat(r.Form.Get("oldest"), 64)
+	withMeta := r.Form.Get("include_all_metadata") == "true" || r.Form.Get("include_all_metadata") == "1"
+	type msg struct {
+		Type     string               `json:"type"`
+		TS       string               `json:"ts"`
+		ThreadTS string               `json:"thread_ts,omitempty"`
+		Text     string               `json:"text"`
+		Metadata *slack.SlackMetadata `json:"metadata,omitempty"`
+	}
+	f.mu.Lock()
+	posted := append([]SlackMessage(nil), f.history[channel]...)
+	f.mu.Unlock()
+	var out []msg
+	for i := len(posted) - 1; i >= 0; i-- {
+		m := posted[i]
+		if ts, _ := strconv.ParseFloat(m.TS, 64); ts < oldest {
+			continue
+		}
+		one := msg{Type: "message", TS: m.TS, ThreadTS: m.ThreadTS, Text: m.Text}
+		if withMeta && m.Metadata.EventType != "" {
+			md := m.Metadata
+			one.Metadata = &md
+		}
+		out = append(out, one)
+	}
+	body, _ := json.Marshal(map[string]any{"ok": true, "messages": out, "has_more": false})
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(body)
 }

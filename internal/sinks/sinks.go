@@ -28,6 +28,11 @@ type Delivery struct {
 	// the incident (the Slack root message, the first e-mail's
 	// Message-ID); empty for that first send.
 	Thread string
+	// Resent says an earlier attempt at this very delivery may have
+	// reached the destination (the router died while sending, or an
+	// attempt failed after the request went out). A sink that can find
+	// what it sent then uses it rather than send it twice.
+	Resent bool
 }
 
 // Receipt says what a destination made of a delivery.

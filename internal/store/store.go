@@ -77,6 +77,12 @@ type Outbound struct {
 	// Thread is what the sink's first send about the row's incident
 	// returned, handed to its later sends; Lease fills it in.
 	Thread string
+	// Resent says an earlier attempt at this row may have reached the
+	// sink: its lease was released or ran out with no outcome recorded
+	// (the process died while sending), or an attempt failed in a way
+	// that may not have stopped it (a time-out). A sink that can look
+	// for what it sent before does, rather than send it twice.
+	Resent bool
 }
 
 // Outcome is what one send attempt came to, recorded with Ack, Retry or

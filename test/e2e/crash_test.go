@@ -87,12 +87,13 @@ func TestCrashLosesNothing(t *testing.T) {
 		sendsInFlight = 4
 	)
 	peer := e2etest.ServeWebhookReceiver(t, secret, e2etest.WebhookReceiverOptions{})
+	chat := e2etest.ServeSlack(t, slackToken, nil)
 	dir := t.TempDir()
 	rulesPath := filepath.Join(dir, "rules.yaml")
 	writeFile(t, rulesPath, `rules:
   - name: every-account-update
     when: field == "account_update"
-    to: [peer]
+    to: [peer, chat]
 `)
 	cfg := fmt.Sprintf(`server:
   listen: 127.0.0.1:0
@@ -107,7 +108,12 @@ sinks:
     url: %s
     secret: %s
     concurrency: %d
-`, verifyToken, appSecret, filepath.Join(dir, "router.db"), rulesPath, peer.URL(), secret, sendsInFlight)
+  - name: chat
+    type: slack
+    token: %s
+    channel: C0CRASH
+    api_url: %s
+`, verifyToken, appSecret, filepath.Join(dir, "router.db"), rulesPath, peer.URL(), secret, sendsInFlight, slackToken, chat.APIURL())
 	r := e2etest.Setup(t, e2etest.Options{Dir: dir, Config: cfg})
 
 	bodies := make([][]byte, total)
@@ -244,6 +250,26 @@ sinks:
 	}
 	if bad := got.outOfOrder(); len(bad) > 0 {
 		t.Errorf("%d incidents' transitions arrived out of order across the crash, e.g. %s", len(bad), bad[0])
+	}
+	// Slack: one root message per incident, whatever was in flight when
+	// the router died; the second transition threads under it.
+	roots := map[string]int{}
+	for _, m := range chat.Received() {
+		if m.ThreadTS == "" {
+			roots[fmt.Sprint(m.Metadata.EventPayload["incident_id"])]++
+		}
+	}
+	twice := 0
+	for _, n := range roots {
+		if n > 1 {
+			twice++
+		}
+	}
+	if len(roots) != crashAccounts || twice > 0 {
+		t.Errorf("Slack has roots for %d incidents (want %d), %d of them posted more than once", len(roots), crashAccounts, twice)
+	}
+	if n, reasons := chat.Refusals(); n > 0 {
+		t.Errorf("Slack refused %d requests: %q", n, reasons[:min(len(reasons), 3)])
 	}
 
 	// A few refusals, so the intake counters have both sides to add up.

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/slack-go/slack"
 
@@ -302,5 +303,57 @@ func TestIncidentLineEscapedOnce(t *testing.T) {
 	}
 	if l := units(line); l > maxSection {
 		t.Errorf("line is %d long, limit %d", l, maxSection)
+	}
+}
+
+// TestResentOpeningFindsItsRoot: the router died while the opening's
+// root was being posted, so the row is handed again, marked resent. The
+// sink finds the root the earlier attempt posted (by the incident in its
+// metadata) instead of posting a second one, and the next transition
+// threads under it; a resent opening whose root never landed posts one.
+func TestResentOpeningFindsItsRoot(t *testing.T) {
+	f := e2etest.ServeSlack(t, token, nil)
+	s := botSink(t, f, "C0QUALITY")
+	ns := sinkstest.Lifecycle()
+	now := time.Now().UTC()
+	for i := range ns {
+		ns[i].Incident.OpenedAt = now
+	}
+	open, update := ns[0], ns[1]
+	first, err := s.Send(context.Background(), sinks.Delivery{Notification: open})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The answer was lost with the process: the same delivery again.
+	again, err := s.Send(context.Background(), sinks.Delivery{Notification: open, Resent: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if roots := f.Len(); roots != 1 {
+		t.Fatalf("%d messages posted, want the one root:\n%s", roots, f.Report())
+	}
+	if again.Thread != first.Thread || again.Thread == "" {
+		t.Errorf("the resent opening's thread %q, want the first attempt's %q", again.Thread, first.Thread)
+	}
+	// The update's own answer was lost too, before any thread was kept.
+	r, err := s.Send(context.Background(), sinks.Delivery{Notification: update, Resent: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	posts := f.Received()
+	if len(posts) != 2 || posts[1].ThreadTS != posts[0].TS || r.Thread != first.Thread {
+		t.Errorf("after a resent update: %d posts, the reply under %q (root %q), thread %q; want one reply under the root:\n%s",
+			len(posts), posts[len(posts)-1].ThreadTS, posts[0].TS, r.Thread, f.Report())
+	}
+	// Another incident resent whose root never reached Slack: posted.
+	other := ns[0]
+	inc := *other.Incident
+	inc.ID = "another-incident"
+	other.Incident = &inc
+	if _, err := s.Send(context.Background(), sinks.Delivery{Notification: other, Resent: true}); err != nil {
+		t.Fatal(err)
+	}
+	if roots := f.Len(); roots != 3 {
+		t.Errorf("%d messages, want the third a new root for the other incident:\n%s", roots, f.Report())
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -101,7 +102,66 @@ func (s *Sink) Send(ctx context.Context, d sinks.Delivery) (sinks.Receipt, error
 	if channel, ts, ok := strings.Cut(d.Thread, ":"); ok && n.Incident != nil && channel != "" && ts != "" {
 		return s.followUp(ctx, n, channel, ts)
 	}
+	if d.Resent && n.Incident != nil {
+		// An earlier attempt may have posted the root before the router
+		// died: find it rather than post a second one. Failing to look is
+		// no reason to hold the page back.
+		if channel, ts, found := s.findRoot(ctx, n.Incident); found {
+			if n.Incident.Transition == notification.Opened {
+				ref := channel + ":" + ts
+				return sinks.Receipt{Ref: ref, Thread: ref, Detail: "ok: the incident's message was posted by an earlier attempt at " + ts + "; not posted again"}, nil
+			}
+			r, err := s.followUp(ctx, n, channel, ts)
+			if err == nil && r.Thread == "" {
+				r.Thread = channel + ":" + ts
+			}
+			return r, err
+		}
+	}
 	return s.postRoot(ctx, n, "")
+}
+
+// metadataType marks a root message as an incident's, in Slack's message
+// metadata, so a later attempt can find it in the channel's history.
+const metadataType = "wabarouter_incident"
+
+// findRoot looks among the channel's messages since the incident opened
+// for the root an earlier attempt posted. It needs the channel's id (C…,
+// G…), since conversations.history takes no name, and the bot's
+// channels:history (or groups:history) scope; without either it finds
+// nothing, and the root is posted again.
+func (s *Sink) findRoot(ctx context.Context, inc *notification.Incident) (channel, ts string, found bool) {
+	if !isChannelID(s.cfg.Channel) {
+		return "", "", false
+	}
+	oldest := ""
+	if !inc.OpenedAt.IsZero() {
+		oldest = strconv.FormatInt(inc.OpenedAt.Add(-time.Minute).Unix(), 10)
+	}
+	h, err := s.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
+		ChannelID: s.cfg.Channel, Oldest: oldest, Limit: 200, IncludeAllMetadata: true})
+	if err != nil {
+		return "", "", false
+	}
+	for _, m := range h.Messages {
+		root := m.ThreadTimestamp == "" || m.ThreadTimestamp == m.Timestamp
+		if root && m.Metadata.EventType == metadataType && m.Metadata.EventPayload["incident_id"] == inc.ID {
+			return s.cfg.Channel, m.Timestamp, true
+		}
+	}
+	return "", "", false
+}
+
+// isChannelID reports whether channel is an id rather than a name.
+func isChannelID(channel string) bool {
+	if len(channel) < 2 || strings.HasPrefix(channel, "#") {
+		return false
+	}
+	switch channel[0] {
+	case 'C', 'G', 'D':
+		return strings.ToUpper(channel) == channel
+	}
+	return false
 }
 
 // postWebhook posts n through the incoming webhook.
@@ -128,9 +188,12 @@ func (s *Sink) postWebhook(ctx context.Context, n notification.Notification) (si
 func (s *Sink) postRoot(ctx context.Context, n notification.Notification, note string) (sinks.Receipt, error) {
 	att := Attachment(n)
 	ctx, ex := sinks.Recording(ctx)
-	channel, ts, err := s.api.PostMessageContext(ctx, s.cfg.Channel,
-		slack.MsgOptionText(att.Fallback, false),
-		slack.MsgOptionAttachments(att))
+	opts := []slack.MsgOption{slack.MsgOptionText(att.Fallback, false), slack.MsgOptionAttachments(att)}
+	if n.Incident != nil {
+		opts = append(opts, slack.MsgOptionMetadata(slack.SlackMetadata{EventType: metadataType,
+			EventPayload: map[string]any{"incident_id": n.Incident.ID, "episode": n.Incident.Episode}}))
+	}
+	channel, ts, err := s.api.PostMessageContext(ctx, s.cfg.Channel, opts...)
 	if err != nil {
 		return sinks.Receipt{}, s.secrets.Error(s.classify(ex, err, "chat.postMessage"))
 	}

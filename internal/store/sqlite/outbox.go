@@ -16,7 +16,7 @@ import (
 // outboxCols are an outbox row's columns as scanOutbound reads them; the
 // payload comes from its own table.
 const outboxCols = `id, sink, notification_id, (SELECT payload FROM outbox_payloads p WHERE p.id = outbox.id),
-	state, attempts, next_attempt, created_at, accepted_at, last_error, receipt, incident_id, seq`
+	state, attempts, next_attempt, created_at, accepted_at, last_error, receipt, incident_id, seq, resent`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -25,7 +25,7 @@ func scanOutbound(sc scanner, extra ...any) (store.Outbound, error) {
 	var state string
 	var next, created, accepted int64
 	err := sc.Scan(append([]any{&o.ID, &o.Sink, &o.NotificationID, &o.Payload, &state, &o.Attempts,
-		&next, &created, &accepted, &o.LastError, &o.Receipt, &o.IncidentID, &o.Seq}, extra...)...)
+		&next, &created, &accepted, &o.LastError, &o.Receipt, &o.IncidentID, &o.Seq, &o.Resent}, extra...)...)
 	o.State = store.State(state)
 	o.NextAttempt, o.CreatedAt, o.AcceptedAt = fromDB(next), fromDB(created), fromDB(accepted)
 	return o, err
@@ -104,7 +104,7 @@ func newToken() int64 { return rand.Int64N(math.MaxInt64-1) + 1 }
 // run out.
 func (s *Store) ReleaseLeases(ctx context.Context, owner string) (int64, error) {
 	n, err := s.inWrite(ctx, func(ctx context.Context, tx *sql.Tx) (int64, error) {
-		res, err := tx.ExecContext(ctx, `UPDATE outbox SET lease_until = 0, lease_owner = '', lease_token = 0
+		res, err := tx.ExecContext(ctx, `UPDATE outbox SET lease_until = 0, lease_owner = '', lease_token = 0, resent = 1
 			WHERE state = 'pending' AND lease_until > 0 AND lease_owner = ?`, owner)
 		if err != nil {
 			return 0, err

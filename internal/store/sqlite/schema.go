@@ -167,6 +167,7 @@ var migrations = []string{
 	CREATE INDEX timers_due ON timers(due);
 	ALTER TABLE outbox ADD COLUMN incident_id TEXT NOT NULL DEFAULT '';
 	ALTER TABLE outbox ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE outbox ADD COLUMN resent INTEGER NOT NULL DEFAULT 0;
 	CREATE INDEX outbox_incident ON outbox(sink, incident_id, seq) WHERE state = 'pending' AND incident_id <> '';
 	DROP TABLE dedup;
 	DROP TABLE notified;`,

@@ -31,7 +31,8 @@ const (
 	// sqlLease leases due rows, but of the pending rows of one sink and
 	// incident only the first transition: a later one waits until the
 	// earlier one is sent or dead.
-	sqlLease = `UPDATE outbox SET lease_until = ?, lease_owner = ?, lease_token = ?
+	sqlLease = `UPDATE outbox SET lease_until = ?, lease_owner = ?, lease_token = ?,
+			resent = CASE WHEN lease_until > 0 THEN 1 ELSE resent END
 			WHERE id IN (SELECT o.id FROM outbox o
 				WHERE o.sink = ? AND o.state = 'pending' AND o.next_attempt <= ? AND o.lease_until <= ?
 					AND (o.incident_id = '' OR NOT EXISTS (SELECT 1 FROM outbox e
@@ -47,7 +48,7 @@ const (
 		lease_until = 0, lease_owner = '', lease_token = 0
 		WHERE id = ? AND state = 'pending' AND lease_owner = ? AND lease_token = ?
 		RETURNING ` + attemptCols
-	sqlRetry = `UPDATE outbox SET attempts = attempts + 1, next_attempt = ?, last_error = ?,
+	sqlRetry = `UPDATE outbox SET attempts = attempts + 1, next_attempt = ?, last_error = ?, resent = 1,
 		lease_until = 0, lease_owner = '', lease_token = 0
 		WHERE id = ? AND state = 'pending' AND lease_owner = ? AND lease_token = ?
 		RETURNING ` + attemptCols
@@ -63,7 +64,7 @@ const (
 	sqlKeepThread = `INSERT INTO incident_sinks (incident_id, sink, thread) VALUES (?, ?, ?)
 		ON CONFLICT (incident_id, sink) DO UPDATE SET thread = excluded.thread WHERE incident_sinks.thread = ''`
 	sqlOutboxExists = `SELECT 1 FROM outbox WHERE id = ?`
-	sqlReplay       = `UPDATE outbox SET state = 'pending', attempts = 0, next_attempt = ?,
+	sqlReplay       = `UPDATE outbox SET state = 'pending', attempts = 0, next_attempt = ?, resent = 1,
 		lease_until = 0, lease_owner = '', lease_token = 0
 		WHERE id = ? AND state = 'dead'`
 	sqlFailWebhook = `UPDATE webhooks SET route_attempts = route_attempts + 1, last_error = ?, route_after = ?,

@@ -188,3 +188,42 @@ func testPing(t *testing.T, s store.Store) {
 		t.Fatal("Ping on a closed store succeeded")
 	}
 }
+
+// testResent: a row is marked resent once an attempt at it may have
+// reached the sink: its lease was released or ran out with no outcome,
+// or an attempt failed.
+func testResent(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	enqueue(t, s, outbound("slack", "released", t0), outbound("slack", "expired", t0), outbound("slack", "retried", t0))
+	first := lease(t, s, "slack", t0, 10)
+	for _, r := range first {
+		if r.Resent {
+			t.Errorf("%s resent on its first lease", r.NotificationID)
+		}
+	}
+	byID := map[string]store.Outbound{}
+	for _, r := range first {
+		byID[r.NotificationID] = r
+	}
+	if err := s.Retry(ctx, byID["retried"].ID, byID["retried"].Lease, t0, store.Outcome{At: t0, Err: "timeout"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ReleaseLeases(ctx, owner); err != nil {
+		t.Fatal(err)
+	}
+	// "expired" was released too; lease it again, let it run out, and
+	// lease it once more as another owner.
+	again := lease(t, s, "slack", t0, 10)
+	for _, r := range again {
+		if !r.Resent {
+			t.Errorf("%s not marked resent after %s", r.NotificationID, map[string]string{
+				"released": "its lease was released", "expired": "its lease was released", "retried": "a failed attempt"}[r.NotificationID])
+		}
+	}
+	enqueue(t, s, outbound("pd", "ran-out", t0))
+	wantNIDs(t, "pd first", lease(t, s, "pd", t0, 1), "ran-out")
+	later := leaseAs(t, s, "replica-b", "pd", t0.Add(2*time.Minute), 1)
+	if len(later) != 1 || !later[0].Resent {
+		t.Errorf("a row leased again after its lease ran out: %+v, want it marked resent", later)
+	}
+}

@@ -46,6 +46,7 @@ func Run(t *testing.T, open Opener) {
 		{"LeaseRunOutButKept", testLeaseRunOutButKept},
 		{"Renew", testRenew},
 		{"ReleaseOwnLeases", testReleaseOwnLeases},
+		{"Resent", testResent},
 		{"ParkWebhook", testParkWebhook},
 		{"Incidents", testIncidents},
 		{"IncidentOrderAndThread", testIncidentOrderAndThread},
