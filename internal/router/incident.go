@@ -70,10 +70,15 @@ func (d detail) encode() []byte {
 	return b
 }
 
-// trimmed is ev without what a timer's notification has no use for.
+// trimmed is what a timer's notification needs of ev: what it is about
+// and when, not the rest of what Meta said. It is kept with the incident
+// and written at every event, so it is kept small.
 func trimmed(ev event.Event) event.Event {
-	ev.Value, ev.Warnings = nil, nil
-	return ev
+	return event.Event{Object: ev.Object, WabaID: ev.WabaID, Time: ev.Time, Field: ev.Field, Event: ev.Event,
+		PhoneNumber: ev.PhoneNumber, PhoneNumberID: ev.PhoneNumberID, Types: ev.Types, Restrictions: ev.Restrictions,
+		BanState: ev.BanState, BanDate: ev.BanDate, TemplateID: ev.TemplateID, TemplateName: ev.TemplateName,
+		TemplateLanguage: ev.TemplateLanguage, FlowID: ev.FlowID, AlertType: ev.AlertType, EntityType: ev.EntityType,
+		EntityID: ev.EntityID}
 }
 
 // incidentID names an episode: the same rule, key and episode give the
@@ -379,9 +384,12 @@ func (r *Router) send(ctx context.Context, tx store.Tx, ec *eventCtx, inc store.
 	if len(ns) == 0 {
 		return nil
 	}
-	heard, err := tx.IncidentSinks(ctx, inc.ID)
-	if err != nil {
-		return err
+	var heard []string
+	if inc.Seq > 1 { // an opening: no sink heard of this episode yet
+		var err error
+		if heard, err = tx.IncidentSinks(ctx, inc.ID); err != nil {
+			return err
+		}
 	}
 	for _, n := range ns {
 		policy := r.sinks[n.Sink]

@@ -71,10 +71,15 @@ const (
 		parked_at = CASE WHEN route_attempts + 1 >= ? THEN ? ELSE 0 END
 		WHERE id = ? AND processed_at IS NULL AND parked_at = 0
 		RETURNING parked_at`
-	sqlIncident            = `SELECT ` + incidentCols + ` FROM incidents WHERE rule = ? AND key = ? ORDER BY episode DESC LIMIT 1`
-	sqlIncidentByID        = `SELECT ` + incidentCols + ` FROM incidents WHERE id = ?`
-	sqlOpenIncidents       = `SELECT ` + incidentCols + ` FROM incidents WHERE key = ? AND state = 'open' ORDER BY id`
-	sqlSaveIncident        = `INSERT OR REPLACE INTO incidents (` + incidentCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	sqlIncident      = `SELECT ` + incidentCols + ` FROM incidents WHERE rule = ? AND key = ? ORDER BY episode DESC LIMIT 1`
+	sqlIncidentByID  = `SELECT ` + incidentCols + ` FROM incidents WHERE id = ?`
+	sqlOpenIncidents = `SELECT ` + incidentCols + ` FROM incidents WHERE key = ? AND state = 'open' ORDER BY id`
+	// sqlSaveIncident updates an incident in place rather than replacing
+	// its row, which would delete and re-insert it in every index.
+	sqlSaveIncident = `INSERT INTO incidents (` + incidentCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET state = excluded.state, severity = excluded.severity, title = excluded.title,
+			events = excluded.events, seq = excluded.seq, updated_at = excluded.updated_at,
+			resolved_at = excluded.resolved_at, reason = excluded.reason, detail = excluded.detail`
 	sqlIncidentSinks       = `SELECT sink FROM incident_sinks WHERE incident_id = ? ORDER BY sink`
 	sqlAddIncidentSink     = `INSERT INTO incident_sinks (incident_id, sink) VALUES (?, ?) ON CONFLICT DO NOTHING`
 	sqlAddDecision         = `INSERT INTO decisions (webhook_id, idx, at, waba_id, field, event, record) VALUES (?, ?, ?, ?, ?, ?, ?)`
