@@ -286,9 +286,6 @@ func (r *Router) trigger(ctx context.Context, tx store.Tx, ec *eventCtx, m rules
 		}
 	}
 	inc.Detail = det.encode()
-	if err := tx.SaveIncident(ctx, inc); err != nil {
-		return err
-	}
 	ec.touched[inc.ID] = true
 	ec.d.Incidents = append(ec.d.Incidents, IncidentTransition{ID: inc.ID, Rule: inc.Rule, Key: inc.Key, Episode: inc.Episode,
 		Seq: inc.Seq, Transition: tr})
@@ -300,7 +297,11 @@ func (r *Router) trigger(ctx context.Context, tx store.Tx, ec *eventCtx, m rules
 		n.Incident = &info
 		ns = append(ns, n)
 	}
-	return r.send(ctx, tx, ec, inc, ns)
+	// Saved once the sinks that hear of it are known, in one write.
+	if err := r.send(ctx, tx, ec, &inc, ns); err != nil {
+		return err
+	}
+	return tx.SaveIncident(ctx, inc)
 }
 
 // resolve ends an incident and tells every sink that heard of it, and
@@ -322,10 +323,6 @@ func (r *Router) resolve(ctx context.Context, tx store.Tx, ec *eventCtx, inc sto
 	ec.touched[inc.ID] = true
 	ec.d.Incidents = append(ec.d.Incidents, IncidentTransition{ID: inc.ID, Rule: inc.Rule, Key: inc.Key, Episode: inc.Episode,
 		Seq: inc.Seq, Transition: notification.Resolved, Reason: reason})
-	heard, err := tx.IncidentSinks(ctx, inc.ID)
-	if err != nil {
-		return err
-	}
 	body := "Resolved: " + reason + "."
 	if ec.ev.Field != "" {
 		if _, b, err := ec.set.DefaultTexts(ec.ev); err == nil {
@@ -333,11 +330,7 @@ func (r *Router) resolve(ctx context.Context, tx store.Tx, ec *eventCtx, inc sto
 		}
 	}
 	info := incidentInfo(inc, notification.Resolved, nil, reason)
-	sinks := union(heard, extra)
-	if rule := ec.set.Rule(inc.Rule); rule != nil {
-		// In the order the rule names them, as its trigger went out.
-		slices.SortStableFunc(sinks, func(a, b string) int { return order(rule.To, a) - order(rule.To, b) })
-	}
+	sinks := inRuleOrder(ec.set.Rule(inc.Rule), union(inc.Sinks, extra))
 	var ns []notification.Notification
 	for _, sink := range sinks {
 		ns = append(ns, notification.Notification{
@@ -346,7 +339,16 @@ func (r *Router) resolve(ctx context.Context, tx store.Tx, ec *eventCtx, inc sto
 			DedupKey: episodeKey(inc.Key, inc.Episode), Incident: &info, CreatedAt: ec.now, Event: ev,
 		})
 	}
-	return r.send(ctx, tx, ec, inc, ns)
+	return r.send(ctx, tx, ec, &inc, ns)
+}
+
+// inRuleOrder sorts sinks in the order rule names them, as its trigger
+// went out; rule may be nil (gone from the rules since).
+func inRuleOrder(rule *rules.Rule, sinks []string) []string {
+	if rule != nil {
+		slices.SortStableFunc(sinks, func(a, b string) int { return order(rule.To, a) - order(rule.To, b) })
+	}
+	return sinks
 }
 
 // order is s's place in list, or after every one of them.
@@ -379,22 +381,13 @@ func incidentInfo(inc store.Incident, tr notification.Transition, changes []stri
 // send queues a transition's notifications for the sinks that take them:
 // a sink hears of an incident at or above its min_severity, and then of
 // every transition of it it takes; a resolve goes only to the sinks that
-// heard of the incident.
-func (r *Router) send(ctx context.Context, tx store.Tx, ec *eventCtx, inc store.Incident, ns []notification.Notification) error {
-	if len(ns) == 0 {
-		return nil
-	}
-	var heard []string
-	if inc.Seq > 1 { // an opening: no sink heard of this episode yet
-		var err error
-		if heard, err = tx.IncidentSinks(ctx, inc.ID); err != nil {
-			return err
-		}
-	}
+// heard of the incident. A sink that hears of it first is added to
+// inc.Sinks, for the caller to save.
+func (r *Router) send(ctx context.Context, tx store.Tx, ec *eventCtx, inc *store.Incident, ns []notification.Notification) error {
 	for _, n := range ns {
 		policy := r.sinks[n.Sink]
 		reason := ""
-		known := slices.Contains(heard, n.Sink)
+		known := slices.Contains(inc.Sinks, n.Sink)
 		switch {
 		case n.Action == notification.Resolve && !known:
 			reason = "the sink never heard of this incident"
@@ -417,10 +410,7 @@ func (r *Router) send(ctx context.Context, tx store.Tx, ec *eventCtx, inc store.
 			return err
 		}
 		if !known {
-			if err := tx.AddIncidentSink(ctx, inc.ID, n.Sink); err != nil {
-				return err
-			}
-			heard = append(heard, n.Sink)
+			inc.Sinks = append(inc.Sinks, n.Sink)
 		}
 		ec.d.Notifications = append(ec.d.Notifications, NotificationDecision{Notification: n, Outcome: Queued})
 	}
@@ -498,20 +488,16 @@ func (r *Router) remind(ctx context.Context, tx store.Tx, ec *eventCtx, inc stor
 	}
 	ec.d.Incidents = append(ec.d.Incidents, IncidentTransition{ID: inc.ID, Rule: inc.Rule, Key: inc.Key, Episode: inc.Episode,
 		Seq: inc.Seq, Transition: notification.Reminded})
-	heard, err := tx.IncidentSinks(ctx, inc.ID)
-	if err != nil {
-		return err
-	}
 	info := incidentInfo(inc, notification.Reminded, nil, "")
 	body := fmt.Sprintf("Still open since %s, %d events so far. Rule %q reminds every %s.",
 		inc.OpenedAt.UTC().Format("2006-01-02 15:04 UTC"), inc.Events, rule.Name, rule.Renotify)
 	var ns []notification.Notification
-	for _, sink := range heard {
+	for _, sink := range inRuleOrder(rule, slices.Clone(inc.Sinks)) {
 		ns = append(ns, notification.Notification{
 			ID: notificationID(ec.fp, "remind\x00"+inc.ID, sink), Sink: sink, Rule: inc.Rule, RuleDescription: rule.Description,
 			Severity: notification.Severity(inc.Severity), Action: notification.Trigger, Title: inc.Title, Body: body,
 			DedupKey: episodeKey(inc.Key, inc.Episode), Incident: &info, CreatedAt: ec.now, Event: det.Event,
 		})
 	}
-	return r.send(ctx, tx, ec, inc, ns)
+	return r.send(ctx, tx, ec, &inc, ns)
 }

@@ -122,6 +122,9 @@ type Incident struct {
 	ResolvedAt time.Time
 	Reason     string
 	Detail     []byte
+	// Sinks are the sinks that were sent something about the incident,
+	// in the order they first were.
+	Sinks []string
 }
 
 // IncidentFilter selects incidents; zero fields select all. Incidents
@@ -144,7 +147,8 @@ type Decision struct {
 	WabaID    string
 	Field     string
 	Event     string
-	// IncidentIDs are the incidents the event made a transition of.
+	// IncidentIDs are the incidents the event made a transition of; an
+	// ID has no spaces.
 	IncidentIDs []string
 	Record      []byte
 }
@@ -152,8 +156,10 @@ type Decision struct {
 // DecisionFilter selects decisions, oldest first; zero fields select
 // all.
 type DecisionFilter struct {
-	WabaID     string
-	WebhookID  int64
+	WabaID    string
+	WebhookID int64
+	// IncidentID selects the decisions that made a transition of an
+	// incident the store knows, made (At) while it was open.
 	IncidentID string
 	Since      time.Time
 	Limit      int
@@ -195,10 +201,6 @@ type Tx interface {
 	OpenIncidents(ctx context.Context, key string) ([]Incident, error)
 	// SaveIncident inserts or replaces an incident, by its ID.
 	SaveIncident(ctx context.Context, inc Incident) error
-	// IncidentSinks lists the sinks that were sent something about the
-	// incident; AddIncidentSink adds one.
-	IncidentSinks(ctx context.Context, incidentID string) ([]string, error)
-	AddIncidentSink(ctx context.Context, incidentID, sink string) error
 	// AppendDecision adds one event's routing record.
 	AppendDecision(ctx context.Context, d Decision) error
 	// SetTimer sets the incident's timer of its kind (replacing one set

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -14,15 +15,22 @@ import (
 // incidentCols are an incident's columns as scanIncident reads them and
 // sqlSaveIncident writes them.
 const incidentCols = `id, rule, key, episode, waba_id, state, severity, title, events, seq,
-	opened_at, updated_at, resolved_at, reason, detail`
+	opened_at, updated_at, resolved_at, reason, detail, sinks`
 
 func scanIncident(sc scanner) (store.Incident, error) {
 	var inc store.Incident
 	var opened, updated, resolved int64
+	var sinks string
 	err := sc.Scan(&inc.ID, &inc.Rule, &inc.Key, &inc.Episode, &inc.WabaID, &inc.State, &inc.Severity, &inc.Title,
-		&inc.Events, &inc.Seq, &opened, &updated, &resolved, &inc.Reason, &inc.Detail)
+		&inc.Events, &inc.Seq, &opened, &updated, &resolved, &inc.Reason, &inc.Detail, &sinks)
+	if err != nil {
+		return inc, err
+	}
 	inc.OpenedAt, inc.UpdatedAt, inc.ResolvedAt = fromDB(opened), fromDB(updated), fromDB(resolved)
-	return inc, err
+	if err := json.Unmarshal([]byte(sinks), &inc.Sinks); err != nil {
+		return inc, fmt.Errorf("the sinks of incident %s (%q): %w", inc.ID, sinks, err)
+	}
+	return inc, nil
 }
 
 func collectIncidents(rows *sql.Rows) ([]store.Incident, error) {
@@ -83,54 +91,31 @@ func (t *txn) OpenIncidents(ctx context.Context, key string) ([]store.Incident, 
 
 // SaveIncident inserts or replaces an incident by its ID.
 func (t *txn) SaveIncident(ctx context.Context, inc store.Incident) error {
+	sinks := []byte("[]")
+	if len(inc.Sinks) > 0 {
+		var err error
+		if sinks, err = json.Marshal(inc.Sinks); err != nil {
+			return fmt.Errorf("save incident %s: its sinks: %w", inc.ID, err)
+		}
+	}
 	_, err := t.s.exec(ctx, t.tx, sqlSaveIncident, inc.ID, inc.Rule, inc.Key, inc.Episode, inc.WabaID, inc.State,
 		inc.Severity, inc.Title, inc.Events, inc.Seq, toDB(inc.OpenedAt), toDB(inc.UpdatedAt), toDB(inc.ResolvedAt),
-		inc.Reason, inc.Detail)
+		inc.Reason, inc.Detail, string(sinks))
 	if err != nil {
 		return fmt.Errorf("save incident %s: %w", inc.ID, err)
 	}
 	return nil
 }
 
-// IncidentSinks lists the sinks that were sent something about an incident.
-func (t *txn) IncidentSinks(ctx context.Context, incidentID string) ([]string, error) {
-	rows, err := t.s.query(ctx, t.tx, sqlIncidentSinks, incidentID)
-	if err != nil {
-		return nil, fmt.Errorf("read sinks of incident %s: %w", incidentID, err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var sink string
-		if err := rows.Scan(&sink); err != nil {
-			return nil, fmt.Errorf("read sinks of incident %s: %w", incidentID, err)
-		}
-		out = append(out, sink)
-	}
-	return out, rows.Err()
-}
-
-// AddIncidentSink records that sink was sent something about an incident.
-func (t *txn) AddIncidentSink(ctx context.Context, incidentID, sink string) error {
-	if _, err := t.s.exec(ctx, t.tx, sqlAddIncidentSink, incidentID, sink); err != nil {
-		return fmt.Errorf("add sink %s to incident %s: %w", sink, incidentID, err)
-	}
-	return nil
-}
-
 // AppendDecision adds one event's routing record.
 func (t *txn) AppendDecision(ctx context.Context, d store.Decision) error {
-	res, err := t.s.exec(ctx, t.tx, sqlAddDecision, d.WebhookID, d.Index, toDB(d.At), d.WabaID, d.Field, d.Event, d.Record)
-	var id int64
-	if err == nil {
-		id, err = res.LastInsertId()
-	}
-	for _, inc := range d.IncidentIDs {
-		if err != nil {
-			break
+	for _, id := range d.IncidentIDs {
+		if id == "" || strings.ContainsAny(id, " \t\n") {
+			return fmt.Errorf("append the decision on event %d of webhook %d: incident id %q is empty or has a space", d.Index, d.WebhookID, id)
 		}
-		_, err = t.s.exec(ctx, t.tx, sqlAddDecisionIncident, inc, id)
 	}
+	_, err := t.s.exec(ctx, t.tx, sqlAddDecision, d.WebhookID, d.Index, toDB(d.At), d.WabaID, d.Field, d.Event,
+		strings.Join(d.IncidentIDs, " "), d.Record)
 	if err != nil {
 		return fmt.Errorf("append the decision on event %d of webhook %d: %w", d.Index, d.WebhookID, err)
 	}
@@ -263,13 +248,17 @@ func (s *Store) Decisions(ctx context.Context, f store.DecisionFilter) ([]store.
 		where, args = append(where, "d.webhook_id = ?"), append(args, f.WebhookID)
 	}
 	if f.IncidentID != "" {
-		where, args = append(where, "d.id IN (SELECT decision_id FROM decision_incidents WHERE incident_id = ?)"), append(args, f.IncidentID)
+		// An incident's decisions were made while it was open, so only
+		// those are looked through (decisions_at), not the whole log.
+		where = append(where, `d.at >= (SELECT opened_at FROM incidents WHERE id = ?)`,
+			`d.at <= (SELECT CASE WHEN resolved_at > 0 THEN resolved_at ELSE 9223372036854775807 END FROM incidents WHERE id = ?)`,
+			`instr(' ' || d.incidents || ' ', ' ' || ? || ' ') > 0`)
+		args = append(args, f.IncidentID, f.IncidentID, f.IncidentID)
 	}
 	if !f.Since.IsZero() {
 		where, args = append(where, "d.at >= ?"), append(args, toDB(f.Since))
 	}
-	q := `SELECT d.id, d.webhook_id, d.idx, d.at, d.waba_id, d.field, d.event, d.record,
-		(SELECT group_concat(incident_id, ' ') FROM decision_incidents i WHERE i.decision_id = d.id) FROM decisions d`
+	q := `SELECT d.id, d.webhook_id, d.idx, d.at, d.waba_id, d.field, d.event, d.record, d.incidents FROM decisions d`
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, " AND ")
 	}
@@ -284,14 +273,12 @@ func (s *Store) Decisions(ctx context.Context, f store.DecisionFilter) ([]store.
 	for rows.Next() {
 		var d store.Decision
 		var at int64
-		var incidents sql.NullString
+		var incidents string
 		if err := rows.Scan(&d.ID, &d.WebhookID, &d.Index, &at, &d.WabaID, &d.Field, &d.Event, &d.Record, &incidents); err != nil {
 			return nil, fmt.Errorf("store/sqlite: list decisions: %w", err)
 		}
 		d.At = fromDB(at)
-		if incidents.String != "" {
-			d.IncidentIDs = strings.Fields(incidents.String)
-		}
+		d.IncidentIDs = strings.Fields(incidents)
 		out = append(out, d)
 	}
 	return out, rows.Err()

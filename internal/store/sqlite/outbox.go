@@ -305,8 +305,7 @@ func (s *Store) GC(ctx context.Context, now time.Time, keepSent, keepRecords tim
 		{"fingerprints", `DELETE FROM fingerprints WHERE fp IN
 			(SELECT fp FROM fingerprints WHERE expires_at <= ? LIMIT ?)`, toDB(now)},
 		// Bodies go with their webhooks (ON DELETE CASCADE), payloads
-		// with their rows, an incident's sinks with it, a decision's
-		// incident links with it.
+		// with their rows.
 		{"webhooks", `DELETE FROM webhooks WHERE id IN
 			(SELECT id FROM webhooks WHERE processed_at IS NOT NULL AND received_at < ? LIMIT ?)`, cutoff},
 		{"sent rows", `DELETE FROM outbox WHERE id IN
@@ -318,13 +317,12 @@ func (s *Store) GC(ctx context.Context, now time.Time, keepSent, keepRecords tim
 		// An incident untouched for so long: resolved long ago, or a
 		// problem the schema gives no end (a violation) that nothing has
 		// mentioned since; one with a timer still to fire stays.
-		{"incidents", `DELETE FROM incidents WHERE id IN
-			(SELECT id FROM incidents i WHERE updated_at < ?
+		{"incidents", `DELETE FROM incidents WHERE row IN
+			(SELECT row FROM incidents i WHERE updated_at < ?
 				AND NOT EXISTS (SELECT 1 FROM timers t WHERE t.incident_id = i.id) LIMIT ?)`, records},
-		// The sinks that heard of incidents collected above (or of none:
-		// an incident is saved before its first row is queued).
-		{"incident sinks", `DELETE FROM incident_sinks WHERE (incident_id, sink) IN
-			(SELECT s.incident_id, s.sink FROM incident_sinks s WHERE ? >= 0 AND NOT EXISTS (SELECT 1 FROM incidents i WHERE i.id = s.incident_id) LIMIT ?)`, 0},
+		// The threads of incidents collected above.
+		{"incident threads", `DELETE FROM incident_threads WHERE (incident_id, sink) IN
+			(SELECT s.incident_id, s.sink FROM incident_threads s WHERE ? >= 0 AND NOT EXISTS (SELECT 1 FROM incidents i WHERE i.id = s.incident_id) LIMIT ?)`, 0},
 	}
 	for _, st := range stmts {
 		for {

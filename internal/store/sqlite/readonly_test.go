@@ -197,6 +197,9 @@ func TestReadOnlyOfAStoppedServe(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = s.Process(ctx, id, func(tx store.Tx) error {
+		if err := tx.SaveIncident(ctx, store.Incident{ID: "inc-1", Rule: "r", Key: "k", Episode: 1, State: "open", OpenedAt: now, UpdatedAt: now}); err != nil {
+			return err
+		}
 		return tx.AppendDecision(ctx, store.Decision{WebhookID: id, At: now, WabaID: "1", Field: "f", Event: "E",
 			IncidentIDs: []string{"inc-1"}, Record: []byte(`{"webhook_id":1}`)})
 	})

@@ -171,6 +171,49 @@ var migrations = []string{
 	CREATE INDEX outbox_incident ON outbox(sink, incident_id, seq) WHERE state = 'pending' AND incident_id <> '';
 	DROP TABLE dedup;
 	DROP TABLE notified;`,
+	// 5: routing an event writes fewer pages. Incidents are a rowid
+	// table, so a new one is appended rather than inserted at a random
+	// place by its hashed id, and carry the sinks that heard of them; the
+	// open incidents under a key are found through (key, rule, episode).
+	// A decision names its incidents itself. incident_threads keeps only
+	// what a sink's first send about an incident returned.
+	`CREATE TABLE incidents_v5 (
+		row         INTEGER PRIMARY KEY,
+		id          TEXT    NOT NULL UNIQUE,
+		rule        TEXT    NOT NULL,
+		key         TEXT    NOT NULL,
+		episode     INTEGER NOT NULL,
+		waba_id     TEXT    NOT NULL DEFAULT '',
+		state       TEXT    NOT NULL,
+		severity    INTEGER NOT NULL DEFAULT 0,
+		title       TEXT    NOT NULL DEFAULT '',
+		events      INTEGER NOT NULL DEFAULT 0,
+		seq         INTEGER NOT NULL DEFAULT 0,
+		opened_at   INTEGER NOT NULL,
+		updated_at  INTEGER NOT NULL,
+		resolved_at INTEGER NOT NULL DEFAULT 0,
+		reason      TEXT    NOT NULL DEFAULT '',
+		detail      BLOB,
+		sinks       TEXT    NOT NULL DEFAULT '[]'
+	);
+	INSERT INTO incidents_v5 (id, rule, key, episode, waba_id, state, severity, title, events, seq,
+			opened_at, updated_at, resolved_at, reason, detail, sinks)
+		SELECT i.id, i.rule, i.key, i.episode, i.waba_id, i.state, i.severity, i.title, i.events, i.seq,
+			i.opened_at, i.updated_at, i.resolved_at, i.reason, i.detail,
+			COALESCE((SELECT json_group_array(s.sink) FROM (SELECT sink FROM incident_sinks s
+				WHERE s.incident_id = i.id ORDER BY sink) s), '[]')
+		FROM incidents i ORDER BY i.opened_at, i.id;
+	DROP TABLE incidents;
+	ALTER TABLE incidents_v5 RENAME TO incidents;
+	CREATE UNIQUE INDEX incidents_key ON incidents(key, rule, episode);
+	CREATE INDEX incidents_updated ON incidents(updated_at);
+	CREATE INDEX incidents_resolved ON incidents(resolved_at) WHERE state = 'resolved';
+	DELETE FROM incident_sinks WHERE thread = '';
+	ALTER TABLE incident_sinks RENAME TO incident_threads;
+	ALTER TABLE decisions ADD COLUMN incidents TEXT NOT NULL DEFAULT '';
+	UPDATE decisions SET incidents = COALESCE((SELECT group_concat(incident_id, ' ')
+		FROM (SELECT incident_id FROM decision_incidents l WHERE l.decision_id = decisions.id ORDER BY incident_id)), '');
+	DROP TABLE decision_incidents;`,
 }
 
 // migrate brings the schema up to date in one transaction.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -326,6 +327,53 @@ func TestMigrationKeepsBodiesAndPayloads(t *testing.T) {
 	}
 }
 
+// TestMigrationFoldsIncidentLinks: a store of schema 4 keeps, in 5, the
+// sinks that heard of each incident, the threads kept for them, and
+// which incidents each decision made a transition of.
+func TestMigrationFoldsIncidentLinks(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "w.db")
+	old, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := append([]string(nil), migrations[:4]...)
+	steps = append(steps,
+		`CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (4)`,
+		`INSERT INTO incidents (id, rule, key, episode, state, opened_at, updated_at) VALUES
+			('inc-a', 'r', 'w1/ban', 1, 'open', 10, 10), ('inc-b', 'r', 'w2/ban', 1, 'open', 10, 10)`,
+		`INSERT INTO incident_sinks (incident_id, sink, thread) VALUES ('inc-a', 'slack', 'C1:1'), ('inc-a', 'pager', '')`,
+		`INSERT INTO decisions (id, webhook_id, idx, at, record) VALUES (1, 1, 0, 10, '{}'), (2, 1, 1, 10, '{}')`,
+		`INSERT INTO decision_incidents (incident_id, decision_id) VALUES ('inc-b', 1), ('inc-a', 1)`,
+		`INSERT INTO outbox (sink, notification_id, state, next_attempt, created_at, accepted_at, incident_id, seq)
+			VALUES ('slack', 'n2', 'pending', 0, 0, 0, 'inc-a', 2)`,
+	)
+	for _, q := range steps {
+		if _, err := old.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	old.Close()
+
+	s := openTest(t, path, Options{GroupCommit: true, CheckpointEvery: -1})
+	defer s.Close()
+	a, found, err := s.GetIncident(ctx, "inc-a")
+	if err != nil || !found || fmt.Sprint(a.Sinks) != "[pager slack]" {
+		t.Errorf("inc-a after migration: %+v, %v, %v; want it heard of by pager and slack", a, found, err)
+	}
+	if b, _, err := s.GetIncident(ctx, "inc-b"); err != nil || len(b.Sinks) != 0 {
+		t.Errorf("inc-b after migration: sinks %v, %v; want none", b.Sinks, err)
+	}
+	ds, err := s.Decisions(ctx, store.DecisionFilter{IncidentID: "inc-a"})
+	if err != nil || len(ds) != 1 || ds[0].ID != 1 || fmt.Sprint(ds[0].IncidentIDs) != "[inc-a inc-b]" {
+		t.Errorf("decisions of inc-a after migration: %+v, %v; want decision 1, of inc-a and inc-b", ds, err)
+	}
+	rows, err := s.Lease(ctx, "slack", "r", time.Unix(1, 0), 10, time.Minute)
+	if err != nil || len(rows) != 1 || rows[0].Thread != "C1:1" {
+		t.Errorf("lease after migration: %+v, %v; want n2 with the kept thread C1:1", rows, err)
+	}
+}
+
 // TestGCLetsAppendsThrough: housekeeping deletes in small writes, so an
 // append made while a large collection runs is stored long before the
 // collection ends, not after it.
@@ -412,8 +460,9 @@ func TestHotQueriesUseTheirIndexes(t *testing.T) {
 		uses  []string
 	}{
 		{"lease", sqlLease, []any{now, "o", 1, "s", now, now, 10}, []string{"outbox_due", "outbox_incident"}},
-		{"open incidents", sqlOpenIncidents, []any{"k"}, []string{"incidents_open_key"}},
-		{"incident", sqlIncident, []any{"r", "k"}, []string{"sqlite_autoindex_incidents"}},
+		{"open incidents", sqlOpenIncidents, []any{"k"}, []string{"incidents_key"}},
+		{"incident", sqlIncident, []any{"r", "k"}, []string{"incidents_key"}},
+		{"incident by id", sqlIncidentByID, []any{"inc-1"}, []string{"sqlite_autoindex_incidents"}},
 		{"pending webhooks", `SELECT ` + webhookCols + ` FROM webhooks w JOIN webhook_bodies b ON b.id = w.id
 		WHERE w.processed_at IS NULL AND w.parked_at = 0 AND w.route_after <= ? ORDER BY w.id LIMIT ?`, []any{now, 16}, []string{"webhooks_pending"}},
 	}

@@ -38,7 +38,7 @@ const (
 					AND (o.incident_id = '' OR NOT EXISTS (SELECT 1 FROM outbox e
 						WHERE e.sink = o.sink AND e.incident_id = o.incident_id AND e.incident_id <> '' AND e.state = 'pending' AND e.seq < o.seq))
 				ORDER BY o.next_attempt, o.id LIMIT ?)
-			RETURNING ` + outboxCols + `, (SELECT thread FROM incident_sinks t WHERE t.incident_id = outbox.incident_id AND t.sink = outbox.sink)`
+			RETURNING ` + outboxCols + `, (SELECT thread FROM incident_threads t WHERE t.incident_id = outbox.incident_id AND t.sink = outbox.sink)`
 	// The outcomes and the renewal are fenced by the lease: they change the
 	// row only while it carries the lease they were made under. Finishing
 	// clears the lease, so a second outcome of the same lease is refused.
@@ -61,8 +61,7 @@ const (
 	sqlAddAttempt = `INSERT INTO attempts
 		(outbox_id, notification_id, incident_id, sink, attempt, result, at, receipt, err, err_class, retry_after)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	sqlKeepThread = `INSERT INTO incident_sinks (incident_id, sink, thread) VALUES (?, ?, ?)
-		ON CONFLICT (incident_id, sink) DO UPDATE SET thread = excluded.thread WHERE incident_sinks.thread = ''`
+	sqlKeepThread   = `INSERT INTO incident_threads (incident_id, sink, thread) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`
 	sqlOutboxExists = `SELECT 1 FROM outbox WHERE id = ?`
 	sqlReplay       = `UPDATE outbox SET state = 'pending', attempts = 0, next_attempt = ?, resent = 1,
 		lease_until = 0, lease_owner = '', lease_token = 0
@@ -71,20 +70,19 @@ const (
 		parked_at = CASE WHEN route_attempts + 1 >= ? THEN ? ELSE 0 END
 		WHERE id = ? AND processed_at IS NULL AND parked_at = 0
 		RETURNING parked_at`
-	sqlIncident      = `SELECT ` + incidentCols + ` FROM incidents WHERE rule = ? AND key = ? ORDER BY episode DESC LIMIT 1`
-	sqlIncidentByID  = `SELECT ` + incidentCols + ` FROM incidents WHERE id = ?`
-	sqlOpenIncidents = `SELECT ` + incidentCols + ` FROM incidents WHERE key = ? AND state = 'open' ORDER BY id`
+	sqlIncident     = `SELECT ` + incidentCols + ` FROM incidents WHERE rule = ? AND key = ? ORDER BY episode DESC LIMIT 1`
+	sqlIncidentByID = `SELECT ` + incidentCols + ` FROM incidents WHERE id = ?`
+	// Open or not, a key has few incidents: (key, rule, episode) finds
+	// them without an index of the open ones to keep.
+	sqlOpenIncidents = `SELECT ` + incidentCols + ` FROM incidents WHERE key = ? AND state = 'open' ORDER BY rule, episode`
 	// sqlSaveIncident updates an incident in place rather than replacing
 	// its row, which would delete and re-insert it in every index.
-	sqlSaveIncident = `INSERT INTO incidents (` + incidentCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	sqlSaveIncident = `INSERT INTO incidents (` + incidentCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET state = excluded.state, severity = excluded.severity, title = excluded.title,
 			events = excluded.events, seq = excluded.seq, updated_at = excluded.updated_at,
-			resolved_at = excluded.resolved_at, reason = excluded.reason, detail = excluded.detail`
-	sqlIncidentSinks       = `SELECT sink FROM incident_sinks WHERE incident_id = ? ORDER BY sink`
-	sqlAddIncidentSink     = `INSERT INTO incident_sinks (incident_id, sink) VALUES (?, ?) ON CONFLICT DO NOTHING`
-	sqlAddDecision         = `INSERT INTO decisions (webhook_id, idx, at, waba_id, field, event, record) VALUES (?, ?, ?, ?, ?, ?, ?)`
-	sqlAddDecisionIncident = `INSERT INTO decision_incidents (incident_id, decision_id) VALUES (?, ?) ON CONFLICT DO NOTHING`
-	sqlSetTimer            = `INSERT INTO timers (incident_id, kind, due) VALUES (?, ?, ?)
+			resolved_at = excluded.resolved_at, reason = excluded.reason, detail = excluded.detail, sinks = excluded.sinks`
+	sqlAddDecision = `INSERT INTO decisions (webhook_id, idx, at, waba_id, field, event, incidents, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+	sqlSetTimer    = `INSERT INTO timers (incident_id, kind, due) VALUES (?, ?, ?)
 		ON CONFLICT (incident_id, kind) DO UPDATE SET due = excluded.due`
 	sqlClearTimers = `DELETE FROM timers WHERE incident_id = ?`
 	sqlDeleteTimer = `DELETE FROM timers WHERE incident_id = ? AND kind = ?`
@@ -94,7 +92,7 @@ const (
 
 var preparedStatements = []string{sqlMarkChange, sqlEnqueue, sqlEnqueuePayload, sqlInsertWebhook, sqlInsertBody, sqlWebhookExists, sqlSavepoint, sqlMarkProcessed, sqlRollbackTo, sqlRelease, sqlLease, sqlRenew, sqlAck, sqlRetry, sqlDeadLetter, sqlOutboxExists, sqlReplay, sqlDrop,
 	sqlFailWebhook, sqlHeartbeat, sqlAddAttempt, sqlKeepThread, sqlIncident, sqlIncidentByID, sqlOpenIncidents,
-	sqlSaveIncident, sqlIncidentSinks, sqlAddIncidentSink, sqlAddDecision, sqlAddDecisionIncident, sqlSetTimer, sqlClearTimers, sqlDeleteTimer}
+	sqlSaveIncident, sqlAddDecision, sqlSetTimer, sqlClearTimers, sqlDeleteTimer}
 
 // prepare readies every hot statement on the writer.
 func (s *Store) prepare(ctx context.Context) error {

@@ -34,6 +34,7 @@ func testIncidents(t *testing.T, s store.Store) {
 	ban1 := incident("i1", "banned", "w1/ban", 1, "resolved", t0)
 	ban1.ResolvedAt, ban1.Reason = t0.Add(time.Hour), "REINSTATE"
 	ban2 := incident("i2", "banned", "w1/ban", 2, "open", t0.Add(2*time.Hour))
+	ban2.Sinks = []string{"pager", "email"}
 	other := incident("i3", "paged", "w1/ban", 1, "open", t0.Add(3*time.Hour))
 	quality := incident("i4", "quality", "w1/phone/+1/quality", 1, "open", t0.Add(4*time.Hour))
 	quality.WabaID = "w2"
@@ -41,14 +42,15 @@ func testIncidents(t *testing.T, s store.Store) {
 	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
 		got, found, err := tx.Incident(ctx, "banned", "w1/ban")
 		if err != nil || !found || got.ID != "i2" || got.Episode != 2 || got.State != "open" || string(got.Detail) != `{"k":"i2"}` ||
-			!got.OpenedAt.Equal(t0.Add(2*time.Hour)) || got.Title != "title of i2" || got.Severity != 3 {
+			!got.OpenedAt.Equal(t0.Add(2*time.Hour)) || got.Title != "title of i2" || got.Severity != 3 ||
+			fmt.Sprint(got.Sinks) != "[pager email]" {
 			t.Errorf("Incident(banned, w1/ban) = %+v, %v, %v; want episode 2", got, found, err)
 		}
 		if _, found, err := tx.Incident(ctx, "banned", "w9/ban"); err != nil || found {
 			t.Errorf("Incident of an unknown key: found %v, %v", found, err)
 		}
 		got, found, err = tx.IncidentByID(ctx, "i1")
-		if err != nil || !found || got.Reason != "REINSTATE" || !got.ResolvedAt.Equal(t0.Add(time.Hour)) {
+		if err != nil || !found || got.Reason != "REINSTATE" || !got.ResolvedAt.Equal(t0.Add(time.Hour)) || len(got.Sinks) != 0 {
 			t.Errorf("IncidentByID(i1) = %+v, %v, %v", got, found, err)
 		}
 		open, err := tx.OpenIncidents(ctx, "w1/ban")
@@ -56,12 +58,12 @@ func testIncidents(t *testing.T, s store.Store) {
 			t.Errorf("OpenIncidents(w1/ban) = %+v, %v; want i2 and i3, of two rules", open, err)
 		}
 		// Saving again replaces.
-		ban2.Events, ban2.Seq = 5, 3
+		ban2.Events, ban2.Seq, ban2.Sinks = 5, 3, []string{"pager", "email", "slack"}
 		if err := tx.SaveIncident(ctx, ban2); err != nil {
 			return err
 		}
-		if got, _, _ := tx.IncidentByID(ctx, "i2"); got.Events != 5 || got.Seq != 3 {
-			t.Errorf("after a second save: events %d seq %d, want 5 and 3", got.Events, got.Seq)
+		if got, _, _ := tx.IncidentByID(ctx, "i2"); got.Events != 5 || got.Seq != 3 || len(got.Sinks) != 3 {
+			t.Errorf("after a second save: events %d seq %d sinks %v, want 5, 3 and three sinks", got.Events, got.Seq, got.Sinks)
 		}
 		return nil
 	})
@@ -71,7 +73,9 @@ func testIncidents(t *testing.T, s store.Store) {
 		if err := tx.SaveIncident(t.Context(), incident("i9", "r", "k", 1, "open", t0)); err != nil {
 			return err
 		}
-		if err := tx.AddIncidentSink(t.Context(), "i2", "slack"); err != nil {
+		rolledBack := ban2
+		rolledBack.Sinks = []string{"chat"}
+		if err := tx.SaveIncident(t.Context(), rolledBack); err != nil {
 			return err
 		}
 		return boom
@@ -83,17 +87,8 @@ func testIncidents(t *testing.T, s store.Store) {
 		if _, found, _ := tx.IncidentByID(ctx, "i9"); found {
 			t.Error("a rolled-back incident was kept")
 		}
-		for range 2 {
-			if err := tx.AddIncidentSink(ctx, "i2", "pager"); err != nil {
-				return err
-			}
-		}
-		if err := tx.AddIncidentSink(ctx, "i2", "email"); err != nil {
-			return err
-		}
-		sinks, err := tx.IncidentSinks(ctx, "i2")
-		if err != nil || fmt.Sprint(sinks) != "[email pager]" {
-			t.Errorf("IncidentSinks(i2) = %v, %v; want [email pager] (the rolled-back slack not among them)", sinks, err)
+		if got, _, err := tx.IncidentByID(ctx, "i2"); err != nil || fmt.Sprint(got.Sinks) != "[pager email slack]" {
+			t.Errorf("i2's sinks = %v, %v; want [pager email slack], the rolled-back save not kept", got.Sinks, err)
 		}
 		return nil
 	})
@@ -169,9 +164,14 @@ func testIncidentOrderAndThread(t *testing.T, s store.Store) {
 // webhook, incident and time.
 func testDecisions(t *testing.T, s store.Store) {
 	ids := appendN(t, s, 2)
+	// i1 is open still; i2 was resolved by the first event; i10 is a
+	// name i1 is part of.
+	i2 := incident("i2", "r", "w1/ban", 1, "resolved", t0)
+	i2.ResolvedAt = t0
+	save(t, s, incident("i1", "r", "w1/k", 1, "open", t0), i2, incident("i10", "r", "w2/k", 1, "open", t0))
 	records := []store.Decision{
 		{WebhookID: ids[0], Index: 0, At: t0, WabaID: "w1", Field: "account_update", Event: "DISABLED_UPDATE", IncidentIDs: []string{"i1", "i2"}, Record: []byte(`{"n":1}`)},
-		{WebhookID: ids[0], Index: 1, At: t0.Add(time.Minute), WabaID: "w2", Field: "flows", Event: "X", Record: []byte(`{"n":2}`)},
+		{WebhookID: ids[0], Index: 1, At: t0.Add(time.Minute), WabaID: "w2", Field: "flows", Event: "X", IncidentIDs: []string{"i10"}, Record: []byte(`{"n":2}`)},
 		{WebhookID: ids[1], Index: 0, At: t0.Add(time.Hour), WabaID: "w1", Field: "account_update", Event: "DISABLED_UPDATE", IncidentIDs: []string{"i1"}, Record: []byte(`{"n":3}`)},
 	}
 	for i, id := range ids {
@@ -195,7 +195,10 @@ func testDecisions(t *testing.T, s store.Store) {
 		{"all", store.DecisionFilter{}, "[1 2 3]"},
 		{"by waba", store.DecisionFilter{WabaID: "w1"}, "[1 3]"},
 		{"by webhook", store.DecisionFilter{WebhookID: ids[0]}, "[1 2]"},
-		{"by incident", store.DecisionFilter{IncidentID: "i2"}, "[1]"},
+		{"by incident", store.DecisionFilter{IncidentID: "i1"}, "[1 3]"},
+		{"by a resolved incident", store.DecisionFilter{IncidentID: "i2"}, "[1]"},
+		{"by an incident named like another", store.DecisionFilter{IncidentID: "i10"}, "[2]"},
+		{"by an unknown incident", store.DecisionFilter{IncidentID: "i3"}, "[]"},
 		{"since", store.DecisionFilter{Since: t0.Add(time.Minute)}, "[2 3]"},
 		{"limit", store.DecisionFilter{Limit: 1}, "[1]"},
 	}
@@ -213,7 +216,7 @@ func testDecisions(t *testing.T, s store.Store) {
 		}
 	}
 	got, _ := s.Decisions(t.Context(), store.DecisionFilter{WebhookID: ids[0]})
-	if len(got) != 2 || fmt.Sprint(got[0].IncidentIDs) != "[i1 i2]" || got[0].Field != "account_update" || !got[0].At.Equal(t0) || got[1].IncidentIDs != nil {
+	if len(got) != 2 || fmt.Sprint(got[0].IncidentIDs) != "[i1 i2]" || got[0].Field != "account_update" || !got[0].At.Equal(t0) || fmt.Sprint(got[1].IncidentIDs) != "[i10]" {
 		t.Errorf("decisions of webhook %d = %+v", ids[0], got)
 	}
 }
@@ -359,17 +362,14 @@ func testGCRecords(t *testing.T, s store.Store) {
 	}
 	id := appendN(t, s, 1)[0]
 	process(t, s, id, func(ctx context.Context, tx store.Tx) error {
-		if err := tx.AddIncidentSink(ctx, "old", "pager"); err != nil {
-			return err
-		}
 		if err := tx.AppendDecision(ctx, store.Decision{WebhookID: id, At: t0, IncidentIDs: []string{"old"}, Record: []byte(`{}`)}); err != nil {
 			return err
 		}
 		return tx.AppendDecision(ctx, store.Decision{WebhookID: id, Index: 1, At: t0.Add(20 * 24 * time.Hour), Record: []byte(`{}`)})
 	})
-	enqueue(t, s, outbound("pager", "n1", t0))
+	enqueue(t, s, incidentRow("pager", "n1", "old", 1))
 	row := lease(t, s, "pager", t0, 1)[0]
-	if err := s.Ack(ctx, row.ID, row.Lease, store.Outcome{At: t0}); err != nil {
+	if err := s.Ack(ctx, row.ID, row.Lease, store.Outcome{At: t0, Receipt: "r1", Thread: "thread of old"}); err != nil {
 		t.Fatal(err)
 	}
 	now := t0.Add(31 * 24 * time.Hour)
@@ -393,10 +393,10 @@ func testGCRecords(t *testing.T, s store.Store) {
 	if as, _ := s.Attempts(ctx, []string{"n1"}); len(as) != 0 {
 		t.Errorf("attempts after GC: %+v", as)
 	}
-	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
-		if sinks, err := tx.IncidentSinks(ctx, "old"); err != nil || len(sinks) != 0 {
-			t.Errorf("the collected incident's sinks: %v, %v", sinks, err)
-		}
-		return nil
-	})
+	// A row about the collected incident (none is made; if one were) is
+	// handed no thread of it.
+	enqueue(t, s, incidentRow("pager", "n2", "old", 2))
+	if got := lease(t, s, "pager", now, 1); len(got) != 1 || got[0].Thread != "" {
+		t.Errorf("a row of the collected incident = %+v; want one, without the collected thread", got)
+	}
 }
