@@ -71,6 +71,11 @@ type Event struct {
 	// adds later as value.some_key. Numbers are int or float64.
 	Value map[string]any `json:"value" expr:"value"`
 
+	// Account is what the accounts directory says of WabaID, filled in by
+	// the router after parsing (the parser never sets it); its zero value
+	// means the directory does not list the account.
+	Account Account `json:"account,omitzero" expr:"account"`
+
 	// Warnings says where the payload strayed from Meta's documented shape
 	// and what the parser made of it; the event is still routed.
 	Warnings []string `json:"warnings,omitempty" expr:"warnings"`
@@ -94,4 +99,18 @@ type MessageError struct {
 	Title   string `json:"title,omitempty" expr:"title"`
 	Message string `json:"message,omitempty" expr:"message"`
 	Details string `json:"details,omitempty" expr:"details"`
+}
+
+// Account is the accounts directory's entry for an event's WABA: the
+// names people know it by. It is not part of what Meta sent, so neither
+// the fingerprint nor the problem key looks at it.
+type Account struct {
+	// Name is the business's display name ("Acme Retail EU").
+	Name string `json:"name,omitempty" expr:"name"`
+	// Team is who owns the account, for routing by team.
+	Team string   `json:"team,omitempty" expr:"team"`
+	Tags []string `json:"tags,omitempty" expr:"tags"`
+	// PhoneLabel is the directory's label of the event's phone number
+	// ("support line"), "" when it has none.
+	PhoneLabel string `json:"phone_label,omitempty" expr:"phone_label"`
 }

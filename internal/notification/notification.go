@@ -52,13 +52,17 @@ func (s *Severity) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// Action says whether a notification opens or closes an incident.
+// Action says whether a notification opens or closes an incident, or is
+// news outside any incident.
 type Action string
 
-// The actions; only PagerDuty distinguishes them, other sinks post both.
+// The actions. Change is good news that is no incident (a template
+// approved, an account verified): PagerDuty records it as a change event,
+// the other sinks post it as an information.
 const (
 	Trigger Action = "trigger"
 	Resolve Action = "resolve"
+	Change  Action = "change"
 )
 
 // Transition is what happened to an incident.
@@ -123,6 +127,9 @@ type Notification struct {
 	Title           string   `json:"title"`
 	Body            string   `json:"body"`
 	DedupKey        string   `json:"dedup_key"`
+	// Runbook is the "what to do" link: the rule's runbook, else the
+	// default for the event's field; "" when neither has one.
+	Runbook string `json:"runbook,omitempty"`
 	// Suppressed counts the repeats that dedup held back since
 	// SuppressedSince, shown as "3 more since 14:02 UTC".
 	Suppressed      int       `json:"suppressed,omitempty"`
@@ -134,4 +141,14 @@ type Notification struct {
 	Test      bool        `json:"test,omitempty"`
 	CreatedAt time.Time   `json:"created_at"`
 	Event     event.Event `json:"event"`
+}
+
+// Word is the severity as a heading shows it: Critical, Error, Warning,
+// Info; messages say it in words as well as with a colour or an emoji.
+func (s Severity) Word() string {
+	name := s.String()
+	if s < Info || s > Critical {
+		return name
+	}
+	return string(name[0]-'a'+'A') + name[1:]
 }
