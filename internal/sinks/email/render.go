@@ -13,12 +13,13 @@ import (
 	"github.com/wabarouter/wabarouter/internal/sinks"
 )
 
-// Limits on what a mail carries. RFC 5322 caps a header line at 998
-// characters; go-mail folds headers at spaces, so each header's longest
-// word must stay well under that, and the subject is cut to what mail
-// clients show anyway. The bodies are cut to what a person reads.
+// Limits on what a mail carries. The subject is cut to what mail clients
+// show anyway (and foldText keeps its lines within RFC 5322's); a
+// notification's own subject leaves room for the "Re: " of a follow-up,
+// so the conversation keeps one subject. The bodies are cut to what a
+// person reads.
 const (
-	maxSubject = 250
+	maxSubject = 200
 	maxIDPart  = 64
 	maxBody    = 20000
 	maxFact    = 2000
@@ -47,7 +48,8 @@ func MessageID(n notification.Notification) string {
 
 // Subject is "[SEVERITY] title", with "Resolved:" for resolves and a
 // [TEST] tag for notify-test; line breaks are flattened, bidi controls
-// removed (see sinks.StripBidi), and the whole cut to 250 characters.
+// removed (see sinks.StripBidi), and the whole cut to 196 characters,
+// 200 with a follow-up's "Re: ".
 func Subject(n notification.Notification) string {
 	s := "[" + strings.ToUpper(n.Severity.String()) + "] "
 	if n.Test {
@@ -56,7 +58,7 @@ func Subject(n notification.Notification) string {
 	if n.Action == notification.Resolve {
 		s += "Resolved: "
 	}
-	return sinks.Truncate(strings.Join(strings.Fields(sinks.StripBidi(s+n.Title)), " "), maxSubject)
+	return sinks.Truncate(strings.Join(strings.Fields(sinks.StripBidi(s+n.Title)), " "), maxSubject-len("Re: "))
 }
 
 // Priority returns the Importance and X-Priority header values.
