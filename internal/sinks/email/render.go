@@ -209,7 +209,7 @@ func events(n int) string {
 const infoLine = "For your information: good news, no incident was opened and nothing needs doing."
 
 var textTmpl = texttemplate.Must(texttemplate.New("text").Parse(`{{.Heading}}
-Severity: {{.Severity}}{{if .Test}} (test notification){{end}}
+Severity: {{.Severity}}
 Account: {{.Who}}
 {{if .State}}Incident: {{.State}}
 {{end}}{{if .Info}}` + infoLine + `
@@ -246,7 +246,7 @@ var htmlTmpl = htmltemplate.Must(htmltemplate.New("html").Parse(`<!DOCTYPE html>
 <title>{{.Subject}}</title>
 <style>
 td, th, p, li, h1, h2, a { overflow-wrap: anywhere; word-break: break-word; }
-@media (max-width: 480px) { .facts th, .facts td { display: block; width: auto !important; } .facts td { padding-top: 0 !important; } }
+@media (max-width: 480px) { .facts th, .facts td { display: block; width: auto !important; } .facts td { padding-top: 0 !important; border-top: 0 !important; } }
 </style>
 </head>
 <body style="margin:0; padding:0; background-color:#f1f3f4;">
