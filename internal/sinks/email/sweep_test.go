@@ -1,90 +1,34 @@
-package email
+package email_test
 
 import (
 	"context"
 	"html"
-	"sort"
 	"strings"
 	"testing"
-	"time"
 	"unicode/utf8"
 
 	"github.com/wabarouter/wabarouter/internal/e2etest"
-	"github.com/wabarouter/wabarouter/internal/event"
+	"github.com/wabarouter/wabarouter/internal/messagetest"
 	"github.com/wabarouter/wabarouter/internal/notification"
 	"github.com/wabarouter/wabarouter/internal/sinks"
-	"github.com/wabarouter/wabarouter/internal/sinks/sinkstest"
+	"github.com/wabarouter/wabarouter/internal/sinks/email"
 )
 
-// fixture is one notification to render, named.
-type fixture struct {
-	Name         string
-	Notification notification.Notification
-}
+// The sweep is outside package email because messagetest stands on the
+// router, which builds every sink type, this one included.
 
-// richSamples are notifications carrying what the samples of sinkstest
-// leave out: a directory's names, a runbook, Meta's description of
-// several lines, several restrictions, a change, a notify-test.
-func richSamples() []fixture {
-	acme := event.Account{Name: "Acme Retail EU & Co", Team: "eu-support", PhoneLabel: "support line"}
-
-	esc := sinkstest.Lifecycle()[2]
-	esc.Event.Account = acme
-	esc.Runbook = "https://wiki.example.com/runbooks/whatsapp/quality?section=red&lang=en"
-	esc.Event.AlertDescription = "Your phone number's quality rating is low: customers block or report its messages.\n" +
-		"Review template " + strings.Repeat("order_update_", 12) + "v2 <before> it is paused."
-
-	restricted := sinkstest.Restriction()
-	restricted.Event.Account = acme
-	restricted.Event.Restrictions = append(restricted.Event.Restrictions,
-		event.Restriction{Type: "RESTRICTED_ADD_PHONE_NUMBER_ACTION"},
-		event.Restriction{Type: "RESTRICTED_CUSTOMER_INITIATED_MESSAGING", Expiration: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)})
-	restricted.Runbook = "https://wiki.example.com/runbooks/whatsapp/restrictions"
-
-	change := sinkstest.TemplatePaused()
-	change.ID = "n-template-approved"
-	change.Severity = notification.Info
-	change.Action = notification.Change
-	change.Title = "Template order_update (en_US) APPROVED"
-	change.Body = "The template can be sent again."
-	change.Suppressed = 0
-	change.Event.Event = "APPROVED"
-	change.Event.Reason = ""
-	change.Event.Account = event.Account{Name: "Acme Retail US"}
-	change.Event.OtherInfo = event.OtherInfo{Title: "FIRST_PAUSE", Description: "Your template was paused to protect your quality rating."}
-
-	test := sinkstest.Ban()
-	test.ID = "n-notify-test"
-	test.Test = true
-	test.Event.Account = event.Account{Name: "Acme Retail EU"}
-
-	return []fixture{
-		{"rich_escalated", esc},
-		{"rich_restriction", restricted},
-		{"change", change},
-		{"notify_test", test},
+// sweep is every notification the sweep sends: each fixture of
+// testdata/webhooks as routed with the accounts directory and the default
+// texts, then this package's samples.
+func sweep(t *testing.T) []messagetest.Fixture {
+	fs := messagetest.Fixtures(t)
+	if len(fs) == 0 {
+		t.Fatal("messagetest made no fixtures")
 	}
-}
-
-// sweepFixtures are every notification the sweep sends: the samples, an
-// incident's transitions and the rich samples.
-func sweepFixtures() []fixture {
-	var fs []fixture
-	for name, n := range sinkstest.All() {
-		fs = append(fs, fixture{name, n})
+	for _, f := range email.SweepSamples() {
+		fs = append(fs, messagetest.Fixture{Name: "sample/" + f.Name, Notification: f.Notification})
 	}
-	sort.Slice(fs, func(i, j int) bool { return fs[i].Name < fs[j].Name })
-	for _, n := range sinkstest.Lifecycle() {
-		fs = append(fs, fixture{"lifecycle_" + string(n.Incident.Transition), n})
-	}
-	return append(fs, richSamples()...)
-}
-
-// TestRichGolden: the rich samples' bodies against testdata.
-func TestRichGolden(t *testing.T) {
-	for _, f := range richSamples() {
-		t.Run(f.Name, func(t *testing.T) { checkGolden(t, f.Name, f.Notification) })
-	}
+	return fs
 }
 
 // TestSweep sends every fixture through an SMTP server and checks the
@@ -95,9 +39,14 @@ func TestRichGolden(t *testing.T) {
 // free of HTML, the HTML part made for a phone, Auto-Submitted set and no
 // line over RFC 5322's 998.
 func TestSweep(t *testing.T) {
-	srv := e2etest.ServeSMTP(t, e2etest.SMTPOptions{Username: user, Password: password})
-	s := lifecycleSink(t, srv)
-	fixtures := sweepFixtures()
+	srv := e2etest.ServeSMTP(t, e2etest.SMTPOptions{})
+	s, err := email.New(email.Config{Host: srv.Host(), Port: srv.Port(), TLS: email.TLSNone,
+		From: "wabarouter@example.com", To: []string{"oncall@example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	fixtures := sweep(t)
 	srv.Want(len(fixtures), "a mail per fixture", func(e2etest.Mail) bool { return true })
 	for _, f := range fixtures {
 		t.Run(f.Name, func(t *testing.T) {
@@ -134,13 +83,20 @@ func checkMail(t *testing.T, n notification.Notification, m e2etest.Mail) {
 	if c := utf8.RuneCountInString(m.Subject); c > 200 || c == 0 {
 		t.Errorf("subject of %d characters: %q", c, m.Subject)
 	}
-	if m.Subject != Subject(n) {
-		t.Errorf("subject %q, want %q", m.Subject, Subject(n))
+	if m.Subject != email.Subject(n) {
+		t.Errorf("subject %q, want %q", m.Subject, email.Subject(n))
 	}
 	for i, l := range strings.Split(string(m.Data), "\r\n") {
 		if len(l) > 998 {
 			t.Errorf("line %d is %d characters", i, len(l))
 		}
+	}
+	// The sink sends what the docs' pictures are taken of.
+	if want, err := email.HTMLBody(n); err != nil || strings.ReplaceAll(m.HTML, "\r\n", "\n") != want {
+		t.Errorf("the HTML part is not HTMLBody's (err %v)", err)
+	}
+	if want, err := email.TextBody(n); err != nil || text != want {
+		t.Errorf("the text part is not TextBody's (err %v)", err)
 	}
 	if got := m.Header.Get("Auto-Submitted"); got != "auto-generated" {
 		t.Errorf("Auto-Submitted %q", got)
@@ -176,7 +132,7 @@ func checkMail(t *testing.T, n notification.Notification, m e2etest.Mail) {
 			t.Errorf("the HTML part does not link to the runbook %s", u)
 		}
 	}
-	if desc := lines(sinks.Description(n)); len(desc) > 0 {
+	if desc := email.Lines(sinks.Description(n)); len(desc) > 0 {
 		if !strings.Contains(text, "Meta's description:\n"+strings.Join(desc, "\n")+"\n") {
 			t.Errorf("the text part lacks Meta's description %q:\n%s", desc, text)
 		}
@@ -198,7 +154,7 @@ func checkMail(t *testing.T, n notification.Notification, m e2etest.Mail) {
 			t.Errorf("the text part does not give the incident's state %q:\n%s", state, text)
 		}
 	case n.Action == notification.Change:
-		both("that it is no incident", infoLine)
+		both("that it is no incident", email.InfoLine)
 		if strings.Contains(text, "\nState: ") || strings.Contains(text, "\nIncident: ") {
 			t.Errorf("a change shows an incident state:\n%s", text)
 		}
