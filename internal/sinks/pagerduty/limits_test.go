@@ -123,15 +123,21 @@ func TestEventFitsPagerDutyLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	sum := ev.Payload.Summary
-	if utf8.RuneCountInString(sum) > 1024 || !strings.HasPrefix(sum, "TTT") {
-		t.Errorf("summary of %d runes: %.20q", utf8.RuneCountInString(sum), sum)
+	if utf8.RuneCountInString(sum) > 1024 || !strings.HasPrefix(sum, "WABA 104996122399160: TTT") {
+		t.Errorf("summary of %d runes: %.40q", utf8.RuneCountInString(sum), sum)
 	}
 	d := ev.Payload.CustomDetails
-	if d["waba_id"] != "104996122399160" || d["alert_type"] != "OBA_APPROVED" {
+	e, _ := d["event"].(map[string]any)
+	if d["waba_id"] != "104996122399160" || d["rule"] != "alerts" || e["alert_type"] != "OBA_APPROVED" {
 		t.Errorf("custom_details lost the event's identity: %.300v", d)
 	}
-	if v, _ := d["value"].(string); !strings.Contains(v, "512 KB") {
-		t.Errorf("value not replaced by a note: %.100v", d["value"])
+	if v, _ := e["value"].(string); !strings.Contains(v, "512 KB") {
+		t.Errorf("value not replaced by a note: %.100v", e["value"])
+	}
+	for _, k := range []string{"body", "description"} {
+		if v, _ := d[k].(string); !strings.HasPrefix(v, "description description") {
+			t.Errorf("custom_details.%s lost its beginning: %.60q", k, v)
+		}
 	}
 	if tr, _ := d[sinks.TruncatedKey].(string); !strings.Contains(tr, "PagerDuty") {
 		t.Errorf("the cut is not marked: %v", d[sinks.TruncatedKey])
