@@ -186,3 +186,44 @@ func TestLongDedupKey(t *testing.T) {
 		t.Error("a short key must be sent as is")
 	}
 }
+
+// TestDescriptionKeptWhole: an event too large for PagerDuty because of
+// its raw value and the many strings of its event keeps Meta's 100 KB
+// description and the body whole and cuts the rest, saying so.
+func TestDescriptionKeptWhole(t *testing.T) {
+	f := &recordPD{}
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	s, err := New(Config{RoutingKey: routingKey, EventsURL: srv.URL}, srv.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	desc := strings.Repeat("Meta explains. ", 7_000) // 105 KB
+	n := sinkstest.AccountAlert()
+	n.Action = notification.Trigger
+	n.Event.AlertDescription = desc
+	n.Event.Value = map[string]any{"blob": strings.Repeat("v", 300_000)}
+	n.Event.Types = []string{strings.Repeat("t", 250_000), strings.Repeat("u", 250_000)}
+	if _, err := s.Send(context.Background(), sinks.Delivery{Notification: n}); err != nil {
+		t.Fatal(err)
+	}
+	body := f.bodies[0]
+	if len(body) > MaxEventBytes {
+		t.Fatalf("event is %d bytes", len(body))
+	}
+	var ev struct {
+		Payload struct {
+			CustomDetails map[string]any `json:"custom_details"`
+		} `json:"payload"`
+	}
+	if err := json.Unmarshal(body, &ev); err != nil {
+		t.Fatal(err)
+	}
+	d := ev.Payload.CustomDetails
+	if d["description"] != strings.TrimSpace(desc) || d["body"] != n.Body {
+		t.Errorf("description of %d bytes, body %.40q: not whole", len(fmt.Sprint(d["description"])), d["body"])
+	}
+	if d[sinks.TruncatedKey] == nil || d["account"] != "WABA 104996122399160" {
+		t.Errorf("the rest is not cut and marked, or lost the account: truncated=%v account=%v", d[sinks.TruncatedKey], d["account"])
+	}
+}
