@@ -149,6 +149,31 @@ func Event(key string, n notification.Notification) *pd.V2Event {
 	return e
 }
 
+// ChangeEvent builds the change event for n, good news outside any
+// incident (n.Action is notification.Change), with routing key key: the
+// summary, source, timestamp and custom_details a trigger would carry
+// and the same links, in the shape PagerDuty documents for
+// /v2/change/enqueue. A change has no severity and no dedup_key. It fits
+// MaxEventBytes as a trigger does.
+func ChangeEvent(key string, n notification.Notification) *pd.ChangeEvent {
+	e := &pd.ChangeEvent{
+		RoutingKey: key,
+		Payload: pd.ChangeEventPayload{
+			Summary:   Summary(n),
+			Source:    source(n),
+			Timestamp: timestamp(n),
+		},
+	}
+	for _, l := range sinks.Links(n) {
+		e.Links = append(e.Links, pd.ChangeEventLink{Href: l.URL, Text: l.Label})
+	}
+	e.Payload.CustomDetails = fitDetails(Details(n), func(d map[string]any) int {
+		e.Payload.CustomDetails = d
+		return size(e)
+	})
+	return e
+}
+
 // Summary is n's title as PagerDuty's summary, free of bidi controls and
 // at most 1024 characters. A title that does not name the account is
 // prefixed with the directory's name for it, or else with its WABA id,
@@ -326,10 +351,14 @@ func size(v any) int {
 	return len(b)
 }
 
-// Send triggers or resolves the incident for n. The receipt's Ref is the
-// dedup_key PagerDuty answered with.
+// Send triggers or resolves the incident for n, or records good news
+// outside any incident as a change event. The receipt's Ref is the
+// dedup_key PagerDuty answered with; a change event has none.
 func (s *Sink) Send(ctx context.Context, d sinks.Delivery) (sinks.Receipt, error) {
 	n := d.Notification
+	if n.Action == notification.Change {
+		return s.change(ctx, n)
+	}
 	if n.DedupKey == "" && n.Action == notification.Resolve {
 		return sinks.Receipt{}, sinks.Permanent(errors.New("pagerduty sink: resolve without dedup_key"))
 	}
@@ -340,6 +369,26 @@ func (s *Sink) Send(ctx context.Context, d sinks.Delivery) (sinks.Receipt, error
 	}
 	detail := strings.TrimSpace(resp.Status + ": " + resp.Message)
 	return sinks.Receipt{Ref: resp.DedupKey, Detail: s.secrets.Redact(detail)}, nil
+}
+
+// change posts n's change event to /v2/change/enqueue, where PagerDuty
+// answers 202; its errors are classified as a trigger's are (429 and 5xx
+// retryable, other 4xx permanent). A change has no dedup_key, so one
+// sent again after a lost answer shows twice among the service's recent
+// changes: harmless, unlike a change never recorded.
+func (s *Sink) change(ctx context.Context, n notification.Notification) (sinks.Receipt, error) {
+	ctx, ex := sinks.Recording(ctx)
+	resp, err := s.client.CreateChangeEventWithContext(ctx, *ChangeEvent(s.routingKey, n))
+	if err != nil && !ex.Failed() && ex.Status != 0 {
+		// A 2xx whose answer did not decode: PagerDuty took the change,
+		// and sending it again would record it twice.
+		return sinks.Receipt{Detail: fmt.Sprintf("HTTP %d, answer not understood", ex.Status)}, nil
+	}
+	if err != nil {
+		return sinks.Receipt{}, s.secrets.Error(s.classify(ex, err))
+	}
+	detail := strings.TrimSpace(resp.Status + ": " + resp.Message)
+	return sinks.Receipt{Detail: s.secrets.Redact(strings.TrimSuffix(detail, ":"))}, nil
 }
 
 // classify turns what the call left behind into a classified error,

@@ -153,6 +153,7 @@ func TestTriggerJSON(t *testing.T) {
 		{"trigger_escalation", escalation()},
 		{"trigger_alert", alertTrigger()},
 	}
+	schema := compileSchema(t, "alert_event.schema.json")
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			f := &fakePD{status: 202, answer: `{"status":"success","message":"Event processed","dedup_key":"` + c.n.DedupKey + `"}`}
@@ -164,7 +165,11 @@ func TestTriggerJSON(t *testing.T) {
 			if r.Ref != c.n.DedupKey || r.Detail != "success: Event processed" {
 				t.Errorf("receipt %+v", r)
 			}
-			checkGolden(t, c.name, f.bodies[len(f.bodies)-1])
+			body := f.bodies[len(f.bodies)-1]
+			if err := schemaCheck(schema, body); err != nil {
+				t.Errorf("PagerDuty would refuse it: %v", err)
+			}
+			checkGolden(t, c.name, body)
 		})
 	}
 }
