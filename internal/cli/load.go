@@ -78,6 +78,7 @@ func loadRoutingDiagnostics(path string, purpose config.Purpose) (*config.Config
 	set, diags := loadRules(cfg)
 	if set != nil {
 		set.SeverityOverrides = cfg.Severity
+		set.Accounts = cfg.Accounts
 	}
 	return cfg, set, warnings, diags, nil
 }
