@@ -4,49 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
-	"github.com/wabarouter/wabarouter/internal/event"
+	"github.com/wabarouter/wabarouter/internal/messagetest"
 	"github.com/wabarouter/wabarouter/internal/notification"
 	"github.com/wabarouter/wabarouter/internal/sinks"
-	"github.com/wabarouter/wabarouter/internal/sinks/sinkstest"
 )
-
-// fixture is one notification the sweep sends.
-type fixture struct {
-	Name         string
-	Notification notification.Notification
-}
-
-// sweepFixtures are the sinks' samples and one incident's lifecycle, each
-// as it is and for an account the directory names, with a runbook.
-func sweepFixtures(t testing.TB) []fixture {
-	t.Helper()
-	var fs []fixture
-	all := sinkstest.All()
-	names := make([]string, 0, len(all))
-	for name := range all {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		fs = append(fs, fixture{name, all[name]})
-	}
-	for _, n := range sinkstest.Lifecycle() {
-		fs = append(fs, fixture{"lifecycle_" + n.ID, n})
-	}
-	samples := slices.Clone(fs)
-	for _, f := range samples {
-		n := f.Notification
-		n.Event.Account = event.Account{Name: "Acme Retail EU", Team: "growth", Tags: []string{"eu"}, PhoneLabel: "support line"}
-		n.Runbook = "https://runbooks.example.com/whatsapp/" + n.Rule
-		fs = append(fs, fixture{f.Name + "_in_directory", n})
-	}
-	return fs
-}
 
 // sentEvent is what the sweep reads of an event PagerDuty received.
 type sentEvent struct {
@@ -64,13 +29,29 @@ type sentEvent struct {
 	} `json:"payload"`
 }
 
-// TestEveryFixture sends every fixture as its own action, as a trigger
-// and as a change event through a peer holding each event to PagerDuty's
+// TestEveryFixture sends the notification of every webhook fixture (see
+// messagetest: routed by the real router with the fixtures' accounts
+// directory and the default texts) as it was made, as a trigger and as a
+// change event, through a peer holding each event to PagerDuty's
 // documented schema and 512 KB, and checks what a person paged at 3 a.m.
 // needs: the account named, WhatsApp Manager and the runbook linked,
 // Meta's description whole, a severity PagerDuty knows.
 func TestEveryFixture(t *testing.T) {
-	for _, f := range sweepFixtures(t) {
+	fixtures := messagetest.Fixtures(t)
+	actions := map[notification.Action]int{}
+	named := 0
+	for _, f := range fixtures {
+		actions[f.Notification.Action]++
+		if f.Notification.Event.Account.Name != "" {
+			named++
+		}
+	}
+	// The sweep proves little unless the fixtures reach every path.
+	if actions[notification.Trigger] == 0 || actions[notification.Resolve] == 0 || actions[notification.Change] == 0 || named == 0 {
+		t.Fatalf("fixtures by action %v, %d of %d for accounts the directory names", actions, named, len(fixtures))
+	}
+	t.Logf("%d fixtures by action %v, %d for accounts the directory names", len(fixtures), actions, named)
+	for _, f := range fixtures {
 		t.Run(f.Name, func(t *testing.T) {
 			trigger, change := f.Notification, f.Notification
 			trigger.Action = notification.Trigger
