@@ -87,4 +87,3 @@ func (s *Store) Silence(ctx context.Context, id string) (store.Silence, bool, er
 	}
 	return sil, found, nil
 }
-
