@@ -267,6 +267,25 @@ func blocksOf(t testing.TB, raw []byte) []map[string]any {
 	return m.Blocks
 }
 
+// shown collects the strings of a decoded message Slack displays:
+// every one but the buttons' urls, which it does not read as mrkdwn.
+func shown(v any, out *[]string) {
+	switch t := v.(type) {
+	case string:
+		*out = append(*out, t)
+	case map[string]any:
+		for k, x := range t {
+			if k != "url" {
+				shown(x, out)
+			}
+		}
+	case []any:
+		for _, x := range t {
+			shown(x, out)
+		}
+	}
+}
+
 var unescape = strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">")
 
 // descriptionOf is Meta's description as a message shows it: the text
@@ -345,6 +364,13 @@ func TestMessagesSweep(t *testing.T) {
 				}
 				t.Run(kind, func(t *testing.T) {
 					checkLimits(t, raw)
+					var v any
+					if err := json.Unmarshal(raw, &v); err != nil {
+						t.Fatal(err)
+					}
+					var texts []string
+					shown(v, &texts)
+					checkInert(t, texts)
 					if kind == "reply" {
 						return
 					}

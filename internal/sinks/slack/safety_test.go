@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unicode"
 	"unicode/utf16"
 
 	"github.com/slack-go/slack/slacktest"
@@ -71,9 +72,17 @@ func assertNothingLive(t *testing.T, texts []string) {
 	if !strings.Contains(all, "&lt;!channel&gt;") || !strings.Contains(all, "&lt;BUSINESS_NAME&gt;") {
 		t.Fatalf("the hostile text did not arrive escaped:\n%s", all)
 	}
+	checkInert(t, texts)
+}
+
+// checkInert fails t if any of texts could ping, link or reorder: a raw
+// < or > outside the sink's own date tokens, an & that starts no entity,
+// a bidi control.
+func checkInert(t *testing.T, texts []string) {
+	t.Helper()
 	for _, s := range texts {
 		s = dateToken.ReplaceAllString(s, "")
-		if strings.ContainsAny(s, "<>\u202e") {
+		if strings.ContainsAny(s, "<>") || strings.ContainsFunc(s, func(r rune) bool { return unicode.Is(unicode.Bidi_Control, r) }) {
 			t.Errorf("live markup or bidi override reaches Slack: %q", s)
 		}
 		if strings.Count(entity.ReplaceAllString(s, ""), "&") > 0 {
