@@ -297,3 +297,24 @@ func TestCheckFormatJSON(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckWarnsOfUnlistedAccounts: an id a rule compares waba_id with
+// that the directory lacks is a warning at the rule, the listed one none.
+func TestCheckWarnsOfUnlistedAccounts(t *testing.T) {
+	cfg := "../../testdata/config/accounts/config.yaml"
+	var out, errOut bytes.Buffer
+	code := Run(context.Background(), []string{"check", "--config", cfg}, IO{Out: &out, Err: &errOut})
+	if code != ExitOK {
+		t.Fatalf("exit %d\nstderr: %s", code, errOut.String())
+	}
+	var warnings []string
+	for _, line := range strings.Split(strings.TrimSpace(errOut.String()), "\n") {
+		if strings.Contains(line, "accounts directory") {
+			warnings = append(warnings, line)
+		}
+	}
+	want := `../../testdata/config/accounts/rules.yaml:2: warning: rule "acme": when compares waba_id with "102290129340399", which the accounts directory does not list; check the id for a typo, or add the account to accounts (it lists 1)`
+	if len(warnings) != 1 || warnings[0] != want {
+		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(warnings, "\n"), want)
+	}
+}

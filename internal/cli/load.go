@@ -78,8 +78,31 @@ func loadRoutingDiagnostics(path string, purpose config.Purpose) (*config.Config
 	set, diags := loadRules(cfg)
 	if set != nil {
 		set.SeverityOverrides = cfg.Severity
+		set.Accounts = cfg.Accounts
+		diags = append(diags, unlistedAccounts(set)...)
 	}
 	return cfg, set, warnings, diags, nil
+}
+
+// unlistedAccounts warns of each WABA id a rule's condition names that
+// the accounts directory lacks. Without a directory there is nothing to
+// hold the ids against.
+func unlistedAccounts(set *rules.Set) []rules.Diagnostic {
+	if set.Accounts.Len() == 0 {
+		return nil
+	}
+	var diags []rules.Diagnostic
+	for _, r := range set.Rules {
+		for _, id := range r.WabaIDs() {
+			if set.Accounts.Has(id) {
+				continue
+			}
+			diags = append(diags, rules.Diagnostic{File: r.File, Line: r.Line, Rule: r.Name, Level: rules.LevelWarning,
+				Message: fmt.Sprintf("when compares waba_id with %q, which the accounts directory does not list", id),
+				Hint:    fmt.Sprintf("check the id for a typo, or add the account to accounts (it lists %d)", set.Accounts.Len())})
+		}
+	}
+	return diags
 }
 
 // loadRules reads the rules files the config names, from the operating

@@ -52,9 +52,9 @@ func runServe(ctx context.Context, args []string, stdio IO) int {
 		if err := rulesUseRunningSinks(set, running); err != nil {
 			return nil, nil, err
 		}
-		return set, watchList(*configPath, cfg.RuleFiles), nil
+		return set, watchList(*configPath, cfg.RuleFiles, cfg.AccountsFile), nil
 	}
-	reloader := app.NewReloader(pipeline.Registry(), load, watchList(*configPath, cfg.RuleFiles),
+	reloader := app.NewReloader(pipeline.Registry(), load, watchList(*configPath, cfg.RuleFiles, cfg.AccountsFile),
 		pipeline.SetRules, logger.With("component", "reload"))
 	go reloader.Run(ctx, time.Second)
 	if err := pipeline.Run(ctx); err != nil {
@@ -91,15 +91,18 @@ func rulesUseRunningSinks(set *rules.Set, running []string) error {
 	return errors.Join(errs...)
 }
 
-// watchList is what the reloader polls: the config, the rules files and
-// their folders, whose modification time changes when a file is added, so
-// a new file matching a rules glob is picked up too. The built-in config
-// (no configPath) cannot change, so nothing is watched.
-func watchList(configPath string, ruleFiles []string) []string {
+// watchList is what the reloader polls: the config, the rules files, the
+// accounts file and their folders, whose modification time changes when a
+// file is added, so a new file matching a rules glob is picked up too. The
+// built-in config (no configPath) cannot change, so nothing is watched.
+func watchList(configPath string, ruleFiles []string, accountsFile string) []string {
 	if configPath == "" {
 		return nil
 	}
 	files := append([]string{configPath}, ruleFiles...)
+	if accountsFile != "" {
+		files = append(files, accountsFile)
+	}
 	var dirs []string
 	for _, f := range files {
 		if d := filepath.Dir(f); !slices.Contains(dirs, d) {

@@ -15,6 +15,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/wabarouter/wabarouter/internal/accounts"
 	"github.com/wabarouter/wabarouter/internal/event"
 	"github.com/wabarouter/wabarouter/internal/notification"
 )
@@ -48,6 +49,10 @@ type Config struct {
 	Log      Log                              `yaml:"-"`
 	// API is the read-only JSON API, off unless it has a token.
 	API API `yaml:"-"`
+	// Accounts is the accounts directory, nil when the config has none;
+	// AccountsFile is the file it was read from, "" when written inline.
+	Accounts     *accounts.Directory `yaml:"-"`
+	AccountsFile string              `yaml:"-"`
 	// Path is the file the config was read from, kept for messages.
 	Path string `yaml:"-"`
 	// FS holds RuleFiles when they are not the operating system's files
@@ -270,6 +275,7 @@ func (p *parser) document(root *yaml.Node, cfg *Config) {
 		"store":    func(_, v *yaml.Node) { p.store(v, cfg) },
 		"log":      func(_, v *yaml.Node) { p.log(v, cfg) },
 		"api":      func(_, v *yaml.Node) { p.api(v, cfg) },
+		"accounts": func(_, v *yaml.Node) { p.accounts(v, cfg) },
 	})
 	if server == nil && p.partial() {
 		p.warnf(nil, "no server section; it is not needed here, but serve refuses to start without server.verify_token and server.app_secrets")

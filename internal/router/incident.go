@@ -304,6 +304,39 @@ func (r *Router) trigger(ctx context.Context, tx store.Tx, ec *eventCtx, m rules
 	return tx.SaveIncident(ctx, inc)
 }
 
+// announce queues a rule's good news (action: change) for its sinks, outside
+// any incident: nothing opens, nothing will resolve, and a redelivery was
+// already turned away before the rules ran.
+func (r *Router) announce(ctx context.Context, tx store.Tx, ec *eventCtx, m rules.Match) error {
+	for _, n := range m.Notifications(ec.now) {
+		n.ID = notificationID(ec.fp, m.Rule.Name, n.Sink)
+		if policy := r.sinks[n.Sink]; n.Severity < policy.MinSeverity {
+			ec.d.Notifications = append(ec.d.Notifications, NotificationDecision{Notification: n, Outcome: Skipped,
+				Reason: fmt.Sprintf("%s is below the sink's min_severity %s", n.Severity, policy.MinSeverity)})
+			continue
+		}
+		if err := enqueue(ctx, tx, ec, n, "", 0); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// enqueue writes n to the outbox, placed in its incident's transitions
+// (none for incidentID ""), and records that it was queued.
+func enqueue(ctx context.Context, tx store.Tx, ec *eventCtx, n notification.Notification, incidentID string, seq int) error {
+	payload, err := json.Marshal(n)
+	if err != nil {
+		return fmt.Errorf("encoding notification %s of rule %q: %w", n.ID, n.Rule, err)
+	}
+	if err := tx.Enqueue(ctx, store.Outbound{Sink: n.Sink, NotificationID: n.ID, Payload: payload, State: store.Pending,
+		NextAttempt: ec.now, CreatedAt: ec.now, AcceptedAt: ec.accepted, IncidentID: incidentID, Seq: seq}); err != nil {
+		return err
+	}
+	ec.d.Notifications = append(ec.d.Notifications, NotificationDecision{Notification: n, Outcome: Queued})
+	return nil
+}
+
 // resolve ends an incident and tells every sink that heard of it, and
 // those of extra (a resolve rule's) that did.
 func (r *Router) resolve(ctx context.Context, tx store.Tx, ec *eventCtx, inc store.Incident, reason string, extra []string) error {
@@ -400,19 +433,12 @@ func (r *Router) send(ctx context.Context, tx store.Tx, ec *eventCtx, inc *store
 			ec.d.Notifications = append(ec.d.Notifications, NotificationDecision{Notification: n, Outcome: Skipped, Reason: reason})
 			continue
 		}
-		payload, err := json.Marshal(n)
-		if err != nil {
-			return fmt.Errorf("encoding notification %s of rule %q: %w", n.ID, n.Rule, err)
-		}
-		err = tx.Enqueue(ctx, store.Outbound{Sink: n.Sink, NotificationID: n.ID, Payload: payload, State: store.Pending,
-			NextAttempt: ec.now, CreatedAt: ec.now, AcceptedAt: ec.accepted, IncidentID: inc.ID, Seq: inc.Seq})
-		if err != nil {
+		if err := enqueue(ctx, tx, ec, n, inc.ID, inc.Seq); err != nil {
 			return err
 		}
 		if !known {
 			inc.Sinks = append(inc.Sinks, n.Sink)
 		}
-		ec.d.Notifications = append(ec.d.Notifications, NotificationDecision{Notification: n, Outcome: Queued})
 	}
 	return nil
 }

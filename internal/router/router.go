@@ -243,6 +243,9 @@ func (r *Router) plan(ctx context.Context, set *rules.Set, w store.Webhook) plan
 			p.err = fmt.Errorf("event %d (%s/%s): %w", i+1, ev.Field, ev.Event, err)
 			return p
 		}
+		// After the fingerprint, which is of what Meta sent: a renamed
+		// account must not make a redelivery look new.
+		ev.Account = set.Accounts.Lookup(ev.WabaID, ev.PhoneNumber)
 		matches, errs := set.Evaluate(ev)
 		p.events[i] = plannedEvent{set: set, ev: ev, fp: fp, matches: matches, errs: errs}
 	}
@@ -282,6 +285,13 @@ func (r *Router) routeEvent(ctx context.Context, tx store.Tx, webhookID int64, i
 	for _, m := range p.matches {
 		if m.Action == notification.Resolve {
 			continue // done among the recoveries
+		}
+		if m.Action == notification.Change {
+			// Good news is told as it is, recovery or not; it opens nothing.
+			if err := r.announce(ctx, tx, ec, m); err != nil {
+				return d, err
+			}
+			continue
 		}
 		recovery, err := recovers(m.Rule, course, p.ev)
 		if err != nil {

@@ -23,6 +23,7 @@ type Match struct {
 	Title       string
 	Body        string
 	DedupKey    string
+	Runbook     string
 	DedupWindow time.Duration
 	Sinks       []string
 }
@@ -106,6 +107,9 @@ func (s *Set) match(r *Rule, ev event.Event, data map[string]any) (Match, error)
 	if m.Body, err = render(pick(r.body, def[1]), data); err != nil {
 		return m, err
 	}
+	if m.Runbook, err = runbook(r, ev, data); err != nil {
+		return m, err
+	}
 	m.DedupKey, err = s.dedupKey(r, ev, data)
 	return m, err
 }
@@ -147,6 +151,7 @@ func (m Match) Notifications(now time.Time) []notification.Notification {
 			Title:           m.Title,
 			Body:            m.Body,
 			DedupKey:        m.DedupKey,
+			Runbook:         m.Runbook,
 			CreatedAt:       now,
 			Event:           m.Event,
 		})

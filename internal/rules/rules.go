@@ -8,6 +8,7 @@ import (
 
 	"github.com/expr-lang/expr/vm"
 
+	"github.com/wabarouter/wabarouter/internal/accounts"
 	"github.com/wabarouter/wabarouter/internal/notification"
 )
 
@@ -34,6 +35,9 @@ type Rule struct {
 	ResolveWhen  string
 	Stop         bool
 	Action       notification.Action
+	// Runbook is the rule's "what to do" link, a URL template; "" leaves
+	// it to the event's field (DefaultRunbook).
+	Runbook string
 	// File and Line say where the rule was defined, for error messages.
 	File string
 	Line int
@@ -43,6 +47,7 @@ type Rule struct {
 	title       *template.Template
 	body        *template.Template
 	dedup       *template.Template
+	runbook     *template.Template
 }
 
 // Set is an ordered list of rules, evaluated in file order.
@@ -53,6 +58,9 @@ type Set struct {
 	// SeverityOverrides are passed to DefaultSeverity for rules without a
 	// severity, keyed "field/EVENT" or "field".
 	SeverityOverrides map[string]notification.Severity
+	// Accounts is the accounts directory the router looks each event's
+	// account up in before the rules run; nil lists no account.
+	Accounts *accounts.Directory
 }
 
 func newSet() *Set { return &Set{Now: time.Now} }

@@ -139,6 +139,9 @@ func (p *fileParser) checkIncidentKeys(r *Rule, n *yaml.Node, seen map[string]bo
 	if r.Action == notification.Resolve && (seen["resolve"] || seen["resolve_when"] || seen["renotify"]) {
 		p.errorf(n, r.Name, "a rule with action: resolve closes incidents; resolve, resolve_when and renotify belong on the rule that opens them")
 	}
+	if r.Action == notification.Change && (seen["incident"] || seen["resolve"] || seen["resolve_when"] || seen["renotify"] || seen["dedup"]) {
+		p.errorf(n, r.Name, "a rule with action: change sends good news outside any incident; incident, resolve, resolve_when, renotify and dedup belong on rules that open incidents")
+	}
 }
 
 // requiredHint says how to write a missing required key.
@@ -177,7 +180,7 @@ func (p *fileParser) addRule(r *Rule, n *yaml.Node) {
 }
 
 var ruleKeys = []string{"name", "description", "when", "severity", "to", "incident", "renotify", "resolve", "resolve_when",
-	"dedup", "stop", "action", "title", "body"}
+	"dedup", "stop", "action", "title", "body", "runbook"}
 
 func (p *fileParser) parseKey(r *Rule, k, v *yaml.Node) {
 	switch k.Value {
@@ -225,6 +228,8 @@ func (p *fileParser) parseKey(r *Rule, k, v *yaml.Node) {
 		r.title = p.template(r, v, "title")
 	case "body":
 		r.body = p.template(r, v, "body")
+	case "runbook":
+		p.parseRunbook(r, v)
 	default:
 		p.errorf(k, r.Name, "unknown key %q%s", k.Value, suggest(k.Value, ruleKeys))
 	}
@@ -407,11 +412,29 @@ func (p *fileParser) parseAction(r *Rule, v *yaml.Node) {
 		return
 	}
 	switch notification.Action(s) {
-	case notification.Trigger, notification.Resolve:
+	case notification.Trigger, notification.Resolve, notification.Change:
 		r.Action = notification.Action(s)
 	default:
-		p.errorf(v, r.Name, "action %q is not trigger or resolve; write `action: resolve` to close incidents, or leave it out to open them", s)
+		p.errorf(v, r.Name, "action %q is not trigger, resolve or change; write `action: resolve` to close incidents, `action: change` for good news outside any incident, or leave it out to open them", s)
 	}
+}
+
+// parseRunbook reads the rule's "what to do" link, a URL template. One
+// without template actions is checked as a URL now; one with them is
+// checked when it is rendered.
+func (p *fileParser) parseRunbook(r *Rule, v *yaml.Node) {
+	s, ok := p.str(v, r.Name, "runbook")
+	if !ok {
+		return
+	}
+	if !strings.Contains(s, "{{") {
+		if err := checkRunbookURL(s); err != nil {
+			p.errorf(v, r.Name, "runbook: %v", err)
+			return
+		}
+	}
+	r.Runbook = s
+	r.runbook = p.template(r, v, "runbook")
 }
 
 // template parses a title, body or dedup key override at load so a typo
