@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/wabarouter/wabarouter/internal/e2etest"
 	"github.com/wabarouter/wabarouter/internal/event"
+	"github.com/wabarouter/wabarouter/internal/messagetest"
 	"github.com/wabarouter/wabarouter/internal/notification"
 	"github.com/wabarouter/wabarouter/internal/sinks"
 	"github.com/wabarouter/wabarouter/internal/sinks/sinkstest"
@@ -22,19 +24,21 @@ type fixture struct {
 	Notification notification.Notification
 }
 
-// fixtures are the sample notifications, every transition of the
-// sample incident, and notifications built to strain the renderer.
+// fixtures are every webhook fixture as the router hands it to a sink
+// (see messagetest), and notifications built to strain the renderer.
 func fixtures(t testing.TB) []fixture {
 	t.Helper()
 	var fs []fixture
-	for name, n := range sinkstest.All() {
-		fs = append(fs, fixture{name, n})
+	for _, f := range messagetest.Fixtures(t) {
+		fs = append(fs, fixture{f.Name, f.Notification})
 	}
-	for _, n := range sinkstest.Lifecycle() {
-		fs = append(fs, fixture{"lifecycle_" + string(n.Incident.Transition), n})
+	names := make([]string, 0, len(hostileNotifications()))
+	for name := range hostileNotifications() {
+		names = append(names, name)
 	}
-	for name, n := range hostileNotifications() {
-		fs = append(fs, fixture{name, n})
+	sort.Strings(names)
+	for _, name := range names {
+		fs = append(fs, fixture{name, hostileNotifications()[name]})
 	}
 	return fs
 }
