@@ -45,6 +45,12 @@ func TestGolden(t *testing.T) {
 	for name, n := range sinkstest.All() {
 		t.Run(name, func(t *testing.T) { checkGolden(t, name, renderJSON(t, n)) })
 	}
+	// A named account with a runbook and Meta's description, and good
+	// news outside any incident: every part a message can have.
+	for _, name := range []string{"directory", "change"} {
+		n := hostileNotifications()[name]
+		t.Run(name, func(t *testing.T) { checkGolden(t, "message_"+name, renderJSON(t, n)) })
+	}
 }
 
 // checkGolden compares got with testdata/name.golden.json, rewriting it
