@@ -104,7 +104,7 @@ func Make(ctx context.Context, dir string) ([]Fixture, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer st.Close()
+	defer func() { _ = st.Close() }() // a tool's scratch store: nothing to lose
 	now := Start
 	r := router.New(router.Config{Rules: set, Store: st, Log: slog.New(slog.DiscardHandler), Now: func() time.Time { return now }})
 	files, err := filepath.Glob(filepath.Join(root, "testdata", "webhooks", "*.json"))
