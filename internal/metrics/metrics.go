@@ -22,7 +22,7 @@ const (
 // Notification outcomes, the outcome label of
 // wabarouter_notifications_total. Counters start at zero with each run, so
 // resumed counts what this run took over from the previous one; then
-// created + resumed = sent + skipped + suppressed + dead_lettered + what
+// created + resumed = sent + skipped + suppressed + silenced + dead_lettered + what
 // is still pending (wabarouter_outbox_pending). Retried counts attempts,
 // not notifications.
 const (
@@ -31,6 +31,7 @@ const (
 	Suppressed   = "suppressed"
 	Sent         = "sent"
 	Skipped      = "skipped"
+	Silenced     = "silenced"
 	Retried      = "retried"
 	DeadLettered = "dead_lettered"
 )
@@ -38,7 +39,7 @@ const (
 var reasons = []string{ReasonMissingSignature, ReasonBadSignature, ReasonTooLarge, ReasonUnreadable,
 	ReasonNotJSON, ReasonNotWebhook, ReasonWrongObject, ReasonTooManyChanges, ReasonBadMethod, ReasonStoreUnavailable}
 
-var outcomes = []string{Created, Resumed, Suppressed, Sent, Skipped, Retried, DeadLettered}
+var outcomes = []string{Created, Resumed, Suppressed, Sent, Skipped, Silenced, Retried, DeadLettered}
 
 // Metrics are the counters and histograms the pipeline's stages update.
 type Metrics struct {

@@ -13,12 +13,13 @@ import (
 // Outcome is what became of one notification a rule made for a sink.
 type Outcome string
 
-// The outcomes: queued for delivery, held back by dedup, or not made for
-// a sink that would not want it.
+// The outcomes: queued for delivery, held back by dedup, not made for a
+// sink that would not want it, or hidden by a silence.
 const (
 	Queued     Outcome = "queued"
 	Suppressed Outcome = "suppressed"
 	Skipped    Outcome = "skipped"
+	Silenced   Outcome = "silenced"
 )
 
 // Decision is what routing made of one event. The log lines, the metrics
@@ -58,8 +59,10 @@ type RuleFailure struct {
 type NotificationDecision struct {
 	Notification notification.Notification
 	Outcome      Outcome
-	// Reason says why a notification was suppressed or skipped.
+	// Reason says why a notification was suppressed, skipped or silenced.
 	Reason string
+	// Silence names the silence that hid it.
+	Silence string
 }
 
 // Result is what routing made of one webhook. Err is set when routing it
@@ -101,6 +104,8 @@ func (res Result) record(m *metrics.Metrics) {
 				m.Notifications.WithLabelValues(n.Notification.Sink, metrics.Suppressed).Inc()
 			case Skipped:
 				m.Notifications.WithLabelValues(n.Notification.Sink, metrics.Skipped).Inc()
+			case Silenced:
+				m.Notifications.WithLabelValues(n.Notification.Sink, metrics.Silenced).Inc()
 			}
 		}
 	}
@@ -142,6 +147,8 @@ func (res Result) log(ctx context.Context, log *slog.Logger) {
 				log.InfoContext(ctx, "notification suppressed", append(attrs, "dedup_key", n.Notification.DedupKey, "reason", n.Reason)...)
 			case Skipped:
 				log.InfoContext(ctx, "notification not made for this sink", append(attrs, "reason", n.Reason)...)
+			case Silenced:
+				log.InfoContext(ctx, "notification silenced", append(attrs, "silence", n.Silence, "reason", n.Reason)...)
 			}
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/wabarouter/wabarouter/internal/event"
@@ -52,6 +53,9 @@ type detail struct {
 	// Event is the latest event, without its raw value, for what timers
 	// send.
 	Event event.Event `json:"event"`
+	// Silences are the silences that hid the incident's notifications and
+	// have not ended yet: when one ends, the incident is told then.
+	Silences []string `json:"silences,omitempty"`
 }
 
 func decodeDetail(b []byte) detail {
@@ -123,6 +127,8 @@ type eventCtx struct {
 	// touched are the incidents this event made a transition of already,
 	// so two rules or a rule and the schema do not both act on one.
 	touched map[string]bool
+	// silence hides the event's notifications; nil when none does.
+	silence *store.Silence
 }
 
 // recoveries resolves what the event ends: by the schema (a REINSTATE
@@ -285,6 +291,11 @@ func (r *Router) trigger(ctx context.Context, tx store.Tx, ec *eventCtx, m rules
 			}
 		}
 	}
+	if ec.silence != nil {
+		if err := r.hide(ctx, tx, &det, ec.silence); err != nil {
+			return err
+		}
+	}
 	inc.Detail = det.encode()
 	ec.touched[inc.ID] = true
 	ec.d.Incidents = append(ec.d.Incidents, IncidentTransition{ID: inc.ID, Rule: inc.Rule, Key: inc.Key, Episode: inc.Episode,
@@ -313,6 +324,11 @@ func (r *Router) announce(ctx context.Context, tx store.Tx, ec *eventCtx, m rule
 		if policy := r.sinks[n.Sink]; n.Severity < policy.MinSeverity {
 			ec.d.Notifications = append(ec.d.Notifications, NotificationDecision{Notification: n, Outcome: Skipped,
 				Reason: fmt.Sprintf("%s is below the sink's min_severity %s", n.Severity, policy.MinSeverity)})
+			continue
+		}
+		if ec.silence != nil {
+			ec.d.Notifications = append(ec.d.Notifications, NotificationDecision{Notification: n, Outcome: Silenced,
+				Reason: silenced(ec.silence), Silence: ec.silence.ID})
 			continue
 		}
 		if err := enqueue(ctx, tx, ec, n, "", 0); err != nil {
@@ -433,6 +449,13 @@ func (r *Router) send(ctx context.Context, tx store.Tx, ec *eventCtx, inc *store
 			ec.d.Notifications = append(ec.d.Notifications, NotificationDecision{Notification: n, Outcome: Skipped, Reason: reason})
 			continue
 		}
+		// A resolve is never silenced: it closes what a sink was told of,
+		// and a page left open is worse than a quiet close.
+		if ec.silence != nil && n.Action != notification.Resolve {
+			ec.d.Notifications = append(ec.d.Notifications, NotificationDecision{Notification: n, Outcome: Silenced,
+				Reason: silenced(ec.silence), Silence: ec.silence.ID})
+			continue
+		}
 		if err := enqueue(ctx, tx, ec, n, inc.ID, inc.Seq); err != nil {
 			return err
 		}
@@ -450,6 +473,9 @@ func (r *Router) send(ctx context.Context, tx store.Tx, ec *eventCtx, inc *store
 func (r *Router) Fire(ctx context.Context, t store.Timer) (Result, error) {
 	set := r.rules.Load()
 	var res Result
+	if strings.HasPrefix(t.IncidentID, silenceTimerPrefix) {
+		return r.fireSilence(ctx, t)
+	}
 	err := r.store.Update(ctx, func(tx store.Tx) error {
 		now := r.now()
 		res = Result{}

@@ -45,6 +45,9 @@ type Config struct {
 	Sinks map[string]SinkPolicy
 	// ParkAfter is DefaultParkAfter when zero.
 	ParkAfter int
+	// SilenceReminder, when it names sinks, warns them before a silence
+	// ends while it still hides an open incident.
+	SilenceReminder SilenceReminder
 	// Now is the clock, time.Now when nil.
 	Now func() time.Time
 }
@@ -60,12 +63,15 @@ type Router struct {
 	metrics      *metrics.Metrics
 	sinks        map[string]SinkPolicy
 	parkAfter    int
+
+	silenceReminder SilenceReminder
+	conditions      conditions
 }
 
 // New returns a router using c.Rules until SetRules replaces them.
 func New(c Config) *Router {
 	r := &Router{store: c.Store, log: c.Log, changeWindow: DefaultChangeWindow, now: c.Now, queued: c.Queued,
-		metrics: c.Metrics, sinks: c.Sinks, parkAfter: c.ParkAfter}
+		metrics: c.Metrics, sinks: c.Sinks, parkAfter: c.ParkAfter, silenceReminder: c.SilenceReminder}
 	if r.metrics == nil {
 		r.metrics = metrics.Discard()
 	}
@@ -110,11 +116,15 @@ func (r *Router) RouteBatch(ctx context.Context, ws []store.Webhook) ([]Result, 
 	}
 	set := r.rules.Load()
 	now := r.now()
+	sils, err := r.activeSilences(ctx, now)
+	if err != nil {
+		return nil, fmt.Errorf("routing %d webhooks from %d: %w", len(ws), ws[0].ID, err)
+	}
 	ids := make([]int64, len(ws))
 	plans := make(map[int64]plan, len(ws))
 	for i, w := range ws {
 		ids[i] = w.ID
-		plans[w.ID] = r.plan(ctx, set, w)
+		plans[w.ID] = r.plan(ctx, set, sils, w)
 	}
 	results := make(map[int64]*Result, len(ws))
 	errs, err := r.store.ProcessBatch(ctx, ids, func(id int64, tx store.Tx) error {
@@ -232,9 +242,10 @@ type plannedEvent struct {
 	fp      string
 	matches []rules.Match
 	errs    []error
+	silence *store.Silence
 }
 
-func (r *Router) plan(ctx context.Context, set *rules.Set, w store.Webhook) plan {
+func (r *Router) plan(ctx context.Context, set *rules.Set, sils []activeSilence, w store.Webhook) plan {
 	p := plan{received: w.ReceivedAt}
 	evs, err := event.Parse(w.Body)
 	if err != nil {
@@ -253,7 +264,7 @@ func (r *Router) plan(ctx context.Context, set *rules.Set, w store.Webhook) plan
 		// account must not make a redelivery look new.
 		ev.Account = set.Accounts.Lookup(ev.WabaID, ev.PhoneNumber)
 		matches, errs := set.Evaluate(ev)
-		p.events[i] = plannedEvent{set: set, ev: ev, fp: fp, matches: matches, errs: errs}
+		p.events[i] = plannedEvent{set: set, ev: ev, fp: fp, matches: matches, errs: errs, silence: silenceOf(sils, ev)}
 	}
 	return p
 }
@@ -284,7 +295,7 @@ func (r *Router) routeEvent(ctx context.Context, tx store.Tx, webhookID int64, i
 	}
 	course := lifecycle.Of(p.ev)
 	d.Course = course.Row
-	ec := &eventCtx{set: p.set, ev: p.ev, fp: p.fp, accepted: accepted, now: now, d: &d, touched: map[string]bool{}}
+	ec := &eventCtx{set: p.set, ev: p.ev, fp: p.fp, accepted: accepted, now: now, d: &d, touched: map[string]bool{}, silence: p.silence}
 	if err := r.recoveries(ctx, tx, ec, course, p.matches); err != nil {
 		return d, err
 	}

@@ -287,6 +287,9 @@ type Store interface {
 	// this was attempt parkAfter, it is parked and PendingWebhooks no
 	// longer returns it. parked says which.
 	FailWebhook(ctx context.Context, id int64, lastErr string, now time.Time, retryAfter time.Duration, parkAfter int) (parked bool, err error)
+	// Webhook reads one stored webhook, body included, routed or not,
+	// until GC removes it.
+	Webhook(ctx context.Context, id int64) (Webhook, bool, error)
 	// ListParked returns parked webhooks, oldest first.
 	ListParked(ctx context.Context, limit int) ([]Webhook, error)
 	// ReplayWebhook returns a parked webhook to routing with its attempts

@@ -107,6 +107,22 @@ func (s *Store) ListParked(ctx context.Context, limit int) ([]store.Webhook, err
 	return out, nil
 }
 
+// Webhook reads one stored webhook with its body.
+func (s *Store) Webhook(ctx context.Context, id int64) (store.Webhook, bool, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+webhookCols+` FROM webhooks w JOIN webhook_bodies b ON b.id = w.id WHERE w.id = ?`, id)
+	if err != nil {
+		return store.Webhook{}, false, fmt.Errorf("store/sqlite: read webhook %d: %w", id, err)
+	}
+	out, err := scanWebhooks(rows)
+	if err != nil {
+		return store.Webhook{}, false, fmt.Errorf("store/sqlite: read webhook %d: %w", id, err)
+	}
+	if len(out) == 0 {
+		return store.Webhook{}, false, nil
+	}
+	return out[0], true, nil
+}
+
 // ReplayWebhook returns a parked webhook to routing.
 func (s *Store) ReplayWebhook(ctx context.Context, id int64) error {
 	return s.execRow(ctx, "replay parked webhook", id, `UPDATE webhooks

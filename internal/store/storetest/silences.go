@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -93,4 +94,23 @@ func equal(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// testWebhookByID: a stored webhook is read back with its body, routed or
+// not; an unknown id is not found.
+func testWebhookByID(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	ids := appendN(t, s, 2)
+	if err := s.Process(ctx, ids[0], func(store.Tx) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	for i, id := range ids {
+		w, found, err := s.Webhook(ctx, id)
+		if err != nil || !found || w.ID != id || string(w.Body) != fmt.Sprintf(`{"n":%d}`, i) {
+			t.Errorf("Webhook(%d) = %+v, %v, %v", id, w, found, err)
+		}
+	}
+	if _, found, err := s.Webhook(ctx, ids[1]+100); err != nil || found {
+		t.Errorf("an unknown webhook: found %v, err %v", found, err)
+	}
 }

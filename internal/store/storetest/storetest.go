@@ -57,6 +57,7 @@ func Run(t *testing.T, open Opener) {
 		{"GCRecords", testGCRecords},
 		{"Ping", testPing},
 		{"Silences", testSilences},
+		{"WebhookByID", testWebhookByID},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
