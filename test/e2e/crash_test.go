@@ -306,7 +306,7 @@ func checkCountersAddUp(t *testing.T, m e2etest.Metrics, posted int) {
 		return m.Get("wabarouter_notifications_total", "outcome", outcome, "sink", "peer")
 	}
 	in := n("created") + n("resumed")
-	out := n("sent") + n("skipped") + n("suppressed") + n("dead_lettered")
+	out := n("sent") + n("skipped") + n("suppressed") + n("silenced") + n("dead_lettered")
 	t.Logf("second run: received %v, accepted %v, redeliveries %v; notifications created %v + resumed %v = %v; sent %v, suppressed %v, dead %v, retried %v",
 		received, accepted, m["wabarouter_redeliveries_total"], n("created"), n("resumed"), in, n("sent"), n("suppressed"), n("dead_lettered"), n("retried"))
 	if in == 0 || in != out {
