@@ -137,7 +137,8 @@ func newPipeline(ctx context.Context, cfg *config.Config, set *rules.Set, log *s
 	}
 	p.initRuleMetrics(set)
 	p.router = router.New(router.Config{Rules: set, Store: st, Log: log.With("component", "router"),
-		Queued: p.wakeSinks, Metrics: p.metrics, Sinks: SinkPolicies(cfg)})
+		Queued: p.wakeSinks, Metrics: p.metrics, Sinks: SinkPolicies(cfg),
+		SilenceReminder: router.SilenceReminder{Sinks: cfg.Silences.RemindTo, Before: cfg.Silences.RemindBefore}})
 	return p, nil
 }
 

@@ -209,6 +209,49 @@ Example:
   wabarouter deadletter list --config config.yaml
   wabarouter deadletter replay 12 13 --config config.yaml
 `, runDeadletter},
+		"silence": {"silence notifications for a while, list silences, end one early", "silence add|list|expire [--config FILE] [flags] [ID]", `
+Silences hide from every sink the notifications of the events a condition
+matches, for a while: maintenance, a known problem being fixed. A
+silenced event still opens and updates its incident, quietly and on
+record (why names the silence); when the silence ends while such an
+incident is still open, its sinks are told then. A resolve is never
+silenced. Silences are kept after they end. The command opens the store
+the config names and may run beside serve, which applies a change with
+its next routing batch.
+
+Arguments:
+  add         add a silence: --when, --for or --until, --author, --comment
+  add --preview
+              list what the silence would have hidden in the last 7 days,
+              from the decision log, and add nothing
+  list        the silences in force (--all: every one, ended ones too)
+  expire ID   end a silence now; what it hid and is still open is sent
+
+Flags:
+  --config FILE      the YAML config whose store to use (default: the
+                     built-in copy of config.example.yaml)
+  --when EXPR        the events to silence, written as a rule's when and
+                     checked the same way
+  --for DURATION     how long, from its start: 30m, 2h
+  --until TIME       when it ends: 2026-12-24T18:00:00+01:00, or
+                     "2026-12-24 17:00" for UTC
+  --from TIME        when it starts (default: now)
+  --author NAME      who adds it (required)
+  --comment TEXT     why (required)
+  --preview          with add: list what it would have hidden, add nothing
+  --all              with list: every silence, ended ones too
+  --format text|json lines for people (default), or one JSON object each
+
+Environment:
+  None: only store.path and the accounts are read from the config, so the
+  ${VAR}s it names need not be set.
+
+Example:
+  wabarouter silence add --config config.yaml --when 'waba_id == "102290129340398"' \
+      --for 2h --author ana --comment "number migration, ticket OPS-42"
+  wabarouter silence list --config config.yaml
+  wabarouter silence expire --config config.yaml sil-3f9a1c2b4d5e
+`, runSilence},
 		"incidents": {"list the incidents: open, resolved or all, by account", "incidents [--config FILE] [--state open|resolved|all] [--waba ID] [--format text|json]", `
 Lists the incidents in the store the config names, the latest changed
 first: one problem on one account, number, template or flow, from its

@@ -51,8 +51,10 @@ type Config struct {
 	API API `yaml:"-"`
 	// Accounts is the accounts directory, nil when the config has none;
 	// AccountsFile is the file it was read from, "" when written inline.
-	Accounts     *accounts.Directory `yaml:"-"`
-	AccountsFile string              `yaml:"-"`
+	Accounts *accounts.Directory `yaml:"-"`
+	// Silences is what silences do beyond hiding notifications.
+	Silences     Silences `yaml:"-"`
+	AccountsFile string   `yaml:"-"`
 	// Path is the file the config was read from, kept for messages.
 	Path string `yaml:"-"`
 	// FS holds RuleFiles when they are not the operating system's files
@@ -276,7 +278,9 @@ func (p *parser) document(root *yaml.Node, cfg *Config) {
 		"log":      func(_, v *yaml.Node) { p.log(v, cfg) },
 		"api":      func(_, v *yaml.Node) { p.api(v, cfg) },
 		"accounts": func(_, v *yaml.Node) { p.accounts(v, cfg) },
+		"silences": func(_, v *yaml.Node) { p.silences(v, cfg) },
 	})
+	p.checkSilenceSinks(cfg)
 	if server == nil && p.partial() {
 		p.warnf(nil, "no server section; it is not needed here, but serve refuses to start without server.verify_token and server.app_secrets")
 		return
