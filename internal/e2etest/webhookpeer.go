@@ -29,10 +29,20 @@ type SinkNotification struct {
 	DedupKey string `json:"dedup_key"`
 	Test     bool   `json:"test"`
 	Event    struct {
-		WabaID string `json:"waba_id"`
-		Field  string `json:"field"`
-		Event  string `json:"event"`
+		WabaID  string `json:"waba_id"`
+		Field   string `json:"field"`
+		Event   string `json:"event"`
+		Account struct {
+			Name string `json:"name"`
+			Team string `json:"team"`
+		} `json:"account"`
 	} `json:"event"`
+	// Message is what the sink writes for people to read.
+	Message struct {
+		Who        string `json:"who"`
+		Severity   string `json:"severity"`
+		ManagerURL string `json:"manager_url"`
+	} `json:"message"`
 	// Incident is the incident the notification reports a transition
 	// of; nil for one outside any (notify-test).
 	Incident *SinkIncident `json:"incident"`

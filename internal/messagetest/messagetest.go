@@ -12,7 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wabarouter/wabarouter/internal/config"
+	"gopkg.in/yaml.v3"
+
+	"github.com/wabarouter/wabarouter/internal/accounts"
 	"github.com/wabarouter/wabarouter/internal/notification"
 	"github.com/wabarouter/wabarouter/internal/router"
 	"github.com/wabarouter/wabarouter/internal/rules"
@@ -89,20 +91,20 @@ func Make(ctx context.Context, dir string) ([]Fixture, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, _, err := config.ParseFor(filepath.Join(root, "messagetest.yaml"), []byte("accounts: testdata/accounts.yaml\n"), config.Options{Purpose: config.ForRules})
+	known, err := directory(filepath.Join(root, "testdata", "accounts.yaml"))
 	if err != nil {
-		return nil, fmt.Errorf("reading the fixtures' accounts directory: %w", err)
+		return nil, err
 	}
 	set, err := rules.ParseFile("sample-rules.yaml", []byte(sampleRules), []string{Sink})
 	if err != nil {
 		return nil, fmt.Errorf("sample rules: %w", err)
 	}
-	set.Accounts = cfg.Accounts
+	set.Accounts = known
 	st, err := sqlite.Open(ctx, filepath.Join(dir, "messagetest.db"), sqlite.Options{})
 	if err != nil {
 		return nil, err
 	}
-	defer st.Close()
+	defer func() { _ = st.Close() }() // a tool's scratch store: nothing to lose
 	now := Start
 	r := router.New(router.Config{Rules: set, Store: st, Log: slog.New(slog.DiscardHandler), Now: func() time.Time { return now }})
 	files, err := filepath.Glob(filepath.Join(root, "testdata", "webhooks", "*.json"))
@@ -138,6 +140,35 @@ func Make(ctx context.Context, dir string) ([]Fixture, error) {
 		}
 	}
 	return out, nil
+}
+
+// directory reads the fixtures' accounts directory. It decodes the YAML
+// itself rather than through the config package, which knows every sink
+// type: a sink's own tests could not import this package otherwise.
+func directory(path string) (*accounts.Directory, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading the fixtures' accounts directory: %w", err)
+	}
+	var list []struct {
+		WabaID string            `yaml:"waba_id"`
+		Name   string            `yaml:"name"`
+		Team   string            `yaml:"team"`
+		Tags   []string          `yaml:"tags"`
+		Phones map[string]string `yaml:"phones"`
+	}
+	if err := yaml.Unmarshal(data, &list); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	entries := make([]accounts.Entry, len(list))
+	for i, e := range list {
+		entries[i] = accounts.Entry{WabaID: e.WabaID, Name: e.Name, Team: e.Team, Tags: e.Tags, Phones: e.Phones}
+	}
+	if probs := accounts.Check(entries); len(probs) > 0 {
+		return nil, fmt.Errorf("%s:%d: %s", path, probs[0].Line, probs[0].Msg)
+	}
+	accounts.Normalize(entries)
+	return accounts.New(entries), nil
 }
 
 // drain takes every row queued for Sink as a delivery worker would,

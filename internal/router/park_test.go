@@ -2,6 +2,10 @@ package router
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -88,4 +92,53 @@ func TestPoisonWebhooksAreParkedAndDoNotBlock(t *testing.T) {
 
 func storeWebhook(id int64, body []byte, r *Router) store.Webhook {
 	return store.Webhook{ID: id, Body: body, ReceivedAt: r.now()}
+}
+
+// cancellingStore cancels routing while the batch runs, as SIGTERM does,
+// so each webhook fails with the cancellation.
+type cancellingStore struct {
+	store.Store
+	cancel context.CancelFunc
+}
+
+func (s *cancellingStore) ProcessBatch(ctx context.Context, ids []int64, fn func(int64, store.Tx) error) ([]error, error) {
+	return s.Store.ProcessBatch(ctx, ids, func(id int64, tx store.Tx) error {
+		s.cancel()
+		return fmt.Errorf("writing the outbox: %w", context.Canceled)
+	})
+}
+
+// TestShutdownCountsNoAttempt: a webhook whose routing was cancelled by
+// shutdown is not a failing webhook: no attempt is counted against it,
+// nothing is logged as an error, and it is routed on the next start.
+func TestShutdownCountsNoAttempt(t *testing.T) {
+	cs := &cancellingStore{}
+	f, db := newFixture(t, cs)
+	cs.Store = db
+	var logs strings.Builder
+	f.r.log = slog.New(slog.NewTextHandler(&logs, nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	cs.cancel = cancel
+	body := change(1000, "FLAGGED")
+	id, err := db.AppendWebhook(context.Background(), body, f.r.now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	results, err := f.r.RouteBatch(ctx, []store.Webhook{{ID: id, Body: body, ReceivedAt: f.r.now()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !errors.Is(results[0].Err, context.Canceled) || results[0].Parked {
+		t.Errorf("result %+v, want cancelled and not parked", results[0])
+	}
+	pending, err := db.PendingWebhooks(context.Background(), f.r.now(), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pending) != 1 || pending[0].Attempts != 0 {
+		t.Errorf("pending %+v, want the webhook at once with no attempt counted", pending)
+	}
+	if strings.Contains(logs.String(), "level=ERROR") || strings.Contains(logs.String(), "level=WARN") {
+		t.Errorf("shutdown logged as a failure:\n%s", logs.String())
+	}
 }

@@ -147,6 +147,12 @@ func (r *Router) RouteBatch(ctx context.Context, ws []store.Webhook) ([]Result, 
 			// Gone or parked meanwhile (deadletter drop): nothing to do.
 			out[i] = Result{WebhookID: w.ID}
 			continue
+		case errs[i] != nil && ctx.Err() != nil:
+			// Shutting down: the webhook failed because routing was
+			// cancelled, not because of itself. It stays unrouted, with no
+			// attempt counted against it, for the next start.
+			out[i] = Result{WebhookID: w.ID, Err: fmt.Errorf("routing webhook %d: %w", w.ID, ctx.Err())}
+			continue
 		case errs[i] != nil:
 			out[i] = r.fail(ctx, w, errs[i], now)
 			continue

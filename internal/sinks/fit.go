@@ -118,13 +118,17 @@ func capped(v any, runes, items int) any {
 }
 
 // NotificationJSON is the JSON the webhook and log sinks write for n:
-// the notification with its title free of bidi controls (see StripBidi),
+// the notification with its title free of bidi controls (see StripBidi)
+// and what a person reads of it under "message" (see Message),
 // at most MaxNotificationJSON bytes. A larger one loses its event's raw
 // value first, then the ends of its longest strings and lists (see Fit),
 // and says so under "truncated".
 func NotificationJSON(n notification.Notification) ([]byte, error) {
 	n.Title = StripBidi(n.Title)
-	b, err := json.Marshal(n)
+	b, err := json.Marshal(struct {
+		notification.Notification
+		Message Message `json:"message"`
+	}{n, MessageOf(n)})
 	if err != nil {
 		return nil, fmt.Errorf("encode notification %s: %w", n.ID, err)
 	}

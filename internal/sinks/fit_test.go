@@ -7,6 +7,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/wabarouter/wabarouter/internal/notification"
 	"github.com/wabarouter/wabarouter/internal/sinks/sinkstest"
 )
 
@@ -103,7 +104,10 @@ func TestNotificationJSONBounded(t *testing.T) {
 		t.Errorf("id %v, truncated %v, title %.10q", got["id"], got[TruncatedKey], title)
 	}
 	small, _ := NotificationJSON(sinkstest.Restriction())
-	want, _ := json.Marshal(sinkstest.Restriction())
+	want, _ := json.Marshal(struct {
+		notification.Notification
+		Message Message `json:"message"`
+	}{sinkstest.Restriction(), MessageOf(sinkstest.Restriction())})
 	if string(small) != string(want) {
 		t.Errorf("a small notification changed:\n%s\nwant\n%s", small, want)
 	}

@@ -31,26 +31,47 @@ func Who(n notification.Notification) string {
 
 // Link is one link a message offers its reader.
 type Link struct {
-	Label string
-	URL   string
+	Label string `json:"label"`
+	URL   string `json:"url"`
+}
+
+// Message is what a person reads of a notification, worked out the same
+// way for every sink; the webhook and log sinks write it beside the
+// notification, for a receiver that shows it to people.
+type Message struct {
+	// Who names the account and number (see Who).
+	Who string `json:"who"`
+	// Severity is the severity in words: Critical, Error, Warning, Info.
+	Severity string `json:"severity"`
+	// Description is Meta's own explanation, whole (see Description).
+	Description string `json:"description,omitempty"`
+	ManagerURL  string `json:"manager_url,omitempty"`
+	Links       []Link `json:"links,omitempty"`
+}
+
+// MessageOf works out n's Message.
+func MessageOf(n notification.Notification) Message {
+	return Message{Who: Who(n), Severity: n.Severity.Word(), Description: Description(n), ManagerURL: ManagerURL(n), Links: Links(n)}
 }
 
 // ManagerURL is the WhatsApp Manager page for what n is about: the
 // message templates page for a template, the phone numbers page for a
-// number, the flows page for a flow, else the account's overview. It is
-// "" when Meta sent no WABA id.
+// number's own updates and messages, the flows page for a flow, else the
+// account's overview. It is "" when Meta sent no WABA id.
 func ManagerURL(n notification.Notification) string {
 	ev := n.Event
 	if ev.WabaID == "" {
 		return ""
 	}
+	// An account-level event that names a number (a restriction, an
+	// alert) is still the account's: its overview shows what happened.
 	page := "home"
 	switch {
-	case ev.TemplateName != "" || ev.TemplateID != "" || strings.HasPrefix(ev.Field, "message_template") || ev.Field == "template_category_update":
+	case ev.TemplateName != "" || ev.TemplateID != "" || strings.HasPrefix(ev.Field, "message_template") || strings.HasPrefix(ev.Field, "template_"):
 		page = "message-templates"
 	case ev.FlowID != "" || ev.Field == "flows":
 		page = "flows"
-	case ev.PhoneNumber != "" || strings.HasPrefix(ev.Field, "phone_number"):
+	case strings.HasPrefix(ev.Field, "phone_number") || ev.Field == "messages":
 		page = "phone-numbers"
 	}
 	return "https://business.facebook.com/wa/manage/" + page + "/?waba_id=" + url.QueryEscape(ev.WabaID)

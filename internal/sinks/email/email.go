@@ -23,6 +23,13 @@ const (
 	TLSNone     = "none"
 )
 
+// Headers go-mail has no name for.
+const (
+	headerThreadTopic          = mail.Header("Thread-Topic")
+	headerAutoSubmitted        = mail.Header("Auto-Submitted")
+	headerAutoResponseSuppress = mail.Header("X-Auto-Response-Suppress")
+)
+
 // Config is an email sink's settings.
 type Config struct {
 	Host     string
@@ -123,13 +130,19 @@ func message(cfg Config, n notification.Notification, thread string) (*mail.Msg,
 			subject = "Re: " + rootSubject
 		}
 	}
-	m.Subject(subject)
+	// A subject cut before Thread stored it could make "Re: " one too long.
+	subject = sinks.Truncate(subject, maxSubject)
+	m.SetGenHeaderPreformatted(mail.HeaderSubject, foldText(string(mail.HeaderSubject), subject))
 	// Outlook files a conversation by its topic.
-	m.SetGenHeader(mail.Header("Thread-Topic"), topic)
+	m.SetGenHeaderPreformatted(headerThreadTopic, foldText(string(headerThreadTopic), topic))
 	m.SetMessageIDWithValue(MessageID(n))
 	imp, xp := Priority(n.Severity)
 	m.SetGenHeader(mail.HeaderImportance, imp)
 	m.SetGenHeader(mail.HeaderXPriority, xp)
+	// RFC 3834: no vacation responder or ticket system should answer an
+	// alert, and Exchange's own auto-replies honour only its header.
+	m.SetGenHeader(headerAutoSubmitted, "auto-generated")
+	m.SetGenHeader(headerAutoResponseSuppress, "All")
 	if !n.CreatedAt.IsZero() {
 		m.SetDateWithValue(n.CreatedAt)
 	} else {

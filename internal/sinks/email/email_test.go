@@ -245,6 +245,9 @@ func TestSendStartTLSAndImplicitTLS(t *testing.T) {
 				"X-Priority":  "1",
 				"To":          "<oncall@example.com>, <ops@example.com>",
 				"From":        "<wabarouter@example.com>",
+				// RFC 3834, so no vacation responder answers.
+				"Auto-Submitted":           "auto-generated",
+				"X-Auto-Response-Suppress": "All",
 			}
 			for k, v := range checks {
 				if h.Get(k) != v {

@@ -69,7 +69,7 @@ func TestLifecycle(t *testing.T) {
 			t.Errorf("follow-up %d returned a thread: %+v", i+1, receipts[i+1])
 		}
 	}
-	if resolve := strings.ReplaceAll(mails[2].Text, "\r\n", "\n"); !strings.Contains(resolve, "State:        Resolved") || strings.Count(resolve, "Resolved: ended by") != 1 {
+	if resolve := strings.ReplaceAll(mails[2].Text, "\r\n", "\n"); !strings.Contains(resolve, "\nState: Resolved\n") || strings.Count(resolve, "Resolved: ended by") != 1 {
 		t.Errorf("the resolve's body:\n%s", mails[2].Text)
 	}
 	srv.Want(3, "the incident's mails", func(e2etest.Mail) bool { return true })
