@@ -63,7 +63,7 @@ func TestPreviewBlocks(t *testing.T) {
 			[]string{`<div class="block section"><div class="content"><div><b>Error</b><br>WABA 1</div></div></div>`}, nil},
 		{"section fields in two columns",
 			`{"blocks":[{"type":"section","fields":[{"type":"mrkdwn","text":"*WABA*\n1"},{"type":"plain_text","text":"*Rule*"}]}]}`,
-			[]string{`grid-template-columns: 1fr 1fr`, `<div class="fields"><div><b>WABA</b><br>1</div><div>*Rule*</div></div>`}, nil},
+			[]string{`grid-template-columns: minmax(0, 1fr) minmax(0, 1fr)`, `<div class="fields"><div><b>WABA</b><br>1</div><div>*Rule*</div></div>`}, nil},
 		{"section accessory button",
 			`{"blocks":[{"type":"section","text":{"type":"mrkdwn","text":"x"},"accessory":{"type":"button","text":{"type":"plain_text","text":"Go"},"url":"https://example.com/"}}]}`,
 			[]string{`<div>x</div></div><div><a class="button" href="https://example.com/">Go</a></div>`}, nil},
