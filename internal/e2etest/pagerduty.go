@@ -53,7 +53,9 @@ func (e PagerDutyEvent) String() string {
 	return fmt.Sprintf("%s dedup_key=%q severity=%s summary=%q", e.Event.Action, e.Event.DedupKey, e.Severity(), e.Summary())
 }
 
-// PagerDutyFake is PagerDuty's Events API v2 endpoint (POST /v2/enqueue):
+// PagerDutyFake is PagerDuty's Events API v2 endpoint (POST /v2/enqueue,
+// and POST /v2/change/enqueue for change events, recorded with the action
+// "change"):
 // it validates each event as PagerDuty documents it (routing key, action,
 // dedup_key length, a trigger's summary, source and severity, 512 KB per
 // event), answers 202 with the dedup_key, and records it. An invalid event
@@ -73,11 +75,13 @@ func ServePagerDuty(t TB, routingKey string, respond Responder[PagerDutyEvent]) 
 	f := &PagerDutyFake{Collector: NewCollector("pagerduty", PagerDutyEvent.String), routingKey: routingKey, respond: respond}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v2/enqueue", f.enqueue)
+	mux.HandleFunc("POST /v2/change/enqueue", f.change)
 	f.url = serve(t, mux).URL
 	return f
 }
 
-// URL is the fake's base URL; the Events API lives under /v2/enqueue.
+// URL is the fake's base URL; the Events API lives under /v2/enqueue, its
+// change events under /v2/change/enqueue.
 func (f *PagerDutyFake) URL() string { return f.url }
 
 // Attempts counts the valid events received, whatever they were answered,
@@ -117,6 +121,49 @@ func (f *PagerDutyFake) enqueue(w http.ResponseWriter, r *http.Request) {
 		f.Add(ev)
 	}
 	ok, _ := json.Marshal(pd.V2EventResponse{Status: "success", Message: "Event processed", DedupKey: key})
+	a.write(w, http.StatusAccepted, "application/json", string(ok))
+}
+
+// change takes a change event: routing_key and a payload summary of at
+// most 1024 characters are required, and PagerDuty answers 202.
+func (f *PagerDutyFake) change(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, pagerDutyMaxEvent+1))
+	if err != nil || len(body) > pagerDutyMaxEvent {
+		f.invalid(w, body, "the change event could not be read or is larger than 512 KB")
+		return
+	}
+	var ce pd.ChangeEvent
+	if err := json.Unmarshal(body, &ce); err != nil {
+		f.invalid(w, body, "not a JSON change event: "+err.Error())
+		return
+	}
+	var problems []string
+	if ce.RoutingKey != f.routingKey {
+		problems = append(problems, "routing_key is not the service's integration key")
+	}
+	if s := ce.Payload.Summary; strings.TrimSpace(s) == "" || len(s) > pagerDutyMaxSummary {
+		problems = append(problems, fmt.Sprintf("payload.summary must be 1 to %d characters", pagerDutyMaxSummary))
+	}
+	if ts := ce.Payload.Timestamp; ts != "" {
+		if _, err := time.Parse(time.RFC3339Nano, ts); err != nil {
+			problems = append(problems, fmt.Sprintf("payload.timestamp %q is not ISO 8601", ts))
+		}
+	}
+	if len(problems) > 0 {
+		f.invalid(w, body, problems...)
+		return
+	}
+	ev := PagerDutyEvent{At: time.Now(), Header: r.Header, Body: body, Event: pd.V2Event{RoutingKey: ce.RoutingKey, Action: "change",
+		Payload: &pd.V2Payload{Summary: ce.Payload.Summary, Source: ce.Payload.Source, Timestamp: ce.Payload.Timestamp, Details: ce.Payload.CustomDetails}}}
+	f.attempts.Add(1)
+	a := Answer{}
+	if f.respond != nil {
+		a = f.respond(r.Context(), ev)
+	}
+	if a.success() {
+		f.Add(ev)
+	}
+	ok, _ := json.Marshal(pd.ChangeEventResponse{Status: "success", Message: "Change event processed"})
 	a.write(w, http.StatusAccepted, "application/json", string(ok))
 }
 

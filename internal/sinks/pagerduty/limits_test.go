@@ -123,15 +123,21 @@ func TestEventFitsPagerDutyLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	sum := ev.Payload.Summary
-	if utf8.RuneCountInString(sum) > 1024 || !strings.HasPrefix(sum, "TTT") {
-		t.Errorf("summary of %d runes: %.20q", utf8.RuneCountInString(sum), sum)
+	if utf8.RuneCountInString(sum) > 1024 || !strings.HasPrefix(sum, "WABA 104996122399160: TTT") {
+		t.Errorf("summary of %d runes: %.40q", utf8.RuneCountInString(sum), sum)
 	}
 	d := ev.Payload.CustomDetails
-	if d["waba_id"] != "104996122399160" || d["alert_type"] != "OBA_APPROVED" {
+	e, _ := d["event"].(map[string]any)
+	if d["waba_id"] != "104996122399160" || d["rule"] != "alerts" || e["alert_type"] != "OBA_APPROVED" {
 		t.Errorf("custom_details lost the event's identity: %.300v", d)
 	}
-	if v, _ := d["value"].(string); !strings.Contains(v, "512 KB") {
-		t.Errorf("value not replaced by a note: %.100v", d["value"])
+	if v, _ := e["value"].(string); !strings.Contains(v, "512 KB") {
+		t.Errorf("value not replaced by a note: %.100v", e["value"])
+	}
+	for _, k := range []string{"body", "description"} {
+		if v, _ := d[k].(string); !strings.HasPrefix(v, "description description") {
+			t.Errorf("custom_details.%s lost its beginning: %.60q", k, v)
+		}
 	}
 	if tr, _ := d[sinks.TruncatedKey].(string); !strings.Contains(tr, "PagerDuty") {
 		t.Errorf("the cut is not marked: %v", d[sinks.TruncatedKey])
@@ -178,5 +184,46 @@ func TestLongDedupKey(t *testing.T) {
 	}
 	if DedupKey("short/key") != "short/key" {
 		t.Error("a short key must be sent as is")
+	}
+}
+
+// TestDescriptionKeptWhole: an event too large for PagerDuty because of
+// its raw value and the many strings of its event keeps Meta's 100 KB
+// description and the body whole and cuts the rest, saying so.
+func TestDescriptionKeptWhole(t *testing.T) {
+	f := &recordPD{}
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	s, err := New(Config{RoutingKey: routingKey, EventsURL: srv.URL}, srv.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	desc := strings.Repeat("Meta explains. ", 7_000) // 105 KB
+	n := sinkstest.AccountAlert()
+	n.Action = notification.Trigger
+	n.Event.AlertDescription = desc
+	n.Event.Value = map[string]any{"blob": strings.Repeat("v", 300_000)}
+	n.Event.Types = []string{strings.Repeat("t", 250_000), strings.Repeat("u", 250_000)}
+	if _, err := s.Send(context.Background(), sinks.Delivery{Notification: n}); err != nil {
+		t.Fatal(err)
+	}
+	body := f.bodies[0]
+	if len(body) > MaxEventBytes {
+		t.Fatalf("event is %d bytes", len(body))
+	}
+	var ev struct {
+		Payload struct {
+			CustomDetails map[string]any `json:"custom_details"`
+		} `json:"payload"`
+	}
+	if err := json.Unmarshal(body, &ev); err != nil {
+		t.Fatal(err)
+	}
+	d := ev.Payload.CustomDetails
+	if d["description"] != strings.TrimSpace(desc) || d["body"] != n.Body {
+		t.Errorf("description of %d bytes, body %.40q: not whole", len(fmt.Sprint(d["description"])), d["body"])
+	}
+	if d[sinks.TruncatedKey] == nil || d["account"] != "WABA 104996122399160" {
+		t.Errorf("the rest is not cut and marked, or lost the account: truncated=%v account=%v", d[sinks.TruncatedKey], d["account"])
 	}
 }

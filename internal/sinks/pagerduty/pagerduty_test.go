@@ -1,17 +1,22 @@
 package pagerduty
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/wabarouter/wabarouter/internal/event"
 	"github.com/wabarouter/wabarouter/internal/notification"
 	"github.com/wabarouter/wabarouter/internal/sinks"
 	"github.com/wabarouter/wabarouter/internal/sinks/sinkstest"
@@ -80,46 +85,136 @@ func mustJSON(t *testing.T, s string) map[string]any {
 	return m
 }
 
-func TestTriggerJSON(t *testing.T) {
-	f := &fakePD{status: 202, answer: `{"status":"success","message":"Event processed","dedup_key":"restrictions/104996122399160/RESTRICTED_BIZ_INITIATED_MESSAGING"}`}
-	s := newSink(t, f)
-	n := sinkstest.Restriction()
-	r, err := s.Send(context.Background(), sinks.Delivery{Notification: n})
+var update = flag.Bool("update", false, "rewrite testdata/*.golden.json")
+
+// checkGolden compares the event body PagerDuty received with
+// testdata/<name>.golden.json, indented so that a diff reads.
+func checkGolden(t *testing.T, name string, body []byte) {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, body, "", "  "); err != nil {
+		t.Fatalf("%s: %v in %s", name, err, body)
+	}
+	buf.WriteByte('\n')
+	path := filepath.Join("testdata", name+".golden.json")
+	if *update {
+		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
 	if err != nil {
+		t.Fatalf("%v (run go test -update)", err)
+	}
+	var g, w any
+	if err := json.Unmarshal(buf.Bytes(), &g); err != nil {
 		t.Fatal(err)
 	}
-	if r.Ref != n.DedupKey || r.Detail != "success: Event processed" {
-		t.Errorf("receipt %+v", r)
+	if err := json.Unmarshal(want, &w); err != nil {
+		t.Fatalf("%s: %v", path, err)
 	}
-	want := mustJSON(t, `{
-	  "routing_key": "`+routingKey+`",
-	  "event_action": "trigger",
-	  "dedup_key": "restrictions/104996122399160/RESTRICTED_BIZ_INITIATED_MESSAGING",
-	  "client": "wabarouter",
-	  "links": [{"href": "https://business.facebook.com/wa/manage/home/?waba_id=104996122399160", "text": "Open in WhatsApp Manager"}],
-	  "payload": {
-	    "summary": "WABA 104996122399160 restricted: RESTRICTED_BIZ_INITIATED_MESSAGING",
-	    "source": "whatsapp-business-account/104996122399160",
-	    "severity": "critical",
-	    "timestamp": "2026-11-23T14:02:03Z",
-	    "component": "16505551234",
-	    "group": "account_update",
-	    "class": "ACCOUNT_RESTRICTION",
-	    "custom_details": {
-	      "object": "whatsapp_business_account",
-	      "waba_id": "104996122399160",
-	      "time": "2026-11-23T14:02:03Z",
-	      "field": "account_update",
-	      "event": "ACCOUNT_RESTRICTION",
-	      "phone_number": "16505551234",
-	      "restrictions": [{"type": "RESTRICTED_BIZ_INITIATED_MESSAGING", "expiration": "2026-11-30T14:02:03Z"}],
-	      "value": {"event": "ACCOUNT_RESTRICTION"}
-	    }
-	  }
-	}`)
-	if got := f.last(t); !reflect.DeepEqual(got, want) {
-		gb, _ := json.MarshalIndent(got, "", "  ")
-		t.Errorf("received:\n%s", gb)
+	if !reflect.DeepEqual(g, w) {
+		t.Errorf("%s: PagerDuty received\n%s", path, buf.Bytes())
+	}
+}
+
+// escalation is the lifecycle's escalation for an account the directory
+// names, with a runbook: what a trigger carries when it has everything.
+func escalation() notification.Notification {
+	n := sinkstest.Lifecycle()[2]
+	n.RuleDescription = "A number's quality rating dropped"
+	n.Runbook = "https://runbooks.example.com/whatsapp/quality"
+	n.Event.Account = event.Account{Name: "Acme Retail EU", Team: "growth", Tags: []string{"eu"}, PhoneLabel: "support line"}
+	n.Suppressed, n.SuppressedSince = 2, sinkstest.Time
+	return n
+}
+
+// alertTrigger is an account alert with Meta's own description, as a
+// trigger, for an account the directory does not list.
+func alertTrigger() notification.Notification {
+	n := sinkstest.AccountAlert()
+	n.Action, n.Severity = notification.Trigger, notification.Warning
+	n.Title = "Account alert: messaging limit at risk"
+	n.Body = "Meta warns that the account may lose its messaging limit."
+	n.Event.AlertDescription = "Your phone number's messaging limit may decrease because of low quality. Review your templates."
+	return n
+}
+
+// TestTriggerJSON: each trigger reaches PagerDuty as the golden file
+// says: summary naming the account, custom_details with the body, Meta's
+// description, the account, the rule, the incident and the event, links
+// to WhatsApp Manager and the runbook, client and client_url.
+func TestTriggerJSON(t *testing.T) {
+	cases := []struct {
+		name string
+		n    notification.Notification
+	}{
+		{"trigger_restriction", sinkstest.Restriction()},
+		{"trigger_escalation", escalation()},
+		{"trigger_alert", alertTrigger()},
+	}
+	schema := compileSchema(t, "alert_event.schema.json")
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := &fakePD{status: 202, answer: `{"status":"success","message":"Event processed","dedup_key":"` + c.n.DedupKey + `"}`}
+			s := newSink(t, f)
+			r, err := s.Send(context.Background(), sinks.Delivery{Notification: c.n})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Ref != c.n.DedupKey || r.Detail != "success: Event processed" {
+				t.Errorf("receipt %+v", r)
+			}
+			body := f.bodies[len(f.bodies)-1]
+			if err := schemaCheck(schema, body); err != nil {
+				t.Errorf("PagerDuty would refuse it: %v", err)
+			}
+			checkGolden(t, c.name, body)
+		})
+	}
+}
+
+// TestTriggerNamesAccountAndIncident asserts, apart from the goldens,
+// what an on-call person needs of the escalation's trigger.
+func TestTriggerNamesAccountAndIncident(t *testing.T) {
+	f := &fakePD{status: 202, answer: `{"status":"success","message":"Event processed","dedup_key":"k"}`}
+	s := newSink(t, f)
+	n := escalation()
+	if _, err := s.Send(context.Background(), sinks.Delivery{Notification: n}); err != nil {
+		t.Fatal(err)
+	}
+	got := f.last(t)
+	p := got["payload"].(map[string]any)
+	if p["summary"] != "Acme Retail EU: Quality of +1 650-555-1234 is RED" {
+		t.Errorf("summary %q", p["summary"])
+	}
+	d := p["custom_details"].(map[string]any)
+	inc, _ := d["incident"].(map[string]any)
+	want := map[string]any{
+		"body":    n.Body,
+		"rule":    "quality",
+		"account": "Acme Retail EU — +1 650-555-1234 (support line)",
+		"waba_id": "104996122399160",
+		"team":    "growth",
+		"change":  "Escalated: severity warning → error; worse: phone_number_quality_update/DOWNGRADE RED",
+		"runbook": n.Runbook,
+	}
+	for k, v := range want {
+		if d[k] != v {
+			t.Errorf("custom_details.%s = %v, want %v", k, d[k], v)
+		}
+	}
+	if inc["transition"] != "escalated" || inc["state"] != "open" || inc["count"] != 3.0 ||
+		inc["id"] != sinkstest.IncidentID || inc["opened_at"] != "2026-11-23T14:02:03Z" {
+		t.Errorf("custom_details.incident = %v", inc)
+	}
+	links, _ := got["links"].([]any)
+	manager := "https://business.facebook.com/wa/manage/phone-numbers/?waba_id=104996122399160"
+	if len(links) != 2 || links[0].(map[string]any)["href"] != manager || links[1].(map[string]any)["href"] != n.Runbook {
+		t.Errorf("links %v", links)
+	}
+	if got["client_url"] != manager || got["client"] != "wabarouter" {
+		t.Errorf("client %v, client_url %v", got["client"], got["client_url"])
 	}
 }
 

@@ -6,7 +6,8 @@ import (
 )
 
 // Type is the "pagerduty" sink type: Events API v2 triggers and resolves
-// under the incident episode's dedup_key.
+// under the incident episode's dedup_key, and change events for good news
+// outside any incident.
 var Type = sinks.Type{
 	Name: "pagerduty",
 	Settings: []sinks.Setting{
