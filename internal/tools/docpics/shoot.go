@@ -23,10 +23,13 @@ func chromiumPath() (string, error) {
 	if err == nil && !info.IsDir() && info.Mode()&0o111 != 0 {
 		return path, nil
 	}
-	if err == nil || errors.Is(err, fs.ErrNotExist) {
-		err = errors.New("no such program")
+	switch {
+	case err == nil:
+		err = errors.New("not an executable file")
+	case errors.Is(err, fs.ErrNotExist):
+		err = errors.New("no such file")
 	}
-	return "", fmt.Errorf("the pictures are taken with headless Chromium, not found at %s (%v): install it with `apt-get install chromium`, or set CHROMIUM to its path", path, err)
+	return "", fmt.Errorf("the pictures are taken with headless Chromium, not found at %s: install it with `apt-get install chromium`, or set CHROMIUM to its path: %w", path, err)
 }
 
 // camera takes pictures of pages in one headless Chromium.
