@@ -104,7 +104,7 @@ func TestRouteCommandJSON(t *testing.T) {
 	for i, sink := range []string{"oncall-pagerduty", "legal-email"} {
 		r := got[i]
 		if r.Rule != "account-banned" || r.Sink != sink || r.Severity != "critical" || r.DedupKey == "" ||
-			!strings.Contains(r.Title, "has been banned") {
+			!strings.Contains(r.Title, "banned") {
 			t.Errorf("notification %d = %+v, want account-banned → %s, critical, a dedup key and a ban title", i, r, sink)
 		}
 	}

@@ -29,4 +29,13 @@
 //	business_capability_update                       CAPABILITY_UPDATE
 //	message_template_components_update               COMPONENTS_UPDATE
 //	messages                                         MESSAGE_STATUS, MESSAGE_RECEIVED or MESSAGES_ERROR
+//	message_echoes                                   MESSAGE_ECHO, one event per echo
+//	calls                                            CALL_CONNECT, CALL_TERMINATE, CALL_STATUS or CALLS_ERROR
+//	user_preferences                                 STOP or RESUME (the choice), else PREFERENCES_UPDATE
+//	template_correct_category_detection              CORRECT_CATEGORY_DETECTED
+//	partner_solutions                                SOLUTION_UPDATED
+//	payment_configuration_update                     the status (NEEDS_CONNECTING), else CONFIGURATION_UPDATE
+//
+// account_settings_update and business_status_update are known fields
+// whose keys Meta does not document: the parser names no event for them.
 package event

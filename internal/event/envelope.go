@@ -20,8 +20,9 @@ var ErrTooManyChanges = errors.New("payload has too many changes")
 // Parser parses webhook bodies within a bound on their changes.
 type Parser struct {
 	// MaxChanges is the most changes one body may hold; a messages change
-	// counts once per status and inbound message in it, as each becomes an
-	// event. Not positive means DefaultMaxChanges.
+	// counts once per status and inbound message in it, and a
+	// message_echoes change once per echo, as each becomes an event. Not
+	// positive means DefaultMaxChanges.
 	MaxChanges int
 }
 
@@ -319,8 +320,8 @@ func (s *scanner) entry() int {
 	return n
 }
 
-// change counts the change at s.i: once, or once per status and inbound
-// message when its value lists them.
+// change counts the change at s.i: once, or once per status, inbound
+// message and message echo when its value lists them.
 func (s *scanner) change() int {
 	if s.peek() != '{' {
 		s.value()
@@ -343,18 +344,20 @@ func (s *scanner) changeValue() int {
 		s.value()
 		return 1
 	}
-	var statuses, messages int
+	var statuses, messages, echoes int
 	s.members(func(key []byte) {
 		switch {
 		case s.keyIs(key, "statuses"):
 			statuses = s.count()
 		case s.keyIs(key, "messages"):
 			messages = s.count()
+		case s.keyIs(key, "message_echoes"):
+			echoes = s.count()
 		default:
 			s.value()
 		}
 	})
-	return max(1, statuses+messages)
+	return max(1, statuses+messages+echoes)
 }
 
 // count is the length of the list at s.i, 0 for another value.

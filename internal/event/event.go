@@ -51,6 +51,32 @@ type Event struct {
 	MaxDailyConversationPerPhone int `json:"max_daily_conversation_per_phone,omitempty" expr:"max_daily_conversation_per_phone"`
 	MaxPhoneNumbersPerBusiness   int `json:"max_phone_numbers_per_business,omitempty" expr:"max_phone_numbers_per_business"`
 	MaxPhoneNumbersPerWaba       int `json:"max_phone_numbers_per_waba,omitempty" expr:"max_phone_numbers_per_waba"`
+	// MaxDailyConversationsPerBusiness is the business's messaging limit
+	// tier (TIER_2K); Meta documents a tier and sometimes sends the number
+	// of conversations, which the parser reads as its tier.
+	MaxDailyConversationsPerBusiness string `json:"max_daily_conversations_per_business,omitempty" expr:"max_daily_conversations_per_business"`
+
+	// Account updates about partners, pricing and connections
+	// (account_update PARTNER_*, VOLUME_BASED_PRICING_TIER_UPDATE, ...).
+	WabaInfo          WabaInfo          `json:"waba_info,omitzero" expr:"waba_info"`
+	DisconnectionInfo DisconnectionInfo `json:"disconnection_info,omitzero" expr:"disconnection_info"`
+	VolumeTierInfo    VolumeTierInfo    `json:"volume_tier_info,omitzero" expr:"volume_tier_info"`
+
+	// CorrectCategory is the category Meta says a template belongs in
+	// (template_category_update while pending,
+	// template_correct_category_detection).
+	CorrectCategory string `json:"correct_category,omitempty" expr:"correct_category"`
+
+	// Multi-partner solutions (field "partner_solutions").
+	SolutionID     string `json:"solution_id,omitempty" expr:"solution_id"`
+	SolutionStatus string `json:"solution_status,omitempty" expr:"solution_status"`
+
+	// PaymentConfiguration is a payment_configuration_update's value.
+	PaymentConfiguration PaymentConfiguration `json:"payment_configuration,omitzero" expr:"payment_configuration"`
+	// Preference is a user_preferences change's (first) preference.
+	Preference Preference `json:"preference,omitzero" expr:"preference"`
+	// Call is a calls change's (first) call or call status.
+	Call Call `json:"call,omitzero" expr:"call"`
 
 	// Flows alerts (field "flows").
 	FlowID     string `json:"flow_id,omitempty" expr:"flow_id"`
@@ -85,6 +111,74 @@ type Event struct {
 type Restriction struct {
 	Type       string    `json:"type" expr:"type"`
 	Expiration time.Time `json:"expiration,omitzero" expr:"expiration"`
+	// Remediation is Meta's advice on lifting the restriction, in words.
+	Remediation string `json:"remediation,omitempty" expr:"remediation"`
+}
+
+// WabaInfo is an account update's waba_info: which account, whose, and
+// which partner app or solution the update is about.
+type WabaInfo struct {
+	WabaID                     string   `json:"waba_id,omitempty" expr:"waba_id"`
+	OwnerBusinessID            string   `json:"owner_business_id,omitempty" expr:"owner_business_id"`
+	PartnerAppID               string   `json:"partner_app_id,omitempty" expr:"partner_app_id"`
+	SolutionID                 string   `json:"solution_id,omitempty" expr:"solution_id"`
+	SolutionPartnerBusinessIDs []string `json:"solution_partner_business_ids,omitempty" expr:"solution_partner_business_ids"`
+	AdAccountLinked            string   `json:"ad_account_linked,omitempty" expr:"ad_account_linked"`
+}
+
+// DisconnectionInfo says why a partner lost an account (PARTNER_REMOVED).
+type DisconnectionInfo struct {
+	Reason      string `json:"reason,omitempty" expr:"reason"`
+	InitiatedBy string `json:"initiated_by,omitempty" expr:"initiated_by"`
+}
+
+// VolumeTierInfo is a VOLUME_BASED_PRICING_TIER_UPDATE's new tier.
+type VolumeTierInfo struct {
+	TierUpdateTime  time.Time `json:"tier_update_time,omitzero" expr:"tier_update_time"`
+	PricingCategory string    `json:"pricing_category,omitempty" expr:"pricing_category"`
+	// Tier is the range of messages it covers, "min:max".
+	Tier string `json:"tier,omitempty" expr:"tier"`
+	// EffectiveMonth is "YYYY-MM".
+	EffectiveMonth string `json:"effective_month,omitempty" expr:"effective_month"`
+	Region         string `json:"region,omitempty" expr:"region"`
+}
+
+// PaymentConfiguration is a payment_configuration_update's value.
+type PaymentConfiguration struct {
+	Name         string `json:"name,omitempty" expr:"name"`
+	ProviderName string `json:"provider_name,omitempty" expr:"provider_name"`
+	ProviderMID  string `json:"provider_mid,omitempty" expr:"provider_mid"`
+	// Status is as Meta writes it: "Active", "Needs Connecting",
+	// "Needs Testing".
+	Status      string    `json:"status,omitempty" expr:"status"`
+	CreatedTime time.Time `json:"created_time,omitzero" expr:"created_time"`
+	UpdatedTime time.Time `json:"updated_time,omitzero" expr:"updated_time"`
+}
+
+// Preference is one entry of a user_preferences change: a customer who
+// stopped or resumed a kind of message. Its timestamp is the event's time.
+type Preference struct {
+	Customer string `json:"customer,omitempty" expr:"customer"`
+	Category string `json:"category,omitempty" expr:"category"`
+	// Value is "stop" or "resume", in lower case as Meta sends it.
+	Value  string `json:"value,omitempty" expr:"value"`
+	Detail string `json:"detail,omitempty" expr:"detail"`
+}
+
+// Call is one WhatsApp call of a calls change, or one call status.
+type Call struct {
+	ID string `json:"id,omitempty" expr:"id"`
+	// Direction is BUSINESS_INITIATED or USER_INITIATED.
+	Direction string `json:"direction,omitempty" expr:"direction"`
+	// Status is a terminated call's COMPLETED or FAILED, or a status
+	// update's RINGING, ACCEPTED or REJECTED.
+	Status    string    `json:"status,omitempty" expr:"status"`
+	From      string    `json:"from,omitempty" expr:"from"`
+	To        string    `json:"to,omitempty" expr:"to"`
+	StartTime time.Time `json:"start_time,omitzero" expr:"start_time"`
+	EndTime   time.Time `json:"end_time,omitzero" expr:"end_time"`
+	// Duration is in seconds.
+	Duration int `json:"duration,omitempty" expr:"duration"`
 }
 
 // OtherInfo is a template status update's other_info.

@@ -22,6 +22,15 @@ var fillers = map[string]func(Event) []Event{
 	"template_category_update":           one(fillTemplateCategory),
 	"flows":                              one(fillFlows),
 	"messages":                           splitMessages,
+
+	"template_correct_category_detection": one(fillCategoryDetection),
+	"account_settings_update":             one(undocumented),
+	"business_status_update":              one(undocumented),
+	"partner_solutions":                   one(fillPartnerSolutions),
+	"payment_configuration_update":        one(fillPaymentConfiguration),
+	"user_preferences":                    one(fillUserPreferences),
+	"calls":                               one(fillCalls),
+	"message_echoes":                      splitEchoes,
 }
 
 // KnownFields lists, sorted, the webhook fields the parser reads into
@@ -52,6 +61,53 @@ func fillAccountUpdate(ev *Event) {
 		fillBanState(ev, bi["waba_ban_state"])
 		ev.BanDate = timeField(ev, "waba_ban_date", bi["waba_ban_date"])
 	}
+	if wi := object(ev, "waba_info"); wi != nil {
+		ev.WabaInfo = WabaInfo{
+			WabaID:                     str(wi["waba_id"]),
+			OwnerBusinessID:            str(wi["owner_business_id"]),
+			PartnerAppID:               str(wi["partner_app_id"]),
+			SolutionID:                 str(wi["solution_id"]),
+			SolutionPartnerBusinessIDs: texts(wi["solution_partner_business_ids"]),
+			AdAccountLinked:            str(wi["ad_account_linked"]),
+		}
+	}
+	if di := object(ev, "disconnection_info"); di != nil {
+		ev.DisconnectionInfo = DisconnectionInfo{Reason: str(di["reason"]), InitiatedBy: str(di["initiated_by"])}
+	}
+	if ti := object(ev, "volume_tier_info"); ti != nil {
+		ev.VolumeTierInfo = VolumeTierInfo{
+			TierUpdateTime:  timeField(ev, "tier_update_time", ti["tier_update_time"]),
+			PricingCategory: str(ti["pricing_category"]),
+			Tier:            str(ti["tier"]),
+			EffectiveMonth:  str(ti["effective_month"]),
+			Region:          str(ti["region"]),
+		}
+	}
+}
+
+// object returns value[key] when it is an object; when it is something
+// else it notes so and returns nil.
+func object(ev *Event, key string) map[string]any {
+	raw, ok := ev.Value[key]
+	if !ok || raw == nil {
+		return nil
+	}
+	m, ok := raw.(map[string]any)
+	if !ok {
+		ev.Warnings = append(ev.Warnings, fmt.Sprintf("%s is %s, not an object; ignored", key, kindOf(raw)))
+	}
+	return m
+}
+
+// texts reads a list of scalars as text, skipping what is not one.
+func texts(v any) []string {
+	var out []string
+	for _, x := range list(v) {
+		if s := str(x); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // fillRestrictions accepts restriction_info as Meta documents it (a list)
@@ -76,7 +132,7 @@ func fillRestrictions(ev *Event, raw any) {
 			ev.Warnings = append(ev.Warnings, fmt.Sprintf("restriction_info entry is %s; ignored", kindOf(item)))
 			continue
 		}
-		rs := Restriction{Type: str(r["restriction_type"])}
+		rs := Restriction{Type: str(r["restriction_type"]), Remediation: str(r["remediation"])}
 		rs.Expiration = timeField(ev, "expiration", r["expiration"])
 		ev.Restrictions = append(ev.Restrictions, rs)
 		if rs.Type != "" {
@@ -117,6 +173,37 @@ func fillPhoneNameUpdate(ev *Event) {
 
 func fillPhoneQualityUpdate(ev *Event) {
 	ev.CurrentLimit = str(ev.Value["current_limit"])
+	fillBusinessLimit(ev)
+}
+
+// tiers are the messaging limit tiers by the number of conversations
+// they allow, for a limit sent as a number (as one of Meta's examples
+// does) rather than as the tier it documents.
+var tiers = map[int]string{250: "TIER_250", 2000: "TIER_2K", 10000: "TIER_10K", 100000: "TIER_100K", -1: "TIER_UNLIMITED"}
+
+// fillBusinessLimit reads max_daily_conversations_per_business as a tier.
+func fillBusinessLimit(ev *Event) {
+	const key = "max_daily_conversations_per_business"
+	raw, ok := ev.Value[key]
+	if !ok || raw == nil {
+		return
+	}
+	if s, ok := raw.(string); ok {
+		ev.MaxDailyConversationsPerBusiness = s
+		return
+	}
+	n, ok := integer(raw)
+	if !ok {
+		ev.Warnings = append(ev.Warnings, fmt.Sprintf("%s is %s, not a tier; left empty", key, kindOf(raw)))
+		return
+	}
+	if tier, ok := tiers[n]; ok {
+		ev.MaxDailyConversationsPerBusiness = tier
+		ev.Warnings = append(ev.Warnings, fmt.Sprintf("%s is the number %d, not a tier; read as %s", key, n, tier))
+		return
+	}
+	ev.MaxDailyConversationsPerBusiness = str(raw)
+	ev.Warnings = append(ev.Warnings, fmt.Sprintf("%s is the number %d, which is no tier; kept as %q", key, n, ev.MaxDailyConversationsPerBusiness))
 }
 
 // fillAccountAlerts accepts the documented nested alert_info and the flat
@@ -143,6 +230,7 @@ func fillCapabilityUpdate(ev *Event) {
 	ev.MaxDailyConversationPerPhone = intField(ev, v, "max_daily_conversation_per_phone")
 	ev.MaxPhoneNumbersPerBusiness = intField(ev, v, "max_phone_numbers_per_business")
 	ev.MaxPhoneNumbersPerWaba = intField(ev, v, "max_phone_numbers_per_waba")
+	fillBusinessLimit(ev)
 	if ev.Event == "" {
 		ev.Event = "CAPABILITY_UPDATE"
 	}
@@ -207,6 +295,7 @@ func fillTemplateCategory(ev *Event) {
 	v := ev.Value
 	ev.PreviousCategory = str(v["previous_category"])
 	ev.NewCategory = str(v["new_category"])
+	ev.CorrectCategory = str(v["correct_category"])
 	if ev.Event != "" {
 		return
 	}
@@ -299,6 +388,206 @@ func messageErrors(v any) []MessageError {
 			me.Details = str(ed["details"])
 		}
 		out = append(out, me)
+	}
+	return out
+}
+
+// undocumented fills a field Meta lists but documents no keys of: its
+// event is value.event if Meta sends one (the parser invents no name it
+// might contradict later), its phone number is read as for every field,
+// and the rest stays reachable as value.some_key.
+func undocumented(*Event) {}
+
+// fillCategoryDetection reads a template_correct_category_detection: Meta
+// found content of another category in a template sent (by Direct Send)
+// as category.
+func fillCategoryDetection(ev *Event) {
+	fillTemplate(ev)
+	ev.NewCategory = str(ev.Value["category"])
+	ev.CorrectCategory = str(ev.Value["correct_category"])
+	if ev.Event == "" {
+		ev.Event = "CORRECT_CATEGORY_DETECTED"
+	}
+}
+
+func fillPartnerSolutions(ev *Event) {
+	ev.SolutionID = str(ev.Value["solution_id"])
+	ev.SolutionStatus = str(ev.Value["solution_status"])
+	if ev.Event == "" {
+		ev.Event = "SOLUTION_UPDATED"
+	}
+}
+
+// fillPaymentConfiguration names the change after the configuration's
+// status in upper case (NEEDS_CONNECTING), keeping the status as Meta
+// writes it ("Needs Connecting").
+func fillPaymentConfiguration(ev *Event) {
+	v := ev.Value
+	ev.PaymentConfiguration = PaymentConfiguration{
+		Name:         str(v["configuration_name"]),
+		ProviderName: str(v["provider_name"]),
+		ProviderMID:  str(v["provider_mid"]),
+		Status:       str(v["status"]),
+		CreatedTime:  timeField(ev, "created_timestamp", v["created_timestamp"]),
+		UpdatedTime:  timeField(ev, "updated_timestamp", v["updated_timestamp"]),
+	}
+	if ev.Event == "" {
+		ev.Event = enumName(ev.PaymentConfiguration.Status, "CONFIGURATION_UPDATE")
+	}
+}
+
+// enumName writes free text as an event name: upper case, words joined
+// by underscores; fallback when there is no text.
+func enumName(s, fallback string) string {
+	f := strings.Fields(strings.ToUpper(s))
+	if len(f) == 0 {
+		return fallback
+	}
+	return strings.Join(f, "_")
+}
+
+// firstOf returns the first object of a list Meta sends one item in (a
+// call, a preference), noting when there are more: the others stay in
+// value. It is nil when the list holds no object.
+func firstOf(ev *Event, key string) map[string]any {
+	items := listOf(ev, key)
+	var first map[string]any
+	n := 0
+	for _, raw := range items {
+		if m, ok := raw.(map[string]any); ok {
+			if first == nil {
+				first = m
+			}
+			n++
+		}
+	}
+	if n > 1 {
+		ev.Warnings = append(ev.Warnings, fmt.Sprintf("%s holds %d entries; the first is typed, all are in value.%s", key, n, key))
+	}
+	return first
+}
+
+// listOf returns value[key] when it is a list; when it is something else
+// it notes so and returns nil.
+func listOf(ev *Event, key string) []any {
+	raw, ok := ev.Value[key]
+	if !ok || raw == nil {
+		return nil
+	}
+	l, ok := raw.([]any)
+	if !ok {
+		ev.Warnings = append(ev.Warnings, fmt.Sprintf("%s is %s, not a list; ignored", key, kindOf(raw)))
+	}
+	return l
+}
+
+// fillMetadata reads the business number of a messages-like change.
+func fillMetadata(ev *Event) {
+	if md, ok := ev.Value["metadata"].(map[string]any); ok {
+		ev.PhoneNumberID = str(md["phone_number_id"])
+		if ev.PhoneNumber == "" {
+			ev.PhoneNumber = str(md["display_phone_number"])
+		}
+	}
+}
+
+// fillUserPreferences names the change after what the customer did:
+// STOP or RESUME (of marketing messages).
+func fillUserPreferences(ev *Event) {
+	fillMetadata(ev)
+	p := firstOf(ev, "user_preferences")
+	if p != nil {
+		ev.Preference = Preference{
+			Customer: str(p["wa_id"]),
+			Category: str(p["category"]),
+			Value:    str(p["value"]),
+			Detail:   str(p["detail"]),
+		}
+		if ts := timeField(ev, "user_preferences[].timestamp", p["timestamp"]); !ts.IsZero() {
+			ev.Time = ts
+		}
+	}
+	if ev.Event == "" {
+		ev.Event = enumName(ev.Preference.Value, "PREFERENCES_UPDATE")
+	}
+}
+
+// fillCalls reads a calls change: a call's connect or terminate
+// (CALL_CONNECT, CALL_TERMINATE) or a business-initiated call's status
+// (CALL_STATUS).
+func fillCalls(ev *Event) {
+	fillMetadata(ev)
+	ev.Errors = messageErrors(ev.Value["errors"])
+	if c := firstOf(ev, "calls"); c != nil {
+		ev.Call = Call{
+			ID:        str(c["id"]),
+			Direction: str(c["direction"]),
+			Status:    str(c["status"]),
+			From:      str(c["from"]),
+			To:        str(c["to"]),
+			StartTime: timeField(ev, "calls[].start_time", c["start_time"]),
+			EndTime:   timeField(ev, "calls[].end_time", c["end_time"]),
+		}
+		if ts := timeField(ev, "calls[].timestamp", c["timestamp"]); !ts.IsZero() {
+			ev.Time = ts
+		}
+		if c["duration"] != nil {
+			ev.Call.Duration = intField(ev, c, "duration")
+		}
+		if errs := messageErrors(c["errors"]); len(errs) > 0 {
+			ev.Errors = errs
+		}
+		if ev.Event == "" {
+			ev.Event = enumName("CALL "+str(c["event"]), "CALL")
+		}
+		return
+	}
+	if s := firstOf(ev, "statuses"); s != nil {
+		ev.Call = Call{ID: str(s["id"]), Status: str(s["status"])}
+		ev.RecipientID = str(s["recipient_id"])
+		if ts := timeField(ev, "statuses[].timestamp", s["timestamp"]); !ts.IsZero() {
+			ev.Time = ts
+		}
+		if errs := messageErrors(s["errors"]); len(errs) > 0 {
+			ev.Errors = errs
+		}
+		if ev.Event == "" {
+			ev.Event = "CALL_STATUS"
+		}
+		return
+	}
+	if ev.Event == "" && len(ev.Errors) > 0 {
+		ev.Event = "CALLS_ERROR"
+	}
+}
+
+// splitEchoes makes one event per message the business sent from
+// another client (message_echoes), like splitMessages; the message id
+// tells the events of one change apart.
+func splitEchoes(ev Event) []Event {
+	fillMetadata(&ev)
+	var out []Event
+	for _, raw := range listOf(&ev, "message_echoes") {
+		m, ok := raw.(map[string]any)
+		if !ok {
+			continue
+		}
+		e := ev
+		e.Warnings = slices.Clip(e.Warnings)
+		if e.Event == "" {
+			e.Event = "MESSAGE_ECHO"
+		}
+		e.MessageID = str(m["id"])
+		e.RecipientID = str(m["to"])
+		e.MessageType = str(m["type"])
+		if ts := timeField(&e, "message_echoes[].timestamp", m["timestamp"]); !ts.IsZero() {
+			e.Time = ts
+		}
+		e.Errors = messageErrors(m["errors"])
+		out = append(out, e)
+	}
+	if len(out) == 0 {
+		out = append(out, ev)
 	}
 	return out
 }

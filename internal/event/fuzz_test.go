@@ -101,7 +101,8 @@ func treeCount(t *testing.T, body []byte) int {
 		}
 		st, _ := m["statuses"].([]any)
 		ms, _ := m["messages"].([]any)
-		return max(1, len(st)+len(ms))
+		es, _ := m["message_echoes"].([]any)
+		return max(1, len(st)+len(ms)+len(es))
 	}
 	change := func(c any) int {
 		m, ok := c.(map[string]any)

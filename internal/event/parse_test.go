@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wabarouter/wabarouter/internal/event"
 )
@@ -130,6 +131,80 @@ func TestParseSeedFields(t *testing.T) {
 			eq(t, "field", ev.Field, "business_status_update")
 			eq(t, "value.status", ev.Value["status"].(string), "ACTIVE")
 		}},
+		{"meta2026_capability_business_limit", func(t *testing.T, evs []event.Event) {
+			ev := only(t, evs)
+			eq(t, "max_daily_conversations_per_business", ev.MaxDailyConversationsPerBusiness, "TIER_2K")
+			if len(ev.Warnings) != 1 {
+				t.Errorf("warnings = %q; want one saying the number was read as a tier", ev.Warnings)
+			}
+		}},
+		{"meta2026_phone_quality_onboarding", func(t *testing.T, evs []event.Event) {
+			ev := only(t, evs)
+			eq(t, "event", ev.Event, "ONBOARDING")
+			eq(t, "max_daily_conversations_per_business", ev.MaxDailyConversationsPerBusiness, "TIER_250")
+		}},
+		{"meta2026_restriction_remediation", func(t *testing.T, evs []event.Event) {
+			ev := only(t, evs)
+			if len(ev.Restrictions) != 1 || !strings.HasPrefix(ev.Restrictions[0].Remediation, "Send only utility content") {
+				t.Errorf("restrictions = %+v; want one with its remediation", ev.Restrictions)
+			}
+		}},
+		{"meta2026_partner_removed_disconnection", func(t *testing.T, evs []event.Event) {
+			ev := only(t, evs)
+			eq(t, "disconnection_info.reason", ev.DisconnectionInfo.Reason, "COMPANION_INACTIVITY")
+			eq(t, "disconnection_info.initiated_by", ev.DisconnectionInfo.InitiatedBy, "SYSTEM")
+			eq(t, "waba_info.owner_business_id", ev.WabaInfo.OwnerBusinessID, "506914307656634")
+		}},
+		{"meta2026_partner_added", func(t *testing.T, evs []event.Event) {
+			ev := only(t, evs)
+			eq(t, "waba_id", ev.WabaID, "506914307656634") // the partner's portfolio, as Meta sends it
+			eq(t, "waba_info.waba_id", ev.WabaInfo.WabaID, "495709166956424")
+			eq(t, "waba_info.solution_partner_business_ids", strings.Join(ev.WabaInfo.SolutionPartnerBusinessIDs, ","), "1972385232742146,1972385232742147")
+		}},
+		{"meta2026_volume_tier_update", func(t *testing.T, evs []event.Event) {
+			ev := only(t, evs)
+			eq(t, "volume_tier_info.tier", ev.VolumeTierInfo.Tier, "25000001:50000000")
+			eq(t, "volume_tier_info.effective_month", ev.VolumeTierInfo.EffectiveMonth, "2026-07")
+			eq(t, "volume_tier_info.tier_update_time", ev.VolumeTierInfo.TierUpdateTime.Format(time.RFC3339), "2026-06-16T14:00:00Z")
+		}},
+		{"meta2026_template_correct_category_detection", func(t *testing.T, evs []event.Event) {
+			ev := only(t, evs)
+			eq(t, "template_id", ev.TemplateID, "1689556908129832")
+			eq(t, "new_category", ev.NewCategory, "UTILITY")
+			eq(t, "correct_category", ev.CorrectCategory, "MARKETING")
+		}},
+		{"meta2026_payment_configuration_update", func(t *testing.T, evs []event.Event) {
+			ev := only(t, evs)
+			eq(t, "event", ev.Event, "NEEDS_CONNECTING")
+			eq(t, "payment_configuration.status", ev.PaymentConfiguration.Status, "Needs Connecting")
+		}},
+		{"meta2026_user_preferences_stop", func(t *testing.T, evs []event.Event) {
+			ev := only(t, evs)
+			eq(t, "event", ev.Event, "STOP")
+			eq(t, "preference.customer", ev.Preference.Customer, "16315551181")
+			eq(t, "time", ev.Time.Format(time.RFC3339), "2026-06-16T13:58:20Z")
+		}},
+		{"meta2026_calls_terminate_failed", func(t *testing.T, evs []event.Event) {
+			ev := only(t, evs)
+			eq(t, "event", ev.Event, "CALL_TERMINATE")
+			eq(t, "call.status", ev.Call.Status, "FAILED")
+			if ev.Call.Duration != 60 || len(ev.Errors) != 1 || ev.Errors[0].Code != 138006 {
+				t.Errorf("duration %d, errors %+v; want 60 and code 138006", ev.Call.Duration, ev.Errors)
+			}
+		}},
+		{"meta2026_calls_status_rejected", func(t *testing.T, evs []event.Event) {
+			ev := only(t, evs)
+			eq(t, "event", ev.Event, "CALL_STATUS")
+			eq(t, "call.status", ev.Call.Status, "REJECTED")
+			eq(t, "recipient_id", ev.RecipientID, "16315551181")
+		}},
+		{"meta2026_message_echoes", func(t *testing.T, evs []event.Event) {
+			if len(evs) != 2 {
+				t.Fatalf("got %d events, want one per echo (2)", len(evs))
+			}
+			eq(t, "recipient_id", evs[1].RecipientID, "16315551182")
+			eq(t, "message_type", evs[1].MessageType, "image")
+		}},
 		{"var_messages_failed_status", func(t *testing.T, evs []event.Event) {
 			if len(evs) != 2 {
 				t.Fatalf("got %d events, want one per status (2)", len(evs))
@@ -236,5 +311,42 @@ func eq(t *testing.T, name, got, want string) {
 	t.Helper()
 	if got != want {
 		t.Errorf("%s = %q, want %q", name, got, want)
+	}
+}
+
+// TestOddShapesOfKnownFieldsAreNotDropped: what Meta sends for a field
+// the parser types, in a shape it does not expect, is still one event
+// per change with its field and raw value, and a warning says what was
+// ignored.
+func TestOddShapesOfKnownFieldsAreNotDropped(t *testing.T) {
+	body, err := os.ReadFile(filepath.Join(webhooksDir, "meta2026_odd_shapes.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var env struct {
+		Entry []struct {
+			Changes []struct {
+				Field string `json:"field"`
+			} `json:"changes"`
+		} `json:"entry"`
+	}
+	if err := json.Unmarshal(body, &env); err != nil {
+		t.Fatal(err)
+	}
+	events, err := event.Parse(body)
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	changes := env.Entry[0].Changes
+	if len(events) != len(changes) {
+		t.Fatalf("got %d events for %d changes", len(events), len(changes))
+	}
+	for i, ev := range events {
+		if ev.Field != changes[i].Field || len(ev.Value) == 0 {
+			t.Errorf("event %d: field %q, value %v; want field %q and its raw value", i, ev.Field, ev.Value, changes[i].Field)
+		}
+		if ev.Field != "partner_solutions" && ev.Field != "template_correct_category_detection" && len(ev.Warnings) == 0 {
+			t.Errorf("event %d (%s): no warning says what was ignored", i, ev.Field)
+		}
 	}
 }

@@ -53,11 +53,9 @@ var (
 // undocumentedFields are the webhook fields Meta documents that the parser has
 // no filler for: their events are routed with their raw value.
 var undocumentedFields = []string{
-	"automatic_events", "history", "partner_solutions", "payment_configuration_update", "security",
-	"smb_app_state_sync", "smb_message_echoes", "user_preferences", "calls", "account_settings_update",
-	"business_status_update", "business_username_updates", "group_lifecycle_update",
-	"group_participants_update", "group_settings_update", "group_status_update", "message_echoes",
-	"messaging_handovers", "standby", "template_correct_category_detection", "tracking_events",
+	"automatic_events", "history", "security", "smb_app_state_sync", "smb_message_echoes",
+	"business_username_updates", "group_lifecycle_update", "group_participants_update",
+	"group_settings_update", "group_status_update", "messaging_handovers", "standby", "tracking_events",
 	"campaign_status_update",
 }
 
@@ -80,6 +78,17 @@ var fieldValues = []Values{
 	{"new_quality_score", Upper, qualityScores},
 	{"current_limit", Upper, []string{"TIER_50", "TIER_250", "TIER_1K", "TIER_2K", "TIER_10K", "TIER_100K",
 		"TIER_UNLIMITED", "TIER_NOT_SET"}},
+	{"max_daily_conversations_per_business", Upper, []string{"TIER_250", "TIER_2K", "TIER_10K", "TIER_100K", "TIER_UNLIMITED"}},
+	{"disconnection_info.reason", Upper, []string{"ACCOUNT_DISCONNECTED", "BUSINESS_DOWNGRADE", "CHANGE_NUMBER",
+		"COMPANION_INACTIVITY", "PRIMARY_INACTIVITY", "USER_RE_REGISTERED"}},
+	{"disconnection_info.initiated_by", Upper, []string{"SYSTEM", "USER"}},
+	{"volume_tier_info.pricing_category", Upper, categories},
+	{"correct_category", Upper, categories},
+	{"solution_status", Upper, []string{"ACTIVE", "DEACTIVATED", "DRAFT", "INITIATED", "PENDING_DEACTIVATION", "REJECTED"}},
+	{"preference.category", Lower, []string{"marketing_messages"}},
+	{"preference.value", Lower, []string{"stop", "resume"}},
+	{"call.direction", Upper, []string{"BUSINESS_INITIATED", "USER_INITIATED"}},
+	{"call.status", Upper, []string{"COMPLETED", "FAILED", "RINGING", "ACCEPTED", "REJECTED"}},
 	{"rejection_reason", Upper, []string{"NAME_EMPLOYEE_ISSUE", "NAME_ENDCLIENT_NOTRELATED", "NAME_FORMAT_UNACCEPTABLE",
 		"NAME_INDIVIDUAL_ISSUE", "NAME_NOT_CONSISTENT", "UNKNOWN"}},
 	{"alert_type", Upper, []string{"INCREASED_CAPABILITIES_ELIGIBILITY_DEFERRED", "INCREASED_CAPABILITIES_ELIGIBILITY_FAILED",
@@ -124,6 +133,12 @@ var eventNames = []struct {
 	{"flows", []string{"FLOW_STATUS_CHANGE", "CLIENT_ERROR_RATE", "ENDPOINT_ERROR_RATE", "ENDPOINT_LATENCY",
 		"ENDPOINT_AVAILABILITY", "FLOW_VERSION_EXPIRY_WARNING"}},
 	{"messages", []string{"MESSAGE_STATUS", "MESSAGE_RECEIVED", "MESSAGES_ERROR"}},
+	{"message_echoes", []string{"MESSAGE_ECHO"}},
+	{"calls", []string{"CALL_CONNECT", "CALL_TERMINATE", "CALL_STATUS", "CALLS_ERROR"}},
+	{"user_preferences", []string{"STOP", "RESUME", "PREFERENCES_UPDATE"}},
+	{"template_correct_category_detection", []string{"CORRECT_CATEGORY_DETECTED"}},
+	{"partner_solutions", []string{"SOLUTION_CREATED", "SOLUTION_UPDATED"}},
+	{"payment_configuration_update", []string{"ACTIVE", "NEEDS_CONNECTING", "NEEDS_TESTING", "CONFIGURATION_UPDATE"}},
 }
 
 // FieldValues returns the known values of every text field that has a

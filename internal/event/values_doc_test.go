@@ -152,6 +152,13 @@ func TestParserStaysInsideFieldValues(t *testing.T) {
 				"alert_type": ev.AlertType, "alert_severity": ev.AlertSeverity, "alert_status": ev.AlertStatus,
 				"entity_type": ev.EntityType, "old_status": ev.OldStatus, "new_status": ev.NewStatus,
 				"alert_state": ev.AlertState, "status": ev.Status, "message_type": ev.MessageType,
+				"max_daily_conversations_per_business": ev.MaxDailyConversationsPerBusiness,
+				"disconnection_info.reason":            ev.DisconnectionInfo.Reason,
+				"disconnection_info.initiated_by":      ev.DisconnectionInfo.InitiatedBy,
+				"volume_tier_info.pricing_category":    ev.VolumeTierInfo.PricingCategory,
+				"correct_category":                     ev.CorrectCategory, "solution_status": ev.SolutionStatus,
+				"preference.category": ev.Preference.Category, "preference.value": ev.Preference.Value,
+				"call.direction": ev.Call.Direction, "call.status": ev.Call.Status,
 			} {
 				check(file, name, value)
 			}

@@ -88,9 +88,12 @@ func TestDefaultTextsWithoutFixtures(t *testing.T) {
 		{with(tmpl, func(e *event.Event) { e.Event, e.DisableDate = "FLAGGED", at }), `was flagged for low quality and will be disabled on 2026-01-02 03:04 UTC`},
 		{with(tmpl, func(e *event.Event) {
 			e.Field, e.Event, e.PreviousCategory, e.NewCategory = "template_category_update", "CATEGORY_CHANGE_PENDING", "UTILITY", "MARKETING"
-		}), `will change category from UTILITY to MARKETING`},
+		}), `will change category from utility to marketing`},
+		{with(tmpl, func(e *event.Event) {
+			e.Field, e.Event, e.NewCategory, e.CorrectCategory = "template_category_update", "CATEGORY_CHANGE_PENDING", "UTILITY", "MARKETING"
+		}), `will change category from utility to marketing`},
 		{event.Event{WabaID: "1", Field: "phone_number_quality_update", Event: "UPGRADE", PhoneNumber: "447700900123", CurrentLimit: "TIER_100K"},
-			`Phone number +447700900123 on WABA 1 had its messaging limit raised (limit now TIER_100K)`},
+			`WABA 1 — +447700900123 had its messaging limit raised (limit now 100,000 customers a day)`},
 		{event.Event{WabaID: "1", Field: "phone_number_quality_update", Event: "UNFLAGGED", PhoneNumber: "16505551111"}, `is no longer flagged`},
 		{event.Event{WabaID: "1", Field: "phone_number_name_update", Event: "REJECTED", Decision: "REJECTED", RequestedVerifiedName: "Acme"},
 			`Display name "Acme" for WABA 1 was rejected`},
@@ -99,7 +102,7 @@ func TestDefaultTextsWithoutFixtures(t *testing.T) {
 			`WABA 1 can no longer place business-initiated calls until 2026-01-02 03:04 UTC and use what RESTRICTED_NEW_THING covers until further notice`},
 		{event.Event{WabaID: "1", Field: "account_update", Event: "DISABLED_UPDATE", BanState: "COMPROMISED"}, `ban state changed to compromised`},
 		{event.Event{WabaID: "1", Field: "flows", Event: "FLOW_STATUS_CHANGE", FlowID: "9", OldStatus: "PUBLISHED", NewStatus: "BLOCKED"},
-			`Status changed from PUBLISHED to BLOCKED`},
+			`Status changed from published to blocked`},
 	}
 	for i, c := range cases {
 		t.Run(fmt.Sprint(i), func(t *testing.T) {

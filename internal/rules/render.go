@@ -9,16 +9,25 @@ import (
 	"time"
 
 	"github.com/wabarouter/wabarouter/internal/event"
+	"github.com/wabarouter/wabarouter/internal/words"
 )
 
 var funcs = template.FuncMap{
-	"phone":        phone,
-	"utc":          utc,
+	"phone":        words.Phone,
+	"utc":          words.UTC,
 	"join":         strings.Join,
-	"human":        human,
+	"human":        words.Enum,
+	"capitalized":  words.Capitalized,
+	"after":        after,
 	"restrictions": restrictionPhrase,
 	"sentence":     sentence,
 }
+
+// after reports whether t is later than ref; ref is meant to be the
+// event's .time, so that a date reads in the future tense ("will be
+// banned on") the same way whenever the event is rendered. A zero t is
+// never after anything.
+func after(t, ref time.Time) bool { return words.Future(t, ref) }
 
 // sentence ends s with exactly one full stop, since Meta's texts sometimes
 // carry their own.
@@ -114,31 +123,6 @@ func render(t *template.Template, data map[string]any) (string, error) {
 	return strings.TrimSpace(b.String()), nil
 }
 
-// phone formats a bare number: +1 650-555-1111 for North American
-// numbers, otherwise + and the digits, since grouping varies by country.
-func phone(s string) string {
-	d := strings.TrimPrefix(s, "+")
-	if d == "" {
-		return ""
-	}
-	if len(d) == 11 && d[0] == '1' {
-		return fmt.Sprintf("+1 %s-%s-%s", d[1:4], d[4:7], d[7:])
-	}
-	return "+" + d
-}
-
-func utc(t time.Time) string {
-	if t.IsZero() {
-		return "an unknown time"
-	}
-	return t.UTC().Format("2006-01-02 15:04 UTC")
-}
-
-// human turns an enum such as BIZ_INITIATED into "biz initiated".
-func human(s string) string {
-	return strings.ToLower(strings.ReplaceAll(s, "_", " "))
-}
-
 var restrictionPhrases = map[string]string{
 	"RESTRICTED_ADD_PHONE_NUMBER_ACTION":                   "add phone numbers",
 	"RESTRICTION_ON_ADD_PHONE_NUMBER_ACTION":               "add phone numbers",
@@ -191,7 +175,7 @@ func until(t time.Time) string {
 	if t.IsZero() {
 		return " until further notice"
 	}
-	return " until " + utc(t)
+	return " until " + words.UTC(t)
 }
 
 func joinAnd(parts []string) string {

@@ -18,10 +18,30 @@ func DefaultSeverity(ev event.Event, overrides map[string]notification.Severity)
 	case "account_update":
 		return accountUpdateSeverity(ev)
 	case "message_template_status_update":
+		// LOCKED: the template can no longer be edited; LIMIT_EXCEEDED:
+		// the account can add no more templates. Both need a person, not
+		// a page.
 		return byEvent(ev.Event, map[string]notification.Severity{
 			"DISABLED": notification.Error, "PAUSED": notification.Error, "REJECTED": notification.Error,
-			"FLAGGED": notification.Warning,
+			"FLAGGED": notification.Warning, "LOCKED": notification.Warning, "LIMIT_EXCEEDED": notification.Warning,
 		})
+	case "template_correct_category_detection":
+		// Content of another category sent as utility can restrict the
+		// account from sending utility templates directly.
+		return notification.Warning
+	case "partner_solutions":
+		return byEvent(ev.SolutionStatus, map[string]notification.Severity{
+			"REJECTED": notification.Warning, "PENDING_DEACTIVATION": notification.Warning, "DEACTIVATED": notification.Warning,
+		})
+	case "payment_configuration_update":
+		// A configuration that needs connecting takes no payments.
+		return byEvent(ev.Event, map[string]notification.Severity{
+			"NEEDS_CONNECTING": notification.Error, "NEEDS_TESTING": notification.Warning,
+		})
+	case "calls":
+		if ev.Call.Status == "FAILED" || ev.Event == "CALLS_ERROR" {
+			return notification.Warning
+		}
 	case "message_template_quality_update":
 		return byEvent(ev.Event, map[string]notification.Severity{
 			"RED": notification.Error, "YELLOW": notification.Warning,

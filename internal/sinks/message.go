@@ -92,8 +92,9 @@ func Links(n notification.Notification) []Link {
 
 // Description is Meta's own explanation of the event, whole, where Meta
 // sent one: an alert's description, a template status's other_info, a
-// failed message's error details. It is "" otherwise. Sinks show it in
-// full, within their destination's limits.
+// restriction's remediation (what Meta advises to lift it), a failed
+// message's error details. It is "" otherwise. Sinks show it in full,
+// within their destination's limits.
 func Description(n notification.Notification) string {
 	ev := n.Event
 	var parts []string
@@ -107,6 +108,11 @@ func Description(n notification.Notification) string {
 		add(words.Capitalized(ev.OtherInfo.Title) + ": " + ev.OtherInfo.Description)
 	} else {
 		add(ev.OtherInfo.Description)
+	}
+	for _, r := range ev.Restrictions {
+		if advice := strings.TrimSpace(r.Remediation); advice != "" {
+			add("What Meta advises: " + advice)
+		}
 	}
 	for _, e := range ev.Errors {
 		if e.Details != "" && e.Details != e.Title {

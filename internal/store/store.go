@@ -185,6 +185,39 @@ type Timer struct {
 	Due        time.Time
 }
 
+// Silence hides from every sink the notifications of the events its When
+// condition matches, from StartsAt until it ends: at EndsAt, or at
+// ExpiredAt when someone ended it early. Silences are kept after they end,
+// never deleted, so the decision log's mentions of them stay readable.
+type Silence struct {
+	ID        string
+	When      string
+	Author    string
+	Comment   string
+	StartsAt  time.Time
+	EndsAt    time.Time
+	CreatedAt time.Time
+	ExpiredAt time.Time
+}
+
+// Ends is when the silence stops: ExpiredAt if it was ended early.
+func (s Silence) Ends() time.Time {
+	if !s.ExpiredAt.IsZero() && s.ExpiredAt.Before(s.EndsAt) {
+		return s.ExpiredAt
+	}
+	return s.EndsAt
+}
+
+// ActiveAt reports whether the silence hides what happens at t.
+func (s Silence) ActiveAt(t time.Time) bool { return !t.Before(s.StartsAt) && t.Before(s.Ends()) }
+
+// SilenceFilter selects silences; the zero filter selects all of them.
+type SilenceFilter struct {
+	// ActiveAt, when set, selects the silences active at that time.
+	ActiveAt time.Time
+	Limit    int
+}
+
 // Tx is the transactional view handed to Store.Process.
 type Tx interface {
 	// MarkChange records a change fingerprint; false when it is already
@@ -209,6 +242,10 @@ type Tx interface {
 	ClearTimers(ctx context.Context, incidentID string) error
 	// DeleteTimer removes one timer, by incident and kind.
 	DeleteTimer(ctx context.Context, t Timer) error
+	// SaveSilence inserts or replaces a silence, by its ID; GetSilence
+	// reads one in the transaction.
+	SaveSilence(ctx context.Context, s Silence) error
+	GetSilence(ctx context.Context, id string) (Silence, bool, error)
 }
 
 // SinkStats summarises one sink's pending backlog.
@@ -264,6 +301,11 @@ type Store interface {
 	Update(ctx context.Context, fn func(Tx) error) error
 	// DueTimers returns up to limit timers due at now, soonest first.
 	DueTimers(ctx context.Context, now time.Time, limit int) ([]Timer, error)
+
+	// Silences lists silences, the latest to start first; Silence reads
+	// one.
+	Silences(ctx context.Context, f SilenceFilter) ([]Silence, error)
+	Silence(ctx context.Context, id string) (Silence, bool, error)
 
 	// Incidents lists incidents, newest first; GetIncident reads one.
 	Incidents(ctx context.Context, f IncidentFilter) ([]Incident, error)

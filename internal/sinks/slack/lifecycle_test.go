@@ -17,9 +17,9 @@ import (
 	"github.com/wabarouter/wabarouter/internal/sinks/sinkstest/play"
 )
 
-// header returns the text of the header block of a's blocks.
-func header(a slack.Attachment) string {
-	for _, b := range a.Blocks.BlockSet {
+// header returns the text of the header block of m's blocks.
+func header(m e2etest.SlackMessage) string {
+	for _, b := range m.Blocks.BlockSet {
 		if h, ok := b.(*slack.HeaderBlock); ok && h.Text != nil {
 			return h.Text.Text
 		}
@@ -47,15 +47,16 @@ func botSink(t *testing.T, f *e2etest.SlackFake, channel string) *Sink {
 func TestBotLifecycle(t *testing.T) {
 	f := e2etest.ServeSlack(t, token, nil)
 	s := botSink(t, f, "#quality")
-	receipts := play.Through(t, s, sinkstest.Lifecycle())
+	ns := sinkstest.Lifecycle()
+	receipts := play.Through(t, s, ns)
 
 	posts := f.Received()
 	if len(posts) != 4 {
 		t.Fatalf("%d messages posted, want a root and 3 replies:\n%s", len(posts), f.Report())
 	}
 	root := posts[0]
-	if root.ThreadTS != "" || root.Channel != "#quality" || !strings.Contains(header(root.Attachments[0]), "is YELLOW") ||
-		!strings.Contains(rendered(root), "*State* Open · *Severity* warning · *Events* 1") {
+	if root.ThreadTS != "" || root.Channel != "#quality" || !strings.Contains(header(root), "is YELLOW") ||
+		!strings.Contains(rendered(root), ":warning: *Warning* · *Open* · 1 event") {
 		t.Errorf("root: %s\n%s", root, rendered(root))
 	}
 	wantThread := root.ChannelID + ":" + root.TS
@@ -87,17 +88,17 @@ func TestBotLifecycle(t *testing.T) {
 	wants := []struct {
 		color, header, state string
 	}{
-		{Color(notification.Warning), "is YELLOW", "*State* Open (updated) · *Severity* warning · *Events* 2 · *Opened* 2026-11-23 14:02:03 UTC · *Last seen* 2026-11-23 14:03:03 UTC"},
-		{Color(notification.Error), "is RED", "*State* Open (escalated) · *Severity* error · *Events* 3 · *Opened* 2026-11-23 14:02:03 UTC · *Last seen* 2026-11-23 14:05:03 UTC"},
-		{resolvedColor, "Resolved: Quality of +1 650-555-1234 is RED", "*State* Resolved · *Severity* error · *Events* 3 · *Opened* 2026-11-23 14:02:03 UTC · *Last seen* 2026-11-23 14:05:03 UTC · *Resolved* 2026-11-23 14:12:03 UTC"},
+		{Color(notification.Warning), "is YELLOW", ":warning: *Warning* · *Open (updated)* · 2 events"},
+		{Color(notification.Error), "is RED", ":red_circle: *Error* · *Open (escalated)* · 3 events"},
+		{resolvedColor, ":white_check_mark: Resolved: Quality of +1 650-555-1234 is RED", ":white_check_mark: *Resolved* · severity *Error* · 3 events"},
 	}
 	for i, w := range wants {
 		u := updates[i]
 		att := u.Attachments[0]
-		if u.ChannelID != root.ChannelID || u.TS != root.TS || att.Color != w.color || !strings.Contains(header(att), w.header) ||
-			!strings.Contains(u.Rendered(), w.state) || u.Text != att.Fallback {
+		if u.ChannelID != root.ChannelID || u.TS != root.TS || att.Color != w.color || !strings.Contains(header(u), w.header) ||
+			!strings.Contains(u.Rendered(), w.state) || u.Text != Summary(ns[i+1]) {
 			t.Errorf("update %d: %s colour %s header %q\n%s\nwant the root (%s) coloured %s, header with %q, state %q",
-				i+1, u, att.Color, header(att), u.Rendered(), root.TS, w.color, w.header, w.state)
+				i+1, u, att.Color, header(u), u.Rendered(), root.TS, w.color, w.header, w.state)
 		}
 	}
 	if n, reasons := f.Refusals(); n > 0 {
@@ -120,7 +121,7 @@ func TestBotFirstHearsAtEscalation(t *testing.T) {
 	if len(posts) != 2 || len(updates) != 1 {
 		t.Fatalf("%d posts and %d updates, want a root, a reply and an update:\n%s\n%s", len(posts), len(updates), f.Report(), f.Updates.Report())
 	}
-	if posts[0].ThreadTS != "" || !strings.Contains(posts[0].Rendered(), "*State* Open (escalated) · *Severity* error · *Events* 3") ||
+	if posts[0].ThreadTS != "" || !strings.Contains(posts[0].Rendered(), "*Error* · *Open (escalated)* · 3 events") ||
 		receipts[0].Thread != "C0QUALITY:"+posts[0].TS {
 		t.Errorf("root %s, receipt %+v", posts[0], receipts[0])
 	}
@@ -212,11 +213,12 @@ func TestWebhookFollowUps(t *testing.T) {
 		t.Errorf("the opening reads as an update:\n%s", msgs[0].Rendered())
 	}
 	for i, want := range []string{
-		"*Update on the incident opened 2026-11-23 14:02:03 UTC: Escalated: severity warning → error; worse: phone_number_quality_update/DOWNGRADE RED*",
-		"*Update on the incident opened 2026-11-23 14:02:03 UTC: Resolved: ended by phone_number_quality_update/UPGRADE GREEN*",
+		"*Update on the incident opened <!date^1795442523^{date_short_pretty} {time}|2026-11-23 14:02 UTC>: Escalated: severity warning → error; worse: phone_number_quality_update/DOWNGRADE RED*",
+		"*Update on the incident opened <!date^1795442523^{date_short_pretty} {time}|2026-11-23 14:02 UTC>: Resolved: ended by phone_number_quality_update/UPGRADE GREEN*",
 	} {
 		m := msgs[i+1]
-		if m.Via != e2etest.SlackViaWebhook || !strings.Contains(m.Rendered(), want) || m.ThreadTS != "" {
+		// slack-go's blocks escape < and > in the JSON Rendered writes.
+		if m.Via != e2etest.SlackViaWebhook || !strings.Contains(unescapeJSON(m.Rendered()), want) || m.ThreadTS != "" {
 			t.Errorf("follow-up %d: %s\n%s\nwant it to say %q", i+1, m, m.Rendered(), want)
 		}
 	}
@@ -234,7 +236,7 @@ func TestWebhookFollowUps(t *testing.T) {
 // webhook's follow-ups, for each transition, against testdata.
 func TestLifecycleGolden(t *testing.T) {
 	for _, n := range sinkstest.Lifecycle() {
-		renders := map[string]slack.Attachment{"root": Attachment(n)}
+		renders := map[string]Message{"root": Root(n)}
 		if sinks.FollowUp(n) {
 			renders["reply"], renders["followup"] = Reply(n), FollowUp(n)
 		}
@@ -275,21 +277,23 @@ func TestNoLiveMentionsInFollowUps(t *testing.T) {
 		t.Fatalf("%d messages and updates, want 11", len(msgs))
 	}
 	for _, m := range msgs {
-		raw, err := json.Marshal(m.Attachments)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var atts any
-		if err := json.Unmarshal(raw, &atts); err != nil {
-			t.Fatal(err)
-		}
 		texts := []string{m.Text}
-		strs(atts, &texts)
+		for _, part := range []any{m.Attachments, m.Blocks} {
+			raw, err := json.Marshal(part)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var v any
+			if err := json.Unmarshal(raw, &v); err != nil {
+				t.Fatal(err)
+			}
+			strs(v, &texts)
+		}
 		t.Run(m.Via+"_"+m.TS, func(t *testing.T) { assertNothingLive(t, texts) })
 	}
 }
 
-// TestIncidentLineEscapedOnce: the incident's state line escapes what it
+// TestIncidentLineEscapedOnce: the incident's times line escapes what it
 // quotes once, and stays within a context element's limit however long
 // the incident's id.
 func TestIncidentLineEscapedOnce(t *testing.T) {
@@ -297,8 +301,8 @@ func TestIncidentLineEscapedOnce(t *testing.T) {
 	inc := *n.Incident
 	inc.ID = "inc-a&b<c>" + strings.Repeat("é", 5000)
 	n.Incident = &inc
-	line := incidentLine(n)
-	if !strings.Contains(line, "*Incident* inc-a&amp;b&lt;c&gt;éé") || strings.Contains(line, "&amp;amp;") || strings.Contains(line, "&amp;lt;") {
+	line := timesLine(n)
+	if !strings.Contains(line, "Incident inc-a&amp;b&lt;c&gt;éé") || strings.Contains(line, "&amp;amp;") || strings.Contains(line, "&amp;lt;") {
 		t.Errorf("line %.300q", line)
 	}
 	if l := units(line); l > maxSection {

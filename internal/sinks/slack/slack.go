@@ -166,15 +166,8 @@ func isChannelID(channel string) bool {
 
 // postWebhook posts n through the incoming webhook.
 func (s *Sink) postWebhook(ctx context.Context, n notification.Notification) (sinks.Receipt, error) {
-	att := Attachment(n)
-	if sinks.FollowUp(n) {
-		att = FollowUp(n)
-	}
 	ctx, ex := sinks.Recording(ctx)
-	err := slack.PostWebhookCustomHTTPContext(ctx, s.cfg.WebhookURL, s.http, &slack.WebhookMessage{
-		Text:        att.Fallback,
-		Attachments: []slack.Attachment{att},
-	})
+	err := slack.PostWebhookCustomHTTPContext(ctx, s.cfg.WebhookURL, s.http, FollowUp(n).webhook())
 	if err != nil {
 		return sinks.Receipt{}, s.secrets.Error(s.classify(ex, err, sinks.RedactURL(s.cfg.WebhookURL)))
 	}
@@ -186,9 +179,8 @@ func (s *Sink) postWebhook(ctx context.Context, n notification.Notification) (si
 // new root when it replaces one that could not be updated. The receipt's
 // Ref and, for a notification of an incident, Thread are channel:ts.
 func (s *Sink) postRoot(ctx context.Context, n notification.Notification, note string) (sinks.Receipt, error) {
-	att := Attachment(n)
 	ctx, ex := sinks.Recording(ctx)
-	opts := []slack.MsgOption{slack.MsgOptionText(att.Fallback, false), slack.MsgOptionAttachments(att)}
+	opts := Root(n).options()
 	if n.Incident != nil {
 		opts = append(opts, slack.MsgOptionMetadata(slack.SlackMetadata{EventType: metadataType,
 			EventPayload: map[string]any{"incident_id": n.Incident.ID, "episode": n.Incident.Episode}}))
@@ -216,11 +208,8 @@ var cannotUpdate = map[string]bool{"message_not_found": true, "cant_update_messa
 // first: it is the same whenever it is repeated, so a retry after a
 // failed reply does not post the reply twice.
 func (s *Sink) followUp(ctx context.Context, n notification.Notification, channel, ts string) (sinks.Receipt, error) {
-	att := Attachment(n)
 	uctx, ex := sinks.Recording(ctx)
-	_, _, _, err := s.api.UpdateMessageContext(uctx, channel, ts,
-		slack.MsgOptionText(att.Fallback, false),
-		slack.MsgOptionAttachments(att))
+	_, _, _, err := s.api.UpdateMessageContext(uctx, channel, ts, Root(n).options()...)
 	var ser slack.SlackErrorResponse
 	if errors.As(err, &ser) && cannotUpdate[ser.Err] {
 		return s.postRoot(ctx, n, "the incident's message could not be updated ("+ser.Err+"), so a new one was posted; ")
@@ -228,12 +217,8 @@ func (s *Sink) followUp(ctx context.Context, n notification.Notification, channe
 	if err != nil {
 		return sinks.Receipt{}, s.secrets.Error(s.classify(ex, err, "chat.update"))
 	}
-	reply := Reply(n)
 	rctx, ex := sinks.Recording(ctx)
-	_, replyTS, err := s.api.PostMessageContext(rctx, channel,
-		slack.MsgOptionText(reply.Fallback, false),
-		slack.MsgOptionAttachments(reply),
-		slack.MsgOptionTS(ts))
+	_, replyTS, err := s.api.PostMessageContext(rctx, channel, append(Reply(n).options(), slack.MsgOptionTS(ts))...)
 	if err != nil {
 		return sinks.Receipt{}, s.secrets.Error(s.classify(ex, err, "chat.postMessage in the incident's thread"))
 	}

@@ -34,7 +34,7 @@ const (
 
 func renderJSON(t *testing.T, n notification.Notification) []byte {
 	t.Helper()
-	b, err := json.MarshalIndent(Attachment(n), "", "  ")
+	b, err := Payload(n)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,6 +44,12 @@ func renderJSON(t *testing.T, n notification.Notification) []byte {
 func TestGolden(t *testing.T) {
 	for name, n := range sinkstest.All() {
 		t.Run(name, func(t *testing.T) { checkGolden(t, name, renderJSON(t, n)) })
+	}
+	// A named account with a runbook and Meta's description, and good
+	// news outside any incident: every part a message can have.
+	for _, name := range []string{"directory", "change"} {
+		n := hostileNotifications()[name]
+		t.Run(name, func(t *testing.T) { checkGolden(t, "message_"+name, renderJSON(t, n)) })
 	}
 }
 
@@ -72,7 +78,7 @@ func TestRenderDetails(t *testing.T) {
 	if got := len([]rune(Title(n))); got != 150 {
 		t.Errorf("header %d runes", got)
 	}
-	if !strings.HasPrefix(Title(sinkstest.AccountAlert()), ":information_source: Resolved: ") {
+	if !strings.HasPrefix(Title(sinkstest.AccountAlert()), ":white_check_mark: Resolved: ") {
 		t.Errorf("resolve title %q", Title(sinkstest.AccountAlert()))
 	}
 	for sev, c := range map[notification.Severity]string{notification.Critical: "#d00000", notification.Error: "#e8590c", notification.Warning: "#f2c744", notification.Info: "#2eb67d"} {
@@ -82,16 +88,24 @@ func TestRenderDetails(t *testing.T) {
 	}
 }
 
-// attachmentOf decodes the single attachment of a posted message.
-func attachmentOf(t *testing.T, raw []byte) []byte {
+// posted is the text, blocks and attachments of a message as Slack
+// received it, as Payload writes them.
+func posted(t *testing.T, text, blocks, attachments string) []byte {
 	t.Helper()
-	var m struct {
-		Attachments []json.RawMessage `json:"attachments"`
+	b, err := json.Marshal(map[string]json.RawMessage{"text": mustJSON(t, text), "blocks": json.RawMessage(blocks), "attachments": json.RawMessage(attachments)})
+	if err != nil {
+		t.Fatalf("message %q %q %q: %v", text, blocks, attachments, err)
 	}
-	if err := json.Unmarshal(raw, &m); err != nil || len(m.Attachments) != 1 {
-		t.Fatalf("bad message %s: %v", raw, err)
+	return b
+}
+
+func mustJSON(t *testing.T, v any) json.RawMessage {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return m.Attachments[0]
+	return b
 }
 
 func sameJSON(t *testing.T, got, want []byte) {
@@ -141,13 +155,10 @@ func TestPostMessageSlacktest(t *testing.T) {
 	if form.Get("channel") != "#alerts" || form.Get("token") != token {
 		t.Errorf("form %v", form.Get("channel"))
 	}
-	var atts []json.RawMessage
-	if err := json.Unmarshal([]byte(form.Get("attachments")), &atts); err != nil || len(atts) != 1 {
-		t.Fatalf("attachments %q: %v", form.Get("attachments"), err)
-	}
-	sameJSON(t, atts[0], renderJSON(t, n))
+	got := posted(t, form.Get("text"), form.Get("blocks"), form.Get("attachments"))
+	sameJSON(t, got, renderJSON(t, n))
 	want, _ := os.ReadFile(filepath.Join("testdata", "restriction.golden.json"))
-	sameJSON(t, atts[0], want)
+	sameJSON(t, got, want)
 }
 
 type spy struct {
@@ -185,13 +196,17 @@ func TestWebhook(t *testing.T) {
 		t.Errorf("receipt %+v", r)
 	}
 	var msg struct {
-		Text string `json:"text"`
+		Text        string          `json:"text"`
+		Blocks      json.RawMessage `json:"blocks"`
+		Attachments json.RawMessage `json:"attachments"`
 	}
-	_ = json.Unmarshal(got, &msg)
-	if msg.Text != ":warning: Template order_update (en_US) PAUSED" {
+	if err := json.Unmarshal(got, &msg); err != nil {
+		t.Fatalf("%s: %v", got, err)
+	}
+	if msg.Text != "Warning: Template order_update (en_US) PAUSED" {
 		t.Errorf("text %q", msg.Text)
 	}
-	sameJSON(t, attachmentOf(t, got), renderJSON(t, n))
+	sameJSON(t, posted(t, msg.Text, string(msg.Blocks), string(msg.Attachments)), renderJSON(t, n))
 }
 
 func TestErrors(t *testing.T) {

@@ -214,6 +214,18 @@ var migrations = []string{
 	UPDATE decisions SET incidents = COALESCE((SELECT group_concat(incident_id, ' ')
 		FROM (SELECT incident_id FROM decision_incidents l WHERE l.decision_id = decisions.id ORDER BY incident_id)), '');
 	DROP TABLE decision_incidents;`,
+	// 6: silences, kept after they end.
+	`CREATE TABLE silences (
+		id         TEXT    PRIMARY KEY,
+		cond       TEXT    NOT NULL,
+		author     TEXT    NOT NULL,
+		comment    TEXT    NOT NULL,
+		starts_at  INTEGER NOT NULL,
+		ends_at    INTEGER NOT NULL,
+		created_at INTEGER NOT NULL,
+		expired_at INTEGER NOT NULL DEFAULT 0
+	) WITHOUT ROWID;
+	CREATE INDEX silences_ends ON silences(ends_at);`,
 }
 
 // migrate brings the schema up to date in one transaction.
