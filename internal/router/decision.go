@@ -58,8 +58,12 @@ type RuleFailure struct {
 type NotificationDecision struct {
 	Notification notification.Notification
 	Outcome      Outcome
-	// Reason says why a notification was suppressed or skipped.
+	// Reason says why a notification was suppressed or skipped, or why
+	// a queued one is held.
 	Reason string
+	// HeldUntil is when a notification a schedule holds goes out, on the
+	// wall clock of that schedule; zero when it goes at once.
+	HeldUntil time.Time
 }
 
 // Result is what routing made of one webhook. Err is set when routing it
@@ -137,6 +141,10 @@ func (res Result) log(ctx context.Context, log *slog.Logger) {
 				"id", n.Notification.ID, "severity", n.Notification.Severity, "action", n.Notification.Action)
 			switch n.Outcome {
 			case Queued:
+				if !n.HeldUntil.IsZero() {
+					log.InfoContext(ctx, "notification held", append(attrs, "until", n.HeldUntil, "reason", n.Reason)...)
+					continue
+				}
 				log.InfoContext(ctx, "notification queued", attrs...)
 			case Suppressed:
 				log.InfoContext(ctx, "notification suppressed", append(attrs, "dedup_key", n.Notification.DedupKey, "reason", n.Reason)...)

@@ -46,6 +46,8 @@ type NotificationRecord struct {
 	Title      string                  `json:"title"`
 	Outcome    Outcome                 `json:"outcome"`
 	Reason     string                  `json:"reason,omitempty"`
+	// HeldUntil is when a queued notification a schedule holds goes out.
+	HeldUntil time.Time `json:"held_until,omitzero"`
 }
 
 // Record is d as the decision log keeps it.
@@ -68,7 +70,8 @@ func (d Decision) Record() Record {
 	}
 	for _, n := range d.Notifications {
 		nr := NotificationRecord{ID: n.Notification.ID, Sink: n.Notification.Sink, Rule: n.Notification.Rule,
-			Severity: n.Notification.Severity.String(), Title: n.Notification.Title, Outcome: n.Outcome, Reason: n.Reason}
+			Severity: n.Notification.Severity.String(), Title: n.Notification.Title, Outcome: n.Outcome, Reason: n.Reason,
+			HeldUntil: n.HeldUntil}
 		if inc := n.Notification.Incident; inc != nil {
 			nr.IncidentID, nr.Transition = inc.ID, inc.Transition
 		}
