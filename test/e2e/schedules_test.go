@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -97,5 +98,10 @@ func TestServeHoldsForASchedule(t *testing.T) {
 	p.WaitForLog(t, "notification held", "sink=later", "outside active_during later")
 	if p.HasLog("notification sent", "sink=later") {
 		t.Errorf("the held notification was sent:\n%s", p.Tail(40))
+	}
+	// why, beside the running router, tells the hold from the decision log.
+	res := r.Run(t, "why", "--waba", "102290129340398")
+	if res.Code != 0 || !regexp.MustCompile(`→ later: held until \d{4}-\d\d-\d\d 00:00 \+00:00: sink "later": outside active_during later; not sent yet`).MatchString(res.Stdout) {
+		t.Errorf("why: exit %d\n%s", res.Code, res.Output())
 	}
 }
