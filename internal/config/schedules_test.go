@@ -93,8 +93,8 @@ func TestScheduleErrors(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			sink := ""
 			if c.want == nil {
-				sink = "    active_during: [busines-hours]\n"
-				c.want = []string{`c.yaml:8:21: sink "pager": active_during: schedule "busines-hours" is not defined; did you mean "business-hours"?`}
+				sink = "    active_during: [business-hour]\n"
+				c.want = []string{`c.yaml:8:21: sink "pager": active_during: schedule "business-hour" is not defined; did you mean "business-hours"?`}
 			}
 			_, err := Parse("c.yaml", []byte(serverYAML+scheduleSinks+sink+"schedules:\n"+c.schedules))
 			if err == nil {

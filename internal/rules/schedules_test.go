@@ -15,8 +15,8 @@ func TestRuleSchedules(t *testing.T) {
 	}{
 		{"both, and drop", "active_during: [business-hours]\n    muted_during: night\n    when_muted: drop", ""},
 		{"hold", "muted_during: [night]\n    when_muted: hold", ""},
-		{"unknown schedule", "active_during: [busines-hours]",
-			`r.yaml:6:21: rule "r": active_during: schedule "busines-hours" is not defined; defined schedules: business-hours, night; did you mean "business-hours"?`},
+		{"unknown schedule", "active_during: [business-hour]",
+			`r.yaml:6:21: rule "r": active_during: schedule "business-hour" is not defined; defined schedules: business-hours, night; did you mean "business-hours"?`},
 		{"empty list", "muted_during: []", `r.yaml:6:19: rule "r": muted_during must name at least one schedule`},
 		{"when_muted typo", "when_muted: dorp", `r.yaml:6:17: rule "r": when_muted "dorp" is not hold or drop`},
 	}

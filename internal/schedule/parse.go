@@ -214,7 +214,7 @@ func zoneCandidates(name string) []string {
 }
 
 // nearest is the name word is a unique start of ("tues"), or the only
-// name a typo or two away ("wendesday"); "" when there is none.
+// name a typo or two away ("thurzday"); "" when there is none.
 func nearest(word string, names []string) string {
 	var prefixed []string
 	for _, n := range names {

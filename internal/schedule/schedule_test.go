@@ -178,7 +178,7 @@ func TestParseErrors(t *testing.T) {
 		{"no minutes", `time "9" is not a time of day; write it as HH:MM`, func() error { _, err := ParseTime("9"); return err }},
 		{"end before start", `end 06:00 is not after start 22:00; a span across midnight is two spans`, func() error { _, err := ParseTimeRange("22:00", "06:00"); return err }},
 		{"start 24:00", `start "24:00" is the end of the day`, func() error { _, err := ParseTimeRange("24:00", "24:00"); return err }},
-		{"weekday typo", `unknown weekday "wendesday"; did you mean "wednesday"?`, func() error { _, err := ParseWeekdays("wendesday"); return err }},
+		{"weekday typo", `unknown weekday "thurzday"; did you mean "thursday"?`, func() error { _, err := ParseWeekdays("thurzday"); return err }},
 		{"weekday abbreviation", `unknown weekday "tues"; did you mean "tuesday"?`, func() error { _, err := ParseWeekdays("monday:tues"); return err }},
 		{"weekday far off", `unknown weekday "weekend"; write one of sunday, monday`, func() error { _, err := ParseWeekdays("weekend"); return err }},
 		{"month 13", `unknown month "13"`, func() error { _, err := ParseMonths("13"); return err }},
