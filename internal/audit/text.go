@@ -185,6 +185,9 @@ func delivery(n Notification) string {
 	default:
 		return n.Outcome + ": " + oneLine(n.Reason)
 	}
+	if len(n.Attempts) == 0 && !n.HeldUntil.IsZero() {
+		return "held until " + n.HeldUntil.Format("2006-01-02 15:04 -07:00") + ": " + oneLine(n.Reason) + "; not sent yet"
+	}
 	if len(n.Attempts) == 0 {
 		return "queued, not sent yet"
 	}

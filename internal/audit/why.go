@@ -90,6 +90,8 @@ type Notification struct {
 	// Reason says why it was not queued.
 	Outcome string `json:"outcome"`
 	Reason  string `json:"reason"`
+	// HeldUntil is when a notification a schedule holds goes out.
+	HeldUntil time.Time `json:"held_until,omitzero"`
 	// Delivery is where a queued notification stands: pending (no attempt
 	// yet), retrying, sent or dead; empty for one not queued.
 	Delivery string    `json:"delivery"`
@@ -239,7 +241,7 @@ func decode(d store.Decision) decided {
 	for _, n := range rec.Notifications {
 		e.Notifications = append(e.Notifications, Notification{ID: n.ID, Sink: n.Sink, Rule: n.Rule, IncidentID: n.IncidentID,
 			Transition: string(n.Transition), Severity: n.Severity, Title: n.Title, Outcome: string(n.Outcome), Reason: n.Reason,
-			Attempts: []Attempt{}})
+			HeldUntil: n.HeldUntil, Attempts: []Attempt{}})
 	}
 	return decided{id: d.ID, fingerprint: rec.Fingerprint, entry: e}
 }

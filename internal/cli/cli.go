@@ -91,7 +91,7 @@ Environment:
 Example:
   wabarouter parse testdata/webhooks/seed_account_restriction.json
 `, runParse},
-		"route": {"dry run: show which rules match payloads and what would be sent", "route [--config FILE] [--format text|json] PAYLOAD…", `
+		"route": {"dry run: show which rules match payloads and what would be sent", "route [--config FILE] [--format text|json] [--at TIME] PAYLOAD…", `
 Dry run: for each event of each payload, shows which rules match and the
 notifications they would send (sink, severity, action, dedup key, title),
 or that nothing would be sent. Sends nothing and needs no running router.
@@ -107,6 +107,10 @@ Flags:
   --config FILE         the YAML config (default: the built-in copy of config.example.yaml)
   --format text|json    text for people (default); json writes one object
                         per notification, and per failed rule (with "error")
+  --at TIME             route as if it were TIME (RFC 3339, such as
+                        2026-11-28T10:00:00+01:00): within, older_than, now()
+                        and the schedules read it; a notification a schedule
+                        holds says until when (held_until in json)
 
 Environment:
 ` + configEnv + `
@@ -114,6 +118,7 @@ Environment:
 
 Example:
   wabarouter route --config config.yaml testdata/webhooks/seed_disabled_update_disable.json
+  wabarouter route --config config.yaml --at 2026-11-28T10:00:00+01:00 payload.json
 `, runRoute},
 		"serve": {"run the router: receive, verify and route webhooks", "serve [--config FILE]", `
 Runs the router: answers Meta's handshake and signed webhooks on /webhook,

@@ -12,6 +12,7 @@ import (
 	"github.com/wabarouter/wabarouter/internal/app"
 	"github.com/wabarouter/wabarouter/internal/config"
 	"github.com/wabarouter/wabarouter/internal/rules"
+	"github.com/wabarouter/wabarouter/internal/schedule"
 )
 
 // embeddedPrefix names the files built into the binary in messages, so
@@ -79,9 +80,22 @@ func loadRoutingDiagnostics(path string, purpose config.Purpose) (*config.Config
 	if set != nil {
 		set.SeverityOverrides = cfg.Severity
 		set.Accounts = cfg.Accounts
+		set.SinkSchedules = sinkSchedules(cfg)
 		diags = append(diags, unlistedAccounts(set)...)
 	}
 	return cfg, set, warnings, diags, nil
+}
+
+// sinkSchedules are the sinks' active_during and muted_during, for the
+// router to read with the rules.
+func sinkSchedules(cfg *config.Config) map[string]schedule.Gate {
+	out := map[string]schedule.Gate{}
+	for _, s := range cfg.Sinks {
+		if !s.Schedules.IsZero() {
+			out[s.Name] = s.Schedules
+		}
+	}
+	return out
 }
 
 // unlistedAccounts warns of each WABA id a rule's condition names that
@@ -127,7 +141,7 @@ func loadRules(cfg *config.Config) (*rules.Set, []rules.Diagnostic) {
 		}
 		sources = append(sources, rules.Source{Path: name, Data: data})
 	}
-	set, diags := rules.CheckSources(sources, inline, cfg.SinkNames())
+	set, diags := rules.CheckSourcesWith(sources, inline, cfg.SinkNames(), cfg.Schedules)
 	if len(unread) > 0 {
 		return nil, append(unread, diags...)
 	}

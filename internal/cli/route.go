@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/wabarouter/wabarouter/internal/app"
 	"github.com/wabarouter/wabarouter/internal/config"
@@ -36,6 +37,12 @@ type routeLine struct {
 	Outcome string `json:"outcome,omitempty"`
 	// Skipped says why the notification would not be sent.
 	Skipped string `json:"skipped,omitempty"`
+	// HeldUntil is when a notification a schedule holds would go out
+	// (RFC 3339, on the schedule's wall clock), and Held why.
+	HeldUntil string `json:"held_until,omitempty"`
+	Held      string `json:"held,omitempty"`
+	// heldAt is HeldUntil as the text says it, with the zone's name.
+	heldAt string
 	// Error says why the rule failed on the event.
 	Error string `json:"error,omitempty"`
 	// Redelivery marks a change already routed: nothing would be sent.
@@ -85,8 +92,11 @@ func routeEvent(payload string, index int, d router.Decision) routedEvent {
 		if n.Incident != nil {
 			line.Incident, line.Transition = n.Incident.ID, string(n.Incident.Transition)
 		}
-		if nd.Outcome != router.Queued {
+		switch {
+		case nd.Outcome != router.Queued:
 			line.Skipped = nd.Reason
+		case !nd.HeldUntil.IsZero():
+			line.HeldUntil, line.Held, line.heldAt = nd.HeldUntil.Format(time.RFC3339), nd.Reason, router.FormatHeld(nd.HeldUntil)
 		}
 		r.lines = append(r.lines, line)
 	}
@@ -110,8 +120,11 @@ func (r routedEvent) writeText(w io.Writer) {
 		}
 		sent++
 		skipped := ""
-		if l.Skipped != "" {
+		switch {
+		case l.Skipped != "":
 			skipped = " — not sent: " + l.Skipped
+		case l.HeldUntil != "":
+			skipped = " — held until " + l.heldAt + ": " + l.Held
 		}
 		what := l.Action
 		if l.Transition != "" {
@@ -141,8 +154,17 @@ func runRoute(ctx context.Context, args []string, stdio IO) int {
 	fs := newFlagSet("route", stdio)
 	configPath := fs.String("config", "", "the YAML config file (default: the built-in copy of config.example.yaml)")
 	format := fs.String("format", "text", "output format: text or json")
+	atFlag := fs.String("at", "", "route as if now were this RFC 3339 time, such as 2026-11-28T10:00:00+01:00 (default: now); "+
+		"within, older_than, now() and the schedules all read it")
 	if err := parseFlags(fs, args); err != nil {
 		return ExitUsage
+	}
+	var at time.Time
+	if *atFlag != "" {
+		var err error
+		if at, err = time.Parse(time.RFC3339, *atFlag); err != nil {
+			return usageFailure(stdio, "route", fmt.Sprintf("--at %q: want an RFC 3339 time such as 2026-11-28T10:00:00+01:00", *atFlag))
+		}
 	}
 	switch {
 	case fs.NArg() == 0:
@@ -161,7 +183,12 @@ func runRoute(ctx context.Context, args []string, stdio IO) int {
 	}
 	// The stages serve runs, on a scratch store: the payloads see each
 	// other as they would in serve (repeats, dedup windows, follow-ups).
-	dry, err := app.NewDryRun(ctx, cfg, set, nil)
+	var clock func() time.Time
+	if !at.IsZero() {
+		clock = func() time.Time { return at }
+		set.Now = clock
+	}
+	dry, err := app.NewDryRun(ctx, cfg, set, clock)
 	if err != nil {
 		fmt.Fprintf(stdio.Err, "route: %v\n", err)
 		return ExitFailure

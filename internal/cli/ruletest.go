@@ -61,6 +61,21 @@ type expectedNotification struct {
 	// Transition is what the notification says happened to its incident:
 	// opened, updated, escalated, reminded or resolved.
 	Transition string
+	// HeldUntil is when a schedule lets the notification go, as written:
+	// "2026-11-30 09:00" on the wall clock of the schedule that holds it,
+	// or an RFC 3339 instant; "" does not look.
+	HeldUntil string
+}
+
+// heldLayout is how a test writes a held notification's release on the
+// schedule's own wall clock.
+const heldLayout = "2006-01-02 15:04"
+
+// gotNotification is a notification a step queued, and when it goes out
+// if a schedule holds it (zero: at once).
+type gotNotification struct {
+	notification.Notification
+	heldUntil time.Time
 }
 
 var transitions = []notification.Transition{notification.Opened, notification.Updated, notification.Escalated,
@@ -126,7 +141,7 @@ var (
 	testFileKeys = []string{"tests"}
 	testKeys     = []string{"name", "payload_file", "payload", "now", "expect", "steps"}
 	stepKeys     = []string{"payload_file", "payload", "now", "expect"}
-	expectKeys   = []string{"rule", "sink", "severity", "title", "action", "transition"}
+	expectKeys   = []string{"rule", "sink", "severity", "title", "action", "transition", "held_until"}
 )
 
 // testLoader reads one test file, collecting every problem with its place
@@ -381,6 +396,8 @@ func (l *testLoader) expected(label string, j int, n *yaml.Node) (expectedNotifi
 			e.Action = s
 		case "transition":
 			e.Transition = s
+		case "held_until":
+			e.HeldUntil = s
 		}
 	})
 	at := func(key string) *yaml.Node {
@@ -407,6 +424,13 @@ func (l *testLoader) expected(label string, j int, n *yaml.Node) (expectedNotifi
 	}
 	if e.Action != "" && e.Action != string(notification.Trigger) && e.Action != string(notification.Resolve) {
 		l.at(at("action"), "%saction %q must be trigger or resolve", where, e.Action)
+	}
+	if e.HeldUntil != "" {
+		if _, err := time.Parse(heldLayout, e.HeldUntil); err != nil {
+			if _, err := time.Parse(time.RFC3339, e.HeldUntil); err != nil {
+				l.at(at("held_until"), "%sheld_until %q is not a time; write it as on the schedule's clock, \"2026-11-30 09:00\", or in RFC 3339", where, e.HeldUntil)
+			}
+		}
 	}
 	if e.Transition != "" && !slices.Contains(transitions, notification.Transition(e.Transition)) {
 		l.at(at("transition"), "%stransition %q must be one of opened, updated, escalated, reminded, resolved", where, e.Transition)
@@ -533,7 +557,7 @@ func runRuleTestCase(ctx context.Context, w io.Writer, path string, tc ruleTestC
 
 // stepOutcome is what a step's results queued, the rules that failed, and
 // the notifications not made, with why.
-func stepOutcome(results []router.Result) (got []notification.Notification, problems, skipped []string) {
+func stepOutcome(results []router.Result) (got []gotNotification, problems, skipped []string) {
 	for _, res := range results {
 		for i, d := range res.Decisions {
 			// A rule that fails on an event is exactly the bug a test
@@ -543,7 +567,7 @@ func stepOutcome(results []router.Result) (got []notification.Notification, prob
 			}
 			for _, n := range d.Notifications {
 				if n.Outcome == router.Queued {
-					got = append(got, n.Notification)
+					got = append(got, gotNotification{Notification: n.Notification, heldUntil: n.HeldUntil})
 					continue
 				}
 				skipped = append(skipped, fmt.Sprintf("note: rule %q → %s not sent: %s", n.Notification.Rule, n.Notification.Sink, n.Reason))
@@ -553,11 +577,26 @@ func stepOutcome(results []router.Result) (got []notification.Notification, prob
 	return got, problems, skipped
 }
 
-func (e expectedNotification) matches(sev notification.Severity, n notification.Notification) bool {
-	return e.Rule == n.Rule && e.Sink == n.Sink && sev == n.Severity &&
+func (e expectedNotification) matches(sev notification.Severity, n gotNotification) bool {
+	return e.Rule == n.Rule && e.Sink == n.Sink && sev == n.Severity && e.heldAsGot(n.heldUntil) &&
 		(e.Title == "" || e.Title == n.Title) &&
 		(e.Action == "" || notification.Action(e.Action) == n.Action) &&
 		(e.Transition == "" || n.Incident != nil && notification.Transition(e.Transition) == n.Incident.Transition)
+}
+
+// heldAsGot reports whether a notification held until got (zero: not
+// held) is held as e expects.
+func (e expectedNotification) heldAsGot(got time.Time) bool {
+	switch {
+	case e.HeldUntil == "":
+		return true
+	case got.IsZero():
+		return false
+	}
+	if t, err := time.Parse(time.RFC3339, e.HeldUntil); err == nil {
+		return t.Equal(got)
+	}
+	return got.Format(heldLayout) == e.HeldUntil
 }
 
 func formatExpected(e expectedNotification) string {
@@ -568,10 +607,14 @@ func formatExpected(e expectedNotification) string {
 	if e.Transition != "" && e.Transition != string(notification.Opened) && e.Transition != string(notification.Resolved) {
 		sev += ", " + e.Transition
 	}
-	return strings.TrimSpace(fmt.Sprintf("%s → %s [%s] %s", e.Rule, e.Sink, sev, e.Title))
+	held := ""
+	if e.HeldUntil != "" {
+		held = " (held until " + e.HeldUntil + ")"
+	}
+	return strings.TrimSpace(fmt.Sprintf("%s → %s [%s]%s %s", e.Rule, e.Sink, sev, held, e.Title))
 }
 
-func formatGot(n notification.Notification) string {
+func formatGot(n gotNotification) string {
 	sev := n.Severity.String()
 	if n.Action != "" && n.Action != notification.Trigger {
 		sev += ", " + string(n.Action)
@@ -581,13 +624,17 @@ func formatGot(n notification.Notification) string {
 	if n.Incident != nil && n.Incident.Transition != notification.Opened && n.Incident.Transition != notification.Resolved {
 		sev += ", " + string(n.Incident.Transition)
 	}
-	return strings.TrimSpace(fmt.Sprintf("%s → %s [%s] %s", n.Rule, n.Sink, sev, n.Title))
+	held := ""
+	if !n.heldUntil.IsZero() {
+		held = " (held until " + router.FormatHeld(n.heldUntil) + ")"
+	}
+	return strings.TrimSpace(fmt.Sprintf("%s → %s [%s]%s %s", n.Rule, n.Sink, sev, held, n.Title))
 }
 
 // diffNotifications aligns expected and got in order (a longest common
 // subsequence, so one missing notification does not mark every later one
 // as different) and returns the listing and whether they agree.
-func diffNotifications(want []expectedNotification, sevs []notification.Severity, got []notification.Notification) ([]string, bool) {
+func diffNotifications(want []expectedNotification, sevs []notification.Severity, got []gotNotification) ([]string, bool) {
 	n, m := len(want), len(got)
 	// lcs[i][j] is the longest match of want[i:] and got[j:].
 	lcs := make([][]int, n+1)

@@ -18,6 +18,7 @@ func TestRuleTestShipped(t *testing.T) {
 	for _, c := range []struct{ config, tests string }{
 		{"../../config.example.yaml", "../../testdata/rules/example_test.yaml"},
 		{"../../docs/gallery/config.yaml", "../../docs/gallery/gallery_test.yaml"},
+		{"../../testdata/config/schedules/config.yaml", "../../testdata/config/schedules/schedules_test.yaml"},
 	} {
 		t.Run(c.tests, func(t *testing.T) {
 			var out, errOut bytes.Buffer

@@ -80,7 +80,7 @@ func TestSchemasAcceptWhatLoads(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, diags := rules.CheckFile(f, data, cfg.SinkNames()); rules.HasErrors(diags) {
+			if _, diags := rules.CheckSourcesWith([]rules.Source{{Path: f, Data: data}}, nil, cfg.SinkNames(), cfg.Schedules); rules.HasErrors(diags) {
 				t.Fatalf("%s: the config loaded but its rules file does not: %v", f, diags)
 			}
 			if err := rulesSchema.Validate(yamlAsJSON(t, f)); err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/wabarouter/wabarouter/internal/accounts"
 	"github.com/wabarouter/wabarouter/internal/event"
 	"github.com/wabarouter/wabarouter/internal/notification"
+	"github.com/wabarouter/wabarouter/internal/schedule"
 )
 
 // Defaults applied when the file leaves a setting out.
@@ -51,10 +52,13 @@ type Config struct {
 	API API `yaml:"-"`
 	// Accounts is the accounts directory, nil when the config has none;
 	// AccountsFile is the file it was read from, "" when written inline.
-	Accounts *accounts.Directory `yaml:"-"`
+	Accounts     *accounts.Directory `yaml:"-"`
+	AccountsFile string              `yaml:"-"`
 	// Silences is what silences do beyond hiding notifications.
-	Silences     Silences `yaml:"-"`
-	AccountsFile string   `yaml:"-"`
+	Silences Silences `yaml:"-"`
+	// Schedules are the named time intervals rules and sinks take
+	// notifications during (active_during) or not (muted_during).
+	Schedules schedule.Set `yaml:"-"`
 	// Path is the file the config was read from, kept for messages.
 	Path string `yaml:"-"`
 	// FS holds RuleFiles when they are not the operating system's files
@@ -191,6 +195,7 @@ func ParseFor(path string, data []byte, opts Options) (*Config, []Warning, error
 	// serve and deadletter find the same store from any folder.
 	cfg.Store.Path = p.relative(DefaultStorePath)
 	p.document(&root, cfg)
+	p.checkScheduleRefs(cfg)
 	slices.SortStableFunc(p.warnings, func(a, b Warning) int {
 		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column))
 	})
@@ -222,6 +227,9 @@ type parser struct {
 	// variables so warned about.
 	unsetWarning string
 	unset        []string
+	// scheduleRefs are the schedules sinks name, checked once the whole
+	// file is read.
+	scheduleRefs []scheduleRef
 }
 
 func (p *parser) errorf(n *yaml.Node, format string, args ...any) {
@@ -270,15 +278,16 @@ func (p *parser) document(root *yaml.Node, cfg *Config) {
 	}
 	var server *yaml.Node
 	p.fields(top, "top level", map[string]func(k, v *yaml.Node){
-		"server":   func(_, v *yaml.Node) { server = v },
-		"rules":    func(_, v *yaml.Node) { p.ruleFiles(v, cfg) },
-		"sinks":    func(_, v *yaml.Node) { p.sinks(v, cfg) },
-		"severity": func(_, v *yaml.Node) { p.severityMap(v, cfg) },
-		"store":    func(_, v *yaml.Node) { p.store(v, cfg) },
-		"log":      func(_, v *yaml.Node) { p.log(v, cfg) },
-		"api":      func(_, v *yaml.Node) { p.api(v, cfg) },
-		"accounts": func(_, v *yaml.Node) { p.accounts(v, cfg) },
-		"silences": func(_, v *yaml.Node) { p.silences(v, cfg) },
+		"server":    func(_, v *yaml.Node) { server = v },
+		"rules":     func(_, v *yaml.Node) { p.ruleFiles(v, cfg) },
+		"sinks":     func(_, v *yaml.Node) { p.sinks(v, cfg) },
+		"severity":  func(_, v *yaml.Node) { p.severityMap(v, cfg) },
+		"store":     func(_, v *yaml.Node) { p.store(v, cfg) },
+		"log":       func(_, v *yaml.Node) { p.log(v, cfg) },
+		"api":       func(_, v *yaml.Node) { p.api(v, cfg) },
+		"accounts":  func(_, v *yaml.Node) { p.accounts(v, cfg) },
+		"silences":  func(_, v *yaml.Node) { p.silences(v, cfg) },
+		"schedules": func(_, v *yaml.Node) { p.schedules(v, cfg) },
 	})
 	p.checkSilenceSinks(cfg)
 	if server == nil && p.partial() {

@@ -11,6 +11,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/wabarouter/wabarouter/internal/notification"
+	"github.com/wabarouter/wabarouter/internal/schedule"
 	"github.com/wabarouter/wabarouter/internal/sinks"
 	"github.com/wabarouter/wabarouter/internal/sinks/registry"
 )
@@ -29,6 +30,9 @@ type Sink struct {
 	// who they are (message texts, profile names, WhatsApp ids), which
 	// every sink withholds by default.
 	IncludeCustomerData bool
+	// Schedules are when the sink takes notifications (active_during,
+	// muted_during); see schedules.go.
+	Schedules schedule.Gate
 	// Settings maps each setting written to its value, read as the
 	// sink's type declares it (sinks.Kind): a string (Text and Path), a
 	// Secret (SecretText), a []string (List) or a map[string]Secret
@@ -176,6 +180,7 @@ func (p *parser) sink(m *yaml.Node, i int) (Sink, bool) {
 			}
 		},
 	}
+	p.sinkSchedules(handlers, where, &s)
 	for _, setting := range typ.Settings {
 		handlers[setting.Key] = func(_, v *yaml.Node) { p.setting(v, where, setting, &s) }
 	}

@@ -59,10 +59,14 @@ type RuleFailure struct {
 type NotificationDecision struct {
 	Notification notification.Notification
 	Outcome      Outcome
-	// Reason says why a notification was suppressed, skipped or silenced.
+	// Reason says why a notification was suppressed, skipped or
+	// silenced, or why a queued one is held.
 	Reason string
 	// Silence names the silence that hid it.
 	Silence string
+	// HeldUntil is when a notification a schedule holds goes out, on the
+	// wall clock of that schedule; zero when it goes at once.
+	HeldUntil time.Time
 }
 
 // Result is what routing made of one webhook. Err is set when routing it
@@ -142,6 +146,10 @@ func (res Result) log(ctx context.Context, log *slog.Logger) {
 				"id", n.Notification.ID, "severity", n.Notification.Severity, "action", n.Notification.Action)
 			switch n.Outcome {
 			case Queued:
+				if !n.HeldUntil.IsZero() {
+					log.InfoContext(ctx, "notification held", append(attrs, "until", n.HeldUntil, "reason", n.Reason)...)
+					continue
+				}
 				log.InfoContext(ctx, "notification queued", attrs...)
 			case Suppressed:
 				log.InfoContext(ctx, "notification suppressed", append(attrs, "dedup_key", n.Notification.DedupKey, "reason", n.Reason)...)

@@ -331,7 +331,12 @@ func (r *Router) announce(ctx context.Context, tx store.Tx, ec *eventCtx, m rule
 				Reason: silenced(ec.silence), Silence: ec.silence.ID})
 			continue
 		}
-		if err := enqueue(ctx, tx, ec, n, "", 0); err != nil {
+		h := r.scheduled(ec, n, false)
+		if h.drop {
+			ec.d.Notifications = append(ec.d.Notifications, NotificationDecision{Notification: n, Outcome: Skipped, Reason: h.reason})
+			continue
+		}
+		if err := enqueue(ctx, tx, ec, n, "", 0, h); err != nil {
 			return err
 		}
 	}
@@ -339,17 +344,26 @@ func (r *Router) announce(ctx context.Context, tx store.Tx, ec *eventCtx, m rule
 }
 
 // enqueue writes n to the outbox, placed in its incident's transitions
-// (none for incidentID ""), and records that it was queued.
-func enqueue(ctx context.Context, tx store.Tx, ec *eventCtx, n notification.Notification, incidentID string, seq int) error {
+// (none for incidentID ""), due when h lets it go, and records that it
+// was queued.
+func enqueue(ctx context.Context, tx store.Tx, ec *eventCtx, n notification.Notification, incidentID string, seq int, h hold) error {
 	payload, err := json.Marshal(n)
 	if err != nil {
 		return fmt.Errorf("encoding notification %s of rule %q: %w", n.ID, n.Rule, err)
 	}
+	due, accepted := ec.now, ec.accepted
+	if !h.until.IsZero() {
+		// A held row's life starts when it may go: its age limit and the
+		// outbox's oldest-pending age count from then, and so does its
+		// latency, which would otherwise report the hold as slowness.
+		due, accepted = h.until, h.until
+	}
 	if err := tx.Enqueue(ctx, store.Outbound{Sink: n.Sink, NotificationID: n.ID, Payload: payload, State: store.Pending,
-		NextAttempt: ec.now, CreatedAt: ec.now, AcceptedAt: ec.accepted, IncidentID: incidentID, Seq: seq}); err != nil {
+		NextAttempt: due, CreatedAt: due, AcceptedAt: accepted, IncidentID: incidentID, Seq: seq}); err != nil {
 		return err
 	}
-	ec.d.Notifications = append(ec.d.Notifications, NotificationDecision{Notification: n, Outcome: Queued})
+	ec.d.Notifications = append(ec.d.Notifications, NotificationDecision{Notification: n, Outcome: Queued,
+		HeldUntil: h.until, Reason: h.reason})
 	return nil
 }
 
@@ -445,6 +459,13 @@ func (r *Router) send(ctx context.Context, tx store.Tx, ec *eventCtx, inc *store
 		case !policy.takes(n.Incident.Transition):
 			reason = fmt.Sprintf("the sink takes no %s transitions", n.Incident.Transition)
 		}
+		h := hold{}
+		if reason == "" {
+			h = r.scheduled(ec, n, known)
+			if h.drop {
+				reason = h.reason
+			}
+		}
 		if reason != "" {
 			ec.d.Notifications = append(ec.d.Notifications, NotificationDecision{Notification: n, Outcome: Skipped, Reason: reason})
 			continue
@@ -456,7 +477,7 @@ func (r *Router) send(ctx context.Context, tx store.Tx, ec *eventCtx, inc *store
 				Reason: silenced(ec.silence), Silence: ec.silence.ID})
 			continue
 		}
-		if err := enqueue(ctx, tx, ec, n, inc.ID, inc.Seq); err != nil {
+		if err := enqueue(ctx, tx, ec, n, inc.ID, inc.Seq, h); err != nil {
 			return err
 		}
 		if !known {

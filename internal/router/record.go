@@ -48,6 +48,8 @@ type NotificationRecord struct {
 	Reason     string                  `json:"reason,omitempty"`
 	// Silence names the silence that hid the notification.
 	Silence string `json:"silence,omitempty"`
+	// HeldUntil is when a queued notification a schedule holds goes out.
+	HeldUntil time.Time `json:"held_until,omitzero"`
 }
 
 // Record is d as the decision log keeps it.
@@ -70,7 +72,8 @@ func (d Decision) Record() Record {
 	}
 	for _, n := range d.Notifications {
 		nr := NotificationRecord{ID: n.Notification.ID, Sink: n.Notification.Sink, Rule: n.Notification.Rule,
-			Severity: n.Notification.Severity.String(), Title: n.Notification.Title, Outcome: n.Outcome, Reason: n.Reason, Silence: n.Silence}
+			Severity: n.Notification.Severity.String(), Title: n.Notification.Title, Outcome: n.Outcome, Reason: n.Reason,
+			Silence: n.Silence, HeldUntil: n.HeldUntil}
 		if inc := n.Notification.Incident; inc != nil {
 			nr.IncidentID, nr.Transition = inc.ID, inc.Transition
 		}

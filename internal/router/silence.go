@@ -260,7 +260,7 @@ func (r *Router) remindOfSilence(ctx context.Context, tx store.Tx, ec *eventCtx,
 		n := notification.Notification{ID: notificationID(ec.fp, "silence-remind\x00"+sil.ID, sink), Sink: sink,
 			Rule: "silence " + sil.ID, Severity: notification.Warning, Action: notification.Change, Title: title, Body: body,
 			CreatedAt: ec.now}
-		if err := enqueue(ctx, tx, ec, n, "", 0); err != nil {
+		if err := enqueue(ctx, tx, ec, n, "", 0, hold{}); err != nil {
 			return err
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+
+	"github.com/wabarouter/wabarouter/internal/schedule"
 )
 
 // Level says whether a diagnostic stops the rules from loading.
@@ -142,7 +144,12 @@ type Source struct {
 // CheckSources reads rules files already read, in order, then the inline
 // rules, as Check does.
 func CheckSources(sources []Source, inline *Inline, sinks []string) (*Set, []Diagnostic) {
+	return checkSources(sources, inline, sinks, nil)
+}
+
+func checkSources(sources []Source, inline *Inline, sinks []string, schedules schedule.Set) (*Set, []Diagnostic) {
 	s := newSet()
+	s.Schedules = schedules
 	var diags []Diagnostic
 	for _, src := range sources {
 		diags = append(diags, s.parseInto(src.Path, src.Data, sinks)...)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/wabarouter/wabarouter/internal/accounts"
 	"github.com/wabarouter/wabarouter/internal/notification"
+	"github.com/wabarouter/wabarouter/internal/schedule"
 )
 
 // Rule is one compiled entry of a rules file.
@@ -38,6 +39,11 @@ type Rule struct {
 	// Runbook is the rule's "what to do" link, a URL template; "" leaves
 	// it to the event's field (DefaultRunbook).
 	Runbook string
+	// Schedules are when the rule's notifications go out (active_during,
+	// muted_during); WhenMuted says what becomes of one they keep back
+	// ("" holds it, as Hold does).
+	Schedules schedule.Gate
+	WhenMuted WhenMuted
 	// File and Line say where the rule was defined, for error messages.
 	File string
 	Line int
@@ -61,6 +67,11 @@ type Set struct {
 	// Accounts is the accounts directory the router looks each event's
 	// account up in before the rules run; nil lists no account.
 	Accounts *accounts.Directory
+	// Schedules are the config's schedules the rules' and the sinks'
+	// active_during and muted_during name; SinkSchedules are each sink's.
+	// They come with the rules so that a reload changes them together.
+	Schedules     schedule.Set
+	SinkSchedules map[string]schedule.Gate
 }
 
 func newSet() *Set { return &Set{Now: time.Now} }

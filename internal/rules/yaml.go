@@ -180,7 +180,7 @@ func (p *fileParser) addRule(r *Rule, n *yaml.Node) {
 }
 
 var ruleKeys = []string{"name", "description", "when", "severity", "to", "incident", "renotify", "resolve", "resolve_when",
-	"dedup", "stop", "action", "title", "body", "runbook"}
+	"dedup", "stop", "action", "title", "body", "runbook", "active_during", "muted_during", "when_muted"}
 
 func (p *fileParser) parseKey(r *Rule, k, v *yaml.Node) {
 	switch k.Value {
@@ -230,6 +230,12 @@ func (p *fileParser) parseKey(r *Rule, k, v *yaml.Node) {
 		r.body = p.template(r, v, "body")
 	case "runbook":
 		p.parseRunbook(r, v)
+	case "active_during":
+		r.Schedules.ActiveDuring = p.parseSchedules(r, v, "active_during")
+	case "muted_during":
+		r.Schedules.MutedDuring = p.parseSchedules(r, v, "muted_during")
+	case "when_muted":
+		p.parseWhenMuted(r, v)
 	default:
 		p.errorf(k, r.Name, "unknown key %q%s", k.Value, suggest(k.Value, ruleKeys))
 	}
