@@ -86,12 +86,14 @@ type Notification struct {
 	Transition string `json:"transition"`
 	Severity   string `json:"severity"`
 	Title      string `json:"title"`
-	// Outcome is queued, skipped (not made for this sink) or suppressed;
-	// Reason says why it was not queued.
+	// Outcome is queued, skipped (not made for this sink), suppressed or
+	// silenced; Reason says why it was not queued.
 	Outcome string `json:"outcome"`
 	Reason  string `json:"reason"`
 	// HeldUntil is when a notification a schedule holds goes out.
 	HeldUntil time.Time `json:"held_until,omitzero"`
+	// Silence names the silence that hid a silenced notification.
+	Silence string `json:"silence,omitempty"`
 	// Delivery is where a queued notification stands: pending (no attempt
 	// yet), retrying, sent or dead; empty for one not queued.
 	Delivery string    `json:"delivery"`
@@ -241,7 +243,7 @@ func decode(d store.Decision) decided {
 	for _, n := range rec.Notifications {
 		e.Notifications = append(e.Notifications, Notification{ID: n.ID, Sink: n.Sink, Rule: n.Rule, IncidentID: n.IncidentID,
 			Transition: string(n.Transition), Severity: n.Severity, Title: n.Title, Outcome: string(n.Outcome), Reason: n.Reason,
-			HeldUntil: n.HeldUntil, Attempts: []Attempt{}})
+			HeldUntil: n.HeldUntil, Silence: n.Silence, Attempts: []Attempt{}})
 	}
 	return decided{id: d.ID, fingerprint: rec.Fingerprint, entry: e}
 }
