@@ -56,6 +56,7 @@ func Run(t *testing.T, open Opener) {
 		{"UpdateRollsBackAlone", testUpdateRollsBackAlone},
 		{"GCRecords", testGCRecords},
 		{"Ping", testPing},
+		{"FailOver", testFailOver},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
