@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/time/rate"
 
 	"github.com/wabarouter/wabarouter/internal/config"
 	"github.com/wabarouter/wabarouter/internal/delivery"
@@ -129,6 +130,12 @@ func newPipeline(ctx context.Context, cfg *config.Config, set *rules.Set, log *s
 		if sc.Concurrency > 0 {
 			policy.Workers = sc.Concurrency
 		}
+		if sc.Rate.Limited() {
+			// Burst 1: a queue goes out at the rate from its first send,
+			// which is what Slack's per-channel limit asks for.
+			policy.Rate, policy.Burst = rate.Limit(float64(sc.Rate.N)/sc.Rate.Per.Seconds()), 1
+		}
+		policy.FallbackTo, policy.FallbackAfter = sc.Fallback.To, sc.Fallback.After
 		p.workers[sc.Name] = delivery.NewWorker(sc.Name, owner, built[sc.Name], st, policy, log.With("component", "delivery"), p.metrics)
 	}
 	if err := p.countResumed(ctx); err != nil {
