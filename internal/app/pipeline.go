@@ -22,6 +22,7 @@ import (
 	"github.com/wabarouter/wabarouter/internal/delivery"
 	"github.com/wabarouter/wabarouter/internal/event"
 	"github.com/wabarouter/wabarouter/internal/metrics"
+	"github.com/wabarouter/wabarouter/internal/notification"
 	"github.com/wabarouter/wabarouter/internal/router"
 	"github.com/wabarouter/wabarouter/internal/rules"
 	"github.com/wabarouter/wabarouter/internal/sinks"
@@ -122,6 +123,7 @@ func newPipeline(ctx context.Context, cfg *config.Config, set *rules.Set, log *s
 	p.metrics = metrics.New(p.reg)
 	p.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&outboxCollector{store: st, sinks: cfg.SinkNames(), log: log}, metrics.NewBuildInfo())
+	routing := SinkPolicies(cfg)
 	for _, sc := range cfg.Sinks {
 		policy := delivery.DefaultPolicy
 		if n := defaultConcurrency(sc.Type); n > 0 {
@@ -136,6 +138,10 @@ func newPipeline(ctx context.Context, cfg *config.Config, set *rules.Set, log *s
 			policy.Rate, policy.Burst = rate.Limit(float64(sc.Rate.N)/sc.Rate.Per.Seconds()), 1
 		}
 		policy.FallbackTo, policy.FallbackAfter = sc.Fallback.To, sc.Fallback.After
+		policy.FallbackSkips = map[string][]notification.Transition{}
+		for _, to := range sc.Fallback.To {
+			policy.FallbackSkips[to] = routing[to].Skips
+		}
 		p.workers[sc.Name] = delivery.NewWorker(sc.Name, owner, built[sc.Name], st, policy, log.With("component", "delivery"), p.metrics)
 	}
 	if err := p.countResumed(ctx); err != nil {
@@ -144,7 +150,7 @@ func newPipeline(ctx context.Context, cfg *config.Config, set *rules.Set, log *s
 	}
 	p.initRuleMetrics(set)
 	p.router = router.New(router.Config{Rules: set, Store: st, Log: log.With("component", "router"),
-		Queued: p.wakeSinks, Metrics: p.metrics, Sinks: SinkPolicies(cfg)})
+		Queued: p.wakeSinks, Metrics: p.metrics, Sinks: routing})
 	return p, nil
 }
 

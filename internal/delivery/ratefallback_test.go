@@ -82,7 +82,8 @@ func (p *recordingPeer) refusals() int {
 }
 
 // enqueueIncident queues one notification per seq of one incident for
-// sink, as the router queues an incident's transitions.
+// sink, as the router queues an incident's transitions: the opening,
+// then repeats.
 func enqueueIncident(t *testing.T, st store.Store, sink, incident string, seqs ...int) {
 	t.Helper()
 	ctx := context.Background()
@@ -95,7 +96,10 @@ func enqueueIncident(t *testing.T, st store.Store, sink, incident string, seqs .
 		for _, seq := range seqs {
 			id := fmt.Sprintf("%s-%d", incident, seq)
 			n := notification.Notification{ID: id, Sink: sink, Rule: "r", Title: "title " + id, Severity: notification.Error,
-				CreatedAt: now, Incident: &notification.Incident{ID: incident, Seq: seq}}
+				CreatedAt: now, Incident: &notification.Incident{ID: incident, Seq: seq, Transition: notification.Updated}}
+			if seq == 1 {
+				n.Incident.Transition = notification.Opened
+			}
 			payload, err := json.Marshal(n)
 			if err != nil {
 				return fmt.Errorf("encoding %s: %w", id, err)
@@ -250,5 +254,28 @@ func TestFallbackIDIsStablePerSink(t *testing.T) {
 	}
 	if FallbackID("n1", "a") == FallbackID("n1", "b") || FallbackID("n1", "a") == FallbackID("n2", "a") {
 		t.Error("FallbackID is the same for different notifications or sinks")
+	}
+}
+
+// TestFallbackSkipsWhatItsSinkSkips: a repeat is not handed to a
+// fallback sink whose type takes no repeats; its opening is.
+func TestFallbackSkipsWhatItsSinkSkips(t *testing.T) {
+	st := openStore(t)
+	_, brokenSink := newRecordingPeer(t, func() int { return http.StatusBadRequest })
+	all, allSink := newRecordingPeer(t, nil)
+	noRepeats, noRepeatsSink := newRecordingPeer(t, nil)
+	enqueueIncident(t, st, "broken", "inc", 1, 2)
+	p := fastPolicy
+	p.FallbackTo = []string{"all", "no-repeats"}
+	p.FallbackSkips = map[string][]notification.Transition{"no-repeats": {notification.Updated}}
+	run(t, NewWorker("broken", "test-owner", brokenSink, st, p, discard, nil))
+	run(t, NewWorker("all", "test-owner", allSink, st, fastPolicy, discard, nil))
+	run(t, NewWorker("no-repeats", "test-owner", noRepeatsSink, st, fastPolicy, discard, nil))
+	waitFor(t, "both dead and the fallbacks drained", func() bool {
+		return len(deadRows(t, st)) == 2 && len(all.arrivals()) == 2 && pending(t, st, "no-repeats") == 0 && len(noRepeats.arrivals()) >= 1
+	})
+	got := noRepeats.arrivals()
+	if len(got) != 1 || got[0].n.Incident.Transition != notification.Opened {
+		t.Errorf("the sink that takes no repeats got %d notifications (first %+v), want the opening alone", len(got), got[0].n.Incident)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -53,6 +54,10 @@ type Policy struct {
 	// then. Each fallback sink gets it once.
 	FallbackTo    []string
 	FallbackAfter time.Duration
+	// FallbackSkips are, per fallback sink, the transitions its type
+	// takes no notification for (sinks.Capabilities): a repeat is not
+	// handed to a sink that would not have been sent it.
+	FallbackSkips map[string][]notification.Transition
 }
 
 // DefaultPolicy retries for a day, which outlasts any realistic outage of
@@ -384,7 +389,7 @@ func (w *Worker) fail(ctx context.Context, row store.Outbound, n notification.No
 		}
 		return nil, w.store.Retry(ctx, row.ID, row.Lease, next, o)
 	}
-	rows, err := handOverRows(row, n, w.name, w.policy.FallbackTo, o, dead)
+	rows, err := handOverRows(row, n, w.name, w.fallbacksTaking(n), o, dead)
 	if err != nil {
 		return nil, err
 	}
@@ -398,6 +403,20 @@ func (w *Worker) fail(ctx context.Context, row store.Outbound, n notification.No
 		to = append(to, a.Sink)
 	}
 	return to, nil
+}
+
+// fallbacksTaking are the fallback sinks that take n's transition.
+func (w *Worker) fallbacksTaking(n notification.Notification) []string {
+	if n.Incident == nil {
+		return w.policy.FallbackTo
+	}
+	var to []string
+	for _, sink := range w.policy.FallbackTo {
+		if !slices.Contains(w.policy.FallbackSkips[sink], n.Incident.Transition) {
+			to = append(to, sink)
+		}
+	}
+	return to
 }
 
 // maxReason bounds the failed sink's error a handed-over notification
