@@ -282,4 +282,3 @@ func TestFallbackSkipsWhatItsSinkSkips(t *testing.T) {
 		t.Errorf("the sink that takes no repeats got %d notifications (first %+v), want the opening alone", len(got), got[0].n.Incident)
 	}
 }
-
