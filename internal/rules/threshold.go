@@ -65,7 +65,7 @@ func (t *Threshold) Key(rule string, ev event.Event) string {
 		b.WriteString(name)
 		b.WriteString("=")
 		if i < len(t.by) {
-			b.WriteString(fmt.Sprint(v.FieldByIndex(t.by[i]).Interface()))
+			fmt.Fprint(&b, v.FieldByIndex(t.by[i]).Interface())
 		}
 	}
 	return b.String()

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -77,7 +78,7 @@ func testCounts(t *testing.T, s store.Store) {
 	if err := s.Update(ctx, func(tx store.Tx) error {
 		addCount(ctx, t, tx, "failed", "pn=1", minute(1), minute(0))
 		return boom
-	}); err != boom {
+	}); !errors.Is(err, boom) {
 		t.Fatalf("Update returning an error: %v", err)
 	}
 	if got := countSince(t, s, "failed", "pn=1", minute(0)); got != 4 {
