@@ -44,6 +44,9 @@ type Rule struct {
 	// ("" holds it, as Hold does).
 	Schedules schedule.Gate
 	WhenMuted WhenMuted
+	// Threshold, when set, makes the rule count its matches and fire
+	// only once enough of them fall within its window.
+	Threshold *Threshold
 	// File and Line say where the rule was defined, for error messages.
 	File string
 	Line int
