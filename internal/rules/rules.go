@@ -44,6 +44,9 @@ type Rule struct {
 	// ("" holds it, as Hold does).
 	Schedules schedule.Gate
 	WhenMuted WhenMuted
+	// Group, when set, gathers the rule's events that share its fields
+	// into one incident and one notification listing them.
+	Group *Group
 	// File and Line say where the rule was defined, for error messages.
 	File string
 	Line int
