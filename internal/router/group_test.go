@@ -49,17 +49,6 @@ func template(id int, ev, pause string) string {
 		ev, id, id, pause)
 }
 
-func itemTitles(n notification.Notification) []string {
-	if n.Group == nil {
-		return nil
-	}
-	var out []string
-	for _, it := range n.Group.Items {
-		out = append(out, it.Title+"="+string(it.State))
-	}
-	return out
-}
-
 // TestGroupLifecycle: 40 pauses within the wait make no notification
 // until the wait is over, then one per sink listing all 40; a pause after
 // that updates the chat's message (at most once per wait), not the
@@ -184,4 +173,44 @@ func TestGroupedEventOnRecord(t *testing.T) {
 			t.Errorf("%s: %+v, want grouped until 09:00:30 into %s", n.Sink, n, rec.Incidents[0].ID)
 		}
 	}
+}
+
+// TestGroupBeforeItsFlush: an escalation before the wait is over sends
+// the opening at once, with every item so far; a group whose items all
+// resolve before its opening went out sends nothing at all.
+func TestGroupBeforeItsFlush(t *testing.T) {
+	key := waba + "/message_template_status_update/group/paused"
+	t.Run("escalation", func(t *testing.T) {
+		f, clock := groupFixture(t)
+		f.route(t, envelope(1, template(1, "PAUSED", "FIRST_PAUSE")))
+		f.route(t, envelope(2, template(2, "PAUSED", "FIRST_PAUSE")))
+		*clock = clock.Add(time.Second)
+		f.route(t, envelope(3, template(1, "PAUSED", "SECOND_PAUSE")))
+		got := f.queued(t, "pager")
+		wantTransitions(t, "escalation before the flush", "pager", got, "opened@"+key)
+		if len(got) == 1 && (got[0].Group.Total != 2 || len(got[0].Incident.Changes) == 0) {
+			t.Errorf("the opening lists %d items, changes %q; want 2 and what got worse", got[0].Group.Total, got[0].Incident.Changes)
+		}
+		*clock = clock.Add(time.Minute)
+		fireDue(t, f)
+		if got := f.queued(t, "chat"); len(got) != 1 {
+			t.Errorf("chat got %v, want the opening once: the flush has nothing left to send", transitions(got))
+		}
+	})
+	t.Run("resolved first", func(t *testing.T) {
+		f, clock := groupFixture(t)
+		f.route(t, envelope(1, template(1, "PAUSED", "FIRST_PAUSE")))
+		f.route(t, envelope(2, template(1, "REINSTATED", "")))
+		*clock = clock.Add(time.Minute)
+		fireDue(t, f)
+		for _, sink := range []string{"pager", "chat", "mail"} {
+			if got := f.queued(t, sink); len(got) != 0 {
+				t.Errorf("%s got %v for a group resolved before it went out", sink, transitions(got))
+			}
+		}
+		incs, err := f.st.Incidents(context.Background(), store.IncidentFilter{State: stateResolved})
+		if err != nil || len(incs) != 1 || !strings.Contains(incs[0].Reason, "every item resolved") {
+			t.Errorf("resolved incidents %+v, %v; want the group, every item resolved", incs, err)
+		}
+	})
 }
