@@ -201,4 +201,8 @@ func (p *fileParser) checkGroup(r *Rule, n *yaml.Node, seen map[string]bool) {
 		p.errorf(n, r.Name, "%s", fmt.Sprintf("a rule with action: %s opens no incidents, so it has nothing to group; group belongs on a rule that opens them", r.Action))
 		r.Group = nil
 	}
+	if seen["group"] && seen["threshold"] {
+		p.errorf(n, r.Name, "threshold and group both decide when the rule's incident opens; keep one (a threshold rule's incident is already one per value of its by)")
+		r.Group = nil
+	}
 }
