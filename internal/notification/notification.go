@@ -77,6 +77,10 @@ const (
 	Escalated Transition = "escalated"
 	Reminded  Transition = "reminded"
 	Resolved  Transition = "resolved"
+	// Grouped is an event joining a group (a rule's group:) whose
+	// notification goes out later with the group's: the decision log
+	// records it, no notification carries it.
+	Grouped Transition = "grouped"
 )
 
 // IncidentState is open until the incident resolves.
@@ -151,6 +155,9 @@ type Notification struct {
 	// Incident is the incident the notification reports a transition of;
 	// nil for a notification outside any (notify-test).
 	Incident *Incident `json:"incident,omitempty"`
+	// Group lists the events a grouping rule gathered into the incident;
+	// nil for a rule without group.
+	Group *Group `json:"group,omitempty"`
 	// FallbackFor marks a notification handed over by a sink that could
 	// not deliver it; nil for one routed to its sink directly.
 	FallbackFor *Fallback `json:"fallback_for,omitempty"`
@@ -168,4 +175,41 @@ func (s Severity) Word() string {
 		return name
 	}
 	return string(name[0]-'a'+'A') + name[1:]
+}
+
+// Group is what a notification of a group says about its items: the
+// events of one rule that share the values of the rule's group.by.
+type Group struct {
+	// Key is the group's incident key; By and Values the fields it is
+	// by and their values, in order.
+	Key    string   `json:"key"`
+	By     []string `json:"by"`
+	Values []string `json:"values"`
+	// Items are the group's items, oldest first, at most the rule's
+	// group.max; Total counts every item, those beyond too, and Open
+	// those not resolved.
+	Items []GroupItem `json:"items"`
+	Total int         `json:"total"`
+	Open  int         `json:"open"`
+}
+
+// GroupItem is one problem in a group: its own incident key, a line
+// saying what it is, when it joined and was last seen, and its state.
+type GroupItem struct {
+	Key      string        `json:"key"`
+	Title    string        `json:"title"`
+	Severity Severity      `json:"severity"`
+	At       time.Time     `json:"at"`
+	LastSeen time.Time     `json:"last_seen,omitzero"`
+	State    IncidentState `json:"state"`
+	// Events counts the events of the item, repeats included.
+	Events int `json:"events"`
+}
+
+// More is how many items the group has beyond those it lists.
+func (g *Group) More() int {
+	if g == nil {
+		return 0
+	}
+	return max(0, g.Total-len(g.Items))
 }

@@ -102,6 +102,9 @@ func (res Result) record(m *metrics.Metrics) {
 			m.RuleMatches.WithLabelValues(rule).Inc()
 		}
 		for _, n := range d.Notifications {
+			if n.Outcome == Grouped {
+				continue // made later, in the group's notification
+			}
 			m.Notifications.WithLabelValues(n.Notification.Sink, metrics.Created).Inc()
 			switch n.Outcome {
 			case Suppressed:
@@ -157,6 +160,8 @@ func (res Result) log(ctx context.Context, log *slog.Logger) {
 				log.InfoContext(ctx, "notification not made for this sink", append(attrs, "reason", n.Reason)...)
 			case Silenced:
 				log.InfoContext(ctx, "notification silenced", append(attrs, "silence", n.Silence, "reason", n.Reason)...)
+			case Grouped:
+				log.InfoContext(ctx, "notification grouped", append(attrs, "until", n.HeldUntil, "reason", n.Reason)...)
 			}
 		}
 	}

@@ -56,6 +56,8 @@ type detail struct {
 	// Silences are the silences that hid the incident's notifications and
 	// have not ended yet: when one ends, the incident is told then.
 	Silences []string `json:"silences,omitempty"`
+	// Group is a grouping rule's incident's items (see group.go).
+	Group *groupState `json:"group,omitempty"`
 }
 
 func decodeDetail(b []byte) detail {
@@ -402,6 +404,7 @@ func (r *Router) resolve(ctx context.Context, tx store.Tx, ec *eventCtx, inc sto
 			DedupKey: episodeKey(inc.Key, inc.Episode), Incident: &info, CreatedAt: ec.now, Event: ev,
 		})
 	}
+	withGroup(ec.set, inc, det, ns)
 	return r.send(ctx, tx, ec, &inc, ns)
 }
 
@@ -531,6 +534,11 @@ func (r *Router) Fire(ctx context.Context, t store.Timer) (Result, error) {
 				return tx.SetTimer(ctx, store.Timer{IncidentID: inc.ID, Kind: timerRemind, Due: det.Notified.Add(rule.Renotify)})
 			}
 			err = r.remind(ctx, tx, ec, inc, det, rule)
+		case timerGroupFlush:
+			var sent bool
+			if sent, err = r.flushGroup(ctx, tx, ec, inc, det, t); err == nil && !sent {
+				return nil
+			}
 		case timerThreshold:
 			var open bool
 			if open, err = r.checkThreshold(ctx, tx, ec, inc, t); open {
@@ -578,5 +586,6 @@ func (r *Router) remind(ctx context.Context, tx store.Tx, ec *eventCtx, inc stor
 			DedupKey: episodeKey(inc.Key, inc.Episode), Incident: &info, CreatedAt: ec.now, Event: det.Event,
 		})
 	}
+	withGroup(ec.set, inc, det, ns)
 	return r.send(ctx, tx, ec, &inc, ns)
 }

@@ -299,6 +299,9 @@ func (r *Router) routeEvent(ctx context.Context, tx store.Tx, webhookID int64, i
 	if err := r.recoveries(ctx, tx, ec, course, p.matches); err != nil {
 		return d, err
 	}
+	if err := r.groupRecoveries(ctx, tx, ec, course, p.matches); err != nil {
+		return d, err
+	}
 	for _, m := range p.matches {
 		if m.Action == notification.Resolve {
 			continue // done among the recoveries
@@ -317,6 +320,12 @@ func (r *Router) routeEvent(ctx context.Context, tx store.Tx, webhookID int64, i
 		}
 		if recovery {
 			continue // a recovery ends incidents; it never opens one
+		}
+		if m.Rule.Group != nil {
+			if err := r.group(ctx, tx, ec, m, course); err != nil {
+				return d, err
+			}
+			continue
 		}
 		if m.Rule.Threshold != nil {
 			if err := r.counted(ctx, tx, ec, m, course); err != nil {

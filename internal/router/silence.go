@@ -237,6 +237,7 @@ func (r *Router) unsilence(ctx context.Context, tx store.Tx, ec *eventCtx, incID
 			CreatedAt: ec.now, Event: det.Event,
 		})
 	}
+	withGroup(ec.set, inc, det, ns)
 	if err := r.send(ctx, tx, ec, &inc, ns); err != nil {
 		return err
 	}

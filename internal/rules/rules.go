@@ -44,6 +44,9 @@ type Rule struct {
 	// ("" holds it, as Hold does).
 	Schedules schedule.Gate
 	WhenMuted WhenMuted
+	// Group, when set, gathers the rule's events that share its fields
+	// into one incident and one notification listing them.
+	Group *Group
 	// Threshold, when set, makes the rule count its matches and fire
 	// only once enough of them fall within its window.
 	Threshold *Threshold

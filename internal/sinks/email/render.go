@@ -122,7 +122,11 @@ type view struct {
 	ManagerURL  string
 	Links       []sinks.Link
 	Rows        []row
-	ID          string
+	// Items are a group's items, one line each, and ItemsHeading what
+	// the group holds; none outside a group.
+	Items        []string
+	ItemsHeading string
+	ID           string
 }
 
 func newView(n notification.Notification) view {
@@ -154,6 +158,15 @@ func newView(n notification.Notification) view {
 	// Default texts may say no more than Meta did; say it once.
 	if body := sinks.Truncate(sinks.StripBidi(sinks.Body(n)), maxBody); strings.TrimSpace(body) != strings.TrimSpace(desc) {
 		v.Body = lines(body)
+	}
+	if n.Group != nil {
+		for _, l := range sinks.GroupLines(n) {
+			v.Items = append(v.Items, sinks.Truncate(l, maxFact))
+		}
+		if more := sinks.GroupMore(n, 0); more != "" {
+			v.Items = append(v.Items, more)
+		}
+		v.ItemsHeading = sinks.GroupHeading(n)
 	}
 	if inc := n.Incident; inc != nil {
 		facts := sinks.IncidentFacts(n)
@@ -217,6 +230,9 @@ Account: {{.Who}}
 {{.Change}}
 {{end}}{{if .Body}}
 {{range .Body}}{{.}}
+{{end}}{{end}}{{if .Items}}
+Items ({{.ItemsHeading}}):
+{{range .Items}}- {{.}}
 {{end}}{{end}}{{if .Description}}
 Meta's description:
 {{range .Description}}{{.}}
@@ -261,6 +277,8 @@ td, th, p, li, h1, h2, a { overflow-wrap: anywhere; word-break: break-word; }
 {{end}}{{if .Info}}<p style="margin:0 0 12px; color:#137333;">` + infoLine + `</p>
 {{end}}{{if .Change}}<p style="margin:0 0 12px;"><b>{{.Change}}</b></p>
 {{end}}{{range .Body}}<p style="margin:0 0 12px; overflow-wrap:anywhere; word-break:break-word;">{{.}}</p>
+{{end}}{{if .Items}}<h2 style="margin:16px 0 4px; font-size:16px;">Items ({{.ItemsHeading}})</h2>
+<ul style="margin:0 0 12px; padding-left:18px;">{{range .Items}}<li style="overflow-wrap:anywhere; word-break:break-word;">{{.}}</li>{{end}}</ul>
 {{end}}{{if .Description}}<h2 style="margin:16px 0 4px; font-size:16px;">Meta's description</h2>
 <div style="margin:0 0 12px; padding:8px 12px; border-left:3px solid #dadce0; background-color:#f8f9fa;">
 {{range .Description}}<p style="margin:0 0 4px; overflow-wrap:anywhere; word-break:break-word;">{{.}}</p>

@@ -241,8 +241,9 @@ const (
 // description in full, the account (its name as sinks.Who gives it, the
 // raw WABA id, the owning team), the rule, what the transition changed
 // and the incident (id, transition, state, count, opened_at, ...), the
-// event's name and the whole event, raw value included, under "event".
-// Keys with nothing to say are left out.
+// event's name and the whole event, raw value included, under "event";
+// for a group, its items, one line each, under "items". Keys with
+// nothing to say are left out.
 func Details(n notification.Notification) map[string]any {
 	ev := n.Event
 	d := map[string]any{
@@ -277,6 +278,17 @@ func Details(n notification.Notification) map[string]any {
 	if n.Incident != nil {
 		set("change", sinks.Change(n))
 		d["incident"] = n.Incident
+	}
+	if n.Group != nil {
+		// The items, one line each, for the person reading the alert;
+		// the group's keys and counts for whoever reads it by machine.
+		items := sinks.GroupLines(n)
+		if more := sinks.GroupMore(n, 0); more != "" {
+			items = append(items, more)
+		}
+		d["items"] = items
+		d["group"] = map[string]any{"key": n.Group.Key, "by": n.Group.By, "values": n.Group.Values,
+			"total": n.Group.Total, "open": n.Group.Open}
 	}
 	if n.Test {
 		d["test"] = true

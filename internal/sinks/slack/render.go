@@ -269,6 +269,7 @@ func message(n notification.Notification, lead string) Message {
 	if strings.TrimSpace(n.Body) != "" {
 		blocks = append(blocks, section(Text(n.Body, maxSection)))
 	}
+	blocks = append(blocks, groupBlocks(n)...)
 	buttons := links(n)
 	att := attachment(n)
 	used := textUnits(blocks) + textUnits(buttons) + textUnits(att.Blocks.BlockSet)
@@ -470,6 +471,53 @@ func buttonURL(u string) bool {
 	}
 	p, err := url.Parse(u)
 	return err == nil && (p.Scheme == "https" || p.Scheme == "http") && p.Host != ""
+}
+
+// A group's items take at most maxItemsText characters in at most
+// maxItemSections sections, each line at most maxItemLine: what is left
+// of a message's blocks leaves room for the rest.
+const (
+	maxItemsText    = 6000
+	maxItemSections = 8
+	maxItemLine     = 300
+)
+
+// groupBlocks list the items of n's group, one a line, in sections of at
+// most 3,000 characters; the items that do not fit, and those beyond the
+// rule's group.max, are counted ("and 12 more"). None outside a group.
+func groupBlocks(n notification.Notification) []slack.Block {
+	lines := sinks.GroupLines(n)
+	if lines == nil {
+		return nil
+	}
+	var blocks []slack.Block
+	text := "*Items* · " + Text(sinks.GroupHeading(n), maxID)
+	budget := maxItemsText - units(text)
+	for i, l := range lines {
+		line := "\n• " + Text(l, maxItemLine)
+		// Keep room to count what does not fit, in the last section.
+		reserve := 0
+		if i < len(lines)-1 || n.Group.More() > 0 {
+			reserve = units("\n" + sinks.GroupMore(n, len(lines)))
+		}
+		full := units(text)+units(line)+reserve > maxSection
+		if full && len(blocks) < maxItemSections-1 && budget-units(line)-reserve >= 0 {
+			blocks = append(blocks, section(text))
+			text = strings.TrimPrefix(line, "\n")
+			budget -= units(text)
+			continue
+		}
+		if full || budget-units(line)-reserve < 0 {
+			text += "\n" + sinks.GroupMore(n, len(lines)-i)
+			return append(blocks, section(text))
+		}
+		text += line
+		budget -= units(line)
+	}
+	if more := sinks.GroupMore(n, 0); more != "" {
+		text += "\n" + more
+	}
+	return append(blocks, section(text))
 }
 
 // descriptionHeading opens Meta's description.
