@@ -505,7 +505,7 @@ func (c *Console) playgroundPage(w http.ResponseWriter, r *http.Request, s sessi
 		form.Payload = all[max(i, 0)].Body
 	}
 	c.render(w, r, &s, http.StatusOK, "playground", "Playground", map[string]any{
-		"Form": form, "Samples": all, "Sinks": names, "Rules": c.ruleNames(), "Problem": problem,
+		"Form": form, "Samples": all, "Sample": q.Get("sample"), "Rule": q.Get("rule"), "Sinks": names, "Rules": c.ruleNames(), "Problem": problem,
 		"Severities": []string{"info", "warning", "error", "critical"},
 	})
 }

@@ -185,7 +185,7 @@ func (b *browser) fail(format string, args ...any) {
 	defer cancel()
 	url, _ := chromedp.Run(ctx, chromedp.Location())
 	text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err == nil && os.MkdirAll(b.artifacts, 0o755) == nil {
 		name := filepath.Join(b.artifacts, fmt.Sprintf("failure-%d.png", time.Now().UnixNano()))
 		if os.WriteFile(name, png, 0o644) == nil {
@@ -265,7 +265,7 @@ func (b *browser) shot(name string) {
 	if b.pictures == "" {
 		return
 	}
-	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+	png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
 	if err != nil {
 		b.fail("taking the picture %s: %v", name, err)
 	}
@@ -351,6 +351,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	if invalid != "true" {
 		b.fail("the when field with a typo has aria-invalid %q", invalid)
 	}
+	evaluate[bool](b, `(document.getElementById("pg-when").scrollIntoView({block: "center"}), true)`)
 	b.shot("playground-typo")
 	b.typeInto(`#pg-when`, `event == "ACCOUNT_VIOLATION" and field == "account_update"`)
 	b.typeInto(`#pg-title`, `{{.account.name}} broke a policy ({{.violation_type}})`)
@@ -363,6 +364,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	if !strings.Contains(slackPreview, `class="block header"`) {
 		b.fail("the Slack preview has no header block")
 	}
+	b.run("drawing the Slack preview", chromedp.WaitVisible(chromedp.CSS(`#preview-slack[data-shown="true"]`)))
 	ruleYAML := evaluate[string](b, `document.getElementById("rule-yaml").value`)
 	if !strings.Contains(ruleYAML, "- name: my-new-rule") || !strings.Contains(ruleYAML, `field == "account_update"`) {
 		b.fail("the rule's YAML is\n%s", ruleYAML)
@@ -371,6 +373,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	if saveDisabled {
 		b.fail("save as test is disabled on a rule that loads and runs")
 	}
+	evaluate[bool](b, `(document.getElementById("pg-title").scrollIntoView({block: "center"}), true)`)
 	b.shot("playground")
 
 	// A silence, added after its preview, hides the next matching event

@@ -126,17 +126,26 @@
     });
   }
 
+  // frame shows html in a sandboxed frame, marked data-shown once drawn.
+  function frame(id, html) {
+    var f = document.getElementById(id);
+    if (f.srcdoc === html) { return; }
+    f.removeAttribute("data-shown");
+    f.onload = function () { f.setAttribute("data-shown", "true"); };
+    f.srcdoc = html;
+  }
+
   function showPreviews(ans) {
     var p = null;
     ans.events.forEach(function (e) { if (!p && e.preview) { p = e.preview; } });
     var box = document.getElementById("pg-previews");
     box.hidden = !p;
     if (!p) { return; }
-    document.getElementById("preview-slack").srcdoc = p.slack_html;
+    frame("preview-slack", p.slack_html);
     document.getElementById("slack-json").textContent = p.slack_json;
     document.getElementById("pagerduty-json").textContent = p.pagerduty_json;
     document.getElementById("email-subject").textContent = p.email_subject;
-    document.getElementById("preview-email").srcdoc = p.email_html;
+    frame("preview-email", p.email_html);
     document.getElementById("email-text").textContent = p.email_text;
   }
 
