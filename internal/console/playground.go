@@ -276,7 +276,8 @@ func (c *Console) runPlayground(ctx context.Context, pr playgroundRule) (playgro
 	}
 	if res.Refused != nil {
 		ans.Refused = "intake would refuse this payload (400): " + res.Refused.Error()
-		return ans, nil
+		return ans, nil //nolint:nilerr // a refusal is what the dry run found, told in the answer
+
 	}
 	if res.Unreadable != nil {
 		ans.Unreadable = res.Unreadable.Error()
