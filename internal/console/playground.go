@@ -19,9 +19,7 @@ import (
 	"github.com/wabarouter/wabarouter/internal/notification"
 	"github.com/wabarouter/wabarouter/internal/router"
 	"github.com/wabarouter/wabarouter/internal/rules"
-	"github.com/wabarouter/wabarouter/internal/sinks/email"
-	"github.com/wabarouter/wabarouter/internal/sinks/pagerduty"
-	slacksink "github.com/wabarouter/wabarouter/internal/sinks/slack"
+	"github.com/wabarouter/wabarouter/internal/sinks/registry"
 )
 
 // samples are a few of testdata/webhooks, as Meta posts them, for a
@@ -341,29 +339,13 @@ func (c *Console) inherit(set, loaded *rules.Set) {
 }
 
 func previewOf(n notification.Notification) (preview, error) {
-	p := preview{Sink: n.Sink}
-	payload, err := slacksink.Payload(n)
+	r, err := registry.PreviewOf(n)
 	if err != nil {
-		return p, fmt.Errorf("the Slack preview: %w", err)
+		return preview{}, err
 	}
-	p.SlackJSON = prettyJSON(payload)
-	if p.SlackHTML, err = blockkit.Preview(payload); err != nil {
-		return p, err
-	}
-	var ev any = pagerduty.Event("ROUTING_KEY", n)
-	if n.Action == notification.Change {
-		ev = pagerduty.ChangeEvent("ROUTING_KEY", n)
-	}
-	b, err := json.MarshalIndent(ev, "", "  ")
-	if err != nil {
-		return p, fmt.Errorf("the PagerDuty preview: %w", err)
-	}
-	p.PagerDuty = string(b)
-	p.EmailSubject = email.Subject(n)
-	if p.EmailHTML, err = email.HTMLBody(n); err != nil {
-		return p, err
-	}
-	if p.EmailText, err = email.TextBody(n); err != nil {
+	p := preview{Sink: n.Sink, SlackJSON: prettyJSON(r.SlackPayload), PagerDuty: string(r.PagerDutyEvent),
+		EmailSubject: r.EmailSubject, EmailHTML: r.EmailHTML, EmailText: r.EmailText}
+	if p.SlackHTML, err = blockkit.Preview(r.SlackPayload); err != nil {
 		return p, err
 	}
 	return p, nil
