@@ -306,6 +306,9 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	srv.Handle("/metrics", promhttp.HandlerFor(p.reg, promhttp.HandlerOpts{}))
 	srv.Handle("/readyz", http.HandlerFunc(p.ready))
 	p.registerAPI(srv)
+	if err := p.registerConsole(srv); err != nil {
+		return errors.Join(err, CloseSinks(p.sinks), p.store.Close())
+	}
 	stopWatch := context.AfterFunc(ctx, func() { p.stopping.Store(true) })
 	defer stopWatch()
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))

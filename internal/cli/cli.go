@@ -170,6 +170,25 @@ Environment:
 Example:
   wabarouter test --config config.example.yaml testdata/rules/example_test.yaml
 `, runRuleTest},
+		"console": {"make a password hash for a web console user", "console hash-password [--cost N]", `
+Reads a password from standard input (one line: type it and press Enter,
+or pipe it in) and prints its bcrypt hash, for a user's password_hash in
+the config's console section (see docs/console.md). Reads no config.
+htpasswd -nbBC 10 USER PASSWORD makes a hash the console takes too.
+
+Arguments:
+  hash-password  hash the password read from standard input
+
+Flags:
+  --cost N  bcrypt's cost (default 10): each step doubles the time a
+            sign-in, and every guess, takes
+
+Environment:
+  None.
+
+Example:
+  wabarouter console hash-password
+`, runConsole},
 		"version": {"print the version, commit and Go version of this binary", "version", `
 Prints the version of wabarouter, the commit it was built from (with
 "modified" if the work tree had changes) and the Go version that built it.

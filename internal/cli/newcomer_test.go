@@ -19,7 +19,7 @@ import (
 
 // everyCommand lists the commands a newcomer can type, so that a command
 // added without help fails the tests below.
-var everyCommand = []string{"check", "deadletter", "healthcheck", "incidents", "notify-test", "parse", "route", "serve", "silence", "test", "version", "why"}
+var everyCommand = []string{"check", "console", "deadletter", "healthcheck", "incidents", "notify-test", "parse", "route", "serve", "silence", "test", "version", "why"}
 
 // definedFlag matches a flag in the listing flag.PrintDefaults writes.
 var definedFlag = regexp.MustCompile(`(?m)^  -([a-z][a-z-]*)`)
@@ -32,7 +32,7 @@ func TestHelpOfEveryCommand(t *testing.T) {
 	if got := len(commands()); got != len(everyCommand) {
 		t.Errorf("commands() has %d commands, the test knows %d: %v", got, len(everyCommand), everyCommand)
 	}
-	argsOf := map[string][]string{"route": {"PAYLOAD…"}, "test": {"TESTS…"}, "parse": {"FILE…"}, "deadletter": {"list", "replay ID…", "drop ID…"}, "silence": {"add", "list", "expire ID"}}
+	argsOf := map[string][]string{"route": {"PAYLOAD…"}, "test": {"TESTS…"}, "parse": {"FILE…"}, "deadletter": {"list", "replay ID…", "drop ID…"}, "silence": {"add", "list", "expire ID"}, "console": {"hash-password"}}
 	for _, name := range everyCommand {
 		t.Run(name, func(t *testing.T) {
 			var first string

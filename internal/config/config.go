@@ -50,6 +50,8 @@ type Config struct {
 	Log      Log                              `yaml:"-"`
 	// API is the read-only JSON API, off unless it has a token.
 	API API `yaml:"-"`
+	// Console is the web console, off unless it lists users.
+	Console Console `yaml:"-"`
 	// Accounts is the accounts directory, nil when the config has none;
 	// AccountsFile is the file it was read from, "" when written inline.
 	Accounts     *accounts.Directory `yaml:"-"`
@@ -285,6 +287,7 @@ func (p *parser) document(root *yaml.Node, cfg *Config) {
 		"store":     func(_, v *yaml.Node) { p.store(v, cfg) },
 		"log":       func(_, v *yaml.Node) { p.log(v, cfg) },
 		"api":       func(_, v *yaml.Node) { p.api(v, cfg) },
+		"console":   func(_, v *yaml.Node) { p.console(v, cfg) },
 		"accounts":  func(_, v *yaml.Node) { p.accounts(v, cfg) },
 		"silences":  func(_, v *yaml.Node) { p.silences(v, cfg) },
 		"schedules": func(_, v *yaml.Node) { p.schedules(v, cfg) },

@@ -57,3 +57,11 @@ func (h *health) succeeded(ctx context.Context, log *slog.Logger, now time.Time)
 	h.failing, h.since, h.total, h.interval, h.lastLine, h.lastErr = false, time.Time{}, 0, 0, time.Time{}, nil
 	h.recovered = now
 }
+
+// Health says whether the sink is failing now, since when and with what
+// last error (nil when it is not failing), for the console's sinks page.
+func (w *Worker) Health() (failing bool, since time.Time, lastErr error) {
+	w.health.mu.Lock()
+	defer w.health.mu.Unlock()
+	return w.health.failing, w.health.since, w.health.lastErr
+}

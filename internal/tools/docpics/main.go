@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/wabarouter/wabarouter/internal/console/blockkit"
 	"github.com/wabarouter/wabarouter/internal/messagetest"
 	"github.com/wabarouter/wabarouter/internal/sinks/email"
 )
@@ -78,7 +79,7 @@ func run(ctx context.Context, out string) (int, error) {
 		if err != nil {
 			return 0, fmt.Errorf("fixture %s: %w", fx.Name, err)
 		}
-		preview, err := Preview(payload)
+		preview, err := blockkit.Preview(payload)
 		if err != nil {
 			return 0, fmt.Errorf("fixture %s: %w", fx.Name, err)
 		}

@@ -1,13 +1,11 @@
-package main
+package blockkit
 
 import (
-	"os"
-	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/wabarouter/wabarouter/internal/messagetest"
+	slacksink "github.com/wabarouter/wabarouter/internal/sinks/slack"
 )
 
 func TestMrkdwn(t *testing.T) {
@@ -156,7 +154,7 @@ func TestPreviewRefusesBadJSON(t *testing.T) {
 // in them loads from elsewhere.
 func TestPreviewDrawsEveryFixture(t *testing.T) {
 	for _, fx := range messagetest.Fixtures(t) {
-		payload, err := slackPayload(fx.Notification)
+		payload, err := slacksink.Payload(fx.Notification)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -171,28 +169,6 @@ func TestPreviewDrawsEveryFixture(t *testing.T) {
 		}
 		if !strings.Contains(got, `class="block header"`) {
 			t.Errorf("%s: no header", fx.Name)
-		}
-	}
-}
-
-// TestDocsPicturesExist: every picture docs/messages.md shows is in
-// docs/pictures, so a renamed fixture cannot leave the page with holes.
-func TestDocsPicturesExist(t *testing.T) {
-	root, err := messagetest.Root()
-	if err != nil {
-		t.Fatal(err)
-	}
-	page, err := os.ReadFile(filepath.Join(root, "docs", "messages.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	links := regexp.MustCompile(`\]\((pictures/[^)]+\.png)\)`).FindAllStringSubmatch(string(page), -1)
-	if len(links) < 10 {
-		t.Fatalf("docs/messages.md shows %d pictures", len(links))
-	}
-	for _, l := range links {
-		if _, err := os.Stat(filepath.Join(root, "docs", filepath.FromSlash(l[1]))); err != nil {
-			t.Errorf("docs/messages.md shows %s: %v (go run ./internal/tools/docpics -out docs/pictures)", l[1], err)
 		}
 	}
 }
