@@ -1,0 +1,137 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/wabarouter/wabarouter/internal/store"
+	"github.com/wabarouter/wabarouter/internal/store/storetest"
+)
+
+const time1h = time.Hour
+
+func t0() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) }
+
+// testURL is the database the tests use, from WABAROUTER_TEST_POSTGRES;
+// without it they are skipped.
+func testURL(t *testing.T) string {
+	t.Helper()
+	url := os.Getenv("WABAROUTER_TEST_POSTGRES")
+	if url == "" {
+		t.Skip("WABAROUTER_TEST_POSTGRES is not set (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable)")
+	}
+	return url
+}
+
+// freshSchema names a schema of the test's own, dropped when it ends.
+func freshSchema(t *testing.T, url string) string {
+	t.Helper()
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	schema := "wabarouter_test_" + hex.EncodeToString(b)
+	t.Cleanup(func() {
+		ctx := context.Background()
+		conn, err := pgx.Connect(ctx, url)
+		if err != nil {
+			t.Errorf("dropping schema %s: %v", schema, err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`); err != nil {
+			t.Errorf("dropping schema %s: %v", schema, err)
+		}
+	})
+	return schema
+}
+
+func openTest(t *testing.T, url string, opts Options) *Store {
+	t.Helper()
+	s, err := Open(t.Context(), url, opts)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	return s
+}
+
+func TestContract(t *testing.T) {
+	url := testURL(t)
+	storetest.Run(t, func(t *testing.T) (store.Store, func(*testing.T) store.Store) {
+		opts := Options{Schema: freshSchema(t, url), PoolSize: 4}
+		another := func(t *testing.T) store.Store { return openTest(t, url, opts) }
+		return openTest(t, url, opts), another
+	})
+}
+
+// TestAnyText: text Postgres cannot hold as it is (a NUL, which a
+// webhook's JSON can carry as \u0000) is stored and read back unchanged,
+// and two keys that differ only there stay two.
+func TestAnyText(t *testing.T) {
+	url := testURL(t)
+	s := openTest(t, url, Options{Schema: freshSchema(t, url)})
+	defer s.Close()
+	ctx := t.Context()
+	keys := []string{"w1/template/a\x00b", "w1/template/a\x1b0b", "w1/template/a\x1b\x00", "w1/template/ab"}
+	id, err := s.AppendWebhook(ctx, []byte(`{}`), t0())
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Process(ctx, id, func(tx store.Tx) error {
+		for i, k := range keys {
+			inc := store.Incident{ID: "i" + string(rune('0'+i)), Rule: "r", Key: k, Episode: 1, State: "open",
+				Title: "template " + k, OpenedAt: t0(), UpdatedAt: t0(), Sinks: []string{"s\x00"}}
+			if err := tx.SaveIncident(ctx, inc); err != nil {
+				return err
+			}
+			if fresh, err := tx.MarkChange(ctx, k, t0(), time1h); err != nil || !fresh {
+				t.Errorf("MarkChange(%q) = %v, %v; want fresh", k, fresh, err)
+			}
+		}
+		for i, k := range keys {
+			got, found, err := tx.Incident(ctx, "r", k)
+			if err != nil || !found || got.ID != "i"+string(rune('0'+i)) || got.Key != k || got.Title != "template "+k || got.Sinks[0] != "s\x00" {
+				t.Errorf("Incident(r, %q) = %+v, %v, %v", k, got, found, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestReadOnly: a read-only handle reads what a writer wrote and refuses
+// to write; on a database no serve migrated it fails with ErrSchema.
+func TestReadOnly(t *testing.T) {
+	url := testURL(t)
+	ctx := t.Context()
+	empty := Options{Schema: freshSchema(t, url), ReadOnly: true}
+	w := openTest(t, url, Options{Schema: empty.Schema})
+	w.Close()
+	if _, err := Open(ctx, url, Options{Schema: freshSchema(t, url), ReadOnly: true}); !errors.Is(err, ErrSchema) {
+		t.Fatalf("read-only Open of an empty schema = %v, want ErrSchema", err)
+	}
+	w = openTest(t, url, Options{Schema: empty.Schema})
+	defer w.Close()
+	id, err := w.AppendWebhook(ctx, []byte(`{"a":1}`), t0())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := openTest(t, url, empty)
+	defer r.Close()
+	if got, found, err := r.Webhook(ctx, id); err != nil || !found || string(got.Body) != `{"a":1}` {
+		t.Errorf("Webhook through the read-only handle = %+v, %v, %v", got, found, err)
+	}
+	if _, err := r.AppendWebhook(ctx, []byte(`{}`), t0()); err == nil {
+		t.Error("AppendWebhook through the read-only handle succeeded")
+	}
+	if err := r.Ping(ctx); err != nil {
+		t.Errorf("Ping of the read-only handle: %v", err)
+	}
+}
