@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,7 +24,6 @@ import (
 	"github.com/wabarouter/wabarouter/internal/rules"
 	"github.com/wabarouter/wabarouter/internal/sinks"
 	"github.com/wabarouter/wabarouter/internal/store"
-	"github.com/wabarouter/wabarouter/internal/store/sqlite"
 	"github.com/wabarouter/wabarouter/internal/webhook"
 )
 
@@ -76,6 +74,16 @@ func Owner() string {
 	return host
 }
 
+// ReplicaOwner is the lease owner of a serve sharing its store with
+// others: the host's name and the address it listens on, which two serve
+// processes on one host cannot share. It stays the same across restarts,
+// so a restarted replica takes back the rows it left leased, and only
+// those: releasing by the host's name alone would free the leases of
+// another replica on the same host while its sends are in flight.
+func ReplicaOwner(listen string) string {
+	return Owner() + "/" + listen
+}
+
 // Registry is where the pipeline's parts register their metrics; it is
 // served on /metrics.
 func (p *Pipeline) Registry() *prometheus.Registry { return p.reg }
@@ -96,21 +104,21 @@ func NewPipeline(ctx context.Context, cfg *config.Config, set *rules.Set, log *s
 // newPipeline is NewPipeline once the sinks are built; the caller closes
 // them if it fails.
 func newPipeline(ctx context.Context, cfg *config.Config, set *rules.Set, log *slog.Logger, built map[string]sinks.SinkCloser) (*Pipeline, error) {
-	if err := os.MkdirAll(filepath.Dir(cfg.Store.Path), 0o750); err != nil {
-		return nil, fmt.Errorf("creating the store's folder for %s: %w", cfg.Store.Path, err)
-	}
-	st, err := sqlite.Open(ctx, cfg.Store.Path, sqlite.Options{GroupCommit: true, Exclusive: true})
+	st, err := OpenStore(ctx, cfg.Store, ForServing)
 	if err != nil {
-		return nil, fmt.Errorf("opening store %s: %w", cfg.Store.Path, err)
+		return nil, err
 	}
 	// Rows a previous run here leased but did not finish (it crashed, or
 	// stopped with sends in flight) go out now instead of after their lease
 	// runs out.
 	owner := Owner()
+	if cfg.Store.IsPostgres() {
+		owner = ReplicaOwner(cfg.Server.Listen)
+	}
 	released, err := st.ReleaseLeases(ctx, owner)
 	if err != nil {
 		_ = st.Close()
-		return nil, fmt.Errorf("resuming deliveries in store %s: %w", cfg.Store.Path, err)
+		return nil, fmt.Errorf("resuming deliveries in store %s: %w", cfg.Store.Where(), err)
 	}
 	if released > 0 {
 		log.InfoContext(ctx, "released the leases a previous run held; their rows go out now", "rows", released)
