@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"sync"
@@ -80,7 +81,12 @@ func Owner() string {
 // so a restarted replica takes back the rows it left leased, and only
 // those: releasing by the host's name alone would free the leases of
 // another replica on the same host while its sends are in flight.
+// A port chosen by the system (:0, in tests) is not the same across
+// restarts, nor is it known yet; the process id tells such replicas apart.
 func ReplicaOwner(listen string) string {
+	if _, port, err := net.SplitHostPort(listen); err != nil || port == "0" {
+		return fmt.Sprintf("%s/pid-%d", Owner(), os.Getpid())
+	}
 	return Owner() + "/" + listen
 }
 
