@@ -106,7 +106,7 @@ func TestPostgresServe(t *testing.T) {
 	if res.Code != 0 || !strings.Contains(res.Stdout, `"waba_id":"7001"`) || !strings.Contains(res.Stdout, `"rule":"violation"`) {
 		t.Errorf("incidents: exit %d\n%s\n%s", res.Code, res.Stdout, res.Stderr)
 	}
-	if err := p.Stop(15*time.Second); err != nil {
+	if err := p.Stop(15 * time.Second); err != nil {
 		t.Errorf("stop: %v\n%s", err, p.Tail(20))
 	}
 }
@@ -174,7 +174,7 @@ func TestPostgresTwoReplicas(t *testing.T) {
 	}
 	peer.Check(t)
 	for i, p := range replicas {
-		if err := p.Stop(15*time.Second); err != nil {
+		if err := p.Stop(15 * time.Second); err != nil {
 			t.Errorf("stop: %v\n%s", err, p.Tail(20))
 		}
 		// Crossing the other replica (a lock it holds, a redelivery it
