@@ -13,9 +13,16 @@ import (
 	"time"
 
 	"github.com/wabarouter/wabarouter/internal/audit"
+	"github.com/wabarouter/wabarouter/internal/silences"
 )
 
-// APIPrefix is where the read-only JSON API is served.
+// APIStore is what the API reads and, for silences, writes.
+type APIStore interface {
+	audit.Reader
+	silences.Store
+}
+
+// APIPrefix is where the JSON API is served.
 const APIPrefix = "/api/v1/"
 
 // apiDefaultLimit bounds an incident list or a why answer when the request
@@ -32,11 +39,19 @@ const (
 //	GET /api/v1/incidents?state=open|resolved|all&waba=ID&limit=N  {"incidents": [...]}
 //	GET /api/v1/incidents/{id}                                      the incident
 //	GET /api/v1/why?waba=ID|webhook=ID|incident=ID&since=24h&limit=N  {"events": [...]}
+//	GET /api/v1/silences?state=active|all                           {"silences": [...]}
+//	POST /api/v1/silences {"when", "starts_at", "ends_at" or "for", "author", "comment"}
+//	                                                                201 the silence
+//	POST /api/v1/silences/{id}/expire                               the silence, ended now
+//
+// Silences are the API's only writes: the same as the silence command's,
+// checked the same way (a request with problems is answered 400 with all
+// of them under "problems").
 //
 // A request without the token, or with another, is answered 401; what is
 // not found 404, a bad parameter 400, each with {"error": "..."}. now is
 // the clock since counts back from.
-func APIHandler(r audit.Reader, token string, log *slog.Logger, now func() time.Time) http.Handler {
+func APIHandler(r APIStore, token string, log *slog.Logger, now func() time.Time) http.Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -48,20 +63,23 @@ func APIHandler(r audit.Reader, token string, log *slog.Logger, now func() time.
 	mux.HandleFunc("GET "+APIPrefix+"incidents", a.incidents)
 	mux.HandleFunc("GET "+APIPrefix+"incidents/{id}", a.incident)
 	mux.HandleFunc("GET "+APIPrefix+"why", a.why)
+	mux.HandleFunc("GET "+APIPrefix+"silences", a.listSilences)
+	mux.HandleFunc("POST "+APIPrefix+"silences", a.addSilence)
+	mux.HandleFunc("POST "+APIPrefix+"silences/{id}/expire", a.expireSilence)
 	mux.HandleFunc(APIPrefix, func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
-			a.fail(w, r, http.StatusMethodNotAllowed, fmt.Errorf("the API only reads: %s is not GET", r.Method))
+			a.fail(w, r, http.StatusMethodNotAllowed, fmt.Errorf("%s %s is not in the API; only silences are written (POST %ssilences)", r.Method, r.URL.Path, APIPrefix))
 			return
 		}
-		a.fail(w, r, http.StatusNotFound, fmt.Errorf("no %s in the API; it has GET %sincidents, %sincidents/{id} and %swhy",
-			r.URL.Path, APIPrefix, APIPrefix, APIPrefix))
+		a.fail(w, r, http.StatusNotFound, fmt.Errorf("no %s in the API; it has GET %sincidents, %sincidents/{id}, %swhy and %ssilences",
+			r.URL.Path, APIPrefix, APIPrefix, APIPrefix, APIPrefix))
 	})
 	return a.authorized(mux)
 }
 
 type api struct {
-	reader audit.Reader
+	reader APIStore
 	// token is the SHA-256 of the bearer token, so that comparing it
 	// takes the same time whatever a request sends, its length included.
 	token [sha256.Size]byte
@@ -208,4 +226,77 @@ func (p *Pipeline) registerAPI(srv *Server) {
 		return
 	}
 	srv.Handle(APIPrefix, APIHandler(p.store, p.cfg.API.Token.Reveal(), p.log.With("component", "api"), nil))
+}
+
+func (a *api) listSilences(w http.ResponseWriter, r *http.Request) {
+	state := r.URL.Query().Get("state")
+	if state != "" && state != "active" && state != "all" {
+		a.fail(w, r, http.StatusBadRequest, fmt.Errorf("state %q is not active or all", state))
+		return
+	}
+	views, err := silences.List(r.Context(), a.reader, state != "all", a.now())
+	if err != nil {
+		a.failStore(w, r, err)
+		return
+	}
+	a.answer(w, r, map[string]any{"silences": views})
+}
+
+// silenceRequest is a silence as the API takes it: For is a duration
+// written as the command's --for ("2h").
+type silenceRequest struct {
+	silences.Request
+	For string `json:"for"`
+}
+
+func (a *api) addSilence(w http.ResponseWriter, r *http.Request) {
+	var req silenceRequest
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		a.fail(w, r, http.StatusBadRequest, fmt.Errorf("the body is not a silence: %w; send {\"when\", \"for\" or \"ends_at\", \"author\", \"comment\"}", err))
+		return
+	}
+	if req.For != "" {
+		d, err := time.ParseDuration(req.For)
+		if err != nil {
+			a.fail(w, r, http.StatusBadRequest, fmt.Errorf("for %q is not a duration such as 2h", req.For))
+			return
+		}
+		req.Request.For = d
+	}
+	s, warnings, err := silences.Add(r.Context(), a.reader, req.Request, a.now())
+	var inv *silences.Invalid
+	switch {
+	case errors.As(err, &inv):
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		_ = json.NewEncoder(w).Encode(map[string]any{"error": "the silence was not added", "problems": inv.Problems, "warnings": warnings})
+		return
+	case err != nil:
+		a.failStore(w, r, err)
+		return
+	}
+	a.log.InfoContext(r.Context(), "silence added through the API", "silence", s.ID, "author", s.Author, "when", s.When, "ends", s.EndsAt)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusCreated)
+	_ = json.NewEncoder(w).Encode(map[string]any{"silence": silences.ViewOf(s, a.now()), "warnings": warnings})
+}
+
+func (a *api) expireSilence(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	s, err := silences.Expire(r.Context(), a.reader, id, a.now())
+	switch {
+	case errors.Is(err, silences.ErrNotFound):
+		a.fail(w, r, http.StatusNotFound, err)
+		return
+	case errors.Is(err, silences.ErrEnded):
+		a.fail(w, r, http.StatusConflict, err)
+		return
+	case err != nil:
+		a.failStore(w, r, err)
+		return
+	}
+	a.log.InfoContext(r.Context(), "silence expired through the API", "silence", s.ID)
+	a.answer(w, r, silences.ViewOf(s, a.now()))
 }

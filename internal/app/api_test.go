@@ -129,8 +129,8 @@ func TestAPIAnswersAsTheCommandsDo(t *testing.T) {
 		{method: "GET", path: "/api/v1/why?webhook=twelve", code: 400, wantErr: `webhook "twelve" is not a webhook's id (12, or w12)`},
 		{method: "GET", path: "/api/v1/why?waba=" + w + "&since=yesterday", code: 400, wantErr: `since "yesterday" is neither a duration back from now`},
 		{method: "GET", path: "/api/v1/decisions", code: 404, wantErr: "no /api/v1/decisions in the API; it has GET /api/v1/incidents"},
-		{method: "POST", path: "/api/v1/incidents", code: 405, wantErr: "the API only reads: POST is not GET"},
-		{method: "DELETE", path: "/api/v1/incidents/" + f.BanIncident, code: 405, wantErr: "the API only reads: DELETE is not GET"},
+		{method: "POST", path: "/api/v1/incidents", code: 405, wantErr: "POST /api/v1/incidents is not in the API; only silences are written"},
+		{method: "DELETE", path: "/api/v1/incidents/" + f.BanIncident, code: 405, wantErr: "is not in the API; only silences are written"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {

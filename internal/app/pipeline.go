@@ -16,11 +16,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/time/rate"
 
 	"github.com/wabarouter/wabarouter/internal/config"
 	"github.com/wabarouter/wabarouter/internal/delivery"
 	"github.com/wabarouter/wabarouter/internal/event"
 	"github.com/wabarouter/wabarouter/internal/metrics"
+	"github.com/wabarouter/wabarouter/internal/notification"
 	"github.com/wabarouter/wabarouter/internal/router"
 	"github.com/wabarouter/wabarouter/internal/rules"
 	"github.com/wabarouter/wabarouter/internal/sinks"
@@ -135,6 +137,7 @@ func newPipeline(ctx context.Context, cfg *config.Config, set *rules.Set, log *s
 	p.metrics = metrics.New(p.reg)
 	p.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&outboxCollector{store: st, sinks: cfg.SinkNames(), log: log}, metrics.NewBuildInfo())
+	routing := SinkPolicies(cfg)
 	for _, sc := range cfg.Sinks {
 		policy := delivery.DefaultPolicy
 		if n := defaultConcurrency(sc.Type); n > 0 {
@@ -142,6 +145,16 @@ func newPipeline(ctx context.Context, cfg *config.Config, set *rules.Set, log *s
 		}
 		if sc.Concurrency > 0 {
 			policy.Workers = sc.Concurrency
+		}
+		if sc.Rate.Limited() {
+			// Burst 1: a queue goes out at the rate from its first send,
+			// which is what Slack's per-channel limit asks for.
+			policy.Rate, policy.Burst = rate.Limit(float64(sc.Rate.N)/sc.Rate.Per.Seconds()), 1
+		}
+		policy.FallbackTo, policy.FallbackAfter = sc.Fallback.To, sc.Fallback.After
+		policy.FallbackSkips = map[string][]notification.Transition{}
+		for _, to := range sc.Fallback.To {
+			policy.FallbackSkips[to] = routing[to].Skips
 		}
 		p.workers[sc.Name] = delivery.NewWorker(sc.Name, owner, built[sc.Name], st, policy, log.With("component", "delivery"), p.metrics)
 	}
@@ -151,7 +164,7 @@ func newPipeline(ctx context.Context, cfg *config.Config, set *rules.Set, log *s
 	}
 	p.initRuleMetrics(set)
 	p.router = router.New(router.Config{Rules: set, Store: st, Log: log.With("component", "router"),
-		Queued: p.wakeSinks, Metrics: p.metrics, Sinks: SinkPolicies(cfg),
+		Queued: p.wakeSinks, Metrics: p.metrics, Sinks: routing,
 		SilenceReminder: router.SilenceReminder{Sinks: cfg.Silences.RemindTo, Before: cfg.Silences.RemindBefore}})
 	return p, nil
 }

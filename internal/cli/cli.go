@@ -136,7 +136,9 @@ server.app_secrets, or with any ${VAR} not set (check --strict says the
 same).
 
 Flags:
-  --config FILE  the YAML config (default: the built-in copy of config.example.yaml)
+  --config FILE        the YAML config (default: the built-in copy of config.example.yaml)
+  --cpuprofile FILE    write a CPU profile of the whole run, for go tool pprof
+  --blockprofile FILE  write where goroutines waited, at exit
 
 Environment:
 ` + configEnv + `

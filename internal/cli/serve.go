@@ -19,12 +19,24 @@ import (
 func runServe(ctx context.Context, args []string, stdio IO) int {
 	fs := newFlagSet("serve", stdio)
 	configPath := fs.String("config", "", "the YAML config file (default: the built-in copy of config.example.yaml)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (for go tool pprof)")
+	blockProfile := fs.String("blockprofile", "", "write a profile of where goroutines blocked to this file at exit")
 	if err := parseFlags(fs, args); err != nil {
 		return ExitUsage
 	}
 	if fs.NArg() != 0 {
 		return usageFailure(stdio, "serve", "serve takes no arguments")
 	}
+	stop, err := startProfiles(*cpuProfile, *blockProfile)
+	if err != nil {
+		fmt.Fprintf(stdio.Err, "serve: %v\n", err)
+		return ExitFailure
+	}
+	defer func() {
+		if err := stop(); err != nil {
+			fmt.Fprintf(stdio.Err, "serve: %v\n", err)
+		}
+	}()
 	// The same judgement as check --strict, so the two refuse alike.
 	j := judge(*configPath, config.ForServe)
 	if len(j.problems) > 0 {

@@ -5,6 +5,8 @@ import (
 	"io/fs"
 	"net/url"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -34,6 +36,13 @@ type Sink struct {
 	// Schedules are when the sink takes notifications (active_during,
 	// muted_during); see schedules.go.
 	Schedules schedule.Gate
+	// Rate bounds how fast notifications are sent to the sink: its
+	// rate, else its type's default (1/s for Slack); the zero Rate is no
+	// bound (rate: none).
+	Rate Rate
+	// Fallback names the sinks that take over a notification this sink
+	// could not deliver.
+	Fallback Fallback
 	// Settings maps each setting written to its value, read as the
 	// sink's type declares it (sinks.Kind): a string (Text and Path), a
 	// Secret (SecretText), a []string (List) or a map[string]Secret
@@ -50,6 +59,73 @@ type Sink struct {
 	// unreadable are settings that were written but could not be read
 	// (an unset ${VAR}): already reported, so not "required" again.
 	unreadable map[string]bool
+	// fallbackNodes are where each of Fallback.To is written, for the
+	// errors that need all the sinks to be found.
+	fallbackNodes []*yaml.Node
+}
+
+// Rate is at most N sends per Per. The zero Rate sets no bound.
+type Rate struct {
+	N   int
+	Per time.Duration
+}
+
+// Limited reports whether the rate bounds anything.
+func (r Rate) Limited() bool { return r.N > 0 && r.Per > 0 }
+
+// String writes the rate as the config does: 1/s, 30/m, none.
+func (r Rate) String() string {
+	if !r.Limited() {
+		return "none"
+	}
+	unit := map[time.Duration]string{time.Second: "s", time.Minute: "m", time.Hour: "h"}[r.Per]
+	if unit == "" {
+		unit = r.Per.String()
+	}
+	return fmt.Sprintf("%d/%s", r.N, unit)
+}
+
+// Fallback says where a sink's notifications go when it cannot deliver
+// them: each sink of To gets a notification that was dead-lettered here,
+// or that has been failing here for After since it was queued (and is
+// still retried here). A zero After hands over only on dead letter.
+type Fallback struct {
+	To    []string
+	After time.Duration
+}
+
+// slackRate is Slack's documented limit for posting to a channel, about
+// one message a second; a burst above it is answered 429.
+var slackRate = Rate{N: 1, Per: time.Second}
+
+// defaultRate is the rate of a sink of typ whose config sets none.
+func defaultRate(typ string) Rate {
+	if typ == "slack" {
+		return slackRate
+	}
+	return Rate{}
+}
+
+// maxRateCount bounds the N of a rate, far above what any service takes.
+const maxRateCount = 1_000_000
+
+var rateRE = regexp.MustCompile(`^([0-9]+)/(s|m|h)$`)
+
+// parseRate reads "none" or N/s, N/m, N/h.
+func parseRate(val string) (Rate, error) {
+	if val == "none" {
+		return Rate{}, nil
+	}
+	m := rateRE.FindStringSubmatch(strings.ReplaceAll(val, " ", ""))
+	if m == nil {
+		return Rate{}, fmt.Errorf("rate %q must be none or a count per second, minute or hour, such as 1/s, 30/m or 100/h", val)
+	}
+	n, err := strconv.Atoi(m[1])
+	if err != nil || n < 1 || n > maxRateCount {
+		return Rate{}, fmt.Errorf("rate %q: the count must be from 1 to %d", val, maxRateCount)
+	}
+	per := map[string]time.Duration{"s": time.Second, "m": time.Minute, "h": time.Hour}[m[2]]
+	return Rate{N: n, Per: per}, nil
 }
 
 // Complete reports whether every setting of the sink could be read, so
@@ -116,6 +192,84 @@ func (p *parser) sinks(v *yaml.Node, cfg *Config) {
 		names[s.Name] = item.Line
 		cfg.Sinks = append(cfg.Sinks, s)
 	}
+	p.checkFallbacks(cfg.Sinks)
+}
+
+// checkFallbacks reports, where each is written, a fallback to a sink
+// that does not exist or to the sink itself, and once per cycle a chain
+// of fallbacks that comes back to where it began (a → b → a): a
+// notification would be handed round it.
+func (p *parser) checkFallbacks(all []Sink) {
+	byName := make(map[string]*Sink, len(all))
+	for i := range all {
+		byName[all[i].Name] = &all[i]
+	}
+	for _, s := range all {
+		for i, to := range s.Fallback.To {
+			switch _, ok := byName[to]; {
+			case to == s.Name:
+				p.errorf(s.fallbackNodes[i], "sink %q: fallback.to: a sink cannot be its own fallback", s.Name)
+			case !ok:
+				p.errorf(s.fallbackNodes[i], "sink %q: fallback.to: no sink is named %q; sinks: %s", s.Name, to, strings.Join(sinkNames(all), ", "))
+			}
+		}
+	}
+	reported := map[string]bool{}
+	for _, s := range all {
+		if reported[s.Name] {
+			continue
+		}
+		cycle := fallbackCycle(s.Name, byName)
+		if cycle == nil {
+			continue
+		}
+		for _, name := range cycle {
+			reported[name] = true
+		}
+		first := byName[s.Name]
+		at := slices.Index(first.Fallback.To, cycle[1])
+		p.errorf(first.fallbackNodes[at], "sink %q: fallbacks make a cycle: %s; a notification would be handed round it",
+			s.Name, strings.Join(cycle, " → "))
+	}
+}
+
+// fallbackCycle returns a chain of fallbacks from start back to start
+// (start, b, …, start), or nil when none comes back; a sink's fallback to
+// itself is reported on its own, not here.
+func fallbackCycle(start string, byName map[string]*Sink) []string {
+	visited := map[string]bool{}
+	var walk func(name string, path []string) []string
+	walk = func(name string, path []string) []string {
+		s := byName[name]
+		if s == nil {
+			return nil
+		}
+		for _, to := range s.Fallback.To {
+			if to == name {
+				continue
+			}
+			if to == start {
+				return append(slices.Clone(path), to)
+			}
+			if visited[to] {
+				continue
+			}
+			visited[to] = true
+			if c := walk(to, append(path, to)); c != nil {
+				return c
+			}
+		}
+		return nil
+	}
+	return walk(start, []string{start})
+}
+
+func sinkNames(all []Sink) []string {
+	names := make([]string, len(all))
+	for i, s := range all {
+		names[i] = s.Name
+	}
+	return names
 }
 
 // MaxSinkConcurrency bounds a sink's concurrency: beyond it a sink only
@@ -129,6 +283,7 @@ func (p *parser) sink(m *yaml.Node, i int) (Sink, bool) {
 		return Sink{}, false
 	}
 	s := Sink{Settings: map[string]any{}, Line: m.Line, Column: m.Column}
+	rateGiven := false
 	if n := lookup(m, "name"); n != nil {
 		s.Name, _ = p.str(n, where+".name")
 		where = fmt.Sprintf("sink %q", s.Name)
@@ -180,6 +335,20 @@ func (p *parser) sink(m *yaml.Node, i int) (Sink, bool) {
 				p.errorf(v, "%s: include_customer_data %q must be true or false", where, val)
 			}
 		},
+		"rate": func(_, v *yaml.Node) {
+			rateGiven = true
+			val, ok := p.str(v, where+".rate")
+			if !ok {
+				return
+			}
+			r, err := parseRate(val)
+			if err != nil {
+				p.errorf(v, "%s: %v", where, err)
+				return
+			}
+			s.Rate = r
+		},
+		"fallback": func(_, v *yaml.Node) { p.fallback(v, where, &s) },
 	}
 	p.sinkSchedules(handlers, where, &s)
 	for _, setting := range typ.Settings {
@@ -192,6 +361,9 @@ func (p *parser) sink(m *yaml.Node, i int) (Sink, bool) {
 		s.Unset = p.lenient(partial, fmt.Sprintf("%s was not built, so its settings were not checked", where),
 			func() { p.fields(m, where, handlers) })
 	}
+	if !rateGiven {
+		s.Rate = defaultRate(s.Type)
+	}
 	switch {
 	case s.Name == "":
 		p.errorf(m, "%s: name is required", where)
@@ -202,6 +374,52 @@ func (p *parser) sink(m *yaml.Node, i int) (Sink, bool) {
 	}
 	p.requireSettings(m, where, typ, s)
 	return s, s.Name != "" && known
+}
+
+// fallback reads a sink's fallback: {to: [sinks], after: duration}.
+// Whether the sinks named exist is checked once all sinks are read.
+func (p *parser) fallback(v *yaml.Node, where string, s *Sink) {
+	where += ".fallback"
+	if v.Kind != yaml.MappingNode {
+		p.errorf(v, "%s must be a mapping such as {to: [other-sink], after: 10m}, got %s", where, kindName(v))
+		return
+	}
+	p.fields(v, where, map[string]func(k, v *yaml.Node){
+		"to": func(_, v *yaml.Node) {
+			items := []*yaml.Node{v}
+			if v.Kind == yaml.SequenceNode {
+				items = v.Content
+			}
+			for _, item := range items {
+				item = deref(item)
+				name, ok := p.str(item, where+".to")
+				if !ok || name == "" {
+					continue
+				}
+				if slices.Contains(s.Fallback.To, name) {
+					p.errorf(item, "%s.to: %q is named twice", where, name)
+					continue
+				}
+				s.Fallback.To = append(s.Fallback.To, name)
+				s.fallbackNodes = append(s.fallbackNodes, item)
+			}
+		},
+		"after": func(_, v *yaml.Node) {
+			val, ok := p.str(v, where+".after")
+			if !ok || val == "" {
+				return
+			}
+			d, err := time.ParseDuration(val)
+			if err != nil || d <= 0 {
+				p.errorf(v, "%s.after %q must be a positive duration, such as 10m; leave it out to hand over only dead letters", where, val)
+				return
+			}
+			s.Fallback.After = d
+		},
+	})
+	if len(s.Fallback.To) == 0 {
+		p.errorf(v, "%s.to is required: the sink, or list of sinks, that takes over", where)
+	}
 }
 
 // requireSettings reports, at the sink's line, each setting its type

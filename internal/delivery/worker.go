@@ -2,16 +2,21 @@ package delivery
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/time/rate"
 
 	"github.com/wabarouter/wabarouter/internal/metrics"
 	"github.com/wabarouter/wabarouter/internal/notification"
@@ -38,6 +43,21 @@ type Policy struct {
 	// the log; the first failure and the recovery are logged at once, and
 	// every attempt is in the store and the metrics.
 	LogEvery time.Duration
+	// Rate bounds the sends per second to the sink, retries included;
+	// zero is no bound. Burst is how many may go at once after a quiet
+	// spell; below 1 it is 1.
+	Rate  rate.Limit
+	Burst int
+	// FallbackTo are the sinks a notification is handed to once it is
+	// dead-lettered here or, when FallbackAfter is set, once it has been
+	// failing for that long since it was queued; it is still retried here
+	// then. Each fallback sink gets it once.
+	FallbackTo    []string
+	FallbackAfter time.Duration
+	// FallbackSkips are, per fallback sink, the transitions its type
+	// takes no notification for (sinks.Capabilities): a repeat is not
+	// handed to a sink that would not have been sent it.
+	FallbackSkips map[string][]notification.Transition
 }
 
 // DefaultPolicy retries for a day, which outlasts any realistic outage of
@@ -69,10 +89,15 @@ type Worker struct {
 	health health
 	// inFlight counts rows leased and not yet recorded.
 	inFlight atomic.Int64
+	// limiter paces the sends when the policy sets a rate; nil otherwise.
+	// It is this sink's own, so a sink held to its rate delays no other.
+	limiter *rate.Limiter
 
 	sent, retried, dead prometheus.Counter
-	latency             prometheus.Observer
-	inFlightGauge       prometheus.Gauge
+	// handedOver counts, per fallback sink, the notifications handed to it.
+	handedOver    map[string]prometheus.Counter
+	latency       prometheus.Observer
+	inFlightGauge prometheus.Gauge
 }
 
 // NewWorker returns a worker for the sink registered under name, leasing
@@ -97,6 +122,13 @@ func NewWorker(name, owner string, s sinks.Sink, st store.Store, p Policy, log *
 		latency:       m.DeliveryLatency.WithLabelValues(name),
 		inFlightGauge: m.InFlight.WithLabelValues(name)}
 	w.health.every = p.LogEvery
+	if p.Rate > 0 && p.Rate != rate.Inf {
+		w.limiter = rate.NewLimiter(p.Rate, max(p.Burst, 1))
+	}
+	w.handedOver = make(map[string]prometheus.Counter, len(p.FallbackTo))
+	for _, to := range p.FallbackTo {
+		w.handedOver[to] = m.Notifications.WithLabelValues(to, metrics.Fallback)
+	}
 	return w
 }
 
@@ -264,6 +296,16 @@ func (w *Worker) deliver(ctx context.Context, hr *heldRow) {
 		w.finish(ctx, row, n, sinks.Permanent(fmt.Errorf("decoding queued notification %s: %w", row.NotificationID, err)), sinks.Receipt{}, w.now())
 		return
 	}
+	if w.limiter != nil {
+		// The wait comes before the send's own time-out, so a queue held
+		// to the rate does not eat into the time each send is given.
+		if err := w.limiter.Wait(ctx); err != nil {
+			return // shutting down: the row stays leased and the next start sends it
+		}
+		if hr.lost.Load() {
+			return // the lease was lost while waiting: its new holder sends it
+		}
+	}
 	started := w.now()
 	sendCtx, cancel := context.WithTimeout(ctx, w.policy.SendTimeout)
 	receipt, err := w.sink.Send(sendCtx, sinks.Delivery{Notification: n, Thread: row.Thread, Resent: row.Resent})
@@ -298,10 +340,11 @@ func (w *Worker) finish(ctx context.Context, row store.Outbound, n notification.
 		}
 	case !retry, row.Attempts+1 >= w.policy.MaxAttempts, !now.Before(deadline):
 		o := store.Outcome{At: now, Err: sendErr.Error(), ErrClass: errClass(retry), RetryAfter: after}
-		if err = w.store.DeadLetter(ctx, row.ID, row.Lease, o); err == nil {
+		var handedTo []string
+		if handedTo, err = w.fail(ctx, row, n, true, time.Time{}, o); err == nil {
 			w.dead.Inc()
 		}
-		log.ErrorContext(ctx, "notification dead-lettered", "err", sendErr, "retryable", retry)
+		log.ErrorContext(ctx, "notification dead-lettered", "err", sendErr, "retryable", retry, "handed_to", handedTo)
 	default:
 		// The age limit applies to the schedule too: a wait that would
 		// end past it becomes one last attempt at the limit.
@@ -310,9 +353,14 @@ func (w *Worker) finish(ctx context.Context, row store.Outbound, n notification.
 			next = deadline
 		}
 		o := store.Outcome{At: now, Err: sendErr.Error(), ErrClass: errClass(retry), RetryAfter: after}
-		if err = w.store.Retry(ctx, row.ID, row.Lease, next, o); err == nil {
+		var handedTo []string
+		if handedTo, err = w.fail(ctx, row, n, false, next, o); err == nil {
 			w.retried.Inc()
 			w.health.failed(ctx, w.log, now, started, sendErr)
+		}
+		if len(handedTo) > 0 {
+			log.WarnContext(ctx, "notification handed to the fallback sinks; still retried here", "err", sendErr,
+				"handed_to", handedTo, "failing_for", now.Sub(row.CreatedAt).Round(time.Second).String())
 		}
 		log.DebugContext(ctx, "notification send failed; will retry", "err", sendErr, "next", next)
 	}
@@ -322,6 +370,93 @@ func (w *Worker) finish(ctx context.Context, row store.Outbound, n notification.
 	case err != nil:
 		log.ErrorContext(ctx, "recording delivery outcome failed", "err", err)
 	}
+}
+
+// fail records a failed attempt, dead or to be retried at next, and
+// hands the notification to the fallback sinks when it is due for that:
+// on a dead letter, or once it has failed for FallbackAfter since it was
+// queued. The store adds a hand-over only once per notification and
+// sink, so handing over at every failure past the limit is safe; the
+// sinks named are those newly handed to.
+func (w *Worker) fail(ctx context.Context, row store.Outbound, n notification.Notification, dead bool, next time.Time,
+	o store.Outcome) ([]string, error) {
+	due := dead || (w.policy.FallbackAfter > 0 && !o.At.Before(row.CreatedAt.Add(w.policy.FallbackAfter)))
+	if len(w.policy.FallbackTo) == 0 || !due || n.ID == "" {
+		// n.ID is empty only when the payload could not be read: there
+		// is nothing to hand over then.
+		if dead {
+			return nil, w.store.DeadLetter(ctx, row.ID, row.Lease, o)
+		}
+		return nil, w.store.Retry(ctx, row.ID, row.Lease, next, o)
+	}
+	rows, err := handOverRows(row, n, w.name, w.fallbacksTaking(n), o, dead)
+	if err != nil {
+		return nil, err
+	}
+	added, err := w.store.FailOver(ctx, row.ID, row.Lease, dead, next, o, rows)
+	if err != nil {
+		return nil, err
+	}
+	to := make([]string, 0, len(added))
+	for _, a := range added {
+		w.handedOver[a.Sink].Inc()
+		to = append(to, a.Sink)
+	}
+	return to, nil
+}
+
+// fallbacksTaking are the fallback sinks that take n's transition.
+func (w *Worker) fallbacksTaking(n notification.Notification) []string {
+	if n.Incident == nil {
+		return w.policy.FallbackTo
+	}
+	var to []string
+	for _, sink := range w.policy.FallbackTo {
+		if !slices.Contains(w.policy.FallbackSkips[sink], n.Incident.Transition) {
+			to = append(to, sink)
+		}
+	}
+	return to
+}
+
+// maxReason bounds the failed sink's error a handed-over notification
+// carries: enough to say what went wrong, short enough for a Slack field.
+const maxReason = 500
+
+// handOverRows makes, for each fallback sink, the outbox row that hands
+// it the notification n that the sink from could not deliver. Each row's
+// notification id is derived from n's and the fallback sink's, so the
+// hand-over recorded again (another failure, a crash before the outcome
+// was recorded) is the same row. The row keeps the incident and its
+// place in it, so the fallback sink hears of the incident's transitions
+// in order, as the failed sink would have; it is queued now, so its age
+// limit and its own fallback's count from the hand-over.
+func handOverRows(row store.Outbound, n notification.Notification, from string, to []string, o store.Outcome, dead bool) ([]store.Outbound, error) {
+	reason := o.Err
+	if len(reason) > maxReason {
+		reason = strings.ToValidUTF8(reason[:maxReason], "") + "…"
+	}
+	out := make([]store.Outbound, 0, len(to))
+	for _, sink := range to {
+		fn := n
+		fn.ID = FallbackID(n.ID, sink)
+		fn.Sink = sink
+		fn.FallbackFor = &notification.Fallback{Sink: from, Reason: reason, Notification: n.ID, DeadLettered: dead}
+		payload, err := json.Marshal(fn)
+		if err != nil {
+			return nil, fmt.Errorf("handing notification %s over to sink %s: %w", n.ID, sink, err)
+		}
+		out = append(out, store.Outbound{Sink: sink, NotificationID: fn.ID, Payload: payload, State: store.Pending,
+			NextAttempt: o.At, CreatedAt: o.At, AcceptedAt: row.AcceptedAt, IncidentID: row.IncidentID, Seq: row.Seq})
+	}
+	return out, nil
+}
+
+// FallbackID is the id of notification id once handed over to sink: the
+// same however often it is handed over, different for each sink.
+func FallbackID(id, sink string) string {
+	sum := sha256.Sum256([]byte(id + "\x00fallback\x00" + sink))
+	return hex.EncodeToString(sum[:12])
 }
 
 // errClass names an error's class in the delivery log.

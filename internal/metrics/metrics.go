@@ -34,12 +34,17 @@ const (
 	Silenced     = "silenced"
 	Retried      = "retried"
 	DeadLettered = "dead_lettered"
+	// Fallback counts, on a fallback sink, the notifications another
+	// sink handed to it; each is a row of its own, so for that sink
+	// created + resumed + fallback = sent + skipped + suppressed +
+	// dead_lettered + pending.
+	Fallback = "fallback"
 )
 
 var reasons = []string{ReasonMissingSignature, ReasonBadSignature, ReasonTooLarge, ReasonUnreadable,
 	ReasonNotJSON, ReasonNotWebhook, ReasonWrongObject, ReasonTooManyChanges, ReasonBadMethod, ReasonStoreUnavailable}
 
-var outcomes = []string{Created, Resumed, Suppressed, Sent, Skipped, Silenced, Retried, DeadLettered}
+var outcomes = []string{Created, Resumed, Suppressed, Sent, Skipped, Silenced, Retried, DeadLettered, Fallback}
 
 // Metrics are the counters and histograms the pipeline's stages update.
 type Metrics struct {
@@ -78,7 +83,7 @@ func New(reg prometheus.Registerer) *Metrics {
 		RuleErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wabarouter_rule_errors_total",
 			Help: "Events on which a rule failed at run time (the other rules still ran)."}, []string{"rule"}),
 		Notifications: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wabarouter_notifications_total",
-			Help: "Notifications per sink by outcome: created, resumed (queued by a previous run), suppressed (dedup), sent, skipped (below min_severity), retried (attempts), dead_lettered."},
+			Help: "Notifications per sink by outcome: created, resumed (queued by a previous run), suppressed (dedup), sent, skipped (below min_severity), retried (attempts), dead_lettered, fallback (handed over by a sink that could not deliver it)."},
 			[]string{"sink", "outcome"}),
 		DeliveryLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "wabarouter_delivery_latency_seconds",
 			Help: "Time from a webhook's acceptance to the sink's success, per sink.",

@@ -114,6 +114,20 @@ type Incident struct {
 	Reason string `json:"reason,omitempty"`
 }
 
+// Fallback says which sink a handed-over notification was meant for
+// and why it went elsewhere.
+type Fallback struct {
+	// Sink is the sink that could not deliver it; Reason its last error,
+	// as that sink wrote it (without secrets).
+	Sink   string `json:"sink"`
+	Reason string `json:"reason"`
+	// Notification is the ID the notification had on that sink.
+	Notification string `json:"notification"`
+	// DeadLettered says the sink gave up; else it is still retrying, and
+	// the notification may reach it too once it recovers.
+	DeadLettered bool `json:"dead_lettered"`
+}
+
 // Notification is one rule's verdict on one event, addressed to one sink.
 type Notification struct {
 	// ID is unique per notification and sink; sinks carry it in what they
@@ -137,6 +151,9 @@ type Notification struct {
 	// Incident is the incident the notification reports a transition of;
 	// nil for a notification outside any (notify-test).
 	Incident *Incident `json:"incident,omitempty"`
+	// FallbackFor marks a notification handed over by a sink that could
+	// not deliver it; nil for one routed to its sink directly.
+	FallbackFor *Fallback `json:"fallback_for,omitempty"`
 	// Test marks a notification sent by notify-test, never by a real event.
 	Test      bool        `json:"test,omitempty"`
 	CreatedAt time.Time   `json:"created_at"`

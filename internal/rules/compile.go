@@ -32,6 +32,9 @@ func eventNames() []string {
 
 func (p *fileParser) compileWhen(r *Rule, n *yaml.Node) {
 	r.program = p.compileCondition(r, n, "when")
+	if r.program != nil {
+		r.pins = pinsOf(n.Value)
+	}
 }
 
 // compileCondition compiles a when or resolve_when condition, reporting a

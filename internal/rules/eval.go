@@ -54,6 +54,9 @@ func (s *Set) Evaluate(ev event.Event) (matches []Match, errs []error) {
 	// rule, which dominated evaluation of large rule sets.
 	var machine vm.VM
 	for _, r := range s.Rules {
+		if !r.pins.admits(ev.Field, ev.Event) {
+			continue
+		}
 		ok, err := r.matches(&machine, env)
 		if err != nil {
 			errs = append(errs, &RuleError{Rule: r.Name, Field: ev.Field, Event: ev.Event, Err: err})

@@ -49,6 +49,7 @@ type Rule struct {
 	Line int
 
 	program     *vm.Program
+	pins        pins
 	resolveWhen *vm.Program
 	title       *template.Template
 	body        *template.Template

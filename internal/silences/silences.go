@@ -26,8 +26,12 @@ type Store interface {
 	Webhook(ctx context.Context, id int64) (store.Webhook, bool, error)
 }
 
-// ErrNotFound is a silence id the store does not know.
-var ErrNotFound = errors.New("no such silence")
+// ErrNotFound is a silence id the store does not know; ErrEnded a silence
+// that cannot be ended because it has ended.
+var (
+	ErrNotFound = errors.New("no such silence")
+	ErrEnded    = errors.New("the silence has ended already")
+)
 
 // Request is a silence to add. EndsAt wins over For when both are set.
 type Request struct {
@@ -124,7 +128,7 @@ func Expire(ctx context.Context, st Store, id string, now time.Time) (store.Sile
 			return fmt.Errorf("%w: %s", ErrNotFound, id)
 		}
 		if !now.Before(s.Ends()) {
-			return fmt.Errorf("silence %s ended already, at %s", id, stamp(s.Ends()))
+			return fmt.Errorf("%w: silence %s ended at %s", ErrEnded, id, stamp(s.Ends()))
 		}
 		s.ExpiredAt = now.UTC()
 		if err := tx.SaveSilence(ctx, s); err != nil {

@@ -16,7 +16,8 @@ type Fact struct {
 // Facts lists the event's details worth showing, in a fixed order,
 // leaving out what the event does not carry: WABA, phone number,
 // template, event (field/event), restrictions with expiry in UTC, ban,
-// quality, reason, alert and the rule.
+// quality, reason, alert, the rule and, for a notification handed over
+// by a sink that could not deliver it, that sink and its error.
 func Facts(n notification.Notification) []Fact {
 	ev := n.Event
 	var fs []Fact
@@ -73,5 +74,9 @@ func Facts(n notification.Notification) []Fact {
 		add("Alert", a)
 	}
 	add("Rule", n.Rule)
+	if fb := n.FallbackFor; fb != nil {
+		// Last, so a reader sees the alert first and then why it came here.
+		add("Fallback for", fb.Sink+": "+fb.Reason)
+	}
 	return fs
 }

@@ -338,6 +338,16 @@ type Store interface {
 	Ack(ctx context.Context, id int64, lease Lease, o Outcome) error
 	Retry(ctx context.Context, id int64, lease Lease, next time.Time, o Outcome) error
 	DeadLetter(ctx context.Context, id int64, lease Lease, o Outcome) error
+	// FailOver records a failed attempt as DeadLetter does when dead,
+	// else as Retry does with next, and in the same transaction enqueues
+	// the rows of handOver: the notification handed to the failing
+	// sink's fallback sinks. As with Tx.Enqueue, a row whose
+	// (NotificationID, Sink) is queued already is not added again, so a
+	// sink that fails a notification many times hands it over once, and a
+	// crash can neither lose a hand-over nor make two. added are the rows
+	// of handOver that were new. A refused outcome (ErrLeaseLost) adds
+	// nothing.
+	FailOver(ctx context.Context, id int64, lease Lease, dead bool, next time.Time, o Outcome, handOver []Outbound) (added []Outbound, err error)
 	ListDead(ctx context.Context, limit int) ([]Outbound, error)
 	Replay(ctx context.Context, id int64, now time.Time) error // dead → pending, attempts reset
 	Drop(ctx context.Context, id int64) error

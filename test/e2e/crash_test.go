@@ -113,6 +113,7 @@ sinks:
     token: %s
     channel: C0CRASH
     api_url: %s
+    rate: none # the fake takes any pace; Slack's 1/s would make this test take 25 minutes
 `, verifyToken, appSecret, filepath.Join(dir, "router.db"), rulesPath, peer.URL(), secret, sendsInFlight, slackToken, chat.APIURL())
 	r := e2etest.Setup(t, e2etest.Options{Dir: dir, Config: cfg})
 

@@ -140,8 +140,10 @@ func lostOrGone(ctx context.Context, q interface {
 // outcome records an outcome: set (whose own arguments are numbered from
 // $4) changes the row only while it carries lease, and then the attempt
 // is logged as result and, for a success, the outcome's thread kept for
-// the sink's later sends about the incident, all in one transaction.
-func (s *Store) outcome(ctx context.Context, op string, id int64, lease store.Lease, result string, o store.Outcome, set string, args ...any) error {
+// the sink's later sends about the incident, and then runs (when set),
+// all in one transaction; then is not run for a refused outcome.
+func (s *Store) outcome(ctx context.Context, op string, id int64, lease store.Lease, result string, o store.Outcome,
+	then func(pgx.Tx) error, set string, args ...any) error {
 	args = append([]any{id, text(lease.Owner), lease.Token}, args...)
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var a store.Attempt
@@ -167,6 +169,9 @@ func (s *Store) outcome(ctx context.Context, op string, id int64, lease store.Le
 				return err
 			}
 		}
+		if then != nil {
+			return then(tx)
+		}
 		return nil
 	})
 	if err != nil {
@@ -189,20 +194,52 @@ func (s *Store) Renew(ctx context.Context, id int64, lease store.Lease, until ti
 
 // Ack marks a row sent.
 func (s *Store) Ack(ctx context.Context, id int64, lease store.Lease, o store.Outcome) error {
-	return s.outcome(ctx, "ack", id, lease, resultSent, o,
+	return s.outcome(ctx, "ack", id, lease, resultSent, o, nil,
 		`state = 'sent', attempts = attempts + 1, receipt = $4, sent_at = $5`, text(o.Receipt), toDB(o.At))
 }
 
 // Retry schedules another attempt and releases the lease.
 func (s *Store) Retry(ctx context.Context, id int64, lease store.Lease, next time.Time, o store.Outcome) error {
-	return s.outcome(ctx, "retry", id, lease, resultRetry, o,
+	return s.outcome(ctx, "retry", id, lease, resultRetry, o, nil,
 		`attempts = attempts + 1, next_attempt = $4, last_error = $5, resent = true`, toDB(next), text(o.Err))
 }
 
 // DeadLetter parks a row for an operator.
 func (s *Store) DeadLetter(ctx context.Context, id int64, lease store.Lease, o store.Outcome) error {
-	return s.outcome(ctx, "dead-letter", id, lease, resultDead, o,
+	return s.outcome(ctx, "dead-letter", id, lease, resultDead, o, nil,
 		`state = 'dead', attempts = attempts + 1, last_error = $4`, text(o.Err))
+}
+
+// FailOver records a failure as DeadLetter or Retry do and enqueues the
+// hand-over rows in the same transaction; see store.Store.
+func (s *Store) FailOver(ctx context.Context, id int64, lease store.Lease, dead bool, next time.Time, o store.Outcome,
+	handOver []store.Outbound) ([]store.Outbound, error) {
+	var added []store.Outbound
+	enqueueAll := func(tx pgx.Tx) error {
+		added = added[:0] // the transaction may be run again
+		for _, row := range handOver {
+			ok, err := enqueue(ctx, tx, row)
+			if err != nil {
+				return fmt.Errorf("hand over to sink %s: %w", row.Sink, err)
+			}
+			if ok {
+				added = append(added, row)
+			}
+		}
+		return nil
+	}
+	var err error
+	if dead {
+		err = s.outcome(ctx, "dead-letter", id, lease, resultDead, o, enqueueAll,
+			`state = 'dead', attempts = attempts + 1, last_error = $4`, text(o.Err))
+	} else {
+		err = s.outcome(ctx, "retry", id, lease, resultRetry, o, enqueueAll,
+			`attempts = attempts + 1, next_attempt = $4, last_error = $5, resent = true`, toDB(next), text(o.Err))
+	}
+	if err != nil {
+		return nil, err
+	}
+	return added, nil
 }
 
 // Replay returns a dead row to pending with attempts reset.

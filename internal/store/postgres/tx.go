@@ -35,20 +35,27 @@ func (t *txn) MarkChange(ctx context.Context, fingerprint string, now time.Time,
 // Enqueue inserts an outbox row; a duplicate (NotificationID, Sink) is
 // ignored by the unique key.
 func (t *txn) Enqueue(ctx context.Context, o store.Outbound) error {
+	_, err := enqueue(ctx, t.tx, o)
+	return err
+}
+
+// enqueue inserts an outbox row unless its (NotificationID, Sink) is
+// queued already; added says whether it was new.
+func enqueue(ctx context.Context, tx pgx.Tx, o store.Outbound) (added bool, err error) {
 	state := o.State
 	if state == "" {
 		state = store.Pending
 	}
-	_, err := t.tx.Exec(ctx, `INSERT INTO outbox
+	tag, err := tx.Exec(ctx, `INSERT INTO outbox
 		(sink, notification_id, payload, state, attempts, next_attempt, created_at, accepted_at, last_error, receipt, incident_id, seq)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 		ON CONFLICT (notification_id, sink) DO NOTHING`,
 		text(o.Sink), text(o.NotificationID), o.Payload, string(state), o.Attempts, toDB(o.NextAttempt),
 		toDB(o.CreatedAt), toDB(o.AcceptedAt), text(o.LastError), text(o.Receipt), text(o.IncidentID), o.Seq)
 	if err != nil {
-		return fmt.Errorf("enqueue %s for sink %s: %w", o.NotificationID, o.Sink, err)
+		return false, fmt.Errorf("enqueue %s for sink %s: %w", o.NotificationID, o.Sink, err)
 	}
-	return nil
+	return tag.RowsAffected() == 1, nil
 }
 
 // lockKey takes the transaction's advisory lock on a problem key: the

@@ -126,6 +126,13 @@ func (s *Store) ReleaseLeases(ctx context.Context, owner string) (int64, error) 
 // GroupCommit, concurrent outcomes share a transaction (and its fsync) the
 // way appends do; a refused outcome does not fail its neighbours.
 func (s *Store) fencedRow(ctx context.Context, op string, id int64, lease store.Lease, result string, o store.Outcome, query string, args ...any) error {
+	return s.fencedRowThen(ctx, op, id, lease, result, o, nil, query, args...)
+}
+
+// fencedRowThen is fencedRow that also runs then in the same transaction
+// once the outcome is recorded; then is not run for a refused outcome.
+func (s *Store) fencedRowThen(ctx context.Context, op string, id int64, lease store.Lease, result string, o store.Outcome,
+	then func(ctx context.Context, tx *sql.Tx) error, query string, args ...any) error {
 	args = append(args, id, lease.Owner, lease.Token)
 	const gone = -1
 	n, err := s.inWrite(ctx, func(ctx context.Context, tx *sql.Tx) (int64, error) {
@@ -150,6 +157,11 @@ func (s *Store) fencedRow(ctx context.Context, op string, id int64, lease store.
 		}
 		if result == resultSent && a.IncidentID != "" && o.Thread != "" {
 			if _, err := s.exec(ctx, tx, sqlKeepThread, a.IncidentID, a.Sink, o.Thread); err != nil {
+				return 0, err
+			}
+		}
+		if then != nil {
+			if err := then(ctx, tx); err != nil {
 				return 0, err
 			}
 		}
@@ -240,6 +252,36 @@ func (s *Store) Retry(ctx context.Context, id int64, lease store.Lease, next tim
 // DeadLetter parks a row for an operator.
 func (s *Store) DeadLetter(ctx context.Context, id int64, lease store.Lease, o store.Outcome) error {
 	return s.fencedRow(ctx, "dead-letter", id, lease, resultDead, o, sqlDeadLetter, o.Err)
+}
+
+// FailOver records a failure as DeadLetter or Retry do and enqueues the
+// hand-over rows in the same transaction.
+func (s *Store) FailOver(ctx context.Context, id int64, lease store.Lease, dead bool, next time.Time, o store.Outcome,
+	handOver []store.Outbound) ([]store.Outbound, error) {
+	var added []store.Outbound
+	enqueue := func(ctx context.Context, tx *sql.Tx) error {
+		added = added[:0] // the transaction may be run again
+		for _, row := range handOver {
+			ok, err := s.enqueue(ctx, tx, row)
+			if err != nil {
+				return fmt.Errorf("hand over to sink %s: %w", row.Sink, err)
+			}
+			if ok {
+				added = append(added, row)
+			}
+		}
+		return nil
+	}
+	var err error
+	if dead {
+		err = s.fencedRowThen(ctx, "dead-letter", id, lease, resultDead, o, enqueue, sqlDeadLetter, o.Err)
+	} else {
+		err = s.fencedRowThen(ctx, "retry", id, lease, resultRetry, o, enqueue, sqlRetry, toDB(next), o.Err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return added, nil
 }
 
 // Replay returns a dead row to pending with attempts reset.

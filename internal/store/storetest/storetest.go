@@ -58,6 +58,7 @@ func Run(t *testing.T, open Opener) {
 		{"Ping", testPing},
 		{"Silences", testSilences},
 		{"WebhookByID", testWebhookByID},
+		{"FailOver", testFailOver},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
