@@ -32,6 +32,12 @@ const (
 	ForReading
 )
 
+// listener is a store that tells of work another replica made: a
+// webhook it accepted, a row it queued (postgres.Store.Listen).
+type listener interface {
+	Listen(ctx context.Context, wake func(postgres.Wake), lost func(error))
+}
+
 // ErrNoStore means a command that does not create the store found none:
 // serve has not run with this config.
 var ErrNoStore = errors.New("no store")
@@ -43,7 +49,7 @@ func OpenStore(ctx context.Context, cfg config.Store, mode StoreMode) (store.Sto
 		if cfg.URL == "" {
 			return nil, errors.New("store.url is empty: the store is a Postgres database, and its URL (usually ${DATABASE_URL}) is not set here")
 		}
-		st, err := postgres.Open(ctx, cfg.URL.Reveal(), postgres.Options{PoolSize: cfg.PoolSize, ReadOnly: mode == ForReading})
+		st, err := postgres.Open(ctx, cfg.URL.Reveal(), postgres.Options{PoolSize: cfg.PoolSize, ReadOnly: mode == ForReading, PollOnly: cfg.PollOnly})
 		if errors.Is(err, postgres.ErrSchema) && mode != ForServing {
 			return nil, fmt.Errorf("%w at %s: %w", ErrNoStore, cfg.Where(), err)
 		}

@@ -27,6 +27,7 @@ import (
 	"github.com/wabarouter/wabarouter/internal/rules"
 	"github.com/wabarouter/wabarouter/internal/sinks"
 	"github.com/wabarouter/wabarouter/internal/store"
+	"github.com/wabarouter/wabarouter/internal/store/postgres"
 	"github.com/wabarouter/wabarouter/internal/webhook"
 )
 
@@ -327,6 +328,9 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	for _, w := range p.workers {
 		wg.Go(func() { w.Run(workCtx) })
 	}
+	if l, ok := p.store.(listener); ok {
+		wg.Go(func() { l.Listen(workCtx, p.woken, p.listenLost) })
+	}
 	err := srv.Run(ctx)
 	stopWork()
 	wg.Wait()
@@ -413,6 +417,31 @@ func (p *Pipeline) gcLoop(ctx context.Context) {
 		case <-tick.C:
 		}
 	}
+}
+
+// woken is told of work another replica (or this one) committed to a
+// shared store: its router or sink workers start on it now rather than
+// at their next poll.
+func (p *Pipeline) woken(w postgres.Wake) {
+	switch {
+	case w.Webhook:
+		select {
+		case p.accept <- struct{}{}:
+		default:
+		}
+	case w.Sink != "":
+		p.wakeSinks([]string{w.Sink})
+	default:
+		for _, wk := range p.workers {
+			wk.Wake()
+		}
+	}
+}
+
+// listenLost logs a lost LISTEN connection; polling goes on meanwhile,
+// and the listener reconnects.
+func (p *Pipeline) listenLost(err error) {
+	p.log.Warn("lost the store's wake-up connection; polling until it is back", "err", err)
 }
 
 func (p *Pipeline) wakeSinks(names []string) {

@@ -651,6 +651,10 @@ type Store struct {
 	// PoolSize is how many connections a Postgres store holds
 	// (store.pool_size; DefaultPoolSize when unset).
 	PoolSize int
+	// PollOnly turns Postgres's LISTEN/NOTIFY wake-ups off
+	// (store.poll_only), for PgBouncer in transaction mode: replicas
+	// then find each other's work by polling alone.
+	PollOnly bool
 	// Retention is how long decisions, delivery attempts and resolved
 	// incidents are kept (store.retention; DefaultRetention when unset).
 	Retention time.Duration
@@ -680,7 +684,7 @@ func (p *parser) store(v *yaml.Node, cfg *Config) {
 		p.errorf(v, "store must be a mapping, got %s", kindName(v))
 		return
 	}
-	var driverNode, pathNode, urlNode, poolNode *yaml.Node
+	var driverNode, pathNode, urlNode, poolNode, pollNode *yaml.Node
 	p.fields(v, "store", map[string]func(k, v *yaml.Node){
 		"driver": func(_, v *yaml.Node) {
 			driverNode = v
@@ -736,6 +740,20 @@ func (p *parser) store(v *yaml.Node, cfg *Config) {
 			}
 			cfg.Store.PoolSize = n
 		},
+		"poll_only": func(_, v *yaml.Node) {
+			pollNode = v
+			val, ok := p.str(v, "store.poll_only")
+			if !ok {
+				return
+			}
+			switch val {
+			case "true":
+				cfg.Store.PollOnly = true
+			case "false", "":
+			default:
+				p.errorf(v, "store.poll_only %q must be true or false", val)
+			}
+		},
 		"retention": func(_, v *yaml.Node) {
 			val, ok := p.str(v, "store.retention")
 			if !ok {
@@ -768,5 +786,8 @@ func (p *parser) store(v *yaml.Node, cfg *Config) {
 	}
 	if poolNode != nil {
 		p.errorf(poolNode, "store.pool_size is for driver: postgres; the SQLite store has one writer")
+	}
+	if pollNode != nil {
+		p.errorf(pollNode, "store.poll_only is for driver: postgres; the SQLite store has one serve, which wakes itself")
 	}
 }

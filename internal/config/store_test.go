@@ -30,6 +30,16 @@ func TestStoreDriver(t *testing.T) {
 					t.Errorf("Where() = %q, want the database without its user and password", w)
 				}
 			}},
+		{name: "poll only", yaml: "store:\n  driver: postgres\n  url: postgres://db/w\n  poll_only: true\n",
+			check: func(t *testing.T, s Store) {
+				if !s.PollOnly {
+					t.Errorf("store = %+v, want poll_only", s)
+				}
+			}},
+		{name: "poll only not a bool", yaml: "store:\n  driver: postgres\n  url: postgres://db/w\n  poll_only: sometimes\n",
+			wantErrs: []string{`c.yaml:7:14: store.poll_only "sometimes" must be true or false`}},
+		{name: "poll only with sqlite", yaml: "store:\n  poll_only: true\n",
+			wantErrs: []string{`c.yaml:5:14: store.poll_only is for driver: postgres`}},
 		{name: "postgres pool default", yaml: "store:\n  driver: postgres\n  url: postgres://db/w\n",
 			check: func(t *testing.T, s Store) {
 				if s.PoolSize != DefaultPoolSize {

@@ -218,7 +218,7 @@ func (s *Store) FailOver(ctx context.Context, id int64, lease store.Lease, dead 
 	enqueueAll := func(tx pgx.Tx) error {
 		added = added[:0] // the transaction may be run again
 		for _, row := range handOver {
-			ok, err := enqueue(ctx, tx, row)
+			ok, err := s.enqueue(ctx, tx, row)
 			if err != nil {
 				return fmt.Errorf("hand over to sink %s: %w", row.Sink, err)
 			}
@@ -243,10 +243,16 @@ func (s *Store) FailOver(ctx context.Context, id int64, lease store.Lease, dead 
 }
 
 // Replay returns a dead row to pending with attempts reset.
+// The sink's workers are told, so a replay from the command line goes out
+// at once.
 func (s *Store) Replay(ctx context.Context, id int64, now time.Time) error {
-	return s.execRow(ctx, "replay", id, `UPDATE outbox SET state = 'pending', attempts = 0, next_attempt = $1, resent = true,
+	q := `UPDATE outbox SET state = 'pending', attempts = 0, next_attempt = $1, resent = true,
 		lease_until = 0, lease_owner = '', lease_token = 0
-		WHERE id = $2 AND state = 'dead'`, toDB(now), id)
+		WHERE id = $2 AND state = 'dead' RETURNING sink`
+	if !s.opts.PollOnly {
+		q = `WITH r AS (` + q + `) SELECT pg_notify('` + channelOutbox + `', r.sink) FROM r`
+	}
+	return s.execRow(ctx, "replay", id, q, toDB(now), id)
 }
 
 // Drop deletes a row.

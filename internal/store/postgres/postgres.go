@@ -31,6 +31,11 @@ type Options struct {
 	// GCBatch is how many rows one housekeeping statement deletes; zero
 	// means 500.
 	GCBatch int
+	// PollOnly turns LISTEN/NOTIFY off: nothing is notified, Listen
+	// returns at once, and replicas find each other's work by polling
+	// alone. For PgBouncer in transaction mode, where a LISTEN does not
+	// stay on one connection.
+	PollOnly bool
 }
 
 // ErrSchema means the database has not the schema this binary reads: no

@@ -135,3 +135,78 @@ func TestReadOnly(t *testing.T) {
 		t.Errorf("Ping of the read-only handle: %v", err)
 	}
 }
+
+// TestWakeUps: a replica listening is told of a webhook another appended
+// and of a row it queued, once their transactions commit, and of nothing a
+// rolled-back transaction queued; with PollOnly nothing listens.
+func TestWakeUps(t *testing.T) {
+	url := testURL(t)
+	ctx := t.Context()
+	opts := Options{Schema: freshSchema(t, url)}
+	a, b := openTest(t, url, opts), openTest(t, url, opts)
+	defer a.Close()
+	defer b.Close()
+	wakes := make(chan Wake, 100)
+	listenCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		b.Listen(listenCtx, func(w Wake) { wakes <- w }, func(err error) { t.Errorf("listener lost: %v", err) })
+	}()
+	defer func() { stop(); <-done }()
+	next := func(what string, want func(Wake) bool) {
+		t.Helper()
+		select {
+		case w := <-wakes:
+			if !want(w) {
+				t.Fatalf("%s: woken with %+v", what, w)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: no wake-up", what)
+		}
+	}
+	// The first two say "look at everything", from connecting.
+	next("connected: webhooks", func(w Wake) bool { return w.Webhook })
+	next("connected: sinks", func(w Wake) bool { return !w.Webhook && w.Sink == "" })
+
+	id, err := a.AppendWebhook(ctx, []byte(`{}`), t0())
+	if err != nil {
+		t.Fatal(err)
+	}
+	next("a webhook appended", func(w Wake) bool { return w.Webhook })
+	boom := errors.New("boom")
+	second, err := a.AppendWebhook(ctx, []byte(`{}`), t0())
+	if err != nil {
+		t.Fatal(err)
+	}
+	next("another webhook appended", func(w Wake) bool { return w.Webhook })
+	if err := a.Process(ctx, id, func(tx store.Tx) error {
+		if err := tx.Enqueue(ctx, store.Outbound{Sink: "ghost", NotificationID: "n0", NextAttempt: t0(), CreatedAt: t0(), AcceptedAt: t0()}); err != nil {
+			return err
+		}
+		return boom
+	}); !errors.Is(err, boom) {
+		t.Fatalf("Process = %v", err)
+	}
+	if err := a.Process(ctx, second, func(tx store.Tx) error {
+		return tx.Enqueue(ctx, store.Outbound{Sink: "slack", NotificationID: "n1", NextAttempt: t0(), CreatedAt: t0(), AcceptedAt: t0()})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// Notifications arrive in commit order: had the rolled-back row been
+	// told, "ghost" would come first.
+	next("a row queued", func(w Wake) bool { return w.Sink == "slack" })
+
+	quiet := openTest(t, url, Options{Schema: opts.Schema, PollOnly: true})
+	defer quiet.Close()
+	returned := make(chan struct{})
+	go func() {
+		quiet.Listen(ctx, func(Wake) { t.Error("a PollOnly store woke someone") }, nil)
+		close(returned)
+	}()
+	select {
+	case <-returned:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Listen of a PollOnly store did not return")
+	}
+}

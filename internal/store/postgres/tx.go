@@ -16,6 +16,7 @@ import (
 // webhook's savepoint, or an Update's transaction.
 type txn struct {
 	tx pgx.Tx
+	s  *Store
 }
 
 // MarkChange records fingerprint in one upsert; false means it was seen
@@ -35,13 +36,13 @@ func (t *txn) MarkChange(ctx context.Context, fingerprint string, now time.Time,
 // Enqueue inserts an outbox row; a duplicate (NotificationID, Sink) is
 // ignored by the unique key.
 func (t *txn) Enqueue(ctx context.Context, o store.Outbound) error {
-	_, err := enqueue(ctx, t.tx, o)
+	_, err := t.s.enqueue(ctx, t.tx, o)
 	return err
 }
 
 // enqueue inserts an outbox row unless its (NotificationID, Sink) is
 // queued already; added says whether it was new.
-func enqueue(ctx context.Context, tx pgx.Tx, o store.Outbound) (added bool, err error) {
+func (s *Store) enqueue(ctx context.Context, tx pgx.Tx, o store.Outbound) (added bool, err error) {
 	state := o.State
 	if state == "" {
 		state = store.Pending
@@ -55,7 +56,13 @@ func enqueue(ctx context.Context, tx pgx.Tx, o store.Outbound) (added bool, err 
 	if err != nil {
 		return false, fmt.Errorf("enqueue %s for sink %s: %w", o.NotificationID, o.Sink, err)
 	}
-	return tag.RowsAffected() == 1, nil
+	added = tag.RowsAffected() == 1
+	if q := s.notifyOutbox(); added && q != "" {
+		if _, err := tx.Exec(ctx, q, text(o.Sink)); err != nil {
+			return false, fmt.Errorf("notify sink %s of %s: %w", o.Sink, o.NotificationID, err)
+		}
+	}
+	return added, nil
 }
 
 // lockKey takes the transaction's advisory lock on a problem key: the
@@ -198,7 +205,7 @@ func (t *txn) GetSilence(ctx context.Context, id string) (store.Silence, bool, e
 func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 	var fnErr error
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		fnErr = fn(&txn{tx: tx})
+		fnErr = fn(&txn{tx: tx, s: s})
 		if fnErr != nil && retryable(fnErr) {
 			return fnErr
 		}

@@ -18,8 +18,13 @@ func (s *Store) AppendWebhook(ctx context.Context, body []byte, receivedAt time.
 		body = []byte{}
 	}
 	var id int64
-	err := s.pool.QueryRow(ctx, `INSERT INTO webhooks (body, received_at) VALUES ($1, $2) RETURNING id`,
-		body, toDB(receivedAt)).Scan(&id)
+	q := `INSERT INTO webhooks (body, received_at) VALUES ($1, $2) RETURNING id`
+	if !s.opts.PollOnly {
+		// One statement, so one round trip still: the notification is
+		// sent when the insert commits.
+		q = `WITH w AS (` + q + `) SELECT w.id FROM w, LATERAL pg_notify('` + channelWebhooks + `', '') n`
+	}
+	err := s.pool.QueryRow(ctx, q, body, toDB(receivedAt)).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("store/postgres: append webhook (%d bytes): %w", len(body), err)
 	}
@@ -248,7 +253,7 @@ func (s *Store) processOne(ctx context.Context, tx pgx.Tx, id int64, fn func(int
 		_ = sp.Rollback(ctx)
 		return nil, fmt.Errorf("mark webhook %d processed: %w", id, err)
 	}
-	if failed = fn(id, &txn{tx: sp}); failed != nil {
+	if failed = fn(id, &txn{tx: sp, s: s}); failed != nil {
 		if retryable(failed) {
 			// Crossed another replica's transaction: the whole batch is
 			// run again, rather than this webhook counted as failing.
