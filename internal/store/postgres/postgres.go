@@ -112,7 +112,7 @@ func createSchema(ctx context.Context, cc *pgx.ConnConfig, opts Options) error {
 	if err != nil {
 		return err
 	}
-	defer conn.Close(context.Background())
+	defer func() { _ = conn.Close(context.Background()) }()
 	if _, err := conn.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+pgx.Identifier{opts.Schema}.Sanitize()); err != nil {
 		var pe *pgconn.PgError
 		// Two replicas creating it at once: one of them loses the race
