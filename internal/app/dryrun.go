@@ -13,6 +13,7 @@ import (
 	"github.com/wabarouter/wabarouter/internal/event"
 	"github.com/wabarouter/wabarouter/internal/router"
 	"github.com/wabarouter/wabarouter/internal/rules"
+	"github.com/wabarouter/wabarouter/internal/store"
 	"github.com/wabarouter/wabarouter/internal/store/sqlite"
 )
 
@@ -105,6 +106,37 @@ func (d *DryRun) Fire(ctx context.Context) ([]router.Result, error) {
 		out = append(out, res)
 	}
 	return out, nil
+}
+
+// UseSilences copies the silences in force at the dry run's clock from the
+// store at path, when there is one, so the dry run hides what serve would
+// hide now. A store that is not there hides nothing; one that cannot be
+// read is an error.
+func (d *DryRun) UseSilences(ctx context.Context, path string) (int, error) {
+	if _, err := os.Stat(path); err != nil {
+		return 0, nil //nolint:nilerr // no store yet: no silence either
+	}
+	live, err := sqlite.Open(ctx, path, sqlite.Options{ReadOnly: true})
+	if err != nil {
+		return 0, fmt.Errorf("dry run: reading the silences of %s: %w", path, err)
+	}
+	defer func() { _ = live.Close() }()
+	sils, err := live.Silences(ctx, store.SilenceFilter{ActiveAt: d.now()})
+	if err != nil {
+		return 0, fmt.Errorf("dry run: reading the silences of %s: %w", path, err)
+	}
+	err = d.store.Update(ctx, func(tx store.Tx) error {
+		for _, s := range sils {
+			if err := tx.SaveSilence(ctx, s); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("dry run: %w", err)
+	}
+	return len(sils), nil
 }
 
 // Close removes the scratch store.

@@ -197,6 +197,7 @@ func (p *Pipeline) initRuleMetrics(set *rules.Set) {
 	for _, r := range set.Rules {
 		p.metrics.InitRule(r.Name)
 	}
+	p.metrics.SetRules(set.Checksum, len(set.Rules))
 }
 
 // webhookOptions configure the endpoint to answer 200 only once a body is
@@ -284,7 +285,8 @@ func (p *Pipeline) ready(w http.ResponseWriter, r *http.Request) {
 		fail("shutting down")
 		return
 	}
-	if set := p.router.Rules(); set == nil {
+	set := p.router.Rules()
+	if set == nil {
 		fail("no rules loaded")
 		return
 	}
@@ -306,6 +308,7 @@ func (p *Pipeline) ready(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, _ = io.WriteString(w, "ready\n")
+	_, _ = fmt.Fprintf(w, "rules: %d, sha256 %s\n", len(set.Rules), set.Checksum)
 	if stats.Parked > 0 {
 		_, _ = fmt.Fprintf(w, "%d webhooks parked after failing to route; see wabarouter deadletter list\n", stats.Parked)
 	}

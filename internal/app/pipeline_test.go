@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -51,6 +52,10 @@ func TestReadyz(t *testing.T) {
 		body, _ := io.ReadAll(rec.Body)
 		return rec.Code, strings.TrimSpace(string(body))
 	}
+	rulesLine := fmt.Sprintf("rules: %d, sha256 %s", len(p.router.Rules().Rules), p.router.Rules().Checksum)
+	if len(p.router.Rules().Checksum) != 64 {
+		t.Fatalf("the rules' checksum %q is not a SHA-256", p.router.Rules().Checksum)
+	}
 	ctx := context.Background()
 	appendOne := func() int64 {
 		id, err := p.store.AppendWebhook(ctx, []byte(`{}`), time.Now())
@@ -65,16 +70,16 @@ func TestReadyz(t *testing.T) {
 		code   int
 		body   string
 	}{
-		{"ready", func() {}, http.StatusOK, "ready"},
+		{"ready", func() {}, http.StatusOK, "ready\n" + rulesLine},
 		{"shutting down", func() { p.stopping.Store(true) }, http.StatusServiceUnavailable, "shutting down"},
 		{"a webhook parked", func() {
 			p.stopping.Store(false)
 			if _, err := p.store.FailWebhook(ctx, appendOne(), "boom", time.Now(), 0, 1); err != nil {
 				t.Fatal(err)
 			}
-		}, http.StatusOK, "ready\n1 webhooks parked after failing to route; see wabarouter deadletter list"},
+		}, http.StatusOK, "ready\n" + rulesLine + "\n1 webhooks parked after failing to route; see wabarouter deadletter list"},
 		{"webhooks waiting, routing moved a moment ago", func() { appendOne() }, http.StatusOK,
-			"ready\n1 webhooks parked after failing to route; see wabarouter deadletter list"},
+			"ready\n" + rulesLine + "\n1 webhooks parked after failing to route; see wabarouter deadletter list"},
 		{"routing stalled", func() { p.routedAt.Store(time.Now().Add(-time.Minute).UnixNano()) }, http.StatusServiceUnavailable,
 			"routing stalled: 1 webhooks waiting, none routed for 1m0s"},
 		{"store closed", func() { p.store.Close() }, http.StatusServiceUnavailable, "store does not take writes"},

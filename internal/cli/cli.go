@@ -97,7 +97,9 @@ notifications they would send (sink, severity, action, dedup key, title),
 or that nothing would be sent. Sends nothing and needs no running router.
 A rule that fails on an event is shown with its error, and route then
 exits 1. Like check without --strict, it needs no server section and no
-sink secrets: what it could not check is printed as warnings.
+sink secrets: what it could not check is printed as warnings. The
+silences in force in the config's store, if it has one, are applied, so
+what they would hide is shown as not sent.
 
 Arguments:
   PAYLOAD…  webhook bodies as Meta posts them (JSON files); - reads

@@ -194,6 +194,13 @@ func runRoute(ctx context.Context, args []string, stdio IO) int {
 		return ExitFailure
 	}
 	defer closeQuietly(stdio, "the dry run's scratch store", dry)
+	// serve would hide what the silences in force hide: route says so.
+	if n, err := dry.UseSilences(ctx, cfg.Store.Path); err != nil {
+		fmt.Fprintf(stdio.Err, "route: %v\n", err)
+		return ExitFailure
+	} else if n > 0 {
+		fmt.Fprintf(stdio.Err, "route: %d silence(s) in force in %s are applied\n", n, cfg.Store.Path)
+	}
 	enc := json.NewEncoder(stdio.Out)
 	enc.SetEscapeHTML(false)
 	code := ExitOK

@@ -8,6 +8,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/wabarouter/wabarouter/internal/store"
+	"github.com/wabarouter/wabarouter/internal/store/sqlite"
 )
 
 // TestRouteShowsRuleErrors runs route on a rule that fails on the event
@@ -86,4 +90,36 @@ sinks:
 			t.Errorf("exit %d, stdout:\n%s\nwant exit 1, the failure and that nothing else would be sent", code, out.String())
 		}
 	})
+}
+
+// TestRouteAppliesTheSilencesInForce: route hides what the silences in
+// force in the config's store would hide, and says so.
+func TestRouteAppliesTheSilencesInForce(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(cfgPath, []byte("rules:\n  - {name: banned, when: 'event == \"DISABLED_UPDATE\"', to: [log]}\nsinks:\n  - {name: log, type: log}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := os.Mkdir(filepath.Join(dir, "data"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlite.Open(ctx, filepath.Join(dir, "data", "wabarouter.db"), sqlite.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	sil := store.Silence{ID: "sil-route", When: `waba_id == "102290129340398"`, Author: "ana", Comment: "maintenance",
+		StartsAt: now.Add(-time.Minute), EndsAt: now.Add(time.Hour), CreatedAt: now}
+	if err := st.Update(ctx, func(tx store.Tx) error { return tx.SaveSilence(ctx, sil) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	code := Run(ctx, []string{"route", "--config", cfgPath, "../../testdata/webhooks/seed_disabled_update_disable.json"}, IO{Out: &out, Err: &errOut})
+	if code != ExitOK || !strings.Contains(out.String(), "not sent: silenced by sil-route") || !strings.Contains(errOut.String(), "1 silence(s) in force") {
+		t.Errorf("exit %d\nstdout: %s\nstderr: %s", code, out.String(), errOut.String())
+	}
 }

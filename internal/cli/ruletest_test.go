@@ -19,6 +19,7 @@ func TestRuleTestShipped(t *testing.T) {
 		{"../../config.example.yaml", "../../testdata/rules/example_test.yaml"},
 		{"../../docs/gallery/config.yaml", "../../docs/gallery/gallery_test.yaml"},
 		{"../../testdata/config/schedules/config.yaml", "../../testdata/config/schedules/schedules_test.yaml"},
+		{"../../testdata/config/threshold/config.yaml", "../../testdata/config/threshold/threshold_test.yaml"},
 	} {
 		t.Run(c.tests, func(t *testing.T) {
 			var out, errOut bytes.Buffer

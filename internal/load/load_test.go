@@ -3,7 +3,9 @@ package load
 import (
 	"bytes"
 	"encoding/json"
+	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -107,6 +109,42 @@ func TestShortRun(t *testing.T) {
 	}
 	if r.Router == nil || r.Router.VMHWMKB <= 0 || !strings.Contains(r.Router.Exit, "exited 0") {
 		t.Errorf("router report %+v", r.Router)
+	}
+	if c := r.Ceiling; c == nil || c.AcceptedPerS <= 0 || c.Latency.N == 0 || c.RouterShare <= 0 {
+		t.Errorf("ceiling report %+v, want its rate, latencies and the router's share", c)
+	}
+}
+
+// TestCeilingStoresWhatIsSigned: the ceiling answers 200 only to a body
+// signed with its secret, once the body is in its file.
+func TestCeilingStoresWhatIsSigned(t *testing.T) {
+	dir := t.TempDir()
+	c, err := startCeiling(dir, []byte("s3cret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := []byte(`{"object":"whatsapp_business_account","entry":[]}`)
+	for _, tc := range []struct {
+		secret string
+		want   int
+	}{{"s3cret", http.StatusOK}, {"other", http.StatusUnauthorized}} {
+		req, err := e2etest.NewWebhookRequest(t.Context(), c.url, []byte(tc.secret), body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("signed with %q: %d, want %d", tc.secret, resp.StatusCode, tc.want)
+		}
+	}
+	c.close()
+	stored, err := os.ReadFile(filepath.Join(dir, "ceiling.log"))
+	if err != nil || len(stored) != 4+len(body) || !bytes.HasSuffix(stored, body) {
+		t.Errorf("the file holds %q, %v; want the signed body once, length-prefixed", stored, err)
 	}
 }
 

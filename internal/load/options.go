@@ -30,6 +30,7 @@ type options struct {
 	jsonOut      bool
 	keep         bool
 	metrics      bool
+	ceiling      bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -52,6 +53,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.jsonOut, "json", false, "print the report as JSON")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary folder (config, store, router log)")
 	fs.BoolVar(&o.metrics, "metrics", false, "include the router's wabarouter_* /metrics samples, scraped after the drain, in the report")
+	fs.BoolVar(&o.ceiling, "ceiling", true, "first measure the machine's durable limit under the same load (a bare HMAC check and group-committed fsync'd append), and report the router's intake as a share of it")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}

@@ -96,6 +96,8 @@ type report struct {
 	Extra                   int64          `json:"extra"`
 
 	Router *routerReport `json:"router,omitempty"`
+	// Ceiling is the machine's durable limit under the same load.
+	Ceiling *ceilingReport `json:"ceiling,omitempty"`
 }
 
 func (r *report) writeText(w io.Writer, metrics bool) {
@@ -110,6 +112,10 @@ func (r *report) writeText(w io.Writer, metrics bool) {
 	}
 	p("intake      sent %d, accepted %d (%d measured) = %.0f/s", r.Sent, r.Accepted, r.AcceptedMeasured, r.AcceptedPerS)
 	p("            200 latency p50 %.2f ms, p99 %.2f ms, max %.2f ms", r.Latency.P50, r.Latency.P99, r.Latency.Max)
+	if c := r.Ceiling; c != nil {
+		p("ceiling     HMAC + group-commit fsync'd append, same load: %.0f/s, p50 %.2f ms, p99 %.2f ms; the router took %.0f%% of it",
+			c.AcceptedPerS, c.Latency.P50, c.Latency.P99, 100*c.RouterShare)
+	}
 	if len(r.Non200) > 0 {
 		keys := make([]string, 0, len(r.Non200))
 		for k := range r.Non200 {

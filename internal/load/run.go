@@ -63,6 +63,11 @@ func execute(ctx context.Context, o *options, stderr io.Writer) (*report, error)
 	if err := r.startSink(); err != nil {
 		return nil, err
 	}
+	if o.ceiling && o.url == "" {
+		if err := r.measureCeiling(ctx); err != nil {
+			return nil, err
+		}
+	}
 	if err := r.startRouter(ctx); err != nil {
 		return nil, err
 	}
@@ -316,6 +321,9 @@ func (r *run) measureIntake(stats []*posterStats) {
 		rep.MeasuredS = round(measured.Seconds(), 3)
 		rep.AcceptedPerS = round(float64(rep.AcceptedMeasured)/measured.Seconds(), 1)
 		rep.QueuedPerS = round(float64(notifMeasured)/measured.Seconds(), 1)
+	}
+	if c := rep.Ceiling; c != nil && c.AcceptedPerS > 0 {
+		c.RouterShare = round(rep.AcceptedPerS/c.AcceptedPerS, 3)
 	}
 	if loadWall := r.sendEnd.Sub(r.t0); loadWall > 0 {
 		rep.ToolCPUCores = round((r.selfCPU1-r.selfCPU0).Seconds()/loadWall.Seconds(), 2)

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"fmt"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -63,6 +64,9 @@ type Metrics struct {
 	// IncidentTransitions counts incidents opened, updated, escalated,
 	// reminded and resolved.
 	IncidentTransitions *prometheus.CounterVec // transition
+	// RulesLoaded is 1 for the checksum of the rules in force, so that
+	// replicas whose rules differ show it side by side.
+	RulesLoaded *prometheus.GaugeVec // checksum
 }
 
 // New creates the metrics and registers them on reg.
@@ -98,6 +102,8 @@ func New(reg prometheus.Registerer) *Metrics {
 			Help: "Failed attempts to route a webhook; it is retried later and parked after a few."}),
 		IncidentTransitions: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wabarouter_incident_transitions_total",
 			Help: "Incident transitions: opened, updated, escalated, reminded, resolved."}, []string{"transition"}),
+		RulesLoaded: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "wabarouter_rules_loaded_info",
+			Help: "1 for the SHA-256 of the rules in force (files and inline rules, not their paths): replicas with the same rules show the same checksum."}, []string{"checksum", "rules"}),
 	}
 	for _, t := range []string{"opened", "updated", "escalated", "reminded", "resolved"} {
 		m.IncidentTransitions.WithLabelValues(t)
@@ -106,8 +112,14 @@ func New(reg prometheus.Registerer) *Metrics {
 		m.WebhooksRejected.WithLabelValues(r)
 	}
 	reg.MustRegister(m.WebhooksReceived, m.WebhooksAccepted, m.WebhooksRejected, m.Events, m.Redeliveries,
-		m.RuleMatches, m.RuleErrors, m.Notifications, m.DeliveryLatency, m.InFlight, m.WebhooksParked, m.RoutingFailures, m.IncidentTransitions)
+		m.RuleMatches, m.RuleErrors, m.Notifications, m.DeliveryLatency, m.InFlight, m.WebhooksParked, m.RoutingFailures, m.IncidentTransitions, m.RulesLoaded)
 	return m
+}
+
+// SetRules shows checksum as the rules in force, n of them, and no other.
+func (m *Metrics) SetRules(checksum string, n int) {
+	m.RulesLoaded.Reset()
+	m.RulesLoaded.WithLabelValues(checksum, fmt.Sprint(n)).Set(1)
 }
 
 // Discard returns metrics registered nowhere, for tests and tools that do

@@ -490,7 +490,8 @@ func (r *Router) send(ctx context.Context, tx store.Tx, ec *eventCtx, inc *store
 // Fire runs a due timer in a transaction of its own: a restriction's
 // expiry resolves its incident (unless a later event moved the expiry
 // on); a reminder reminds the sinks that heard of the incident, while its
-// rule still asks for reminders.
+// rule still asks for reminders; a threshold's check resolves it once
+// its rate fell back (checkThreshold).
 func (r *Router) Fire(ctx context.Context, t store.Timer) (Result, error) {
 	set := r.rules.Load()
 	var res Result
@@ -530,6 +531,11 @@ func (r *Router) Fire(ctx context.Context, t store.Timer) (Result, error) {
 				return tx.SetTimer(ctx, store.Timer{IncidentID: inc.ID, Kind: timerRemind, Due: det.Notified.Add(rule.Renotify)})
 			}
 			err = r.remind(ctx, tx, ec, inc, det, rule)
+		case timerThreshold:
+			var open bool
+			if open, err = r.checkThreshold(ctx, tx, ec, inc, t); open {
+				return err
+			}
 		default:
 			return tx.DeleteTimer(ctx, t)
 		}

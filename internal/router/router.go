@@ -318,6 +318,12 @@ func (r *Router) routeEvent(ctx context.Context, tx store.Tx, webhookID int64, i
 		if recovery {
 			continue // a recovery ends incidents; it never opens one
 		}
+		if m.Rule.Threshold != nil {
+			if err := r.counted(ctx, tx, ec, m, course); err != nil {
+				return d, err
+			}
+			continue
+		}
 		if err := r.trigger(ctx, tx, ec, m, course); err != nil {
 			return d, err
 		}

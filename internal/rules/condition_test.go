@@ -39,3 +39,15 @@ func TestCompileCondition(t *testing.T) {
 		}
 	}
 }
+
+// TestChecksum: the same rules give the same checksum wherever their file
+// is; a change of one character gives another.
+func TestChecksum(t *testing.T) {
+	src := "rules:\n  - name: a\n    when: 'true'\n    to: [s]\n"
+	a, _ := CheckFile("/etc/wabarouter/rules.yaml", []byte(src), []string{"s"})
+	b, _ := CheckFile("rules/rules.yaml", []byte(src), []string{"s"})
+	c, _ := CheckFile("/etc/wabarouter/rules.yaml", []byte(strings.Replace(src, "name: a", "name: b", 1)), []string{"s"})
+	if a.Checksum == "" || a.Checksum != b.Checksum || a.Checksum == c.Checksum {
+		t.Errorf("checksums %q %q %q; want the first two equal, the third other", a.Checksum, b.Checksum, c.Checksum)
+	}
+}

@@ -1,8 +1,11 @@
 package rules
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"gopkg.in/yaml.v3"
 	"os"
 	"strings"
 
@@ -111,6 +114,7 @@ func CheckFile(path string, data []byte, sinks []string) (*Set, []Diagnostic) {
 	if HasErrors(diags) {
 		return nil, diags
 	}
+	s.Checksum = checksum([]Source{{Path: path, Data: data}}, nil)
 	return s, diags
 }
 
@@ -164,5 +168,27 @@ func checkSources(sources []Source, inline *Inline, sinks []string, schedules sc
 	if HasErrors(diags) {
 		return nil, diags
 	}
+	s.Checksum = checksum(sources, inline)
 	return s, diags
+}
+
+// checksum is the SHA-256 of the rules' text, the files' in order and then
+// the inline rules re-encoded, without their paths: replicas that mount
+// the same rules at other paths load the same rules.
+func checksum(sources []Source, inline *Inline) string {
+	h := sha256.New()
+	for _, src := range sources {
+		fmt.Fprintf(h, "%d\n", len(src.Data))
+		h.Write(src.Data)
+	}
+	if inline != nil {
+		for _, n := range inline.Rules {
+			b, err := yaml.Marshal(n)
+			if err == nil {
+				fmt.Fprintf(h, "%d\n", len(b))
+				h.Write(b)
+			}
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }

@@ -110,6 +110,17 @@ func (s *Set) match(r *Rule, ev event.Event, data map[string]any) (Match, error)
 	if m.Body, err = render(pick(r.body, def[1]), data); err != nil {
 		return m, err
 	}
+	if r.Threshold != nil {
+		if r.title == nil || r.body == nil {
+			t, b := thresholdTexts(r, ev, m.Title, m.Body)
+			if r.title == nil {
+				m.Title = t
+			}
+			if r.body == nil {
+				m.Body = b
+			}
+		}
+	}
 	if m.Runbook, err = runbook(r, ev, data); err != nil {
 		return m, err
 	}
@@ -132,6 +143,9 @@ func pick(override, def *template.Template) *template.Template {
 func (s *Set) dedupKey(r *Rule, ev event.Event, data map[string]any) (string, error) {
 	if r.dedup != nil {
 		return render(r.dedup, data)
+	}
+	if r.Threshold != nil {
+		return r.Threshold.Key(r.Name, ev), nil
 	}
 	key, err := event.ProblemKey(ev)
 	if err != nil {

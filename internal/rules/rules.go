@@ -44,6 +44,9 @@ type Rule struct {
 	// ("" holds it, as Hold does).
 	Schedules schedule.Gate
 	WhenMuted WhenMuted
+	// Threshold, when set, makes the rule count its matches and fire
+	// only once enough of them fall within its window.
+	Threshold *Threshold
 	// File and Line say where the rule was defined, for error messages.
 	File string
 	Line int
@@ -65,6 +68,9 @@ type Set struct {
 	// SeverityOverrides are passed to DefaultSeverity for rules without a
 	// severity, keyed "field/EVENT" or "field".
 	SeverityOverrides map[string]notification.Severity
+	// Checksum is the SHA-256 of the rules' text (see checksum), so that
+	// replicas can tell whether they run the same rules.
+	Checksum string
 	// Accounts is the accounts directory the router looks each event's
 	// account up in before the rules run; nil lists no account.
 	Accounts *accounts.Directory

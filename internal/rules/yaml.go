@@ -114,6 +114,7 @@ func (p *fileParser) parseRule(n *yaml.Node) {
 	}
 	p.checkRequired(r, n, seen)
 	p.checkIncidentKeys(r, n, seen)
+	p.checkThreshold(r, n, seen)
 	if whenNode != nil && whenNode.Kind == yaml.ScalarNode && whenNode.Value != "" && standardTag(whenNode) {
 		p.compileWhen(r, whenNode)
 	}
@@ -180,7 +181,8 @@ func (p *fileParser) addRule(r *Rule, n *yaml.Node) {
 }
 
 var ruleKeys = []string{"name", "description", "when", "severity", "to", "incident", "renotify", "resolve", "resolve_when",
-	"dedup", "stop", "action", "title", "body", "runbook", "active_during", "muted_during", "when_muted"}
+	"dedup", "stop", "action", "title", "body", "runbook", "active_during", "muted_during", "when_muted",
+	"threshold"}
 
 func (p *fileParser) parseKey(r *Rule, k, v *yaml.Node) {
 	switch k.Value {
@@ -236,6 +238,8 @@ func (p *fileParser) parseKey(r *Rule, k, v *yaml.Node) {
 		r.Schedules.MutedDuring = p.parseSchedules(r, v, "muted_during")
 	case "when_muted":
 		p.parseWhenMuted(r, v)
+	case "threshold":
+		p.parseThreshold(r, v)
 	default:
 		p.errorf(k, r.Name, "unknown key %q%s", k.Value, suggest(k.Value, ruleKeys))
 	}

@@ -218,6 +218,20 @@ type SilenceFilter struct {
 	Limit    int
 }
 
+// Count is one match of a counting rule (a rule's threshold), added to
+// the bucket its time falls in: the matches of one rule and key in one
+// bucket are kept as one number, so a burst costs one row, not one per
+// match.
+type Count struct {
+	Rule string
+	Key  string
+	// Bucket is when the bucket starts; the router chooses its size.
+	Bucket time.Time
+	// Expires is when the bucket no longer falls in any window the rule
+	// counts; GC removes it then.
+	Expires time.Time
+}
+
 // Tx is the transactional view handed to Store.Process.
 type Tx interface {
 	// MarkChange records a change fingerprint; false when it is already
@@ -246,6 +260,12 @@ type Tx interface {
 	// reads one in the transaction.
 	SaveSilence(ctx context.Context, s Silence) error
 	GetSilence(ctx context.Context, id string) (Silence, bool, error)
+	// AddCount adds one to c's bucket (creating it, or keeping the later
+	// of the two Expires) and returns the sum of the buckets of c's rule
+	// and key that start at or after since, c's own included.
+	// CountSince returns that sum without adding anything.
+	AddCount(ctx context.Context, c Count, since time.Time) (int, error)
+	CountSince(ctx context.Context, rule, key string, since time.Time) (int, error)
 }
 
 // SinkStats summarises one sink's pending backlog.
@@ -356,8 +376,9 @@ type Store interface {
 	// GC removes expired fingerprints, processed webhooks and sent rows
 	// older than keepSent, and decisions, delivery attempts and incidents
 	// older than keepRecords: an incident counts from its last change, and
-	// one with a timer still to fire stays. It works in small batches, so
-	// it never holds up intake for long.
+	// one with a timer still to fire stays; and counts' buckets past
+	// their Expires. It works in small batches, so it never holds up
+	// intake for long.
 	GC(ctx context.Context, now time.Time, keepSent, keepRecords time.Duration) error
 	// Ping checks that the store answers and takes a write.
 	Ping(ctx context.Context) error

@@ -82,8 +82,9 @@ func TestMillisecondTimesDoNotWedgeRouting(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	if b, _ := io.ReadAll(resp.Body); resp.StatusCode != http.StatusOK || string(b) != "ready\n" {
-		t.Errorf("/readyz = %d %q, want 200 ready", resp.StatusCode, b)
+	if b, _ := io.ReadAll(resp.Body); resp.StatusCode != http.StatusOK || !strings.HasPrefix(string(b), "ready\nrules: ") ||
+		strings.Contains(string(b), "parked") {
+		t.Errorf("/readyz = %d %q, want 200 ready with the rules and nothing parked", resp.StatusCode, b)
 	}
 }
 

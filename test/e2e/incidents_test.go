@@ -32,13 +32,20 @@ const incidentRules = `rules:
 
 func startIncidentPeers(t *testing.T) *incidentPeers {
 	t.Helper()
+	return startIncidentPeersWith(t, incidentRules, "")
+}
+
+// startIncidentPeersWith is startIncidentPeers with other rules and more
+// top-level config (such as an accounts directory).
+func startIncidentPeersWith(t *testing.T, rules, extra string) *incidentPeers {
+	t.Helper()
 	ip := &incidentPeers{
 		slack: e2etest.ServeSlack(t, slackToken, nil),
 		pd:    e2etest.ServePagerDuty(t, pdRoutingKey, nil),
 		mail:  e2etest.ServeSMTP(t, e2etest.SMTPOptions{Username: smtpUser, Password: smtpPassword}),
 	}
 	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "rules.yaml"), incidentRules)
+	writeFile(t, filepath.Join(dir, "rules.yaml"), rules)
 	cfg := fmt.Sprintf(`server:
   listen: 127.0.0.1:0
   verify_token: %s
@@ -57,7 +64,7 @@ sinks:
     password: ${E2E_SMTP_PASSWORD}
     from: wabarouter@example.com
     to: [legal@example.com]
-`, verifyToken, appSecret, filepath.Join(dir, "router.db"), ip.slack.APIURL(), ip.pd.URL(), ip.mail.Host(), ip.mail.Port(), smtpUser)
+`, verifyToken, appSecret, filepath.Join(dir, "router.db"), ip.slack.APIURL(), ip.pd.URL(), ip.mail.Host(), ip.mail.Port(), smtpUser) + extra
 	ip.r = e2etest.Setup(t, e2etest.Options{Dir: dir, Config: cfg, Env: []string{
 		"E2E_SLACK_TOKEN=" + slackToken, "E2E_PD_KEY=" + pdRoutingKey, "E2E_SMTP_PASSWORD=" + smtpPassword}})
 	ip.p = ip.r.Start(t)

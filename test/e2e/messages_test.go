@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,35 +27,8 @@ const messageRules = `rules:
 // good news, reaches PagerDuty as a change event.
 func TestMessagesNameTheAccountOnEverySink(t *testing.T) {
 	t.Parallel()
-	slackPeer := e2etest.ServeSlack(t, slackToken, nil)
-	pdPeer := e2etest.ServePagerDuty(t, pdRoutingKey, nil)
-	mailPeer := e2etest.ServeSMTP(t, e2etest.SMTPOptions{Username: smtpUser, Password: smtpPassword})
-	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "rules.yaml"), messageRules)
-	cfg := fmt.Sprintf(`server:
-  listen: 127.0.0.1:0
-  verify_token: %s
-  app_secrets: [%q]
-store: {path: %s}
-rules: [rules.yaml]
-accounts:
-  - {waba_id: "102290129340398", name: Acme Retail EU, team: emea-oncall}
-sinks:
-  - {name: chat, type: slack, token: "${E2E_SLACK_TOKEN}", channel: "#compliance", api_url: %s}
-  - {name: pager, type: pagerduty, routing_key: "${E2E_PD_KEY}", events_url: %s}
-  - name: legal
-    type: email
-    host: %s
-    port: %d
-    tls: none
-    username: %s
-    password: ${E2E_SMTP_PASSWORD}
-    from: wabarouter@example.com
-    to: [legal@example.com]
-`, verifyToken, appSecret, filepath.Join(dir, "router.db"), slackPeer.APIURL(), pdPeer.URL(), mailPeer.Host(), mailPeer.Port(), smtpUser)
-	r := e2etest.Setup(t, e2etest.Options{Dir: dir, Config: cfg, Env: []string{
-		"E2E_SLACK_TOKEN=" + slackToken, "E2E_PD_KEY=" + pdRoutingKey, "E2E_SMTP_PASSWORD=" + smtpPassword}})
-	p := r.Start(t)
+	ip := startIncidentPeersWith(t, messageRules, "accounts:\n  - {waba_id: \"102290129340398\", name: Acme Retail EU, team: emea-oncall}\n")
+	slackPeer, pdPeer, mailPeer, p := ip.slack, ip.pd, ip.mail, ip.p
 	for _, fixture := range []string{"seed_template_rejected.json", "seed_template_approved.json"} {
 		body, err := os.ReadFile(filepath.Join("..", "..", "testdata", "webhooks", fixture))
 		if err != nil {

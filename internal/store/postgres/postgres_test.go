@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -208,5 +209,33 @@ func TestWakeUps(t *testing.T) {
 	case <-returned:
 	case <-time.After(10 * time.Second):
 		t.Fatal("Listen of a PollOnly store did not return")
+	}
+}
+
+// TestReplicasStartTogether: replicas starting at once on an empty schema
+// migrate it once, under the advisory lock, and all open.
+func TestReplicasStartTogether(t *testing.T) {
+	url := testURL(t)
+	opts := Options{Schema: freshSchema(t, url), PoolSize: 2}
+	const replicas = 4
+	errs := make([]error, replicas)
+	stores := make([]*Store, replicas)
+	var wg sync.WaitGroup
+	for i := range replicas {
+		wg.Go(func() { stores[i], errs[i] = Open(t.Context(), url, opts) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("replica %d: %v", i, err)
+		}
+		defer stores[i].Close()
+	}
+	var version, rows int
+	if err := stores[0].pool.QueryRow(t.Context(), `SELECT version, (SELECT COUNT(*) FROM schema_version) FROM schema_version`).Scan(&version, &rows); err != nil {
+		t.Fatal(err)
+	}
+	if version != len(migrations) || rows != 1 {
+		t.Errorf("schema_version = %d in %d rows, want %d in one", version, rows, len(migrations))
 	}
 }

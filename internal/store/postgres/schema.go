@@ -140,6 +140,17 @@ var migrations = []string{
 		id integer PRIMARY KEY,
 		at bigint  NOT NULL
 	);`,
+	// 2: the counts of the rules with a threshold, a number per rule, key
+	// and bucket of time, so a burst of matches is one row to update.
+	`CREATE TABLE counts (
+		rule       text    NOT NULL,
+		key        text    NOT NULL,
+		bucket     bigint  NOT NULL,
+		n          integer NOT NULL,
+		expires_at bigint  NOT NULL,
+		PRIMARY KEY (rule, key, bucket)
+	);
+	CREATE INDEX counts_expires ON counts (expires_at);`,
 }
 
 // migrationLock is the advisory lock key replicas migrate under: the

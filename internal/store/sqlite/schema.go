@@ -226,6 +226,17 @@ var migrations = []string{
 		expired_at INTEGER NOT NULL DEFAULT 0
 	) WITHOUT ROWID;
 	CREATE INDEX silences_ends ON silences(ends_at);`,
+	// 7: the counts of the rules with a threshold, a number per rule, key
+	// and bucket of time, so a burst of matches is one row to update.
+	`CREATE TABLE counts (
+		rule       TEXT    NOT NULL,
+		key        TEXT    NOT NULL,
+		bucket     INTEGER NOT NULL,
+		n          INTEGER NOT NULL,
+		expires_at INTEGER NOT NULL,
+		PRIMARY KEY (rule, key, bucket)
+	) WITHOUT ROWID;
+	CREATE INDEX counts_expires ON counts(expires_at);`,
 }
 
 // migrate brings the schema up to date in one transaction.

@@ -88,11 +88,16 @@ const (
 	sqlDeleteTimer = `DELETE FROM timers WHERE incident_id = ? AND kind = ?`
 	sqlHeartbeat   = `INSERT INTO heartbeat (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at`
 	sqlDrop        = `DELETE FROM outbox WHERE id = ?`
+	// sqlAddCount adds one match to its bucket; sqlCountSince sums the
+	// buckets of a window.
+	sqlAddCount = `INSERT INTO counts (rule, key, bucket, n, expires_at) VALUES (?, ?, ?, 1, ?)
+		ON CONFLICT (rule, key, bucket) DO UPDATE SET n = n + 1, expires_at = max(expires_at, excluded.expires_at)`
+	sqlCountSince = `SELECT COALESCE(SUM(n), 0) FROM counts WHERE rule = ? AND key = ? AND bucket >= ?`
 )
 
 var preparedStatements = []string{sqlMarkChange, sqlEnqueue, sqlEnqueuePayload, sqlInsertWebhook, sqlInsertBody, sqlWebhookExists, sqlSavepoint, sqlMarkProcessed, sqlRollbackTo, sqlRelease, sqlLease, sqlRenew, sqlAck, sqlRetry, sqlDeadLetter, sqlOutboxExists, sqlReplay, sqlDrop,
 	sqlFailWebhook, sqlHeartbeat, sqlAddAttempt, sqlKeepThread, sqlIncident, sqlIncidentByID, sqlOpenIncidents,
-	sqlSaveIncident, sqlAddDecision, sqlSetTimer, sqlClearTimers, sqlDeleteTimer}
+	sqlSaveIncident, sqlAddDecision, sqlSetTimer, sqlClearTimers, sqlDeleteTimer, sqlAddCount, sqlCountSince}
 
 // prepare readies every hot statement on the writer.
 func (s *Store) prepare(ctx context.Context) error {

@@ -59,6 +59,7 @@ func Run(t *testing.T, open Opener) {
 		{"Silences", testSilences},
 		{"WebhookByID", testWebhookByID},
 		{"FailOver", testFailOver},
+		{"Counts", testCounts},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -83,6 +84,19 @@ func Run(t *testing.T, open Opener) {
 			b := another(t)
 			t.Cleanup(func() { b.Close() })
 			tc.fn(t, a, b)
+		})
+	}
+	// Each closes its first handle itself, then opens the store again.
+	reopened := []struct {
+		name string
+		fn   func(t *testing.T, s store.Store, reopen func(t *testing.T) store.Store)
+	}{
+		{"CountsSurviveReopen", testCountsSurviveReopen},
+	}
+	for _, tc := range reopened {
+		t.Run(tc.name, func(t *testing.T) {
+			s, another := open(t)
+			tc.fn(t, s, another)
 		})
 	}
 }
