@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,7 +27,7 @@ import (
 	"github.com/wabarouter/wabarouter/internal/rules"
 	"github.com/wabarouter/wabarouter/internal/sinks"
 	"github.com/wabarouter/wabarouter/internal/store"
-	"github.com/wabarouter/wabarouter/internal/store/sqlite"
+	"github.com/wabarouter/wabarouter/internal/store/postgres"
 	"github.com/wabarouter/wabarouter/internal/webhook"
 )
 
@@ -78,6 +78,21 @@ func Owner() string {
 	return host
 }
 
+// ReplicaOwner is the lease owner of a serve sharing its store with
+// others: the host's name and the address it listens on, which two serve
+// processes on one host cannot share. It stays the same across restarts,
+// so a restarted replica takes back the rows it left leased, and only
+// those: releasing by the host's name alone would free the leases of
+// another replica on the same host while its sends are in flight.
+// A port chosen by the system (:0, in tests) is not the same across
+// restarts, nor is it known yet; the process id tells such replicas apart.
+func ReplicaOwner(listen string) string {
+	if _, port, err := net.SplitHostPort(listen); err != nil || port == "0" {
+		return fmt.Sprintf("%s/pid-%d", Owner(), os.Getpid())
+	}
+	return Owner() + "/" + listen
+}
+
 // Registry is where the pipeline's parts register their metrics; it is
 // served on /metrics.
 func (p *Pipeline) Registry() *prometheus.Registry { return p.reg }
@@ -98,21 +113,21 @@ func NewPipeline(ctx context.Context, cfg *config.Config, set *rules.Set, log *s
 // newPipeline is NewPipeline once the sinks are built; the caller closes
 // them if it fails.
 func newPipeline(ctx context.Context, cfg *config.Config, set *rules.Set, log *slog.Logger, built map[string]sinks.SinkCloser) (*Pipeline, error) {
-	if err := os.MkdirAll(filepath.Dir(cfg.Store.Path), 0o750); err != nil {
-		return nil, fmt.Errorf("creating the store's folder for %s: %w", cfg.Store.Path, err)
-	}
-	st, err := sqlite.Open(ctx, cfg.Store.Path, sqlite.Options{GroupCommit: true, Exclusive: true})
+	st, err := OpenStore(ctx, cfg.Store, ForServing)
 	if err != nil {
-		return nil, fmt.Errorf("opening store %s: %w", cfg.Store.Path, err)
+		return nil, err
 	}
 	// Rows a previous run here leased but did not finish (it crashed, or
 	// stopped with sends in flight) go out now instead of after their lease
 	// runs out.
 	owner := Owner()
+	if cfg.Store.IsPostgres() {
+		owner = ReplicaOwner(cfg.Server.Listen)
+	}
 	released, err := st.ReleaseLeases(ctx, owner)
 	if err != nil {
 		_ = st.Close()
-		return nil, fmt.Errorf("resuming deliveries in store %s: %w", cfg.Store.Path, err)
+		return nil, fmt.Errorf("resuming deliveries in store %s: %w", cfg.Store.Where(), err)
 	}
 	if released > 0 {
 		log.InfoContext(ctx, "released the leases a previous run held; their rows go out now", "rows", released)
@@ -319,6 +334,9 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	for _, w := range p.workers {
 		wg.Go(func() { w.Run(workCtx) })
 	}
+	if l, ok := p.store.(listener); ok {
+		wg.Go(func() { l.Listen(workCtx, p.woken, p.listenLost) })
+	}
 	err := srv.Run(ctx)
 	stopWork()
 	wg.Wait()
@@ -405,6 +423,31 @@ func (p *Pipeline) gcLoop(ctx context.Context) {
 		case <-tick.C:
 		}
 	}
+}
+
+// woken is told of work another replica (or this one) committed to a
+// shared store: its router or sink workers start on it now rather than
+// at their next poll.
+func (p *Pipeline) woken(w postgres.Wake) {
+	switch {
+	case w.Webhook:
+		select {
+		case p.accept <- struct{}{}:
+		default:
+		}
+	case w.Sink != "":
+		p.wakeSinks([]string{w.Sink})
+	default:
+		for _, wk := range p.workers {
+			wk.Wake()
+		}
+	}
+}
+
+// listenLost logs a lost LISTEN connection; polling goes on meanwhile,
+// and the listener reconnects.
+func (p *Pipeline) listenLost(err error) {
+	p.log.Warn("lost the store's wake-up connection; polling until it is back", "err", err)
 }
 
 func (p *Pipeline) wakeSinks(names []string) {

@@ -4,32 +4,35 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/wabarouter/wabarouter/internal/app"
 	"github.com/wabarouter/wabarouter/internal/audit"
 	"github.com/wabarouter/wabarouter/internal/config"
-	"github.com/wabarouter/wabarouter/internal/store/sqlite"
+	"github.com/wabarouter/wabarouter/internal/store"
 )
 
 // openToRead opens the store cfgPath names read-only, as incidents and why
 // do beside a running serve. Only store.path matters, so the config is
 // read without the secrets serve needs: an unset ${VAR} does not stop it.
-func openToRead(ctx context.Context, name, cfgPath string, stdio IO) (*sqlite.Store, int) {
+func openToRead(ctx context.Context, name, cfgPath string, stdio IO) (store.Store, int) {
 	cfg, _, err := readConfig(cfgPath, config.Options{Purpose: config.ForRules})
 	if err != nil {
 		printErrors(stdio.Err, err)
 		return nil, ExitFailure
 	}
-	st, err := sqlite.Open(ctx, cfg.Store.Path, sqlite.Options{ReadOnly: true})
-	if errors.Is(err, fs.ErrNotExist) {
+	st, err := app.OpenStore(ctx, cfg.Store, app.ForReading)
+	if errors.Is(err, app.ErrNoStore) {
 		where := "store.path in " + cfgPath
-		if cfgPath == "" {
+		switch {
+		case cfg.Store.IsPostgres():
+			where = "store.url in " + cfgPath
+		case cfgPath == "":
 			where = "the built-in config's store, under the working folder"
 		}
-		fmt.Fprintf(stdio.Err, "%s: no store at %s (%s); has serve run with this config?\n", name, cfg.Store.Path, where)
+		fmt.Fprintf(stdio.Err, "%s: no store at %s (%s); has serve run with this config?\n", name, cfg.Store.Where(), where)
 		return nil, ExitFailure
 	}
 	if err != nil {

@@ -5,14 +5,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/wabarouter/wabarouter/internal/app"
 	"github.com/wabarouter/wabarouter/internal/config"
 	"github.com/wabarouter/wabarouter/internal/store"
-	"github.com/wabarouter/wabarouter/internal/store/sqlite"
 )
 
 // deadListLimit bounds `deadletter list`; a backlog larger than this is a
@@ -59,19 +58,21 @@ func runDeadletter(ctx context.Context, args []string, stdio IO) int {
 		printErrors(stdio.Err, err)
 		return ExitFailure
 	}
-	// Opening would create an empty store: a wrong path must not look
-	// like a store with nothing dead in it.
-	if _, err := os.Stat(cfg.Store.Path); err != nil {
-		fmt.Fprintf(stdio.Err, "deadletter: no store at %s (store.path in %s): %v\n", cfg.Store.Path, *configPath, err)
+	// list only reads, and so changes nothing of a running serve's
+	// store: no migration, no checkpoint.
+	mode := app.ForEditing
+	if action == "list" {
+		mode = app.ForReading
+	}
+	st, err := app.OpenStore(ctx, cfg.Store, mode)
+	if errors.Is(err, app.ErrNoStore) {
+		key := "store.path"
+		if cfg.Store.IsPostgres() {
+			key = "store.url"
+		}
+		fmt.Fprintf(stdio.Err, "deadletter: %v (%s in %s)\n", err, key, *configPath)
 		return ExitFailure
 	}
-	// list only reads, and so changes nothing of a running serve's file:
-	// no migration, no checkpoint.
-	opts := sqlite.DefaultOptions()
-	if action == "list" {
-		opts = sqlite.Options{ReadOnly: true}
-	}
-	st, err := sqlite.Open(ctx, cfg.Store.Path, opts)
 	if err != nil {
 		fmt.Fprintf(stdio.Err, "deadletter: %v\n", err)
 		return ExitFailure

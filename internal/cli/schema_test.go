@@ -109,6 +109,9 @@ func TestSchemasRefuseUnknownKeys(t *testing.T) {
 		{configSchema, "unknown top-level key", "sink: []\n"},
 		{configSchema, "a setting of another sink type", "sinks:\n  - {name: a, type: log, webhook_url: x}\n"},
 		{configSchema, "an inline rule's unknown key", "rules:\n  - {name: a, when: 'true', to: [x], colour: red}\n"},
+		{configSchema, "postgres without a url", "store: {driver: postgres}\n"},
+		{configSchema, "a url with the sqlite store", "store: {url: 'postgres://db/w'}\n"},
+		{configSchema, "an unknown store driver", "store: {driver: mysql, url: 'postgres://db/w'}\n"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			path := filepath.Join(dir, "f.yaml")

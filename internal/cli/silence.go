@@ -5,14 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/wabarouter/wabarouter/internal/app"
 	"github.com/wabarouter/wabarouter/internal/config"
 	"github.com/wabarouter/wabarouter/internal/silences"
-	"github.com/wabarouter/wabarouter/internal/store/sqlite"
 )
 
 // parseTime reads a silence's --from or --until: RFC 3339, or a date and
@@ -77,15 +76,15 @@ func runSilence(ctx context.Context, args []string, stdio IO) int {
 		printErrors(stdio.Err, err)
 		return ExitFailure
 	}
-	if _, err := os.Stat(cfg.Store.Path); err != nil {
-		fmt.Fprintf(stdio.Err, "silence: no store at %s: %v; has serve run with this config?\n", cfg.Store.Path, err)
+	mode := app.ForEditing
+	if action == "list" || *preview {
+		mode = app.ForReading
+	}
+	st, err := app.OpenStore(ctx, cfg.Store, mode)
+	if errors.Is(err, app.ErrNoStore) {
+		fmt.Fprintf(stdio.Err, "silence: %v; has serve run with this config?\n", err)
 		return ExitFailure
 	}
-	opts := sqlite.DefaultOptions()
-	if action == "list" || *preview {
-		opts = sqlite.Options{ReadOnly: true}
-	}
-	st, err := sqlite.Open(ctx, cfg.Store.Path, opts)
 	if err != nil {
 		fmt.Fprintf(stdio.Err, "silence: %v\n", err)
 		return ExitFailure

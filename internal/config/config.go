@@ -189,7 +189,7 @@ func ParseFor(path string, data []byte, opts Options) (*Config, []Warning, error
 		Source: data,
 		FS:     opts.FS,
 		Server: Server{Listen: DefaultListen, MaxBodyBytes: DefaultMaxBodyBytes, MaxChangesPerWebhook: event.DefaultMaxChanges},
-		Store:  Store{Path: DefaultStorePath, Retention: DefaultRetention},
+		Store:  Store{Driver: DriverSQLite, Path: DefaultStorePath, Retention: DefaultRetention},
 		Log:    Log{Level: slog.LevelInfo, Format: LogText},
 	}
 	p := &parser{path: path, opts: opts}

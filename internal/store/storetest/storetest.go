@@ -74,6 +74,8 @@ func Run(t *testing.T, open Opener) {
 	}{
 		{"TwoHandlesNeverHoldOneRow", testTwoHandlesNeverHoldOneRow},
 		{"TwoHandlesFenceOutcomes", testTwoHandlesFenceOutcomes},
+		{"TwoReplicasOpenOneIncident", testTwoReplicasOpenOneIncident},
+		{"ConcurrentClaimsRouteOnce", testConcurrentClaimsRouteOnce},
 	}
 	for _, tc := range shared {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,104 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// The channels the store notifies on, in the transaction that makes the
+// work, so the notification is delivered when (and only if) it commits:
+// a webhook appended (no payload), and a row queued or replayed for a
+// sink (the sink's name as payload). Postgres folds identical
+// notifications of one transaction into one.
+const (
+	channelWebhooks = "wabarouter_webhooks"
+	channelOutbox   = "wabarouter_outbox"
+)
+
+// Wake says what a notification from another replica (or this one) is
+// about: Webhook for a webhook to route, otherwise Sink names the sink
+// that has a row to send.
+type Wake struct {
+	Webhook bool
+	Sink    string
+}
+
+// notifyOutbox is the statement that tells the sink workers of a row
+// added or made due, with its sink as $1; notifications off, it does
+// nothing.
+func (s *Store) notifyOutbox() string {
+	if s.opts.PollOnly {
+		return ""
+	}
+	return `SELECT pg_notify('` + channelOutbox + `', $1)`
+}
+
+// Listen delivers wake-ups to wake until ctx ends, on a connection of its
+// own, reconnecting (with a growing wait) when it is lost; polling is
+// the backstop for what is missed meanwhile. With PollOnly it returns at
+// once: behind PgBouncer in transaction mode a LISTEN does not stay on
+// one server connection.
+func (s *Store) Listen(ctx context.Context, wake func(Wake), lost func(error)) {
+	if s.opts.PollOnly {
+		return
+	}
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		err := s.listenOnce(ctx, wake)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil && lost != nil {
+			lost(err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 10*time.Second)
+	}
+}
+
+// listenOnce listens on one connection until it fails or ctx ends. Right
+// after LISTEN it wakes everything once: what was notified while no
+// connection listened is found by the wake-up's poll rather than by the
+// next tick.
+func (s *Store) listenOnce(ctx context.Context, wake func(Wake)) error {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("store/postgres: listen: %w", err)
+	}
+	// A connection that listened goes back to no pool: closing it ends
+	// its LISTEN with it.
+	defer func() {
+		_ = conn.Conn().Close(context.Background())
+		conn.Release()
+	}()
+	for _, ch := range []string{channelWebhooks, channelOutbox} {
+		if _, err := conn.Exec(ctx, `LISTEN `+pgx.Identifier{ch}.Sanitize()); err != nil {
+			return fmt.Errorf("store/postgres: listen on %s: %w", ch, err)
+		}
+	}
+	wake(Wake{Webhook: true})
+	wake(Wake{})
+	for {
+		n, err := conn.Conn().WaitForNotification(ctx)
+		if err != nil {
+			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+				return nil
+			}
+			return fmt.Errorf("store/postgres: waiting for notifications: %w", err)
+		}
+		switch n.Channel {
+		case channelWebhooks:
+			wake(Wake{Webhook: true})
+		case channelOutbox:
+			wake(Wake{Sink: unText(n.Payload)})
+		}
+	}
+}

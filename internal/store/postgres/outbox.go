@@ -1,0 +1,354 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/wabarouter/wabarouter/internal/store"
+)
+
+// outboxCols are an outbox row's columns as scanOutbound reads them.
+const outboxCols = `o.id, o.sink, o.notification_id, o.payload, o.state, o.attempts, o.next_attempt, o.created_at,
+	o.accepted_at, o.last_error, o.receipt, o.incident_id, o.seq, o.resent`
+
+func scanOutbound(row pgx.Row, extra ...any) (store.Outbound, error) {
+	var o store.Outbound
+	var state string
+	var next, created, accepted int64
+	err := row.Scan(append([]any{&o.ID, &o.Sink, &o.NotificationID, &o.Payload, &state, &o.Attempts,
+		&next, &created, &accepted, &o.LastError, &o.Receipt, &o.IncidentID, &o.Seq, &o.Resent}, extra...)...)
+	o.State = store.State(state)
+	o.NextAttempt, o.CreatedAt, o.AcceptedAt = fromDB(next), fromDB(created), fromDB(accepted)
+	o.Sink, o.NotificationID, o.LastError = unText(o.Sink), unText(o.NotificationID), unText(o.LastError)
+	o.Receipt, o.IncidentID = unText(o.Receipt), unText(o.IncidentID)
+	return o, err
+}
+
+// Lease claims due, unleased (or lease-expired) pending rows of sink for
+// owner under one token from the lease_tokens sequence. The candidates
+// are locked FOR UPDATE SKIP LOCKED: two replicas leasing at once take
+// different rows, neither waits for the other, and a row the other just
+// leased is seen leased once its lock is had (Postgres rechecks the
+// conditions on the row's latest version). Of the pending rows of one
+// sink and incident only the first transition is leased; the earlier
+// ones stay pending while leased, so a second replica never takes the
+// next transition of an incident whose previous one is in flight.
+func (s *Store) Lease(ctx context.Context, sink, owner string, now time.Time, limit int, leaseFor time.Duration) ([]store.Outbound, error) {
+	if owner == "" {
+		return nil, fmt.Errorf("store/postgres: lease sink %s: owner is empty", sink)
+	}
+	until := now.Add(leaseFor)
+	var token int64
+	var out []store.Outbound
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		out = nil
+		if err := tx.QueryRow(ctx, `SELECT nextval('lease_tokens')`).Scan(&token); err != nil {
+			return fmt.Errorf("draw a lease token: %w", err)
+		}
+		rows, err := tx.Query(ctx, `WITH due AS (
+				SELECT o.id FROM outbox o
+				WHERE o.sink = $1 AND o.state = 'pending' AND o.next_attempt <= $2 AND o.lease_until <= $2
+					AND (o.incident_id = '' OR NOT EXISTS (SELECT 1 FROM outbox e
+						WHERE e.sink = o.sink AND e.incident_id = o.incident_id AND e.state = 'pending' AND e.seq < o.seq))
+				ORDER BY o.next_attempt, o.id
+				LIMIT $3
+				FOR UPDATE SKIP LOCKED)
+			UPDATE outbox o SET lease_until = $4, lease_owner = $5, lease_token = $6,
+				resent = o.resent OR o.lease_until > 0
+			FROM due WHERE o.id = due.id
+			RETURNING `+outboxCols+`, (SELECT t.thread FROM incident_threads t WHERE t.incident_id = o.incident_id AND t.sink = o.sink)`,
+			text(sink), toDB(now), limit, toDB(until), text(owner), token)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var thread *string
+			o, err := scanOutbound(rows, &thread)
+			if err != nil {
+				return fmt.Errorf("scan: %w", err)
+			}
+			if thread != nil {
+				o.Thread = unText(*thread)
+			}
+			out = append(out, o)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store/postgres: lease sink %s for %s (limit %d): %w", sink, owner, limit, err)
+	}
+	lease := store.Lease{Owner: owner, Token: token, Until: until}
+	for i := range out {
+		out[i].Lease = lease
+	}
+	// RETURNING order is unspecified; workers expect oldest due first.
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].NextAttempt.Equal(out[j].NextAttempt) {
+			return out[i].NextAttempt.Before(out[j].NextAttempt)
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out, nil
+}
+
+// ReleaseLeases frees owner's leases, so the rows a previous run of the
+// same owner left leased are delivered now.
+func (s *Store) ReleaseLeases(ctx context.Context, owner string) (int64, error) {
+	tag, err := s.pool.Exec(ctx, `UPDATE outbox SET lease_until = 0, lease_owner = '', lease_token = 0, resent = true
+		WHERE state = 'pending' AND lease_until > 0 AND lease_owner = $1`, text(owner))
+	if err != nil {
+		return 0, fmt.Errorf("store/postgres: release leases of %s: %w", owner, err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+// The results of an attempt in the delivery log.
+const (
+	resultSent  = "sent"
+	resultRetry = "retry"
+	resultDead  = "dead"
+)
+
+// fenced is the condition every outcome and renewal is fenced by: the row
+// carries the lease it was made under. $1 is the row, $2 and $3 the
+// lease's owner and token.
+const fenced = `id = $1 AND state = 'pending' AND lease_owner = $2 AND lease_token = $3`
+
+// lostOrGone tells, after a fenced statement changed no row, whether the
+// row is gone (ErrNotFound) or carries another lease or none
+// (ErrLeaseLost).
+func lostOrGone(ctx context.Context, q interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}, id int64) error {
+	var one int
+	err := q.QueryRow(ctx, `SELECT 1 FROM outbox WHERE id = $1`, id).Scan(&one)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return store.ErrNotFound
+	case err != nil:
+		return err
+	}
+	return store.ErrLeaseLost
+}
+
+// outcome records an outcome: set (whose own arguments are numbered from
+// $4) changes the row only while it carries lease, and then the attempt
+// is logged as result and, for a success, the outcome's thread kept for
+// the sink's later sends about the incident, and then runs (when set),
+// all in one transaction; then is not run for a refused outcome.
+func (s *Store) outcome(ctx context.Context, op string, id int64, lease store.Lease, result string, o store.Outcome,
+	then func(pgx.Tx) error, set string, args ...any) error {
+	args = append([]any{id, text(lease.Owner), lease.Token}, args...)
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var a store.Attempt
+		err := tx.QueryRow(ctx, `UPDATE outbox SET `+set+`, lease_until = 0, lease_owner = '', lease_token = 0
+			WHERE `+fenced+` RETURNING notification_id, incident_id, sink, attempts`, args...).
+			Scan(&a.NotificationID, &a.IncidentID, &a.Sink, &a.Attempt)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return lostOrGone(ctx, tx, id)
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO attempts
+			(outbox_id, notification_id, incident_id, sink, attempt, result, at, receipt, err, err_class, retry_after)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+			id, a.NotificationID, a.IncidentID, a.Sink, a.Attempt, result,
+			toDB(o.At), text(o.Receipt), text(o.Err), text(o.ErrClass), int64(o.RetryAfter)); err != nil {
+			return err
+		}
+		if result == resultSent && a.IncidentID != "" && o.Thread != "" {
+			if _, err := tx.Exec(ctx, `INSERT INTO incident_threads (incident_id, sink, thread) VALUES ($1, $2, $3)
+				ON CONFLICT DO NOTHING`, a.IncidentID, a.Sink, text(o.Thread)); err != nil {
+				return err
+			}
+		}
+		if then != nil {
+			return then(tx)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store/postgres: %s %d (lease of %s): %w", op, id, lease.Owner, err)
+	}
+	return nil
+}
+
+// Renew extends a lease still held.
+func (s *Store) Renew(ctx context.Context, id int64, lease store.Lease, until time.Time) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE outbox SET lease_until = $4 WHERE `+fenced, id, text(lease.Owner), lease.Token, toDB(until))
+	if err == nil && tag.RowsAffected() == 0 {
+		err = lostOrGone(ctx, s.pool, id)
+	}
+	if err != nil {
+		return fmt.Errorf("store/postgres: renew lease of %d (lease of %s): %w", id, lease.Owner, err)
+	}
+	return nil
+}
+
+// Ack marks a row sent.
+func (s *Store) Ack(ctx context.Context, id int64, lease store.Lease, o store.Outcome) error {
+	return s.outcome(ctx, "ack", id, lease, resultSent, o, nil,
+		`state = 'sent', attempts = attempts + 1, receipt = $4, sent_at = $5`, text(o.Receipt), toDB(o.At))
+}
+
+// Retry schedules another attempt and releases the lease.
+func (s *Store) Retry(ctx context.Context, id int64, lease store.Lease, next time.Time, o store.Outcome) error {
+	return s.outcome(ctx, "retry", id, lease, resultRetry, o, nil,
+		`attempts = attempts + 1, next_attempt = $4, last_error = $5, resent = true`, toDB(next), text(o.Err))
+}
+
+// DeadLetter parks a row for an operator.
+func (s *Store) DeadLetter(ctx context.Context, id int64, lease store.Lease, o store.Outcome) error {
+	return s.outcome(ctx, "dead-letter", id, lease, resultDead, o, nil,
+		`state = 'dead', attempts = attempts + 1, last_error = $4`, text(o.Err))
+}
+
+// FailOver records a failure as DeadLetter or Retry do and enqueues the
+// hand-over rows in the same transaction; see store.Store.
+func (s *Store) FailOver(ctx context.Context, id int64, lease store.Lease, dead bool, next time.Time, o store.Outcome,
+	handOver []store.Outbound) ([]store.Outbound, error) {
+	var added []store.Outbound
+	enqueueAll := func(tx pgx.Tx) error {
+		added = added[:0] // the transaction may be run again
+		for _, row := range handOver {
+			ok, err := s.enqueue(ctx, tx, row)
+			if err != nil {
+				return fmt.Errorf("hand over to sink %s: %w", row.Sink, err)
+			}
+			if ok {
+				added = append(added, row)
+			}
+		}
+		return nil
+	}
+	var err error
+	if dead {
+		err = s.outcome(ctx, "dead-letter", id, lease, resultDead, o, enqueueAll,
+			`state = 'dead', attempts = attempts + 1, last_error = $4`, text(o.Err))
+	} else {
+		err = s.outcome(ctx, "retry", id, lease, resultRetry, o, enqueueAll,
+			`attempts = attempts + 1, next_attempt = $4, last_error = $5, resent = true`, toDB(next), text(o.Err))
+	}
+	if err != nil {
+		return nil, err
+	}
+	return added, nil
+}
+
+// Replay returns a dead row to pending with attempts reset.
+// The sink's workers are told, so a replay from the command line goes out
+// at once.
+func (s *Store) Replay(ctx context.Context, id int64, now time.Time) error {
+	q := `UPDATE outbox SET state = 'pending', attempts = 0, next_attempt = $1, resent = true,
+		lease_until = 0, lease_owner = '', lease_token = 0
+		WHERE id = $2 AND state = 'dead' RETURNING sink`
+	if !s.opts.PollOnly {
+		q = `WITH r AS (` + q + `) SELECT pg_notify('` + channelOutbox + `', r.sink) FROM r`
+	}
+	return s.execRow(ctx, "replay", id, q, toDB(now), id)
+}
+
+// Drop deletes a row.
+func (s *Store) Drop(ctx context.Context, id int64) error {
+	return s.execRow(ctx, "drop", id, `DELETE FROM outbox WHERE id = $1`, id)
+}
+
+// ListDead returns dead rows, oldest first.
+func (s *Store) ListDead(ctx context.Context, limit int) ([]store.Outbound, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+outboxCols+` FROM outbox o WHERE o.state = 'dead' ORDER BY o.id LIMIT $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store/postgres: list dead (limit %d): %w", limit, err)
+	}
+	defer rows.Close()
+	var out []store.Outbound
+	for rows.Next() {
+		o, err := scanOutbound(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store/postgres: list dead: scan: %w", err)
+		}
+		out = append(out, o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store/postgres: list dead: %w", err)
+	}
+	return out, nil
+}
+
+// Stats reports pending count and oldest pending CreatedAt per sink.
+func (s *Store) Stats(ctx context.Context, now time.Time) (map[string]store.SinkStats, error) {
+	rows, err := s.pool.Query(ctx, `SELECT sink, COUNT(*), MIN(created_at) FROM outbox WHERE state = 'pending' GROUP BY sink`)
+	if err != nil {
+		return nil, fmt.Errorf("store/postgres: stats: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]store.SinkStats{}
+	for rows.Next() {
+		var sink string
+		var n int
+		var oldest int64
+		if err := rows.Scan(&sink, &n, &oldest); err != nil {
+			return nil, fmt.Errorf("store/postgres: stats: scan: %w", err)
+		}
+		out[unText(sink)] = store.SinkStats{Pending: n, OldestPending: fromDB(oldest)}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store/postgres: stats: %w", err)
+	}
+	return out, nil
+}
+
+// GC deletes expired fingerprints, processed webhooks and sent rows older
+// than keepSent, and decisions, delivery attempts and incidents older
+// than keepRecords, GCBatch rows per statement, each its own short
+// transaction. Replicas collecting at once skip each other's rows.
+func (s *Store) GC(ctx context.Context, now time.Time, keepSent, keepRecords time.Duration) error {
+	cutoff := toDB(now.Add(-keepSent))
+	records := toDB(now.Add(-keepRecords))
+	stmts := []struct {
+		what  string
+		query string
+		arg   int64
+	}{
+		{"fingerprints", `DELETE FROM fingerprints WHERE fp IN
+			(SELECT fp FROM fingerprints WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`, toDB(now)},
+		{"webhooks", `DELETE FROM webhooks WHERE id IN
+			(SELECT id FROM webhooks WHERE processed_at IS NOT NULL AND received_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`, cutoff},
+		{"sent rows", `DELETE FROM outbox WHERE id IN
+			(SELECT id FROM outbox WHERE state = 'sent' AND sent_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`, cutoff},
+		{"decisions", `DELETE FROM decisions WHERE id IN
+			(SELECT id FROM decisions WHERE at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`, records},
+		{"delivery attempts", `DELETE FROM attempts WHERE id IN
+			(SELECT id FROM attempts WHERE at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`, records},
+		// An incident untouched for so long; one with a timer still to
+		// fire stays.
+		{"incidents", `DELETE FROM incidents WHERE id IN
+			(SELECT id FROM incidents i WHERE updated_at < $1
+				AND NOT EXISTS (SELECT 1 FROM timers t WHERE t.incident_id = i.id) LIMIT $2 FOR UPDATE SKIP LOCKED)`, records},
+		// Buckets no rule's window reaches any more.
+		{"counts", `DELETE FROM counts WHERE (rule, key, bucket) IN
+			(SELECT rule, key, bucket FROM counts WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`, toDB(now)},
+		// The threads of incidents collected above.
+		{"incident threads", `DELETE FROM incident_threads WHERE (incident_id, sink) IN
+			(SELECT s.incident_id, s.sink FROM incident_threads s WHERE $1::bigint >= 0
+				AND NOT EXISTS (SELECT 1 FROM incidents i WHERE i.id = s.incident_id) LIMIT $2 FOR UPDATE SKIP LOCKED)`, 0},
+	}
+	for _, st := range stmts {
+		for {
+			tag, err := s.pool.Exec(ctx, st.query, st.arg, s.opts.GCBatch)
+			if err != nil {
+				return fmt.Errorf("store/postgres: gc %s (now %s): %w", st.what, now.Format(time.RFC3339), err)
+			}
+			if tag.RowsAffected() < int64(s.opts.GCBatch) {
+				break
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,241 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/wabarouter/wabarouter/internal/store"
+	"github.com/wabarouter/wabarouter/internal/store/storetest"
+)
+
+const time1h = time.Hour
+
+func t0() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) }
+
+// testURL is the database the tests use, from WABAROUTER_TEST_POSTGRES;
+// without it they are skipped.
+func testURL(t *testing.T) string {
+	t.Helper()
+	url := os.Getenv("WABAROUTER_TEST_POSTGRES")
+	if url == "" {
+		t.Skip("WABAROUTER_TEST_POSTGRES is not set (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable)")
+	}
+	return url
+}
+
+// freshSchema names a schema of the test's own, dropped when it ends.
+func freshSchema(t *testing.T, url string) string {
+	t.Helper()
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	schema := "wabarouter_test_" + hex.EncodeToString(b)
+	t.Cleanup(func() {
+		ctx := context.Background()
+		conn, err := pgx.Connect(ctx, url)
+		if err != nil {
+			t.Errorf("dropping schema %s: %v", schema, err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`); err != nil {
+			t.Errorf("dropping schema %s: %v", schema, err)
+		}
+	})
+	return schema
+}
+
+func openTest(t *testing.T, url string, opts Options) *Store {
+	t.Helper()
+	s, err := Open(t.Context(), url, opts)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	return s
+}
+
+func TestContract(t *testing.T) {
+	url := testURL(t)
+	storetest.Run(t, func(t *testing.T) (store.Store, func(*testing.T) store.Store) {
+		opts := Options{Schema: freshSchema(t, url), PoolSize: 4}
+		another := func(t *testing.T) store.Store { return openTest(t, url, opts) }
+		return openTest(t, url, opts), another
+	})
+}
+
+// TestAnyText: text Postgres cannot hold as it is (a NUL, which a
+// webhook's JSON can carry as \u0000) is stored and read back unchanged,
+// and two keys that differ only there stay two.
+func TestAnyText(t *testing.T) {
+	url := testURL(t)
+	s := openTest(t, url, Options{Schema: freshSchema(t, url)})
+	defer s.Close()
+	ctx := t.Context()
+	keys := []string{"w1/template/a\x00b", "w1/template/a\x1b0b", "w1/template/a\x1b\x00", "w1/template/ab"}
+	id, err := s.AppendWebhook(ctx, []byte(`{}`), t0())
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Process(ctx, id, func(tx store.Tx) error {
+		for i, k := range keys {
+			inc := store.Incident{ID: "i" + string(rune('0'+i)), Rule: "r", Key: k, Episode: 1, State: "open",
+				Title: "template " + k, OpenedAt: t0(), UpdatedAt: t0(), Sinks: []string{"s\x00"}}
+			if err := tx.SaveIncident(ctx, inc); err != nil {
+				return err
+			}
+			if fresh, err := tx.MarkChange(ctx, k, t0(), time1h); err != nil || !fresh {
+				t.Errorf("MarkChange(%q) = %v, %v; want fresh", k, fresh, err)
+			}
+		}
+		for i, k := range keys {
+			got, found, err := tx.Incident(ctx, "r", k)
+			if err != nil || !found || got.ID != "i"+string(rune('0'+i)) || got.Key != k || got.Title != "template "+k || got.Sinks[0] != "s\x00" {
+				t.Errorf("Incident(r, %q) = %+v, %v, %v", k, got, found, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestReadOnly: a read-only handle reads what a writer wrote and refuses
+// to write; on a database no serve migrated it fails with ErrSchema.
+func TestReadOnly(t *testing.T) {
+	url := testURL(t)
+	ctx := t.Context()
+	empty := Options{Schema: freshSchema(t, url), ReadOnly: true}
+	w := openTest(t, url, Options{Schema: empty.Schema})
+	w.Close()
+	if _, err := Open(ctx, url, Options{Schema: freshSchema(t, url), ReadOnly: true}); !errors.Is(err, ErrSchema) {
+		t.Fatalf("read-only Open of an empty schema = %v, want ErrSchema", err)
+	}
+	w = openTest(t, url, Options{Schema: empty.Schema})
+	defer w.Close()
+	id, err := w.AppendWebhook(ctx, []byte(`{"a":1}`), t0())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := openTest(t, url, empty)
+	defer r.Close()
+	if got, found, err := r.Webhook(ctx, id); err != nil || !found || string(got.Body) != `{"a":1}` {
+		t.Errorf("Webhook through the read-only handle = %+v, %v, %v", got, found, err)
+	}
+	if _, err := r.AppendWebhook(ctx, []byte(`{}`), t0()); err == nil {
+		t.Error("AppendWebhook through the read-only handle succeeded")
+	}
+	if err := r.Ping(ctx); err != nil {
+		t.Errorf("Ping of the read-only handle: %v", err)
+	}
+}
+
+// TestWakeUps: a replica listening is told of a webhook another appended
+// and of a row it queued, once their transactions commit, and of nothing a
+// rolled-back transaction queued; with PollOnly nothing listens.
+func TestWakeUps(t *testing.T) {
+	url := testURL(t)
+	ctx := t.Context()
+	opts := Options{Schema: freshSchema(t, url)}
+	a, b := openTest(t, url, opts), openTest(t, url, opts)
+	defer a.Close()
+	defer b.Close()
+	wakes := make(chan Wake, 100)
+	listenCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		b.Listen(listenCtx, func(w Wake) { wakes <- w }, func(err error) { t.Errorf("listener lost: %v", err) })
+	}()
+	defer func() { stop(); <-done }()
+	next := func(what string, want func(Wake) bool) {
+		t.Helper()
+		select {
+		case w := <-wakes:
+			if !want(w) {
+				t.Fatalf("%s: woken with %+v", what, w)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: no wake-up", what)
+		}
+	}
+	// The first two say "look at everything", from connecting.
+	next("connected: webhooks", func(w Wake) bool { return w.Webhook })
+	next("connected: sinks", func(w Wake) bool { return !w.Webhook && w.Sink == "" })
+
+	id, err := a.AppendWebhook(ctx, []byte(`{}`), t0())
+	if err != nil {
+		t.Fatal(err)
+	}
+	next("a webhook appended", func(w Wake) bool { return w.Webhook })
+	boom := errors.New("boom")
+	second, err := a.AppendWebhook(ctx, []byte(`{}`), t0())
+	if err != nil {
+		t.Fatal(err)
+	}
+	next("another webhook appended", func(w Wake) bool { return w.Webhook })
+	if err := a.Process(ctx, id, func(tx store.Tx) error {
+		if err := tx.Enqueue(ctx, store.Outbound{Sink: "ghost", NotificationID: "n0", NextAttempt: t0(), CreatedAt: t0(), AcceptedAt: t0()}); err != nil {
+			return err
+		}
+		return boom
+	}); !errors.Is(err, boom) {
+		t.Fatalf("Process = %v", err)
+	}
+	if err := a.Process(ctx, second, func(tx store.Tx) error {
+		return tx.Enqueue(ctx, store.Outbound{Sink: "slack", NotificationID: "n1", NextAttempt: t0(), CreatedAt: t0(), AcceptedAt: t0()})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// Notifications arrive in commit order: had the rolled-back row been
+	// told, "ghost" would come first.
+	next("a row queued", func(w Wake) bool { return w.Sink == "slack" })
+
+	quiet := openTest(t, url, Options{Schema: opts.Schema, PollOnly: true})
+	defer quiet.Close()
+	returned := make(chan struct{})
+	go func() {
+		quiet.Listen(ctx, func(Wake) { t.Error("a PollOnly store woke someone") }, nil)
+		close(returned)
+	}()
+	select {
+	case <-returned:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Listen of a PollOnly store did not return")
+	}
+}
+
+// TestReplicasStartTogether: replicas starting at once on an empty schema
+// migrate it once, under the advisory lock, and all open.
+func TestReplicasStartTogether(t *testing.T) {
+	url := testURL(t)
+	opts := Options{Schema: freshSchema(t, url), PoolSize: 2}
+	const replicas = 4
+	errs := make([]error, replicas)
+	stores := make([]*Store, replicas)
+	var wg sync.WaitGroup
+	for i := range replicas {
+		wg.Go(func() { stores[i], errs[i] = Open(t.Context(), url, opts) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("replica %d: %v", i, err)
+		}
+		defer stores[i].Close()
+	}
+	var version, rows int
+	if err := stores[0].pool.QueryRow(t.Context(), `SELECT version, (SELECT COUNT(*) FROM schema_version) FROM schema_version`).Scan(&version, &rows); err != nil {
+		t.Fatal(err)
+	}
+	if version != len(migrations) || rows != 1 {
+		t.Errorf("schema_version = %d in %d rows, want %d in one", version, rows, len(migrations))
+	}
+}
