@@ -10,9 +10,10 @@ import "embed"
 // DefaultConfig is the name of the built-in config in Defaults.
 const DefaultConfig = "config.example.yaml"
 
-// Defaults holds config.example.yaml and rules.example.yaml as they were
+// Defaults holds config.example.yaml, rules.example.yaml and the rules'
+// tests (which the console lists; their payloads are not built in) as they were
 // when the binary was built. The config names the rules file relative to
 // itself, so its rules globs are matched in Defaults too.
 //
-//go:embed config.example.yaml rules.example.yaml
+//go:embed config.example.yaml rules.example.yaml testdata/rules/example_test.yaml
 var Defaults embed.FS

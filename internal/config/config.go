@@ -36,6 +36,9 @@ type Config struct {
 	Server Server `yaml:"server"`
 	// RuleFiles are the files the rules globs matched, in order.
 	RuleFiles []string `yaml:"-"`
+	// RuleTests are the rule test files (for wabarouter test) the
+	// rule_tests globs matched, in order; the console shows each rule's.
+	RuleTests []string `yaml:"-"`
 	// InlineRules are rules written in the config's own rules list, for a
 	// small setup; they are evaluated after the rules files'. They stay
 	// YAML nodes because the rules package owns what a rule means.
@@ -280,17 +283,18 @@ func (p *parser) document(root *yaml.Node, cfg *Config) {
 	}
 	var server *yaml.Node
 	p.fields(top, "top level", map[string]func(k, v *yaml.Node){
-		"server":    func(_, v *yaml.Node) { server = v },
-		"rules":     func(_, v *yaml.Node) { p.ruleFiles(v, cfg) },
-		"sinks":     func(_, v *yaml.Node) { p.sinks(v, cfg) },
-		"severity":  func(_, v *yaml.Node) { p.severityMap(v, cfg) },
-		"store":     func(_, v *yaml.Node) { p.store(v, cfg) },
-		"log":       func(_, v *yaml.Node) { p.log(v, cfg) },
-		"api":       func(_, v *yaml.Node) { p.api(v, cfg) },
-		"console":   func(_, v *yaml.Node) { p.console(v, cfg) },
-		"accounts":  func(_, v *yaml.Node) { p.accounts(v, cfg) },
-		"silences":  func(_, v *yaml.Node) { p.silences(v, cfg) },
-		"schedules": func(_, v *yaml.Node) { p.schedules(v, cfg) },
+		"server":     func(_, v *yaml.Node) { server = v },
+		"rules":      func(_, v *yaml.Node) { p.ruleFiles(v, cfg) },
+		"rule_tests": func(_, v *yaml.Node) { p.ruleTests(v, cfg) },
+		"sinks":      func(_, v *yaml.Node) { p.sinks(v, cfg) },
+		"severity":   func(_, v *yaml.Node) { p.severityMap(v, cfg) },
+		"store":      func(_, v *yaml.Node) { p.store(v, cfg) },
+		"log":        func(_, v *yaml.Node) { p.log(v, cfg) },
+		"api":        func(_, v *yaml.Node) { p.api(v, cfg) },
+		"console":    func(_, v *yaml.Node) { p.console(v, cfg) },
+		"accounts":   func(_, v *yaml.Node) { p.accounts(v, cfg) },
+		"silences":   func(_, v *yaml.Node) { p.silences(v, cfg) },
+		"schedules":  func(_, v *yaml.Node) { p.schedules(v, cfg) },
 	})
 	p.checkSilenceSinks(cfg)
 	if server == nil && p.partial() {

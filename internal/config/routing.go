@@ -552,6 +552,37 @@ func (p *parser) ruleFiles(v *yaml.Node, cfg *Config) {
 	}
 }
 
+// ruleTests expands the rule_tests globs, relative to the config file. A
+// glob that matches nothing is a warning: tests are not needed to route.
+func (p *parser) ruleTests(v *yaml.Node, cfg *Config) {
+	if isNull(v) {
+		return
+	}
+	if v.Kind != yaml.SequenceNode {
+		p.errorf(v, "rule_tests must be a list of file globs, such as [tests/*_test.yaml], got %s", kindName(v))
+		return
+	}
+	for _, item := range v.Content {
+		glob, ok := p.str(item, "rule_tests")
+		if !ok {
+			continue
+		}
+		matches, err := p.glob(p.relative(glob))
+		if err != nil {
+			p.errorf(deref(item), "rule_tests: bad glob %q: %v", glob, err)
+			continue
+		}
+		if len(matches) == 0 {
+			p.warnf(deref(item), "rule_tests: %q matches no file (globs are relative to %s)", glob, filepath.Dir(p.path))
+		}
+		for _, f := range matches {
+			if !slices.Contains(cfg.RuleTests, f) {
+				cfg.RuleTests = append(cfg.RuleTests, f)
+			}
+		}
+	}
+}
+
 // glob matches pattern in Options.FS, or in the operating system's files.
 func (p *parser) glob(pattern string) ([]string, error) {
 	if p.opts.FS != nil {

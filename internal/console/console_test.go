@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -149,4 +150,40 @@ func TestPlaceDiagnostics(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRulesPageListsEachRulesTests: the Rules page lists, under each rule,
+// the cases of the config's rule_tests that expect it, and says so of a
+// rule no case names.
+func TestRulesPageListsEachRulesTests(t *testing.T) {
+	c, _ := testConsole(t)
+	src := append(mustRead(t, "../../rules.example.yaml"), []byte("\n  - {name: untested, when: 'false', to: [legal-email]}\n")...)
+	set, err := rules.ParseFile("../../rules.example.yaml", src, []string{"oncall-pagerduty", "compliance-slack", "legal-email"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.opts.Rules = func() *rules.Set { return set }
+	c.opts.Config.RuleTests = []string{"../../testdata/rules/example_test.yaml"}
+	ck, _ := signIn(t, c, "bo", "bo-pw")
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodGet, "/console/rules", nil)
+	req.AddCookie(ck)
+	c.ServeHTTP(rec, req)
+	body := rec.Body.String()
+	if rec.Code != http.StatusOK || !strings.Contains(body, "restriction pages on-call <code>../../testdata/rules/example_test.yaml:10</code>") {
+		t.Errorf("the rules page lists no test of account-restricted:\n%s", body)
+	}
+	_, untested, _ := strings.Cut(body, `id="rule-untested"`)
+	if !strings.Contains(untested, "rule_tests</code>") || strings.Contains(untested, "example_test.yaml") {
+		t.Errorf("the rules page does not say the rule untested has no test:\n%s", untested)
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

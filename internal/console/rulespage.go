@@ -26,6 +26,9 @@ type ruleView struct {
 	LastError string
 	LastMatch time.Time
 	Source    []sourceLine
+	// Tests are the cases of the config's rule_tests that expect a
+	// notification of the rule.
+	Tests []testRef
 }
 
 type sourceLine struct {
@@ -74,6 +77,10 @@ func (c *Console) rulesPage(w http.ResponseWriter, r *http.Request, s session) {
 		}
 	}
 	c.addSources(list, views)
+	tests := c.ruleTests()
+	for i, rule := range list {
+		views[i].Tests = tests[rule.Name]
+	}
 	c.render(w, r, &s, http.StatusOK, "rules", "Rules", map[string]any{"Rules": views, "Window": "24 h"})
 }
 
