@@ -204,3 +204,76 @@ wabarouter_outbox_pending{sink="b"} 4
 		t.Errorf("a failed scrape gave a view: %+v", v)
 	}
 }
+
+// TestReplicasShortRun starts two routers on one fresh Postgres schema
+// and spreads the load across them: every notification arrives once, and
+// the report has each replica's figures and their sum.
+func TestReplicasShortRun(t *testing.T) {
+	pg := os.Getenv("WABAROUTER_TEST_POSTGRES")
+	if testing.Short() || pg == "" {
+		t.Skip("needs WABAROUTER_TEST_POSTGRES (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable) and builds the router")
+	}
+	bin := e2etest.Binary(t)
+	var stdout, stderr bytes.Buffer
+	code := Run(t.Context(), []string{"--router-bin", bin, "--payloads", webhooksDir,
+		"--replicas", "2", "--store-url", pg, "--ceiling=false",
+		"--concurrency", "4", "--duration", "1s", "--warmup", "0", "--count", "200",
+		"--drain-timeout", "20s", "--json"}, &stdout, &stderr)
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s", code, stderr.String())
+	}
+	var r report
+	if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
+		t.Fatalf("%v\n%s", err, stdout.String())
+	}
+	t.Logf("%s", stdout.String())
+	if r.Store != "postgres" || r.Accepted == 0 || !r.Drained || r.Delivered != r.NotificationsExpected {
+		t.Errorf("store %q, accepted %d, drained %v, delivered %d of %d", r.Store, r.Accepted, r.Drained, r.Delivered, r.NotificationsExpected)
+	}
+	if r.Duplicates+r.Unknown+r.Extra+r.BadSignatures != 0 {
+		t.Errorf("duplicates %d, unknown %d, extra %d, bad signatures %d", r.Duplicates, r.Unknown, r.Extra, r.BadSignatures)
+	}
+	if len(r.Replicas) != 2 {
+		t.Fatalf("%d replica reports, want 2", len(r.Replicas))
+	}
+	var cpu float64
+	var accepted float64
+	for i, rr := range r.Replicas {
+		if rr.PeakKB <= 0 || !strings.Contains(rr.Exit, "exited 0") {
+			t.Errorf("replica %d: %+v", i+1, rr)
+		}
+		cpu += rr.CPUSeconds
+		if n := len(rr.Pipeline); n > 0 {
+			accepted += rr.Pipeline[n-1].WebhooksAccepted
+		}
+		if n := len(rr.Pipeline); n == 0 || rr.Pipeline[n-1].WebhooksAccepted == 0 {
+			t.Errorf("replica %d took no webhooks; the posters were not spread", i+1)
+		}
+	}
+	if accepted != float64(r.Accepted) {
+		t.Errorf("replicas accepted %v between them, the tool counted %d", accepted, r.Accepted)
+	}
+	if r.Router == nil || r.Router.PeakKB != r.Replicas[0].PeakKB+r.Replicas[1].PeakKB || r.Router.CPUSeconds-cpu > 0.011 || cpu-r.Router.CPUSeconds > 0.011 {
+		t.Errorf("combined %+v is not the replicas' sum", r.Router)
+	}
+}
+
+func TestReplicaFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		ok   bool
+	}{
+		{[]string{"--router-bin", "x", "--replicas", "2"}, false},
+		{[]string{"--router-bin", "x", "--replicas", "0"}, false},
+		{[]string{"--url", "http://127.0.0.1:1/webhook", "--secret", "s", "--store-url", "postgres://p@127.0.0.1/test"}, false},
+		{[]string{"--router-bin", "x", "--replicas", "3", "--store-url", "postgres://p@db.example.com/test"}, false},
+		{[]string{"--router-bin", "x", "--replicas", "3", "--store-url", "mysql://p@127.0.0.1/test"}, false},
+		{[]string{"--router-bin", "x", "--replicas", "3", "--store-url", "postgres://p@127.0.0.1:5432/test?sslmode=disable"}, true},
+		{[]string{"--router-bin", "x", "--store-url", "postgres://p@localhost/test"}, true},
+	} {
+		_, err := parseFlags(tc.args, &bytes.Buffer{})
+		if (err == nil) != tc.ok {
+			t.Errorf("%q: error %v, want ok %v", tc.args, err, tc.ok)
+		}
+	}
+}

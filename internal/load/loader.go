@@ -17,7 +17,10 @@ import (
 // loader posts signed webhooks, closed loop (N posters back to back) or
 // open loop (R per second handed to N workers).
 type loader struct {
-	url       string
+	url string
+	// urls, when set, are several routers' webhook URLs, posted round-robin
+	// by sequence number in place of url, as a load balancer spreads them.
+	urls      []string
 	secret    []byte
 	client    *http.Client
 	tmpls     []*template
@@ -43,7 +46,11 @@ type posterStats struct {
 func (l *loader) post(ctx context.Context, seq int64, scheduled time.Time, st *posterStats) {
 	t := l.tmpls[seq%int64(len(l.tmpls))]
 	body := t.render(make([]byte, 0, 2048), l.tr.base+seq*l.tr.stride)
-	req, err := e2etest.NewWebhookRequest(ctx, l.url, l.secret, body)
+	url := l.url
+	if len(l.urls) > 0 {
+		url = l.urls[seq%int64(len(l.urls))]
+	}
+	req, err := e2etest.NewWebhookRequest(ctx, url, l.secret, body)
 	if err != nil {
 		panic(err) // the URL was checked at start
 	}

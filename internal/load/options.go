@@ -31,6 +31,10 @@ type options struct {
 	keep         bool
 	metrics      bool
 	ceiling      bool
+	// replicas is how many routers to start on one store; more than one
+	// needs storeURL, a Postgres database they share.
+	replicas int
+	storeURL string
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -54,6 +58,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary folder (config, store, router log)")
 	fs.BoolVar(&o.metrics, "metrics", false, "include the router's wabarouter_* /metrics samples, scraped after the drain, in the report")
 	fs.BoolVar(&o.ceiling, "ceiling", true, "first measure the machine's durable limit under the same load (a bare HMAC check and group-committed fsync'd append), and report the router's intake as a share of it")
+	fs.IntVar(&o.replicas, "replicas", 1, "start this many routers on one store and spread the posters round-robin across them (more than 1 needs --store-url)")
+	fs.StringVar(&o.storeURL, "store-url", "", "a Postgres database on this machine (postgres://user@127.0.0.1:5432/db) for the routers' store, in a schema of the run's own dropped at the end (default: SQLite in the temporary folder)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -79,6 +85,17 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, errors.New("--drain-timeout must be 0..1h")
 	case o.timeout <= 0:
 		return nil, errors.New("--timeout must be positive")
+	case o.replicas < 1 || o.replicas > 16:
+		return nil, errors.New("--replicas must be 1..16")
+	case o.replicas > 1 && o.storeURL == "":
+		return nil, errors.New("--replicas above 1 needs --store-url, a Postgres database they share (SQLite is one process's)")
+	case o.storeURL != "" && o.routerBin == "":
+		return nil, errors.New("--store-url needs --router-bin: it is the store of the routers the tool starts")
+	}
+	if o.storeURL != "" {
+		if err := postgresURL(o.storeURL); err != nil {
+			return nil, err
+		}
 	}
 	if o.url != "" {
 		if err := loopbackURL(o.url); err != nil {
@@ -101,6 +118,27 @@ func loopbackURL(raw string) error {
 		return fmt.Errorf("--url %q must be an http:// URL", raw)
 	}
 	return loopbackHost(u.Host)
+}
+
+// postgresURL accepts a postgres:// URL of a server on this machine.
+func postgresURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
+		return fmt.Errorf("--store-url must be a postgres://user@127.0.0.1:5432/db URL, got %q", redactURL(raw))
+	}
+	if err := loopbackHost(u.Host); err != nil {
+		return fmt.Errorf("--store-url: %w", err)
+	}
+	return nil
+}
+
+// redactURL hides a URL's password, for messages.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable)"
+	}
+	return u.Redacted()
 }
 
 func loopbackHost(hostport string) error {

@@ -95,7 +95,12 @@ type report struct {
 	Duplicates              int64          `json:"duplicates"`
 	Extra                   int64          `json:"extra"`
 
-	Router *routerReport `json:"router,omitempty"`
+	// Router is the router's figures; with several replicas, their sum,
+	// each replica's in Replicas.
+	Router   *routerReport   `json:"router,omitempty"`
+	Replicas []*routerReport `json:"replicas,omitempty"`
+	// Store is the routers' store: sqlite or postgres.
+	Store string `json:"store,omitempty"`
 	// Ceiling is the machine's durable limit under the same load.
 	Ceiling *ceilingReport `json:"ceiling,omitempty"`
 }
@@ -155,7 +160,26 @@ func (r *report) writeText(w io.Writer, metrics bool) {
 		p("delivery    not measured (no fake sink; see --sink-listen)")
 	}
 	p("cpu         tool %.2f cores during load", r.ToolCPUCores)
-	if rr := r.Router; rr != nil {
+	if r.Store != "" {
+		p("store       %s", r.Store)
+	}
+	for i, rr := range r.Replicas {
+		p("replica %-3d pid %d: %.2f cores during load, %.1f CPU-s in all, peak memory %.1f MiB",
+			i+1, rr.PID, rr.CPUCoresDuringLoad, rr.CPUSeconds, float64(rr.PeakKB)/1024)
+		for _, v := range rr.Pipeline {
+			p("            /metrics at %s: %.0f webhooks accepted, %.0f notifications created (routed), %.0f sent, %.0f in the outbox",
+				strings.ReplaceAll(v.At, "_", " "), v.WebhooksAccepted, v.NotificationsCreated, v.NotificationsSent, v.OutboxPending)
+		}
+	}
+	if rr := r.Router; rr != nil && len(r.Replicas) > 0 {
+		p("routers     %d replicas together: %.2f cores during load, %.1f CPU-s in all", len(r.Replicas), rr.CPUCoresDuringLoad, rr.CPUSeconds)
+		p("            peak memory %.1f MiB summed (VmHWM %.1f MiB, at end %.1f MiB)",
+			float64(rr.PeakKB)/1024, float64(rr.VMHWMKB)/1024, float64(rr.VMRSSEndKB)/1024)
+		p("            stop: %s; log lines %v", rr.Exit, rr.LogLines)
+		for _, l := range rr.Warnings {
+			p("            %s", l)
+		}
+	} else if rr != nil {
 		p("router      pid %d: %.2f cores during load, %.1f CPU-s in all", rr.PID, rr.CPUCoresDuringLoad, rr.CPUSeconds)
 		p("            peak memory %.1f MiB (VmHWM %.1f MiB, VmRSS max of %d samples %.1f MiB, at end %.1f MiB)",
 			float64(rr.PeakKB)/1024, float64(rr.VMHWMKB)/1024, rr.RSSSamples, float64(rr.VMRSSMaxSampledKB)/1024, float64(rr.VMRSSEndKB)/1024)

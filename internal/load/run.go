@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/wabarouter/wabarouter/internal/e2etest"
@@ -97,14 +98,15 @@ type run struct {
 	sink    *e2etest.WebhookReceiver
 	sinkURL string
 
-	// Where the webhooks go; proc is nil with --url.
+	// Where the webhooks go; procs is empty with --url, and holds one
+	// router per --replicas otherwise, the posters spread across them.
 	target, secret string
-	proc           *e2etest.Process
+	procs          []*e2etest.Process
 
-	// Measurement.
-	sampler                *memorySampler
+	// Measurement, per router in procs.
+	samplers               []*memorySampler
 	stopSampling           context.CancelFunc
-	routerCPU0, routerCPU1 time.Duration
+	routerCPU0, routerCPU1 []time.Duration
 	selfCPU0, selfCPU1     time.Duration
 	t0, warmEnd, sendEnd   time.Time
 	backlogAtEnd           int64
@@ -196,25 +198,31 @@ const routerRules = `rules:
 `
 
 // routerConfig is the router's config in dir.
-func routerConfig(dir, verifyToken, appSecret, sinkURL, sinkSecret string) string {
+func routerConfig(dir, verifyToken, appSecret, sinkURL, sinkSecret, storeURL string) string {
+	st := "path: " + strconv.Quote(filepath.Join(dir, "router.db"))
+	if storeURL != "" {
+		st = "driver: postgres\n  url: " + strconv.Quote(storeURL)
+	}
 	return fmt.Sprintf(`server:
   listen: 127.0.0.1:0
   verify_token: %s
   app_secrets: [%s]
 store:
-  path: %s
+  %s
 rules: [%s]
 sinks:
   - name: fake
     type: webhook
     url: %s
     secret: %s
-`, strconv.Quote(verifyToken), strconv.Quote(appSecret), strconv.Quote(filepath.Join(dir, "router.db")),
+`, strconv.Quote(verifyToken), strconv.Quote(appSecret), st,
 		strconv.Quote(filepath.Join(dir, "rules.yaml")), strconv.Quote(sinkURL), strconv.Quote(sinkSecret))
 }
 
-// startRouter starts the router binary on a temporary folder, config and
-// store, unless the run posts to a running router (--url).
+// startRouter starts --replicas routers, each on a temporary folder and
+// config of its own and one store (SQLite in the folder, or a fresh
+// schema of --store-url), unless the run posts to a running router
+// (--url).
 func (r *run) startRouter(ctx context.Context) error {
 	if r.o.routerBin == "" {
 		return nil
@@ -228,37 +236,88 @@ func (r *run) startRouter(ctx context.Context) error {
 	} else {
 		r.onClose(func() { _ = os.RemoveAll(dir) })
 	}
-	if err := os.WriteFile(filepath.Join(dir, "rules.yaml"), []byte(routerRules), 0o600); err != nil {
-		return err
+	storeURL := ""
+	if r.o.storeURL != "" {
+		u, drop, err := postgresSchema(ctx, r.o.storeURL)
+		if err != nil {
+			return err
+		}
+		// Registered before the routers' stops, so it runs after them.
+		if !r.o.keep {
+			r.onClose(drop)
+		}
+		storeURL = u
 	}
 	r.secret = randomHex(16)
-	router, err := e2etest.New(e2etest.Options{Binary: r.o.routerBin, Dir: dir,
-		Config: routerConfig(dir, randomHex(8), r.secret, r.sinkURL, r.o.sinkSecret)})
-	if err != nil {
-		return err
+	verify := randomHex(8)
+	for i := range r.o.replicas {
+		rdir := dir
+		if r.o.replicas > 1 {
+			rdir = filepath.Join(dir, fmt.Sprintf("replica-%d", i+1))
+			if err := os.Mkdir(rdir, 0o700); err != nil {
+				return err
+			}
+		}
+		if err := os.WriteFile(filepath.Join(rdir, "rules.yaml"), []byte(routerRules), 0o600); err != nil {
+			return err
+		}
+		router, err := e2etest.New(e2etest.Options{Binary: r.o.routerBin, Dir: rdir,
+			Config: routerConfig(rdir, verify, r.secret, r.sinkURL, r.o.sinkSecret, storeURL)})
+		if err != nil {
+			return err
+		}
+		p, err := router.Launch(ctx)
+		if err != nil {
+			return fmt.Errorf("starting router %d of %d: %w", i+1, r.o.replicas, err)
+		}
+		// Stops the router on every error path; measureRouter stops it
+		// on the normal path, and this is then a no-op.
+		r.onClose(func() { _ = p.Stop(stopGrace) })
+		r.procs = append(r.procs, p)
+		r.rep.Replicas = append(r.rep.Replicas, &routerReport{PID: p.PID(), Addr: p.Addr()})
 	}
-	if r.proc, err = router.Launch(ctx); err != nil {
-		return err
+	r.target = r.procs[0].URL("/webhook")
+	r.rep.Router = r.rep.Replicas[0]
+	if r.o.replicas == 1 {
+		r.rep.Replicas = nil
 	}
-	// Stops the router on every error path; measureRouter stops it on the
-	// normal path, and this is then a no-op.
-	r.onClose(func() { _ = r.proc.Stop(stopGrace) })
-	r.target = r.proc.URL("/webhook")
-	r.rep.Router = &routerReport{PID: r.proc.PID(), Addr: r.proc.Addr()}
+	if storeURL != "" {
+		r.rep.Store = "postgres"
+	} else {
+		r.rep.Store = "sqlite"
+	}
 	return nil
 }
 
-// startSampling starts sampling the router's memory and takes the CPU
+// replicaReports is the report of each router in procs, in order.
+func (r *run) replicaReports() []*routerReport {
+	if len(r.rep.Replicas) > 0 {
+		return r.rep.Replicas
+	}
+	return []*routerReport{r.rep.Router}
+}
+
+// cpuOf reads every router's CPU time.
+func (r *run) cpuOf() []time.Duration {
+	out := make([]time.Duration, len(r.procs))
+	for i, p := range r.procs {
+		out[i], _ = procCPU(p.PID())
+	}
+	return out
+}
+
+// startSampling starts sampling the routers' memory and takes the CPU
 // times the load's figures start from.
 func (r *run) startSampling() {
 	ctx, stop := context.WithCancel(context.Background())
 	r.stopSampling = stop
 	r.onClose(stop)
-	if r.proc != nil {
-		r.sampler = &memorySampler{pid: r.proc.PID()}
-		go r.sampler.run(ctx, 100*time.Millisecond)
-		r.routerCPU0, _ = procCPU(r.proc.PID())
+	for _, p := range r.procs {
+		s := &memorySampler{pid: p.PID()}
+		r.samplers = append(r.samplers, s)
+		go s.run(ctx, 100*time.Millisecond)
 	}
+	r.routerCPU0 = r.cpuOf()
 	r.selfCPU0 = selfCPU()
 }
 
@@ -273,6 +332,11 @@ func (r *run) send(ctx context.Context) []*posterStats {
 	r.tr.mu.Unlock()
 	l := &loader{url: r.target, secret: []byte(r.secret), client: r.client, tmpls: r.tmpls, tr: r.tr, count: o.count,
 		warmEnd: r.warmEnd, deadline: r.t0.Add(o.warmup + o.duration), lateAfter: 10 * time.Millisecond}
+	if len(r.procs) > 1 {
+		for _, p := range r.procs {
+			l.urls = append(l.urls, p.URL("/webhook"))
+		}
+	}
 	var stats []*posterStats
 	if o.rate > 0 {
 		stats = l.openLoop(ctx, o.concurrency, o.rate, r.t0)
@@ -280,15 +344,14 @@ func (r *run) send(ctx context.Context) []*posterStats {
 		stats = l.closedLoop(ctx, o.concurrency)
 	}
 	r.sendEnd = time.Now()
-	if r.proc != nil {
-		r.routerCPU1, _ = procCPU(r.proc.PID())
-	}
+	r.routerCPU1 = r.cpuOf()
 	r.selfCPU1 = selfCPU()
 	r.backlogAtEnd = r.tr.backlog()
-	if r.proc != nil {
-		s, _ := scrapeRouter(context.Background(), r.client, r.proc.URL(""))
+	for i, p := range r.procs {
+		s, _ := scrapeRouter(context.Background(), r.client, p.URL(""))
 		if v := viewOf("send_end", s); v != nil {
-			r.rep.Router.Pipeline = append(r.rep.Router.Pipeline, *v)
+			rr := r.replicaReports()[i]
+			rr.Pipeline = append(rr.Pipeline, *v)
 		}
 	}
 	return stats
@@ -327,8 +390,10 @@ func (r *run) measureIntake(stats []*posterStats) {
 	}
 	if loadWall := r.sendEnd.Sub(r.t0); loadWall > 0 {
 		rep.ToolCPUCores = round((r.selfCPU1-r.selfCPU0).Seconds()/loadWall.Seconds(), 2)
-		if r.proc != nil {
-			rep.Router.CPUCoresDuringLoad = round((r.routerCPU1-r.routerCPU0).Seconds()/loadWall.Seconds(), 2)
+		for i, rr := range r.replicaReports() {
+			if i < len(r.routerCPU1) {
+				rr.CPUCoresDuringLoad = round((r.routerCPU1[i]-r.routerCPU0[i]).Seconds()/loadWall.Seconds(), 2)
+			}
 		}
 	}
 }
@@ -395,33 +460,69 @@ func (r *run) measureDelivery() {
 	rep.E2EMeasured = true
 }
 
-// measureRouter takes the router's memory, CPU and final /metrics, then
-// stops it and summarises its log.
+// measureRouter takes every router's memory, CPU and final /metrics,
+// then stops it and summarises its log; with several, the report's
+// router is their sum.
 func (r *run) measureRouter() {
-	if r.proc == nil {
+	if len(r.procs) == 0 {
 		return
 	}
-	rr, pid := r.rep.Router, r.proc.PID()
 	r.stopSampling()
+	reports := r.replicaReports()
+	for i, p := range r.procs {
+		r.measureOne(p, r.samplers[i], r.routerCPU0[i], reports[i])
+	}
+	if len(reports) > 1 {
+		r.rep.Router = combined(reports)
+	}
+}
+
+// measureOne fills rr with the figures of router p.
+func (r *run) measureOne(p *e2etest.Process, sampler *memorySampler, cpu0 time.Duration, rr *routerReport) {
+	pid := p.PID()
 	rr.VMHWMKB, _ = procStatusKB(pid, "VmHWM")
 	rss, _ := procStatusKB(pid, "VmRSS")
 	rr.VMRSSEndKB = rss
-	r.sampler.mu.Lock()
-	rr.VMRSSMaxSampledKB = max(r.sampler.rssMax, rss)
-	rr.RSSSamples = r.sampler.samples
-	r.sampler.mu.Unlock()
+	sampler.mu.Lock()
+	rr.VMRSSMaxSampledKB = max(sampler.rssMax, rss)
+	rr.RSSSamples = sampler.samples
+	sampler.mu.Unlock()
 	// The kernel folds RSS into VmHWM lazily, so a sample can exceed it.
 	rr.PeakKB = max(rr.VMHWMKB, rr.VMRSSMaxSampledKB)
 	if cpu, err := procCPU(pid); err == nil {
-		rr.CPUSeconds = round((cpu - r.routerCPU0).Seconds(), 2)
+		rr.CPUSeconds = round((cpu - cpu0).Seconds(), 2)
 	}
-	s, _ := scrapeRouter(context.Background(), r.client, r.proc.URL(""))
+	s, _ := scrapeRouter(context.Background(), r.client, p.URL(""))
 	if v := viewOf("end", s); v != nil {
 		rr.Pipeline = append(rr.Pipeline, *v)
 	}
 	if r.o.metrics {
 		rr.Metrics = s.lines
 	}
-	rr.Exit = stopSummary(r.proc, stopGrace)
-	rr.LogLines, rr.Warnings = logSummary(r.proc, 10)
+	rr.Exit = stopSummary(p, stopGrace)
+	rr.LogLines, rr.Warnings = logSummary(p, 10)
+}
+
+// combined adds the replicas' CPU and memory up: what the routers cost
+// together. Peaks are summed though they need not coincide, so the
+// memory is an upper bound.
+func combined(reps []*routerReport) *routerReport {
+	c := &routerReport{PID: reps[0].PID, Addr: fmt.Sprintf("%d replicas", len(reps)), LogLines: map[string]int{}}
+	var exits []string
+	for _, rr := range reps {
+		c.PeakKB += rr.PeakKB
+		c.VMHWMKB += rr.VMHWMKB
+		c.VMRSSMaxSampledKB += rr.VMRSSMaxSampledKB
+		c.VMRSSEndKB += rr.VMRSSEndKB
+		c.RSSSamples += rr.RSSSamples
+		c.CPUSeconds = round(c.CPUSeconds+rr.CPUSeconds, 2)
+		c.CPUCoresDuringLoad = round(c.CPUCoresDuringLoad+rr.CPUCoresDuringLoad, 2)
+		for k, v := range rr.LogLines {
+			c.LogLines[k] += v
+		}
+		c.Warnings = append(c.Warnings, rr.Warnings...)
+		exits = append(exits, rr.Exit)
+	}
+	c.Exit = strings.Join(exits, "; ")
+	return c
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -41,9 +42,13 @@ func replicaBody(i int) []byte {
 		3000000+i%replicaAccounts, 1764597600+i)
 }
 
-func replicasConfig(peer *e2etest.WebhookReceiver, chat *e2etest.SlackFake) string {
+// replicasConfig is a replica's config; listen is its own address, the
+// same across its restarts, as a deployed replica's is: that is how a
+// restarted replica knows the leases it left are its own and takes them
+// back at once rather than after they run out.
+func replicasConfig(listen string, peer *e2etest.WebhookReceiver, chat *e2etest.SlackFake) string {
 	return fmt.Sprintf(`server:
-  listen: 127.0.0.1:0
+  listen: %s
   verify_token: %s
   app_secrets: ["%s"]
 store:
@@ -66,7 +71,7 @@ sinks:
     channel: C0REPLICAS
     api_url: %s
     rate: none
-`, verifyToken, appSecret, peer.URL(), replicaSinkSecret, replicaSendsInFlight, slackToken, chat.APIURL())
+`, listen, verifyToken, appSecret, peer.URL(), replicaSinkSecret, replicaSendsInFlight, slackToken, chat.APIURL())
 }
 
 // replicaLoops is how many times TestReplicasSendWhatOneSends runs its
@@ -144,7 +149,6 @@ func runReplicas(t *testing.T, bodies [][]byte, n int, disrupt bool) map[string]
 	dbURL, conn := postgresSchema(t)
 	peer := e2etest.ServeWebhookReceiver(t, replicaSinkSecret, e2etest.WebhookReceiverOptions{})
 	chat := e2etest.ServeSlack(t, slackToken, nil)
-	cfg := replicasConfig(peer, chat)
 	routers := make([]*e2etest.Router, n)
 	procs := make([]atomic.Pointer[e2etest.Process], n)
 	// started is every process the test ran, the killed one too, for
@@ -158,7 +162,7 @@ func runReplicas(t *testing.T, bodies [][]byte, n int, disrupt bool) map[string]
 	}
 	for i := range routers {
 		env := []string{"E2E_DATABASE_URL=" + dbURL + "&application_name=" + replicaName(i)}
-		routers[i] = e2etest.Setup(t, e2etest.Options{Config: cfg, Env: env})
+		routers[i] = e2etest.Setup(t, e2etest.Options{Config: replicasConfig(freeAddr(t), peer, chat), Env: env})
 		procs[i].Store(routers[i].Start(t))
 		onStart(procs[i].Load())
 	}
@@ -237,12 +241,23 @@ func runReplicas(t *testing.T, bodies [][]byte, n int, disrupt bool) map[string]
 	peer.AwaitFunc(t, "a delivery for every accepted webhook", func(ds []e2etest.WebhookDelivery) bool {
 		return len(tallyOf(ds).perID) >= len(bodies)
 	})
-	waitFor(t, "every webhook routed and every notification sent", func() bool {
+	// Every webhook routed and every row finished: nothing more is on its
+	// way, so the duplicates counted below are all there are. A row a
+	// replica leased and never finished comes back when the lease runs
+	// out (the send timeout and half a minute), hence the long wait.
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
 		var left int
 		err := conn.QueryRow(context.Background(), `SELECT
 			(SELECT COUNT(*) FROM webhooks WHERE processed_at IS NULL) + (SELECT COUNT(*) FROM outbox WHERE state <> 'sent')`).Scan(&left)
-		return err == nil && left == 0
-	})
+		if err == nil && left == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after two minutes %d webhooks and outbox rows are unfinished (%v)", left, err)
+		}
+		<-time.After(20 * time.Millisecond)
+	}
 
 	got := tallyOf(peer.Received())
 	dups := 0
@@ -308,6 +323,17 @@ func runReplicas(t *testing.T, bodies [][]byte, n int, disrupt bool) map[string]
 		}
 	}
 	return keys
+}
+
+// freeAddr is a loopback address with a port nothing listens on now.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }
 
 func replicaName(i int) string { return "replica-" + strconv.Itoa(i+1) }
