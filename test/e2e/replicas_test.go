@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"slices"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/wabarouter/wabarouter/internal/e2etest"
 )
@@ -146,7 +148,7 @@ func diffKeys(want, got map[string]int) (missing, extra []string) {
 // guarantees and returns how many distinct notifications each key had.
 func runReplicas(t *testing.T, bodies [][]byte, n int, disrupt bool) map[string]int {
 	t.Helper()
-	dbURL, conn := postgresSchema(t)
+	dbURL, db := replicaSchema(t)
 	peer := e2etest.ServeWebhookReceiver(t, replicaSinkSecret, e2etest.WebhookReceiverOptions{})
 	chat := e2etest.ServeSlack(t, slackToken, nil)
 	routers := make([]*e2etest.Router, n)
@@ -202,7 +204,7 @@ func runReplicas(t *testing.T, bodies [][]byte, n int, disrupt bool) map[string]
 
 	disrupted := make(chan error, 1)
 	if disrupt {
-		go func() { disrupted <- disruptReplicas(conn, routers, procs, onStart, &accepted, int64(len(bodies))) }()
+		go func() { disrupted <- disruptReplicas(db, routers, procs, onStart, &accepted, int64(len(bodies))) }()
 	} else {
 		disrupted <- nil
 	}
@@ -248,7 +250,7 @@ func runReplicas(t *testing.T, bodies [][]byte, n int, disrupt bool) map[string]
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		var left int
-		err := conn.QueryRow(context.Background(), `SELECT
+		err := db.QueryRow(context.Background(), `SELECT
 			(SELECT COUNT(*) FROM webhooks WHERE processed_at IS NULL) + (SELECT COUNT(*) FROM outbox WHERE state <> 'sent')`).Scan(&left)
 		if err == nil && left == 0 {
 			break
@@ -336,6 +338,47 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
+// replicaSchema is postgresSchema on a pool rather than one connection,
+// since a Postgres restart (WABAROUTER_TEST_PG_RESTART) breaks every
+// connection open at the time and the test still has to look into the
+// schema and drop it afterwards.
+func replicaSchema(t *testing.T) (string, *pgxpool.Pool) {
+	t.Helper()
+	base := os.Getenv("WABAROUTER_TEST_POSTGRES")
+	if base == "" {
+		t.Skip("WABAROUTER_TEST_POSTGRES is not set")
+	}
+	ctx := context.Background()
+	admin, err := pgxpool.New(ctx, base)
+	if err != nil {
+		t.Fatalf("connecting to %s: %v", base, err)
+	}
+	schema := "wabarouter_replicas_" + strings.ToLower(strconv.FormatInt(time.Now().UnixNano(), 36))
+	if _, err := admin.Exec(ctx, `CREATE SCHEMA `+pgx.Identifier{schema}.Sanitize()); err != nil {
+		admin.Close()
+		t.Fatalf("creating schema %s: %v", schema, err)
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	db, err := pgxpool.New(ctx, u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		db.Close()
+		if _, err := admin.Exec(ctx, `DROP SCHEMA `+pgx.Identifier{schema}.Sanitize()+` CASCADE`); err != nil {
+			t.Errorf("dropping schema %s: %v", schema, err)
+		}
+		admin.Close()
+	})
+	return u.String(), db
+}
+
 func replicaName(i int) string { return "replica-" + strconv.Itoa(i+1) }
 
 // disruptReplicas, once a third of the bodies are accepted, SIGKILLs the
@@ -343,7 +386,7 @@ func replicaName(i int) string { return "replica-" + strconv.Itoa(i+1) }
 // replica's database connections (found by their application_name); and
 // at two thirds restarts Postgres if WABAROUTER_TEST_PG_RESTART=1 (other
 // tests share the server, so only where nothing else runs on it).
-func disruptReplicas(conn *pgx.Conn, routers []*e2etest.Router, procs []atomic.Pointer[e2etest.Process], onStart func(*e2etest.Process), accepted *atomic.Int64, total int64) error {
+func disruptReplicas(db *pgxpool.Pool, routers []*e2etest.Router, procs []atomic.Pointer[e2etest.Process], onStart func(*e2etest.Process), accepted *atomic.Int64, total int64) error {
 	ctx := context.Background()
 	await := func(n int64) error {
 		deadline := time.Now().Add(2 * time.Minute)
@@ -374,7 +417,7 @@ func disruptReplicas(conn *pgx.Conn, routers []*e2etest.Router, procs []atomic.P
 	}
 	last := replicaName(len(routers) - 1)
 	var terminated int
-	if err := conn.QueryRow(ctx, `SELECT COUNT(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1) t`, last).Scan(&terminated); err != nil {
+	if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1) t`, last).Scan(&terminated); err != nil {
 		return fmt.Errorf("terminating %s's connections: %w", last, err)
 	}
 	if terminated == 0 {
