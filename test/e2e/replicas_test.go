@@ -300,12 +300,31 @@ func runReplicas(t *testing.T, bodies [][]byte, n int, disrupt bool) map[string]
 	}
 	if len(roots) != replicaAccounts || len(twice) > 0 {
 		t.Errorf("Slack has roots for %d incidents (want %d), %d of them posted more than once: %q", len(roots), replicaAccounts, len(twice), twice)
+		// What each replica did about those incidents' accounts on the
+		// Slack sink, to tell a lost lease from a lost thread.
 		for _, id := range twice {
+			wabas := map[string]bool{}
 			for _, p := range started {
 				for _, line := range p.Lines() {
 					if strings.Contains(line, id) {
-						t.Logf("pid %d: %s", p.PID(), line)
+						if _, rest, ok := strings.Cut(line, "waba_id="); ok {
+							wabas[strings.Fields(rest)[0]] = true
+						}
 					}
+				}
+			}
+			for _, p := range started {
+				for _, line := range p.Lines() {
+					for w := range wabas {
+						if strings.Contains(line, "waba_id="+w+" ") && (strings.Contains(line, "sink=chat") || strings.Contains(line, id)) {
+							t.Logf("%s pid %d: %s", id, p.PID(), line)
+						}
+					}
+				}
+			}
+			for _, m := range chat.Received() {
+				if fmt.Sprint(m.Metadata.EventPayload["incident_id"]) == id {
+					t.Logf("%s Slack: ts %s thread %q", id, m.TS, m.ThreadTS)
 				}
 			}
 		}
