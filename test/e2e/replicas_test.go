@@ -449,8 +449,11 @@ func disruptReplicas(db *pgxpool.Pool, routers []*e2etest.Router, procs []atomic
 		return err
 	}
 	ls, err := os.ReadDir("/etc/postgresql")
-	if err != nil || len(ls) != 1 {
-		return fmt.Errorf("finding the Postgres cluster's version in /etc/postgresql: %v", err)
+	if err != nil {
+		return fmt.Errorf("finding the Postgres cluster's version: %w", err)
+	}
+	if len(ls) != 1 {
+		return fmt.Errorf("/etc/postgresql holds %d versions, want one", len(ls))
 	}
 	out, err := exec.CommandContext(ctx, "pg_ctlcluster", "--skip-systemctl-redirect", ls[0].Name(), "main", "restart").CombinedOutput()
 	if err != nil {
