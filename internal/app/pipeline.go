@@ -362,6 +362,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	err := srv.Run(ctx)
 	stopWork()
 	wg.Wait()
+	p.resign()
 	return errors.Join(err, CloseSinks(p.sinks), p.store.Close())
 }
 
@@ -482,6 +483,22 @@ func (p *Pipeline) leaderLoop(ctx context.Context) {
 		}
 		p.campaign(ctx)
 	}
+}
+
+// resign gives up the maintenance lease on a clean stop, so another
+// replica takes over at its next attempt rather than when the lease runs
+// out.
+func (p *Pipeline) resign() {
+	if !p.isLeader() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
+	defer cancel()
+	if _, err := p.store.AcquireLeader(ctx, leaderLease, p.owner, time.Now(), 0); err != nil {
+		p.log.WarnContext(ctx, "giving up the leader lease failed; another replica takes over when it runs out", "err", err)
+	}
+	p.leaderUntil.Store(0)
+	p.metrics.Leader.Set(0)
 }
 
 // campaign takes or renews the maintenance lease once. The lease counts

@@ -12,17 +12,6 @@ import (
 // leaderTTL is the leader lease's length in the tests.
 const leaderTTL = 5 * time.Second
 
-// acquire asks for the lease "maintenance" as who at now and fails the
-// test on an error.
-func acquire(t *testing.T, s store.Store, who string, now time.Time) bool {
-	t.Helper()
-	held, err := s.AcquireLeader(t.Context(), "maintenance", who, now, leaderTTL)
-	if err != nil {
-		t.Fatalf("AcquireLeader(%s, %s): %v", who, now.Sub(t0), err)
-	}
-	return held
-}
-
 // testLeaderOneAtATime: of two handles one holds the lease; the holder
 // renews it, the other is refused until it runs out and then takes it
 // over, and the old holder is refused in turn. Other leases are apart.
@@ -33,19 +22,31 @@ func testLeaderOneAtATime(t *testing.T, a, b store.Store) {
 		who  string
 		at   time.Duration
 		want bool
+		// giveUp asks with a ttl of zero.
+		giveUp bool
 	}{
-		{"a takes the free lease", a, "replica-a", 0, true},
-		{"b is refused while a holds it", b, "replica-b", time.Second, false},
-		{"a renews", a, "replica-a", 4 * time.Second, true},
-		{"b is refused within a's renewed ttl", b, "replica-b", 8 * time.Second, false},
-		{"a renews again", a, "replica-a", 8500 * time.Millisecond, true},
-		{"b takes over once a's lease ran out", b, "replica-b", 14 * time.Second, true},
-		{"a, back, is refused", a, "replica-a", 15 * time.Second, false},
-		{"b renews", b, "replica-b", 16 * time.Second, true},
+		{"a takes the free lease", a, "replica-a", 0, true, false},
+		{"b is refused while a holds it", b, "replica-b", time.Second, false, false},
+		{"a renews", a, "replica-a", 4 * time.Second, true, false},
+		{"b is refused within a's renewed ttl", b, "replica-b", 8 * time.Second, false, false},
+		{"a renews again", a, "replica-a", 8500 * time.Millisecond, true, false},
+		{"b takes over once a's lease ran out", b, "replica-b", 14 * time.Second, true, false},
+		{"a, back, is refused", a, "replica-a", 15 * time.Second, false, false},
+		{"b renews", b, "replica-b", 16 * time.Second, true, false},
+		{"b gives it up", b, "replica-b", 17 * time.Second, true, true},
+		{"a takes it at once", a, "replica-a", 17 * time.Second, true, false},
 	}
 	for _, st := range steps {
-		if got := acquire(t, st.s, st.who, t0.Add(st.at)); got != st.want {
-			t.Fatalf("%s: AcquireLeader at t0+%s = %v, want %v", st.name, st.at, got, st.want)
+		ttl := leaderTTL
+		if st.giveUp {
+			ttl = 0
+		}
+		held, err := st.s.AcquireLeader(t.Context(), "maintenance", st.who, t0.Add(st.at), ttl)
+		if err != nil {
+			t.Fatalf("%s: AcquireLeader: %v", st.name, err)
+		}
+		if held != st.want {
+			t.Fatalf("%s: AcquireLeader at t0+%s = %v, want %v", st.name, st.at, held, st.want)
 		}
 	}
 	other, err := a.AcquireLeader(t.Context(), "other", "replica-a", t0.Add(16*time.Second), leaderTTL)
