@@ -258,6 +258,10 @@ func TestPostgresDown(t *testing.T) {
 		t.Errorf("%d outbox rows, want one per accepted webhook (%d)", rows, len(accepted))
 	}
 	m := p.Metrics(t)
+	// The lease it could not renew while cut off is its own again.
+	if got := m.Get("wabarouter_leader"); got != 1 {
+		t.Errorf("wabarouter_leader after the outage = %v, want 1", got)
+	}
 	if got := m.Get("wabarouter_webhooks_rejected_total", "reason", "store_unavailable"); got < during {
 		t.Errorf("store_unavailable rejections = %v, want at least %d", got, during)
 	}
