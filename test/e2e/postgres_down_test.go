@@ -217,7 +217,9 @@ func TestPostgresDown(t *testing.T) {
 		t.Fatalf("%d webhooks accepted, want %d", len(accepted), before+during+after)
 	}
 
-	waitFor(t, "every accepted webhook routed and every notification sent", func() bool {
+	// A send in flight when Postgres went could not record its outcome:
+	// its row comes back when its lease (60 s) runs out, and is sent again.
+	waitForUpTo(t, 90*time.Second, "every accepted webhook routed and every notification sent", func() bool {
 		var left int
 		err := conn.QueryRow(context.Background(), `SELECT
 			(SELECT COUNT(*) FROM webhooks WHERE processed_at IS NULL) + (SELECT COUNT(*) FROM outbox WHERE state <> 'sent')`).Scan(&left)
