@@ -32,6 +32,10 @@ type outboxCollector struct {
 	store store.Store
 	sinks []string
 	log   *slog.Logger
+	// leader says whether this replica reports the gauges: they are the
+	// shared store's, so only the leader does, and a sum over replicas
+	// stays the store's figure.
+	leader func() bool
 }
 
 func (c *outboxCollector) Describe(ch chan<- *prometheus.Desc) {
@@ -43,6 +47,9 @@ func (c *outboxCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *outboxCollector) Collect(ch chan<- prometheus.Metric) {
+	if c.leader != nil && !c.leader() {
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), statsTimeout)
 	defer cancel()
 	now := time.Now()

@@ -65,7 +65,25 @@ type Pipeline struct {
 	routedAt atomic.Int64
 	// owner names this process's leases in the store.
 	owner string
+	// leaderUntil is, in Unix nanoseconds, until when this replica holds
+	// the maintenance lease by its last renewal; zero when it does not.
+	leaderUntil atomic.Int64
+	// gained wakes the GC loop when this replica becomes the leader, so a
+	// replica taking over runs housekeeping now rather than within the hour.
+	gained chan struct{}
 }
+
+// The maintenance lease elects the one replica that runs what must happen
+// once: housekeeping, incident timers and the outbox gauges. A leader
+// renews it every leaderRenew; one that dies loses it leaderTTL after its
+// last renewal, and another replica takes over at its next attempt, so
+// within leaderTTL+leaderRenew (under 7 s). Three renewals fit in a TTL,
+// so one slow round trip does not hand the lease over.
+const (
+	leaderLease = "maintenance"
+	leaderTTL   = 5 * time.Second
+	leaderRenew = 1500 * time.Millisecond
+)
 
 // Owner is the name this process leases outbox rows under: the host's
 // name, so the next run on the same host takes back what a killed run
@@ -133,11 +151,14 @@ func newPipeline(ctx context.Context, cfg *config.Config, set *rules.Set, log *s
 		log.InfoContext(ctx, "released the leases a previous run held; their rows go out now", "rows", released)
 	}
 	p := &Pipeline{cfg: cfg, log: log, store: st, sinks: built, workers: map[string]*delivery.Worker{},
-		accept: make(chan struct{}, 1), reg: prometheus.NewRegistry(), owner: owner}
+		accept: make(chan struct{}, 1), reg: prometheus.NewRegistry(), owner: owner, gained: make(chan struct{}, 1)}
 	p.routedAt.Store(time.Now().UnixNano())
 	p.metrics = metrics.New(p.reg)
 	p.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		&outboxCollector{store: st, sinks: cfg.SinkNames(), log: log}, metrics.NewBuildInfo())
+		&outboxCollector{store: st, sinks: cfg.SinkNames(), log: log, leader: p.isLeader}, metrics.NewBuildInfo())
+	// Asked once before serving, so a lone router (and every SQLite one)
+	// is the leader from its first scrape and its first timer pass.
+	p.campaign(ctx)
 	routing := SinkPolicies(cfg)
 	for _, sc := range cfg.Sinks {
 		policy := delivery.DefaultPolicy
@@ -329,6 +350,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Go(func() { p.routeLoop(workCtx) })
+	wg.Go(func() { p.leaderLoop(workCtx) })
 	wg.Go(func() { p.gcLoop(workCtx) })
 	wg.Go(func() { p.timerLoop(workCtx) })
 	for _, w := range p.workers {
@@ -340,6 +362,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	err := srv.Run(ctx)
 	stopWork()
 	wg.Wait()
+	p.resign()
 	return errors.Join(err, CloseSinks(p.sinks), p.store.Close())
 }
 
@@ -384,11 +407,20 @@ func (p *Pipeline) routeLoop(ctx context.Context) {
 const timerEvery = time.Second
 
 // timerLoop fires due incident timers (a restriction's expiry, a
-// reminder), including those that came due while the router was down.
+// reminder, a silence's or group's or threshold's timer), including those
+// that came due while the router was down, on the leader only.
 func (p *Pipeline) timerLoop(ctx context.Context) {
 	tick := time.NewTicker(timerEvery)
 	defer tick.Stop()
 	for {
+		if !p.isLeader() {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			continue
+		}
 		due, err := p.store.DueTimers(ctx, time.Now(), 64)
 		if err != nil && ctx.Err() == nil {
 			p.log.WarnContext(ctx, "reading due incident timers failed; will try again", "err", err)
@@ -409,19 +441,104 @@ func (p *Pipeline) timerLoop(ctx context.Context) {
 	}
 }
 
-// gcLoop runs the store's housekeeping at start and then every gcEvery.
+// gcLoop runs the store's housekeeping on the leader: when it becomes the
+// leader (at start, for a lone router) and then every gcEvery.
 func (p *Pipeline) gcLoop(ctx context.Context) {
 	tick := time.NewTicker(gcEvery)
 	defer tick.Stop()
 	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		case <-p.gained:
+		}
+		if !p.isLeader() {
+			continue
+		}
 		if err := p.store.GC(ctx, time.Now(), keepHistory, p.cfg.Store.Retention); err != nil && ctx.Err() == nil {
 			p.log.WarnContext(ctx, "store housekeeping failed; will try again", "err", err)
 		}
+	}
+}
+
+// isLeader says whether this replica holds the maintenance lease now, by
+// its last renewal: a renewal that failed (the store is down) does not
+// extend it, so a leader cut off from the store stops its duties when
+// its lease runs out, before another replica can take them over.
+func (p *Pipeline) isLeader() bool {
+	return time.Now().UnixNano() < p.leaderUntil.Load()
+}
+
+// leaderLoop asks for the maintenance lease every leaderRenew: a follower
+// takes it once the leader's runs out, and the leader renews it.
+func (p *Pipeline) leaderLoop(ctx context.Context) {
+	tick := time.NewTicker(leaderRenew)
+	defer tick.Stop()
+	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
 		}
+		p.campaign(ctx)
+	}
+}
+
+// resign gives up the maintenance lease on a clean stop, so another
+// replica takes over at its next attempt rather than when the lease runs
+// out.
+func (p *Pipeline) resign() {
+	if !p.isLeader() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
+	defer cancel()
+	if _, err := p.store.AcquireLeader(ctx, leaderLease, p.owner, time.Now(), 0); err != nil {
+		p.log.WarnContext(ctx, "giving up the leader lease failed; another replica takes over when it runs out", "err", err)
+	}
+	p.leaderUntil.Store(0)
+	p.metrics.Leader.Set(0)
+}
+
+// campaign takes or renews the maintenance lease once. The lease counts
+// from before the request, so this replica never thinks it holds the
+// lease for longer than the store does.
+func (p *Pipeline) campaign(ctx context.Context) {
+	was := p.isLeader()
+	asked := time.Now()
+	held, err := p.store.AcquireLeader(ctx, leaderLease, p.owner, asked, leaderTTL)
+	if err != nil {
+		if ctx.Err() == nil {
+			p.log.WarnContext(ctx, "renewing the leader lease failed; will try again", "err", err, "leader", was)
+		}
+		held = false
+	}
+	switch {
+	case held:
+		p.leaderUntil.Store(asked.Add(leaderTTL).UnixNano())
+	case err == nil:
+		// Another replica holds it: we are a follower now whatever we
+		// were.
+		p.leaderUntil.Store(0)
+	}
+	// After a failed renewal leaderUntil is kept: the lease runs out
+	// on its own, as it does in the store.
+	now := p.isLeader()
+	if now {
+		p.metrics.Leader.Set(1)
+	} else {
+		p.metrics.Leader.Set(0)
+	}
+	if now && !was {
+		p.log.InfoContext(ctx, "this replica is the leader: it runs housekeeping, incident timers and the outbox gauges", "owner", p.owner)
+		select {
+		case p.gained <- struct{}{}:
+		default:
+		}
+	}
+	if was && !now {
+		p.log.InfoContext(ctx, "this replica is no longer the leader", "owner", p.owner)
 	}
 }
 

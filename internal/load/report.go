@@ -117,10 +117,6 @@ func (r *report) writeText(w io.Writer, metrics bool) {
 	}
 	p("intake      sent %d, accepted %d (%d measured) = %.0f/s", r.Sent, r.Accepted, r.AcceptedMeasured, r.AcceptedPerS)
 	p("            200 latency p50 %.2f ms, p99 %.2f ms, max %.2f ms", r.Latency.P50, r.Latency.P99, r.Latency.Max)
-	if c := r.Ceiling; c != nil {
-		p("ceiling     HMAC + group-commit fsync'd append, same load: %.0f/s, p50 %.2f ms, p99 %.2f ms; the router took %.0f%% of it",
-			c.AcceptedPerS, c.Latency.P50, c.Latency.P99, 100*c.RouterShare)
-	}
 	if len(r.Non200) > 0 {
 		keys := make([]string, 0, len(r.Non200))
 		for k := range r.Non200 {
@@ -137,6 +133,10 @@ func (r *report) writeText(w io.Writer, metrics bool) {
 	}
 	if r.Mode == "open" {
 		p("            sends >10ms behind schedule %d, max lag %.2f ms", r.Late, r.MaxScheduleLagMS)
+	}
+	if c := r.Ceiling; c != nil {
+		p("ceiling     HMAC + group-commit fsync'd append, same load: %.0f/s, p50 %.2f ms, p99 %.2f ms; the router took %.0f%% of it",
+			c.AcceptedPerS, c.Latency.P50, c.Latency.P99, 100*c.RouterShare)
 	}
 	if r.E2EMeasured {
 		p("delivery    %.3f notifications/webhook; %d expected, %d delivered", r.NotificationsPerWebhook, r.NotificationsExpected, r.Delivered)

@@ -380,6 +380,15 @@ type Store interface {
 	// their Expires. It works in small batches, so it never holds up
 	// intake for long.
 	GC(ctx context.Context, now time.Time, keepSent, keepRecords time.Duration) error
+	// AcquireLeader takes or renews the lease called name for owner, until
+	// now+ttl, and says whether owner holds it: it does when the lease is
+	// free, ran out by now, or is owner's already. Of the handles sharing a
+	// store one holds a lease at a time, so work that must happen once
+	// (housekeeping, timers) runs on one replica; a holder that stops
+	// renewing loses it once ttl has passed, and another takes over. A
+	// holder gives it up with a ttl of zero: it runs out at now, so
+	// another replica takes it at its next attempt.
+	AcquireLeader(ctx context.Context, name, owner string, now time.Time, ttl time.Duration) (bool, error)
 	// Ping checks that the store answers and takes a write.
 	Ping(ctx context.Context) error
 	Close() error

@@ -2,6 +2,8 @@ package postgres
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -19,6 +21,17 @@ const (
 	channelOutbox   = "wabarouter_outbox"
 )
 
+// channel is base for the store's schema: notifications are per database,
+// not per schema, so two stores in one database (replicas of two
+// deployments, or tests in parallel) must not wake each other.
+func (s *Store) channel(base string) string {
+	if s.opts.Schema == "" {
+		return base
+	}
+	sum := sha256.Sum256([]byte(s.opts.Schema))
+	return base + "_" + hex.EncodeToString(sum[:6])
+}
+
 // Wake says what a notification from another replica (or this one) is
 // about: Webhook for a webhook to route, otherwise Sink names the sink
 // that has a row to send.
@@ -34,7 +47,7 @@ func (s *Store) notifyOutbox() string {
 	if s.opts.PollOnly {
 		return ""
 	}
-	return `SELECT pg_notify('` + channelOutbox + `', $1)`
+	return `SELECT pg_notify('` + s.channel(channelOutbox) + `', $1)`
 }
 
 // Listen delivers wake-ups to wake until ctx ends, on a connection of its
@@ -79,7 +92,7 @@ func (s *Store) listenOnce(ctx context.Context, wake func(Wake)) error {
 		_ = conn.Conn().Close(context.Background())
 		conn.Release()
 	}()
-	for _, ch := range []string{channelWebhooks, channelOutbox} {
+	for _, ch := range []string{s.channel(channelWebhooks), s.channel(channelOutbox)} {
 		if _, err := conn.Exec(ctx, `LISTEN `+pgx.Identifier{ch}.Sanitize()); err != nil {
 			return fmt.Errorf("store/postgres: listen on %s: %w", ch, err)
 		}
@@ -95,9 +108,9 @@ func (s *Store) listenOnce(ctx context.Context, wake func(Wake)) error {
 			return fmt.Errorf("store/postgres: waiting for notifications: %w", err)
 		}
 		switch n.Channel {
-		case channelWebhooks:
+		case s.channel(channelWebhooks):
 			wake(Wake{Webhook: true})
-		case channelOutbox:
+		case s.channel(channelOutbox):
 			wake(Wake{Sink: unText(n.Payload)})
 		}
 	}

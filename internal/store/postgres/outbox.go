@@ -250,7 +250,7 @@ func (s *Store) Replay(ctx context.Context, id int64, now time.Time) error {
 		lease_until = 0, lease_owner = '', lease_token = 0
 		WHERE id = $2 AND state = 'dead' RETURNING sink`
 	if !s.opts.PollOnly {
-		q = `WITH r AS (` + q + `) SELECT pg_notify('` + channelOutbox + `', r.sink) FROM r`
+		q = `WITH r AS (` + q + `) SELECT pg_notify('` + s.channel(channelOutbox) + `', r.sink) FROM r`
 	}
 	return s.execRow(ctx, "replay", id, q, toDB(now), id)
 }

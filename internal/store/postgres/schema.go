@@ -151,6 +151,13 @@ var migrations = []string{
 		PRIMARY KEY (rule, key, bucket)
 	);
 	CREATE INDEX counts_expires ON counts (expires_at);`,
+	// 3: the leader leases: one row per duty that must run once, held by
+	// the replica that last renewed it before it ran out.
+	`CREATE TABLE leases (
+		name    text   PRIMARY KEY,
+		owner   text   NOT NULL,
+		expires bigint NOT NULL
+	);`,
 }
 
 // migrationLock is the advisory lock key replicas migrate under: the

@@ -22,7 +22,7 @@ func (s *Store) AppendWebhook(ctx context.Context, body []byte, receivedAt time.
 	if !s.opts.PollOnly {
 		// One statement, so one round trip still: the notification is
 		// sent when the insert commits.
-		q = `WITH w AS (` + q + `) SELECT w.id FROM w, LATERAL pg_notify('` + channelWebhooks + `', '') n`
+		q = `WITH w AS (` + q + `) SELECT w.id FROM w, LATERAL pg_notify('` + s.channel(channelWebhooks) + `', '') n`
 	}
 	err := s.pool.QueryRow(ctx, q, body, toDB(receivedAt)).Scan(&id)
 	if err != nil {

@@ -237,6 +237,13 @@ var migrations = []string{
 		PRIMARY KEY (rule, key, bucket)
 	) WITHOUT ROWID;
 	CREATE INDEX counts_expires ON counts(expires_at);`,
+	// 8: the leader leases, as on Postgres. One process holds the file, so
+	// it always wins them, but it takes them the same way.
+	`CREATE TABLE leases (
+		name    TEXT    PRIMARY KEY,
+		owner   TEXT    NOT NULL,
+		expires INTEGER NOT NULL
+	) WITHOUT ROWID;`,
 }
 
 // migrate brings the schema up to date in one transaction.

@@ -76,6 +76,8 @@ func Run(t *testing.T, open Opener) {
 		{"TwoHandlesFenceOutcomes", testTwoHandlesFenceOutcomes},
 		{"TwoReplicasOpenOneIncident", testTwoReplicasOpenOneIncident},
 		{"ConcurrentClaimsRouteOnce", testConcurrentClaimsRouteOnce},
+		{"LeaderOneAtATime", testLeaderOneAtATime},
+		{"LeaderRace", testLeaderRace},
 	}
 	for _, tc := range shared {
 		t.Run(tc.name, func(t *testing.T) {
