@@ -3,7 +3,6 @@ package e2e
 import (
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -22,36 +21,7 @@ const groupingRules = `rules:
 
 func startGroupingPeers(t *testing.T) *incidentPeers {
 	t.Helper()
-	ip := &incidentPeers{
-		slack: e2etest.ServeSlack(t, slackToken, nil),
-		pd:    e2etest.ServePagerDuty(t, pdRoutingKey, nil),
-		mail:  e2etest.ServeSMTP(t, e2etest.SMTPOptions{Username: smtpUser, Password: smtpPassword}),
-	}
-	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "rules.yaml"), groupingRules)
-	cfg := fmt.Sprintf(`server:
-  listen: 127.0.0.1:0
-  verify_token: %s
-  app_secrets: [%q]
-store: {path: %s}
-rules: [rules.yaml]
-sinks:
-  - {name: chat, type: slack, token: "${E2E_SLACK_TOKEN}", channel: "#compliance", api_url: %s}
-  - {name: pager, type: pagerduty, routing_key: "${E2E_PD_KEY}", events_url: %s}
-  - name: legal
-    type: email
-    host: %s
-    port: %d
-    tls: none
-    username: %s
-    password: ${E2E_SMTP_PASSWORD}
-    from: wabarouter@example.com
-    to: [legal@example.com]
-`, verifyToken, appSecret, filepath.Join(dir, "router.db"), ip.slack.APIURL(), ip.pd.URL(), ip.mail.Host(), ip.mail.Port(), smtpUser)
-	ip.r = e2etest.Setup(t, e2etest.Options{Dir: dir, Config: cfg, Env: []string{
-		"E2E_SLACK_TOKEN=" + slackToken, "E2E_PD_KEY=" + pdRoutingKey, "E2E_SMTP_PASSWORD=" + smtpPassword}})
-	ip.p = ip.r.Start(t)
-	return ip
+	return startIncidentPeersWith(t, groupingRules, "")
 }
 
 // pausedTemplate is the name of the i-th template of the test.
