@@ -36,10 +36,11 @@ const (
 	MaxGroupItems    = 1000
 )
 
-// groupFields are the event's fields a group may be by, by their names
-// in `when`: the text and number fields at the top of an event. Lists,
-// times and groups of fields have no one value to share.
-var groupFields = func() map[string]int {
+// scalarFields are the event's fields that hold one value, by their names
+// in `when`: the text and number fields at the top of an event. A group
+// is by them, and a threshold counts by them; lists, times and groups of
+// fields have no one value to share.
+var scalarFields = func() map[string]int {
 	t := reflect.TypeFor[event.Event]()
 	out := map[string]int{}
 	for i := range t.NumField() {
@@ -56,10 +57,11 @@ var groupFields = func() map[string]int {
 	return out
 }()
 
-// GroupFields lists the fields a group may be by, sorted.
+// GroupFields lists the fields a group may be by (and a threshold count
+// by), sorted.
 func GroupFields() []string {
-	names := make([]string, 0, len(groupFields))
-	for n := range groupFields {
+	names := make([]string, 0, len(scalarFields))
+	for n := range scalarFields {
 		names = append(names, n)
 	}
 	slices.Sort(names)
@@ -72,7 +74,7 @@ func (g *Group) Values(ev event.Event) []string {
 	v := reflect.ValueOf(ev)
 	out := make([]string, len(g.By))
 	for i, name := range g.By {
-		idx, ok := groupFields[name]
+		idx, ok := scalarFields[name]
 		if !ok {
 			continue
 		}
@@ -110,7 +112,7 @@ func (g *Group) Project(ev event.Event) event.Event {
 	out := event.Event{Object: ev.Object, WabaID: ev.WabaID, Time: ev.Time, Field: ev.Field, Account: ev.Account}
 	src, dst := reflect.ValueOf(ev), reflect.ValueOf(&out).Elem()
 	for _, name := range g.By {
-		if idx, ok := groupFields[name]; ok {
+		if idx, ok := scalarFields[name]; ok {
 			dst.Field(idx).Set(src.Field(idx))
 		}
 	}
@@ -180,7 +182,7 @@ func (p *fileParser) parseGroupBy(r *Rule, g *Group, v *yaml.Node) bool {
 			ok = false
 			continue
 		}
-		if _, known := groupFields[s]; !known {
+		if _, known := scalarFields[s]; !known {
 			p.errorf(item, r.Name, "group.by: %q is not an event field a group can share; use a text field such as waba_id, field, event, phone_number or template_name%s", s, suggest(s, fields))
 			ok = false
 			continue

@@ -24,7 +24,7 @@ type Threshold struct {
 	By []string
 
 	// by are the By fields' places in event.Event.
-	by [][]int
+	by []int
 }
 
 // The bounds of a threshold: a count of 1 is the rule without one, and a
@@ -33,24 +33,6 @@ const (
 	MinThresholdCount  = 2
 	MinThresholdWithin = time.Minute
 )
-
-// thresholdFields are the event fields a threshold may count by: the
-// top-level ones that hold one text or number, by their condition names.
-var thresholdFields = func() map[string][]int {
-	m := map[string][]int{}
-	t := reflect.TypeFor[event.Event]()
-	for i := range t.NumField() {
-		f := t.Field(i)
-		name := f.Tag.Get("expr")
-		switch f.Type.Kind() {
-		case reflect.String, reflect.Int, reflect.Int64:
-			if name != "" {
-				m[name] = f.Index
-			}
-		}
-	}
-	return m
-}()
 
 // Key is what the rule counts ev under, and the key of the incident it
 // opens: the rule's name and the values of the By fields, so that two
@@ -65,7 +47,7 @@ func (t *Threshold) Key(rule string, ev event.Event) string {
 		b.WriteString(name)
 		b.WriteString("=")
 		if i < len(t.by) {
-			fmt.Fprint(&b, v.FieldByIndex(t.by[i]).Interface())
+			fmt.Fprint(&b, v.Field(t.by[i]).Interface())
 		}
 	}
 	return b.String()
@@ -165,11 +147,7 @@ func (p *fileParser) parseThresholdBy(r *Rule, t *Threshold, v *yaml.Node) bool 
 	if v.Kind == yaml.SequenceNode {
 		items = v.Content
 	}
-	names := make([]string, 0, len(thresholdFields))
-	for name := range thresholdFields {
-		names = append(names, name)
-	}
-	slices.Sort(names)
+	names := GroupFields()
 	ok := true
 	for _, item := range items {
 		name, isStr := p.str(item, r.Name, "each field in threshold.by")
@@ -177,7 +155,7 @@ func (p *fileParser) parseThresholdBy(r *Rule, t *Threshold, v *yaml.Node) bool 
 			ok = false
 			continue
 		}
-		idx, known := thresholdFields[name]
+		idx, known := scalarFields[name]
 		switch {
 		case known && slices.Contains(t.By, name):
 			p.errorf(item, r.Name, "threshold.by names %s twice; name it once", name)
