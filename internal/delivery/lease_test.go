@@ -245,3 +245,63 @@ func TestOutageLogsFirstFailureSummaryAndRecovery(t *testing.T) {
 }
 
 var _ store.Store = (*ackRecorder)(nil)
+
+// flakyAcks is a store whose first acks fail as a dropped database
+// connection does: nothing is recorded, and the error says nothing of
+// the lease.
+type flakyAcks struct {
+	store.Store
+	mu    sync.Mutex
+	fails int
+}
+
+func (f *flakyAcks) Ack(ctx context.Context, id int64, lease store.Lease, o store.Outcome) error {
+	f.mu.Lock()
+	fail := f.fails > 0
+	if fail {
+		f.fails--
+	}
+	f.mu.Unlock()
+	if fail {
+		return fmt.Errorf("ack %d: %w", id, errConnectionReset)
+	}
+	return f.Store.Ack(ctx, id, lease, o)
+}
+
+var errConnectionReset = fmt.Errorf("FATAL: terminating connection due to administrator command (SQLSTATE 57P01)")
+
+// TestAckFailureIsRecordedNotResent: the send happened and recording it
+// failed for a while (the replica's database connection was cut). The
+// worker records it when the store answers again, keeping the lease
+// meanwhile, so the other replica does not send it a second time once
+// the lease would have run out.
+func TestAckFailureIsRecordedNotResent(t *testing.T) {
+	base := openStore(t)
+	st := &flakyAcks{Store: base, fails: 6}
+	const lease = 300 * time.Millisecond
+	peer, sink := newCountingPeer(t, nil)
+	ids := []string{"n1", "n2", "n3"}
+	enqueue(t, base, "hook", ids...)
+	p := fastPolicy
+	p.LeaseFor = lease
+	a := NewWorker("hook", "replica-a", sink, st, p, discard, nil)
+	run(t, a)
+	// The other replica starts once the first has sent and failed to
+	// record, so the rows are the first's and their fate is its record.
+	waitFor(t, "a failed ack", func() bool {
+		st.mu.Lock()
+		defer st.mu.Unlock()
+		return st.fails < 6
+	})
+	b := NewWorker("hook", "replica-b", sink, base, p, discard, nil)
+	run(t, b)
+	waitFor(t, "all three delivered and recorded", func() bool {
+		return pending(t, base, "hook") == 0 && a.InFlight() == 0 && b.InFlight() == 0
+	})
+	got := peer.counts()
+	for _, id := range ids {
+		if got[id] != 1 {
+			t.Errorf("%s delivered %d times, want once (all: %v)", id, got[id], got)
+		}
+	}
+}

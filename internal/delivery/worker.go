@@ -35,8 +35,10 @@ type Policy struct {
 	// back for a day when the service recovers in seconds.
 	MaxBackoff  time.Duration
 	SendTimeout time.Duration // one send attempt
-	// LeaseFor is how long a lease lasts before it must be renewed; zero
-	// means SendTimeout plus 30s. A send renews it every third of that.
+	// LeaseFor is how long a lease lasts unless renewed; zero means
+	// DefaultLease. The worker renews every row it holds every third of
+	// that, so only a replica that died (or lost its store for that long)
+	// leaves rows to others, and they come back within it.
 	LeaseFor time.Duration
 	Poll     time.Duration // how often an idle worker looks for due rows
 	// LogEvery is how often a sink that keeps failing is summarised in
@@ -73,8 +75,16 @@ var DefaultPolicy = Policy{
 	LogEvery:    time.Minute,
 }
 
-// recordTimeout bounds how long recording one outcome may delay shutdown.
-const recordTimeout = 10 * time.Second
+// DefaultLease is how long a row a dead replica leased waits before
+// another sends it: a few renewals' worth, short enough that a page held
+// by a process that died is late by seconds, not minutes.
+const DefaultLease = 15 * time.Second
+
+// recordTimeout bounds how long recording one outcome is tried for: long
+// enough to ride out a dropped database connection or a Postgres restart,
+// during which the lease is still renewed, and short enough not to hold
+// up shutdown for long.
+const recordTimeout = 15 * time.Second
 
 // Worker delivers one sink's outbox.
 type Worker struct {
@@ -151,7 +161,7 @@ func (w *Worker) leaseFor() time.Duration {
 	if w.policy.LeaseFor > 0 {
 		return w.policy.LeaseFor
 	}
-	return w.policy.SendTimeout + 30*time.Second
+	return DefaultLease
 }
 
 // heldRow is a leased row between its lease and its recorded outcome.
@@ -293,7 +303,7 @@ func (w *Worker) deliver(ctx context.Context, hr *heldRow) {
 	row := hr.row
 	var n notification.Notification
 	if err := json.Unmarshal(row.Payload, &n); err != nil {
-		w.finish(ctx, row, n, sinks.Permanent(fmt.Errorf("decoding queued notification %s: %w", row.NotificationID, err)), sinks.Receipt{}, w.now())
+		w.finish(ctx, hr, n, sinks.Permanent(fmt.Errorf("decoding queued notification %s: %w", row.NotificationID, err)), sinks.Receipt{}, w.now())
 		return
 	}
 	if w.limiter != nil {
@@ -313,13 +323,14 @@ func (w *Worker) deliver(ctx context.Context, hr *heldRow) {
 	if ctx.Err() != nil && err != nil {
 		return // shutting down: the row stays leased and the next start sends it
 	}
-	w.finish(ctx, row, n, err, receipt, started)
+	w.finish(ctx, hr, n, err, receipt, started)
 }
 
 // finish records the outcome of one attempt; a counter moves only once
 // the store has the outcome, so a row sent again after a failed ack is
 // not counted twice.
-func (w *Worker) finish(ctx context.Context, row store.Outbound, n notification.Notification, sendErr error, receipt sinks.Receipt, started time.Time) {
+func (w *Worker) finish(ctx context.Context, hr *heldRow, n notification.Notification, sendErr error, receipt sinks.Receipt, started time.Time) {
+	row := hr.row
 	// The outcome of a send that happened must be recorded even when
 	// shutdown has begun: an ack lost to a cancelled context would send the
 	// notification again after the restart.
@@ -332,16 +343,23 @@ func (w *Worker) finish(ctx context.Context, row store.Outbound, n notification.
 	deadline := row.CreatedAt.Add(w.policy.MaxAge)
 	switch retry, after := sinks.IsRetryable(sendErr); {
 	case sendErr == nil:
-		if err = w.store.Ack(ctx, row.ID, row.Lease, store.Outcome{At: now, Receipt: receipt.Ref, Thread: receipt.Thread}); err == nil {
+		ack := func(ctx context.Context) error {
+			return w.store.Ack(ctx, row.ID, row.Lease, store.Outcome{At: now, Receipt: receipt.Ref, Thread: receipt.Thread})
+		}
+		if err = w.record(ctx, hr, log, ack); err == nil {
 			w.sent.Inc()
 			w.latency.Observe(now.Sub(row.AcceptedAt).Seconds())
-			log.InfoContext(ctx, "notification sent", "receipt", receipt.Ref)
+			log.InfoContext(ctx, "notification sent", "receipt", receipt.Ref, "detail", receipt.Detail)
 			w.health.succeeded(ctx, w.log, now)
 		}
 	case !retry, row.Attempts+1 >= w.policy.MaxAttempts, !now.Before(deadline):
 		o := store.Outcome{At: now, Err: sendErr.Error(), ErrClass: errClass(retry), RetryAfter: after}
 		var handedTo []string
-		if handedTo, err = w.fail(ctx, row, n, true, time.Time{}, o); err == nil {
+		dead := func(ctx context.Context) (err error) {
+			handedTo, err = w.fail(ctx, row, n, true, time.Time{}, o)
+			return err
+		}
+		if err = w.record(ctx, hr, log, dead); err == nil {
 			w.dead.Inc()
 		}
 		log.ErrorContext(ctx, "notification dead-lettered", "err", sendErr, "retryable", retry, "handed_to", handedTo)
@@ -354,7 +372,11 @@ func (w *Worker) finish(ctx context.Context, row store.Outbound, n notification.
 		}
 		o := store.Outcome{At: now, Err: sendErr.Error(), ErrClass: errClass(retry), RetryAfter: after}
 		var handedTo []string
-		if handedTo, err = w.fail(ctx, row, n, false, next, o); err == nil {
+		again := func(ctx context.Context) (err error) {
+			handedTo, err = w.fail(ctx, row, n, false, next, o)
+			return err
+		}
+		if err = w.record(ctx, hr, log, again); err == nil {
 			w.retried.Inc()
 			w.health.failed(ctx, w.log, now, started, sendErr)
 		}
@@ -369,6 +391,33 @@ func (w *Worker) finish(ctx context.Context, row store.Outbound, n notification.
 		log.WarnContext(ctx, "outcome not recorded: the lease was lost and the row's new holder records it", "err", err)
 	case err != nil:
 		log.ErrorContext(ctx, "recording delivery outcome failed", "err", err)
+	}
+}
+
+// record makes one outcome's write, and makes it again after a failure
+// that may pass (a dropped database connection, Postgres restarting),
+// until it is recorded, the lease is lost or ctx ends. Meanwhile the row
+// is still held, so its lease is still renewed: the send that happened is
+// recorded by the replica that made it, rather than made again by another
+// once the lease runs out. The writes are fenced by the lease, so one
+// that committed although its answer was lost is refused the second time
+// (ErrLeaseLost), never applied twice.
+func (w *Worker) record(ctx context.Context, hr *heldRow, log *slog.Logger, write func(context.Context) error) error {
+	wait := 20 * time.Millisecond
+	for tries := 1; ; tries++ {
+		err := write(ctx)
+		if err == nil || errors.Is(err, store.ErrLeaseLost) || errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrClosed) || hr.lost.Load() {
+			return err
+		}
+		if tries == 1 {
+			log.WarnContext(ctx, "recording a delivery outcome failed; trying again while the lease is kept", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w (tried %d times)", err, tries)
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, time.Second)
 	}
 }
 

@@ -398,8 +398,8 @@ func checkSlackMessage(m SlackMessage) (code, reason string) {
 }
 
 // conversationHistory serves conversations.history: the channel, by its
-// id, newest first, from oldest on, with each message's metadata when
-// include_all_metadata is set.
+// id, newest first, from oldest on, a page at a time, with each message's
+// metadata when include_all_metadata is set.
 func (f *SlackFake) conversationHistory(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
 		f.apiRefuse(w, "conversations.history", "invalid_form_data", err.Error())
@@ -436,6 +436,9 @@ func (f *SlackFake) conversationHistory(w http.ResponseWriter, r *http.Request) 
 		if ts, _ := strconv.ParseFloat(m.TS, 64); ts < oldest {
 			continue
 		}
+		if m.ThreadTS != "" && m.ThreadTS != m.TS {
+			continue // replies are in conversations.replies, as in Slack
+		}
 		one := msg{Type: "message", TS: m.TS, ThreadTS: m.ThreadTS, Text: m.Text}
 		if withMeta && m.Metadata.EventType != "" {
 			md := m.Metadata
@@ -443,7 +446,27 @@ func (f *SlackFake) conversationHistory(w http.ResponseWriter, r *http.Request) 
 		}
 		out = append(out, one)
 	}
-	body, _ := json.Marshal(map[string]any{"ok": true, "messages": out, "has_more": false})
+	// Pages as Slack does: limit messages (100 unless asked, at most
+	// 999), and a cursor for the rest; the fake's cursor is the offset.
+	limit := 100
+	if l, err := strconv.Atoi(r.Form.Get("limit")); err == nil && l > 0 {
+		limit = min(l, 999)
+	}
+	from := 0
+	if c := r.Form.Get("cursor"); c != "" {
+		off, err := strconv.Atoi(strings.TrimPrefix(c, "offset:"))
+		if err != nil || off < 0 || !strings.HasPrefix(c, "offset:") {
+			f.apiRefuse(w, "conversations.history", "invalid_cursor", fmt.Sprintf("cursor %q", c))
+			return
+		}
+		from = min(off, len(out))
+	}
+	page := out[from:min(from+limit, len(out))]
+	answer := map[string]any{"ok": true, "messages": page, "has_more": from+len(page) < len(out)}
+	if from+len(page) < len(out) {
+		answer["response_metadata"] = map[string]string{"next_cursor": "offset:" + strconv.Itoa(from+len(page))}
+	}
+	body, _ := json.Marshal(answer)
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write(body)
 }

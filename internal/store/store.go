@@ -18,6 +18,10 @@ var ErrNotFound = errors.New("store: not found")
 // holder will.
 var ErrLeaseLost = errors.New("store: lease lost")
 
+// ErrClosed is returned by writes after the store was closed; trying
+// again cannot help.
+var ErrClosed = errors.New("store: closed")
+
 // State is an outbox row's lifecycle state.
 type State string
 

@@ -3,6 +3,10 @@ package slack
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -359,5 +363,99 @@ func TestResentOpeningFindsItsRoot(t *testing.T) {
 	}
 	if roots := f.Len(); roots != 3 {
 		t.Errorf("%d messages, want the third a new root for the other incident:\n%s", roots, f.Report())
+	}
+}
+
+// TestResentOpeningFindsItsRootPagesBack: the root is older than a page
+// of the channel's history (busy channel); the search reads on, page by
+// page, rather than post it again.
+func TestResentOpeningFindsItsRootPagesBack(t *testing.T) {
+	f := e2etest.ServeSlack(t, token, nil)
+	s := botSink(t, f, "C0BUSY")
+	ns := sinkstest.Lifecycle()
+	open := ns[0]
+	inc := *open.Incident
+	inc.OpenedAt = time.Now().UTC()
+	open.Incident = &inc
+	first, err := s.Send(context.Background(), sinks.Delivery{Notification: open})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Other incidents' roots after it: more than two pages.
+	for i := range 2*historyPage + 50 {
+		other := open
+		oi := inc
+		oi.ID = "other-" + strconv.Itoa(i)
+		other.Incident = &oi
+		if _, err := s.Send(context.Background(), sinks.Delivery{Notification: other}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := f.Len()
+	again, err := s.Send(context.Background(), sinks.Delivery{Notification: open, Resent: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Len() != before || again.Thread != first.Thread {
+		t.Errorf("resent opening: %d new messages, thread %q; want none and the first root %q (%s)", f.Len()-before, again.Thread, first.Thread, again.Detail)
+	}
+}
+
+// TestResentOpeningWhenHistoryCannotBeRead: when the history cannot be
+// read for a reason that may pass (a dropped connection, a 5xx), the
+// resent opening is retried rather than posted, since posting may post
+// the incident twice; when it cannot be read for a reason that will not
+// pass (the bot lacks the scope), the page goes out, saying why.
+func TestResentOpeningWhenHistoryCannotBeRead(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		history   func(w http.ResponseWriter)
+		wantRetry bool
+	}{
+		{"server error", func(w http.ResponseWriter) { http.Error(w, "upstream timeout", http.StatusBadGateway) }, true},
+		{"connection dropped", func(w http.ResponseWriter) {
+			conn, _, err := w.(http.Hijacker).Hijack()
+			if err == nil {
+				_ = conn.Close()
+			}
+		}, true},
+		{"rate limited", func(w http.ResponseWriter) {
+			w.Header().Set("Retry-After", "3")
+			w.WriteHeader(http.StatusTooManyRequests)
+		}, true},
+		{"missing scope", func(w http.ResponseWriter) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, `{"ok":false,"error":"missing_scope","needed":"channels:history"}`)
+		}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var posts atomic.Int64
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				switch r.URL.Path {
+				case "/conversations.history":
+					tc.history(w)
+				case "/chat.postMessage":
+					posts.Add(1)
+					w.Header().Set("Content-Type", "application/json")
+					_, _ = io.WriteString(w, `{"ok":true,"channel":"C0SCOPE","ts":"1700000000.000100"}`)
+				default:
+					http.NotFound(w, r)
+				}
+			}))
+			defer srv.Close()
+			s, err := New(Config{Token: token, Channel: "C0SCOPE", APIURL: srv.URL}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			r, err := s.Send(context.Background(), sinks.Delivery{Notification: sinkstest.Lifecycle()[0], Resent: true})
+			retry, _ := sinks.IsRetryable(err)
+			switch {
+			case tc.wantRetry && (err == nil || !retry || posts.Load() != 0):
+				t.Errorf("err %v (retryable %v), %d posts; want a retryable error and nothing posted", err, retry, posts.Load())
+			case !tc.wantRetry && (err != nil || posts.Load() != 1 || !strings.Contains(r.Detail, "missing_scope")):
+				t.Errorf("err %v, %d posts, detail %q; want the root posted once, saying the history could not be read", err, posts.Load(), r.Detail)
+			}
+		})
 	}
 }

@@ -103,10 +103,16 @@ func (s *Sink) Send(ctx context.Context, d sinks.Delivery) (sinks.Receipt, error
 		return s.followUp(ctx, n, channel, ts)
 	}
 	if d.Resent && n.Incident != nil {
-		// An earlier attempt may have posted the root before the router
-		// died: find it rather than post a second one. Failing to look is
-		// no reason to hold the page back.
-		if channel, ts, found := s.findRoot(ctx, n.Incident); found {
+		// An earlier attempt may have posted the root and died before it
+		// was recorded: find it rather than post a second one.
+		channel, ts, found, err := s.findRoot(ctx, n.Incident)
+		if retry, _ := sinks.IsRetryable(err); err != nil && retry {
+			// Slack could not be asked (a dropped connection, a 5xx, a
+			// rate limit): asking again soon costs seconds, where
+			// posting now may post the incident twice.
+			return sinks.Receipt{}, err
+		}
+		if found {
 			if n.Incident.Transition == notification.Opened {
 				ref := channel + ":" + ts
 				return sinks.Receipt{Ref: ref, Thread: ref, Detail: "ok: the incident's message was posted by an earlier attempt at " + ts + "; not posted again"}, nil
@@ -117,6 +123,13 @@ func (s *Sink) Send(ctx context.Context, d sinks.Delivery) (sinks.Receipt, error
 			}
 			return r, err
 		}
+		note := "no earlier message of the incident in the channel; "
+		if err != nil {
+			// Asking again will not help (no id, no scope): the page
+			// goes out, perhaps a second time, rather than not at all.
+			note = "could not look for an earlier message of the incident (" + err.Error() + "); "
+		}
+		return s.postRoot(ctx, n, note)
 	}
 	return s.postRoot(ctx, n, "")
 }
@@ -125,31 +138,46 @@ func (s *Sink) Send(ctx context.Context, d sinks.Delivery) (sinks.Receipt, error
 // metadata, so a later attempt can find it in the channel's history.
 const metadataType = "wabarouter_incident"
 
+// Slack's history is read this many messages a page, up to so many
+// pages: enough for a root a few thousand messages back in a busy
+// channel, while a retry never reads a channel's whole past.
+const (
+	historyPage     = 200
+	historyMaxPages = 10
+)
+
 // findRoot looks among the channel's messages since the incident opened
-// for the root an earlier attempt posted. It needs the channel's id (C…,
-// G…), since conversations.history takes no name, and the bot's
-// channels:history (or groups:history) scope; without either it finds
-// nothing, and the root is posted again.
-func (s *Sink) findRoot(ctx context.Context, inc *notification.Incident) (channel, ts string, found bool) {
+// for the root an earlier attempt posted, newest first, page by page. It
+// needs the channel's id (C…, G…), since conversations.history takes no
+// name, and the bot's channels:history (or groups:history) scope; the
+// error says which is missing, and is retryable when asking again can
+// help.
+func (s *Sink) findRoot(ctx context.Context, inc *notification.Incident) (channel, ts string, found bool, err error) {
 	if !isChannelID(s.cfg.Channel) {
-		return "", "", false
+		return "", "", false, sinks.Permanent(fmt.Errorf("channel %q is a name, and conversations.history takes an id", s.cfg.Channel))
 	}
-	oldest := ""
+	params := &slack.GetConversationHistoryParameters{ChannelID: s.cfg.Channel, Limit: historyPage, IncludeAllMetadata: true}
 	if !inc.OpenedAt.IsZero() {
-		oldest = strconv.FormatInt(inc.OpenedAt.Add(-time.Minute).Unix(), 10)
+		params.Oldest = strconv.FormatInt(inc.OpenedAt.Add(-time.Minute).Unix(), 10)
 	}
-	h, err := s.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
-		ChannelID: s.cfg.Channel, Oldest: oldest, Limit: 200, IncludeAllMetadata: true})
-	if err != nil {
-		return "", "", false
-	}
-	for _, m := range h.Messages {
-		root := m.ThreadTimestamp == "" || m.ThreadTimestamp == m.Timestamp
-		if root && m.Metadata.EventType == metadataType && m.Metadata.EventPayload["incident_id"] == inc.ID {
-			return s.cfg.Channel, m.Timestamp, true
+	for range historyMaxPages {
+		hctx, ex := sinks.Recording(ctx)
+		h, err := s.api.GetConversationHistoryContext(hctx, params)
+		if err != nil {
+			return "", "", false, s.secrets.Error(s.classify(ex, err, "conversations.history"))
 		}
+		for _, m := range h.Messages {
+			root := m.ThreadTimestamp == "" || m.ThreadTimestamp == m.Timestamp
+			if root && m.Metadata.EventType == metadataType && m.Metadata.EventPayload["incident_id"] == inc.ID {
+				return s.cfg.Channel, m.Timestamp, true, nil
+			}
+		}
+		if !h.HasMore || h.ResponseMetaData.NextCursor == "" {
+			return "", "", false, nil
+		}
+		params.Cursor = h.ResponseMetaData.NextCursor
 	}
-	return "", "", false
+	return "", "", false, nil
 }
 
 // isChannelID reports whether channel is an id rather than a name.

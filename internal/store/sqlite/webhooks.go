@@ -11,7 +11,7 @@ import (
 )
 
 // ErrClosed is returned by writes after Close.
-var ErrClosed = errors.New("store closed")
+var ErrClosed = store.ErrClosed
 
 // AppendWebhook stores body durably before returning its id.
 func (s *Store) AppendWebhook(ctx context.Context, body []byte, receivedAt time.Time) (int64, error) {
