@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -351,6 +352,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { p.routeLoop(workCtx) })
 	wg.Go(func() { p.leaderLoop(workCtx) })
+	wg.Go(func() { p.replicaLoop(workCtx) })
 	wg.Go(func() { p.gcLoop(workCtx) })
 	wg.Go(func() { p.timerLoop(workCtx) })
 	for _, w := range p.workers {
@@ -483,6 +485,65 @@ func (p *Pipeline) leaderLoop(ctx context.Context) {
 		}
 		p.campaign(ctx)
 	}
+}
+
+// A replica says which rules it runs every replicaEvery, and counts as
+// running while its last word is younger than three of those.
+const (
+	replicaEvery  = 5 * time.Second
+	replicaWithin = 3 * replicaEvery
+)
+
+// replicaLoop records this replica's rules checksum in the store and
+// compares it with the other replicas': a replica whose rules differ
+// routes the same payload differently, so the difference is logged when
+// it appears, changes or ends, and wabarouter_replicas_rules_differ
+// counts the replicas that differ.
+func (p *Pipeline) replicaLoop(ctx context.Context) {
+	tick := time.NewTicker(replicaEvery)
+	defer tick.Stop()
+	var said string
+	for {
+		said = p.compareReplicas(ctx, said)
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// compareReplicas does one round of replicaLoop; said is the difference
+// logged last, and the one now is returned.
+func (p *Pipeline) compareReplicas(ctx context.Context, said string) string {
+	set := p.router.Rules()
+	if set == nil {
+		return said
+	}
+	seen, err := p.store.SeeReplica(ctx, p.owner, set.Checksum, time.Now(), replicaWithin)
+	if err != nil {
+		if ctx.Err() == nil {
+			p.log.WarnContext(ctx, "comparing rules with the other replicas failed; will try again", "err", err)
+		}
+		return said
+	}
+	var differ []string
+	for _, r := range seen {
+		if r.Owner != p.owner && r.Rules != set.Checksum {
+			differ = append(differ, r.Owner+" runs "+r.Rules)
+		}
+	}
+	p.metrics.RulesDiffer.Set(float64(len(differ)))
+	now := strings.Join(differ, "; ")
+	switch now {
+	case said:
+	case "":
+		p.log.InfoContext(ctx, "this replica's rules are the same as every other replica's again", "checksum", set.Checksum)
+	default:
+		p.log.WarnContext(ctx, "this replica's rules differ from other replicas': they route the same webhook differently; deploy the same rules to every replica",
+			"checksum", set.Checksum, "differing", now)
+	}
+	return now
 }
 
 // resign gives up the maintenance lease on a clean stop, so another

@@ -140,7 +140,10 @@ func TestAwaitDrainedWaitsForTwoDrainedScrapesInARow(t *testing.T) {
 func TestAwaitDrainedGivesUp(t *testing.T) {
 	busy := strings.Replace(idle, `in_flight{sink="b"} 0`, `in_flight{sink="b"} 1`, 1)
 	srv, _ := sequenceServer(t, busy)
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	// Long enough that a loaded machine (the whole suite under -race)
+	// still answers the first scrape within it: the error can only name
+	// what a scrape showed.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if _, err := awaitDrained(ctx, srv.Client(), srv.URL, nil, nil); err == nil || !strings.Contains(err.Error(), "1 in flight to b") {
 		t.Fatalf("got %v, want a timeout naming what is in flight", err)

@@ -67,6 +67,9 @@ type Metrics struct {
 	// RulesLoaded is 1 for the checksum of the rules in force, so that
 	// replicas whose rules differ show it side by side.
 	RulesLoaded *prometheus.GaugeVec // checksum
+	// RulesDiffer counts the other running replicas whose rules'
+	// checksum is not this one's.
+	RulesDiffer prometheus.Gauge
 	// Leader is 1 while this replica holds the maintenance lease and runs
 	// what must happen once (housekeeping, timers, the outbox gauges).
 	Leader prometheus.Gauge
@@ -107,6 +110,8 @@ func New(reg prometheus.Registerer) *Metrics {
 			Help: "Incident transitions: opened, updated, escalated, reminded, resolved."}, []string{"transition"}),
 		RulesLoaded: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "wabarouter_rules_loaded_info",
 			Help: "1 for the SHA-256 of the rules in force (files and inline rules, not their paths): replicas with the same rules show the same checksum."}, []string{"checksum", "rules"}),
+		RulesDiffer: prometheus.NewGauge(prometheus.GaugeOpts{Name: "wabarouter_replicas_rules_differ",
+			Help: "Other replicas on this store, seen in the last 15 s, whose rules' checksum differs from this one's: 0 when every replica runs the same rules."}),
 		Leader: prometheus.NewGauge(prometheus.GaugeOpts{Name: "wabarouter_leader",
 			Help: "1 while this replica holds the maintenance lease: it alone runs housekeeping and incident timers and reports the outbox gauges; 0 otherwise."}),
 	}
@@ -117,7 +122,7 @@ func New(reg prometheus.Registerer) *Metrics {
 		m.WebhooksRejected.WithLabelValues(r)
 	}
 	reg.MustRegister(m.WebhooksReceived, m.WebhooksAccepted, m.WebhooksRejected, m.Events, m.Redeliveries,
-		m.RuleMatches, m.RuleErrors, m.Notifications, m.DeliveryLatency, m.InFlight, m.WebhooksParked, m.RoutingFailures, m.IncidentTransitions, m.RulesLoaded, m.Leader)
+		m.RuleMatches, m.RuleErrors, m.Notifications, m.DeliveryLatency, m.InFlight, m.WebhooksParked, m.RoutingFailures, m.IncidentTransitions, m.RulesLoaded, m.RulesDiffer, m.Leader)
 	return m
 }
 

@@ -393,7 +393,24 @@ type Store interface {
 	// holder gives it up with a ttl of zero: it runs out at now, so
 	// another replica takes it at its next attempt.
 	AcquireLeader(ctx context.Context, name, owner string, now time.Time, ttl time.Duration) (bool, error)
+	// SeeReplica records that owner runs, as of now, with the rules
+	// whose checksum is rules, and returns every replica recorded since
+	// now minus within, owner's own entry included, ordered by owner: how
+	// a replica learns that another runs different rules. Entries not
+	// renewed for a day are removed.
+	SeeReplica(ctx context.Context, owner, rules string, now time.Time, within time.Duration) ([]Replica, error)
 	// Ping checks that the store answers and takes a write.
 	Ping(ctx context.Context) error
 	Close() error
 }
+
+// Replica is what a replica last said of itself through SeeReplica.
+type Replica struct {
+	Owner string
+	// Rules is the checksum of the rules it had loaded.
+	Rules  string
+	SeenAt time.Time
+}
+
+// ReplicaForget is how long a replica's entry outlives its last renewal.
+const ReplicaForget = 24 * time.Hour

@@ -204,3 +204,50 @@ func waitForUpTo(t *testing.T, limit time.Duration, what string, cond func() boo
 		<-tick.C
 	}
 }
+
+// TestPostgresReplicasWithDifferentRules: two replicas on one database,
+// the second deployed with an edited rule. Each says in its log and its
+// metrics that the other's rules differ; once the odd one is gone, the
+// other says its rules are the same as everyone's again.
+func TestPostgresReplicasWithDifferentRules(t *testing.T) {
+	t.Parallel()
+	dbURL, _ := postgresSchema(t)
+	peer := e2etest.ServeWebhookReceiver(t, "sink-secret", e2etest.WebhookReceiverOptions{})
+	env := []string{"E2E_DATABASE_URL=" + dbURL}
+	same := postgresConfig(peer)
+	edited := strings.Replace(same, `event == "ACCOUNT_VIOLATION"`, `event in ["ACCOUNT_VIOLATION", "DISABLED_UPDATE"]`, 1)
+	if edited == same {
+		t.Fatal("the edit changed nothing")
+	}
+	a := e2etest.Setup(t, e2etest.Options{Config: same, Env: env}).Start(t)
+	b := e2etest.Setup(t, e2etest.Options{Config: edited, Env: env}).Start(t)
+	const differ = "this replica's rules differ from other replicas'"
+	for _, p := range []*e2etest.Process{a, b} {
+		p.WaitForLog(t, differ)
+		waitFor(t, "wabarouter_replicas_rules_differ 1", func() bool {
+			return p.Metrics(t)["wabarouter_replicas_rules_differ"] == 1
+		})
+	}
+	// Each names the other's checksum.
+	for _, pair := range [][2]*e2etest.Process{{a, b}, {b, a}} {
+		other := pair[1].Metrics(t)
+		var theirs string
+		for k := range other {
+			if rest, ok := strings.CutPrefix(k, "wabarouter_rules_loaded_info{checksum="); ok {
+				theirs, _, _ = strings.Cut(rest, ",")
+			}
+		}
+		if theirs == "" || !pair[0].HasLog(differ, " runs "+theirs) {
+			t.Errorf("replica %s's log does not name %s's rules (%q):\n%s", pair[0].Addr(), pair[1].Addr(), theirs, pair[0].Tail(10))
+		}
+	}
+	if err := b.Stop(15 * time.Second); err != nil {
+		t.Fatalf("stopping the odd replica: %v", err)
+	}
+	waitForUpTo(t, time.Minute, "the remaining replica to see every rule the same", func() bool {
+		return a.HasLog("this replica's rules are the same as every other replica's again")
+	})
+	if m := a.Metrics(t); m["wabarouter_replicas_rules_differ"] != 0 {
+		t.Errorf("wabarouter_replicas_rules_differ = %v after the odd replica left, want 0", m["wabarouter_replicas_rules_differ"])
+	}
+}

@@ -158,6 +158,13 @@ var migrations = []string{
 		owner   text   NOT NULL,
 		expires bigint NOT NULL
 	);`,
+	// 4: what each replica last said of itself: the checksum of its
+	// rules, so a replica can tell that another runs different ones.
+	`CREATE TABLE replicas (
+		owner   text   PRIMARY KEY,
+		rules   text   NOT NULL,
+		seen_at bigint NOT NULL
+	);`,
 }
 
 // migrationLock is the advisory lock key replicas migrate under: the

@@ -244,6 +244,13 @@ var migrations = []string{
 		owner   TEXT    NOT NULL,
 		expires INTEGER NOT NULL
 	) WITHOUT ROWID;`,
+	// 9: what each replica last said of itself (its rules' checksum), as
+	// on Postgres.
+	`CREATE TABLE replicas (
+		owner   TEXT    PRIMARY KEY,
+		rules   TEXT    NOT NULL,
+		seen_at INTEGER NOT NULL
+	) WITHOUT ROWID;`,
 }
 
 // migrate brings the schema up to date in one transaction.

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -88,6 +89,49 @@ func testLeaderRace(t *testing.T, a, b store.Store) {
 		wg.Wait()
 		if len(winners) != 1 {
 			t.Fatalf("round %d: leaders %v, want exactly one", round, winners)
+		}
+	}
+}
+
+// testReplicasSeeEachOther: each handle's entry is seen by the other
+// while it is recent, with the rules it last gave; an entry not renewed
+// within the window is left out, and one not renewed for a day is gone.
+func testReplicasSeeEachOther(t *testing.T, a, b store.Store) {
+	const within = 30 * time.Second
+	see := func(s store.Store, who, rules string, at time.Duration, window time.Duration) string {
+		t.Helper()
+		rs, err := s.SeeReplica(t.Context(), who, rules, t0.Add(at), window)
+		if err != nil {
+			t.Fatalf("SeeReplica(%s, %s): %v", who, rules, err)
+		}
+		var out []string
+		for _, r := range rs {
+			if r.SeenAt.IsZero() {
+				t.Errorf("%s: seen at the zero time", r.Owner)
+			}
+			out = append(out, r.Owner+"="+r.Rules)
+		}
+		return strings.Join(out, " ")
+	}
+	steps := []struct {
+		name   string
+		s      store.Store
+		who    string
+		rules  string
+		at     time.Duration
+		window time.Duration
+		want   string
+	}{
+		{"a alone", a, "replica-a", "sum-1", 0, within, "replica-a=sum-1"},
+		{"b sees a and itself", b, "replica-b", "sum-2", time.Second, within, "replica-a=sum-1 replica-b=sum-2"},
+		{"a reloads and sees b's", a, "replica-a", "sum-2", 20 * time.Second, within, "replica-a=sum-2 replica-b=sum-2"},
+		{"b's entry is too old", a, "replica-a", "sum-2", 40 * time.Second, within, "replica-a=sum-2"},
+		{"but still there", a, "replica-a", "sum-2", 50 * time.Second, time.Hour, "replica-a=sum-2 replica-b=sum-2"},
+		{"and gone after a day", a, "replica-a", "sum-2", 25 * time.Hour, 48 * time.Hour, "replica-a=sum-2"},
+	}
+	for _, st := range steps {
+		if got := see(st.s, st.who, st.rules, st.at, st.window); got != st.want {
+			t.Errorf("%s: replicas %q, want %q", st.name, got, st.want)
 		}
 	}
 }

@@ -78,6 +78,7 @@ func Run(t *testing.T, open Opener) {
 		{"ConcurrentClaimsRouteOnce", testConcurrentClaimsRouteOnce},
 		{"LeaderOneAtATime", testLeaderOneAtATime},
 		{"LeaderRace", testLeaderRace},
+		{"ReplicasSeeEachOther", testReplicasSeeEachOther},
 	}
 	for _, tc := range shared {
 		t.Run(tc.name, func(t *testing.T) {
