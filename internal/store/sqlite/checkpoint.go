@@ -42,4 +42,16 @@ func (s *Store) checkpoint() {
 	if frames > walRestartFrames {
 		_, _ = s.read.ExecContext(ctx, `PRAGMA wal_checkpoint(RESTART)`)
 	}
+	if s.intake == nil {
+		return
+	}
+	// The intake file's rows are deleted soon after they are written, so
+	// its WAL holds little that must reach the file; restart it as often
+	// as it lets itself.
+	if err := s.intake.read.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied); err != nil {
+		return
+	}
+	if frames > walRestartFrames/10 {
+		_, _ = s.intake.read.ExecContext(ctx, `PRAGMA wal_checkpoint(RESTART)`)
+	}
 }

@@ -251,6 +251,13 @@ var migrations = []string{
 		rules   TEXT    NOT NULL,
 		seen_at INTEGER NOT NULL
 	) WITHOUT ROWID;`,
+	// 10: how far the webhooks appended to the intake file (intake.go)
+	// have been imported into this one.
+	`CREATE TABLE intake_cursor (
+		id       INTEGER PRIMARY KEY CHECK (id = 1),
+		imported INTEGER NOT NULL
+	);
+	INSERT INTO intake_cursor (id, imported) VALUES (1, 0);`,
 }
 
 // migrate brings the schema up to date in one transaction.

@@ -66,7 +66,10 @@ type Store struct {
 	read  *sql.DB
 	opts  Options
 
-	writes  chan writeReq
+	// main commits the main file's writes; intake is the file appends
+	// go to (nil when read-only).
+	main    *committer
+	intake  *intake
 	closing chan struct{}
 	wg      sync.WaitGroup
 	once    sync.Once
@@ -128,7 +131,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	read.SetMaxOpenConns(4)
 	s := &Store{write: write, read: read, opts: opts, lock: lock,
-		writes: make(chan writeReq), closing: make(chan struct{})}
+		main: newCommitter(write, opts.MaxBatch), closing: make(chan struct{})}
 	if err := s.prepare(ctx); err != nil {
 		s.closeStatements()
 		_ = write.Close()
@@ -136,16 +139,37 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		closeLock(lock)
 		return nil, fmt.Errorf("store/sqlite: open %s: %w", path, err)
 	}
+	in, err := s.openIntake(ctx, IntakePath(path))
+	if err != nil {
+		s.closeStatements()
+		_ = write.Close()
+		_ = read.Close()
+		closeLock(lock)
+		return nil, fmt.Errorf("store/sqlite: open %s: %w", path, err)
+	}
+	s.intake = in
 	if opts.GroupCommit {
-		s.wg.Add(1)
-		go s.groupCommit()
+		for _, c := range []*committer{s.main, in.c} {
+			s.wg.Go(func() { c.run(s.closing) })
+		}
 	}
 	if opts.CheckpointEvery >= 0 {
 		s.wg.Add(1)
 		go s.checkpointer()
 	}
+	// What a previous run accepted and did not import is imported now,
+	// before anyone reads the main file alone (a read-only CLI).
+	if err := s.importStaged(ctx); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
 	return s, nil
 }
+
+// IntakePath is the intake file of the store at path: it holds the
+// webhooks accepted and not yet imported, and goes with the store when it
+// is copied or moved (see docs/operations.md, Backups).
+func IntakePath(path string) string { return path + "-intake" }
 
 // openDB opens one pool with the durability pragmas applied on every
 // connection. The writer takes immediate transactions so a read-then-write
@@ -198,6 +222,16 @@ func (s *Store) Ping(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("store/sqlite: ping writer: %w", err)
 	}
+	if s.intake == nil {
+		return nil
+	}
+	_, err = s.writeOn(ctx, s.intake.c, func(ctx context.Context, tx *sql.Tx) (int64, error) {
+		_, err := tx.ExecContext(ctx, sqlHeartbeat, time.Now().UnixNano())
+		return 0, err
+	})
+	if err != nil {
+		return fmt.Errorf("store/sqlite: ping the intake file's writer: %w", err)
+	}
 	return nil
 }
 
@@ -206,14 +240,25 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) Close() error {
 	var err error
 	s.once.Do(func() {
+		// What is staged is moved into the main file first, so that a
+		// store closed cleanly is whole in its main file (a copy of it
+		// alone is a backup). What cannot be moved now is moved at the
+		// next open.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		importErr := s.importStaged(ctx)
+		cancel()
 		close(s.closing)
 		s.wg.Wait()
 		s.closeStatements()
 		err = s.read.Close()
+		if s.intake != nil {
+			err = errors.Join(err, s.intake.close())
+		}
 		if s.write != nil {
 			err = errors.Join(err, s.write.Close())
 		}
 		closeLock(s.lock)
+		err = errors.Join(importErr, err)
 		if err != nil {
 			err = fmt.Errorf("store/sqlite: close: %w", err)
 		}
@@ -221,13 +266,13 @@ func (s *Store) Close() error {
 	return err
 }
 
-// inWriteTx runs fn in one writer transaction, retrying the whole thing a
-// few times with growing backoff when another process holds the lock
+// inTx runs fn in one write transaction of db, retrying the whole thing
+// a few times with growing backoff when another process holds the lock
 // beyond busy_timeout.
-func (s *Store) inWriteTx(ctx context.Context, fn func(*sql.Tx) error) error {
+func inTx(ctx context.Context, db *sql.DB, fn func(*sql.Tx) error) error {
 	backoff := 5 * time.Millisecond
 	for attempt := 0; ; attempt++ {
-		err := s.writeTxOnce(ctx, fn)
+		err := writeTxOnce(ctx, db, fn)
 		if err == nil || !isBusy(err) || attempt >= 4 {
 			return err
 		}
@@ -240,8 +285,8 @@ func (s *Store) inWriteTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	}
 }
 
-func (s *Store) writeTxOnce(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.write.BeginTx(ctx, nil)
+func writeTxOnce(ctx context.Context, db *sql.DB, fn func(*sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}

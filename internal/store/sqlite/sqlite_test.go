@@ -268,8 +268,15 @@ func TestCheckpointerBackfillsTheWAL(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// Over 1,000 pages were written: SQLite's own auto-checkpoint would
-	// have grown the file by now.
+	// The appends are in the intake file; the router's first read moves
+	// them into the main one, over 1,000 pages: SQLite's own
+	// auto-checkpoint would have grown the file by now.
+	if err := s.importStaged(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.intake.write.QueryRowContext(t.Context(), `PRAGMA wal_autocheckpoint`).Scan(&auto); err != nil || auto != 0 {
+		t.Fatalf("intake writer wal_autocheckpoint = %d, %v; want 0", auto, err)
+	}
 	if grown := size(); grown > before+64*1024 {
 		t.Fatalf("database file grew from %d to %d bytes before any checkpoint; the writer checkpoints itself", before, grown)
 	}
@@ -420,6 +427,9 @@ func TestGCLetsAppendsThrough(t *testing.T) {
 	if at > total/2 {
 		t.Errorf("the append was stored after %d of %d GC writes; it waited for the collection", at, total)
 	}
+	if err := s.importStaged(ctx); err != nil {
+		t.Fatal(err)
+	}
 	var left int
 	if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM webhook_bodies`).Scan(&left); err != nil || left != 1 {
 		t.Errorf("%d bodies left after GC (%v), want only the new one", left, err)
@@ -427,21 +437,32 @@ func TestGCLetsAppendsThrough(t *testing.T) {
 }
 
 // TestPingNeedsAWrite: a store that answers reads but takes no writes (a
-// full disk, a read-only file) is not healthy; Ping must say so.
+// full disk, a read-only file) is not healthy; Ping must say so, of the
+// main file and of the intake file alike.
 func TestPingNeedsAWrite(t *testing.T) {
-	s := openTest(t, filepath.Join(t.TempDir(), "w.db"), Options{GroupCommit: true})
-	defer s.Close()
-	if err := s.Ping(t.Context()); err != nil {
-		t.Fatalf("Ping: %v", err)
-	}
-	if _, err := s.write.ExecContext(t.Context(), `PRAGMA query_only = 1`); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.AppendWebhook(t.Context(), []byte(`{}`), time.Now()); err == nil {
-		t.Fatal("append succeeded on a store that takes no writes")
-	}
-	if err := s.Ping(t.Context()); err == nil {
-		t.Fatal("Ping succeeded on a store that takes no writes")
+	for _, file := range []string{"main", "intake"} {
+		t.Run(file, func(t *testing.T) {
+			s := openTest(t, filepath.Join(t.TempDir(), "w.db"), Options{GroupCommit: true})
+			defer s.Close()
+			if err := s.Ping(t.Context()); err != nil {
+				t.Fatalf("Ping: %v", err)
+			}
+			db := s.write
+			if file == "intake" {
+				db = s.intake.write
+			}
+			if _, err := db.ExecContext(t.Context(), `PRAGMA query_only = 1`); err != nil {
+				t.Fatal(err)
+			}
+			if file == "intake" {
+				if _, err := s.AppendWebhook(t.Context(), []byte(`{}`), time.Now()); err == nil {
+					t.Fatal("append succeeded on an intake file that takes no writes")
+				}
+			}
+			if err := s.Ping(t.Context()); err == nil {
+				t.Fatalf("Ping succeeded while the %s file takes no writes", file)
+			}
+		})
 	}
 }
 

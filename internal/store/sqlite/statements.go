@@ -21,13 +21,16 @@ const (
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (notification_id, sink) DO NOTHING`
 	sqlEnqueuePayload = `INSERT INTO outbox_payloads (id, payload) VALUES (?, ?)`
-	sqlInsertWebhook  = `INSERT INTO webhooks (received_at) VALUES (?)`
-	sqlInsertBody     = `INSERT INTO webhook_bodies (id, body) VALUES (?, ?)`
 	sqlWebhookExists  = `SELECT 1 FROM webhooks WHERE id = ?`
-	sqlSavepoint      = `SAVEPOINT webhook`
-	sqlMarkProcessed  = `UPDATE webhooks SET processed_at = ? WHERE id = ? AND processed_at IS NULL AND parked_at = 0`
-	sqlRollbackTo     = `ROLLBACK TO webhook`
-	sqlRelease        = `RELEASE webhook`
+	// The import from the intake file keeps the intake's ids; a webhook
+	// imported before a crash that kept the cursor back is left as it is.
+	sqlImportWebhook = `INSERT INTO webhooks (id, received_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING`
+	sqlImportBody    = `INSERT INTO webhook_bodies (id, body) VALUES (?, ?) ON CONFLICT (id) DO NOTHING`
+	sqlMoveCursor    = `UPDATE intake_cursor SET imported = MAX(imported, ?) WHERE id = 1`
+	sqlSavepoint     = `SAVEPOINT webhook`
+	sqlMarkProcessed = `UPDATE webhooks SET processed_at = ? WHERE id = ? AND processed_at IS NULL AND parked_at = 0`
+	sqlRollbackTo    = `ROLLBACK TO webhook`
+	sqlRelease       = `RELEASE webhook`
 	// sqlLease leases due rows, but of the pending rows of one sink and
 	// incident only the first transition: a later one waits until the
 	// earlier one is sent or dead.
@@ -95,7 +98,8 @@ const (
 	sqlCountSince = `SELECT COALESCE(SUM(n), 0) FROM counts WHERE rule = ? AND key = ? AND bucket >= ?`
 )
 
-var preparedStatements = []string{sqlMarkChange, sqlEnqueue, sqlEnqueuePayload, sqlInsertWebhook, sqlInsertBody, sqlWebhookExists, sqlSavepoint, sqlMarkProcessed, sqlRollbackTo, sqlRelease, sqlLease, sqlRenew, sqlAck, sqlRetry, sqlDeadLetter, sqlOutboxExists, sqlReplay, sqlDrop,
+var preparedStatements = []string{sqlMarkChange, sqlEnqueue, sqlEnqueuePayload, sqlWebhookExists,
+	sqlImportWebhook, sqlImportBody, sqlMoveCursor, sqlSavepoint, sqlMarkProcessed, sqlRollbackTo, sqlRelease, sqlLease, sqlRenew, sqlAck, sqlRetry, sqlDeadLetter, sqlOutboxExists, sqlReplay, sqlDrop,
 	sqlFailWebhook, sqlHeartbeat, sqlAddAttempt, sqlKeepThread, sqlIncident, sqlIncidentByID, sqlOpenIncidents,
 	sqlSaveIncident, sqlAddDecision, sqlSetTimer, sqlClearTimers, sqlDeleteTimer, sqlAddCount, sqlCountSince}
 

@@ -15,29 +15,15 @@ var ErrClosed = store.ErrClosed
 
 // AppendWebhook stores body durably before returning its id.
 func (s *Store) AppendWebhook(ctx context.Context, body []byte, receivedAt time.Time) (int64, error) {
-	id, err := s.inWrite(ctx, func(ctx context.Context, tx *sql.Tx) (int64, error) {
-		return s.insertWebhook(ctx, tx, body, receivedAt)
-	})
-	if err != nil {
-		return 0, fmt.Errorf("store/sqlite: append webhook (%d bytes): %w", len(body), err)
+	if s.write == nil {
+		return 0, fmt.Errorf("store/sqlite: append webhook (%d bytes): %w", len(body), ErrReadOnly)
 	}
-	return id, nil
-}
-
-func (s *Store) insertWebhook(ctx context.Context, tx *sql.Tx, body []byte, at time.Time) (int64, error) {
 	if body == nil {
 		body = []byte{}
 	}
-	res, err := s.exec(ctx, tx, sqlInsertWebhook, toDB(at))
+	id, err := s.stage(ctx, body, receivedAt)
 	if err != nil {
-		return 0, fmt.Errorf("insert webhook: %w", err)
-	}
-	id, err := res.LastInsertId()
-	if err != nil {
-		return 0, fmt.Errorf("insert webhook id: %w", err)
-	}
-	if _, err := s.exec(ctx, tx, sqlInsertBody, id, body); err != nil {
-		return 0, fmt.Errorf("insert webhook body: %w", err)
+		return 0, fmt.Errorf("store/sqlite: append webhook (%d bytes): %w", len(body), err)
 	}
 	return id, nil
 }
@@ -63,6 +49,9 @@ func scanWebhooks(rows *sql.Rows) ([]store.Webhook, error) {
 // PendingWebhooks returns unprocessed, unparked webhooks due at now,
 // oldest first.
 func (s *Store) PendingWebhooks(ctx context.Context, now time.Time, limit int) ([]store.Webhook, error) {
+	if err := s.importStaged(ctx); err != nil {
+		return nil, err
+	}
 	rows, err := s.read.QueryContext(ctx,
 		`SELECT `+webhookCols+` FROM webhooks w JOIN webhook_bodies b ON b.id = w.id
 		WHERE w.processed_at IS NULL AND w.parked_at = 0 AND w.route_after <= ? ORDER BY w.id LIMIT ?`, toDB(now), limit)
@@ -78,6 +67,9 @@ func (s *Store) PendingWebhooks(ctx context.Context, now time.Time, limit int) (
 
 // FailWebhook records a failed routing attempt; see store.Store.
 func (s *Store) FailWebhook(ctx context.Context, id int64, lastErr string, now time.Time, retryAfter time.Duration, parkAfter int) (bool, error) {
+	if err := s.importStaged(ctx); err != nil {
+		return false, err
+	}
 	var parkedAt int64
 	_, err := s.inWrite(ctx, func(ctx context.Context, tx *sql.Tx) (int64, error) {
 		err := s.queryRow(ctx, tx, sqlFailWebhook, lastErr, toDB(now.Add(retryAfter)), parkAfter, toDB(now), id).Scan(&parkedAt)
@@ -109,6 +101,9 @@ func (s *Store) ListParked(ctx context.Context, limit int) ([]store.Webhook, err
 
 // Webhook reads one stored webhook with its body.
 func (s *Store) Webhook(ctx context.Context, id int64) (store.Webhook, bool, error) {
+	if err := s.importStaged(ctx); err != nil {
+		return store.Webhook{}, false, err
+	}
 	rows, err := s.read.QueryContext(ctx, `SELECT `+webhookCols+` FROM webhooks w JOIN webhook_bodies b ON b.id = w.id WHERE w.id = ?`, id)
 	if err != nil {
 		return store.Webhook{}, false, fmt.Errorf("store/sqlite: read webhook %d: %w", id, err)
@@ -138,6 +133,9 @@ func (s *Store) DropWebhook(ctx context.Context, id int64) error {
 
 // WebhookStats counts unrouted and parked webhooks.
 func (s *Store) WebhookStats(ctx context.Context) (store.WebhookStats, error) {
+	if err := s.importStaged(ctx); err != nil {
+		return store.WebhookStats{}, err
+	}
 	var st store.WebhookStats
 	var oldest sql.NullInt64
 	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*), MIN(received_at) FROM webhooks
@@ -168,6 +166,9 @@ func (s *Store) Process(ctx context.Context, webhookID int64, fn func(store.Tx) 
 // ProcessBatch runs fn for each webhook under a savepoint of one
 // transaction; see store.Store.
 func (s *Store) ProcessBatch(ctx context.Context, webhookIDs []int64, fn func(int64, store.Tx) error) ([]error, error) {
+	if err := s.importStaged(ctx); err != nil {
+		return nil, err
+	}
 	var errs []error
 	_, err := s.inWrite(ctx, func(ctx context.Context, tx *sql.Tx) (int64, error) {
 		// A retried transaction starts over, results included.

@@ -30,6 +30,7 @@ func Run(t *testing.T, open Opener) {
 		fn   func(t *testing.T, s store.Store)
 	}{
 		{"AppendPendingProcess", testAppendPendingProcess},
+		{"ConcurrentAppendsKeepTheirIDs", testConcurrentAppendsKeepTheirIDs},
 		{"ProcessRollback", testProcessRollback},
 		{"ProcessUnknown", testProcessUnknown},
 		{"ProcessBatch", testProcessBatch},

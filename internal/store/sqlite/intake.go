@@ -1,0 +1,217 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// The intake file. SQLite lets one writer at a time into a file, and the
+// main file's writer carries routing, leases and acks: an append queued
+// behind them made every 200 to Meta wait for routing. So webhooks are
+// appended to a file of their own beside the main one (PATH-intake),
+// with its own writer and group commit, fsync'd before AppendWebhook
+// returns as before. The router imports them into the main file before
+// it reads what to route, in one transaction that also moves the intake
+// cursor, so a crash between the two files neither loses a webhook nor
+// imports one twice. The ids are the intake's, kept on import, so the id
+// an append returns is the webhook's id everywhere after.
+type intake struct {
+	path  string
+	write *sql.DB // one connection: the intake's single writer
+	read  *sql.DB
+	c     *committer
+	// imported is how far this handle knows the staged rows are in the
+	// main file; cleaned is how far the intake's rows were deleted.
+	// Another handle on the same files (a CLI beside serve) may have
+	// imported further: the main file's cursor says so.
+	imported, cleaned atomic.Int64
+	mu                sync.Mutex // one import at a time
+}
+
+// intakeSchema is the intake file's whole schema: staged webhooks, and a
+// row Ping writes to prove the file takes writes.
+const intakeSchema = `CREATE TABLE IF NOT EXISTS staged (
+		id          INTEGER PRIMARY KEY AUTOINCREMENT,
+		received_at INTEGER NOT NULL,
+		body        BLOB    NOT NULL
+	);
+	CREATE TABLE IF NOT EXISTS heartbeat (id INTEGER PRIMARY KEY, at INTEGER NOT NULL);`
+
+// importBatch is how many staged webhooks one import transaction moves.
+const importBatch = 512
+
+// openIntake opens (creating if needed) the intake file beside the main
+// one and lines its ids up after the main file's: a new intake file, or
+// one lost or restored from an older backup, never hands out an id the
+// main file already holds.
+func (s *Store) openIntake(ctx context.Context, path string) (*intake, error) {
+	if err := privateFiles(path); err != nil {
+		return nil, err
+	}
+	write, err := openDB(ctx, path, s.opts, true)
+	if err != nil {
+		return nil, err
+	}
+	write.SetMaxOpenConns(1)
+	in := &intake{path: path, write: write}
+	fail := func(err error) (*intake, error) {
+		_ = in.close()
+		return nil, fmt.Errorf("intake file %s: %w", path, err)
+	}
+	if _, err := write.ExecContext(ctx, intakeSchema); err != nil {
+		return fail(fmt.Errorf("create its tables: %w", err))
+	}
+	var cursor, mainMax int64
+	if err := s.write.QueryRowContext(ctx, `SELECT imported FROM intake_cursor WHERE id = 1`).Scan(&cursor); err != nil {
+		return fail(fmt.Errorf("read the intake cursor: %w", err))
+	}
+	if err := s.write.QueryRowContext(ctx, `SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'webhooks'), 0),
+		COALESCE((SELECT MAX(id) FROM webhooks), 0))`).Scan(&mainMax); err != nil {
+		return fail(fmt.Errorf("read the main file's last webhook id: %w", err))
+	}
+	err = inTx(ctx, write, func(tx *sql.Tx) error {
+		// Whatever the main file has is imported already; ids start
+		// after the larger of the two.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM staged WHERE id <= ?`, cursor); err != nil {
+			return err
+		}
+		floor := max(cursor, mainMax)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO sqlite_sequence (name, seq) SELECT 'staged', ?
+			WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'staged')`, floor); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE sqlite_sequence SET seq = MAX(seq, ?) WHERE name = 'staged'`, floor)
+		return err
+	})
+	if err != nil {
+		return fail(fmt.Errorf("line its ids up with the main file's: %w", err))
+	}
+	in.read, err = openDB(ctx, path, s.opts, false)
+	if err != nil {
+		return fail(err)
+	}
+	in.read.SetMaxOpenConns(2)
+	in.imported.Store(cursor)
+	in.cleaned.Store(cursor)
+	in.c = newCommitter(write, s.opts.MaxBatch)
+	// Rows already imported are deleted in the next round of appends,
+	// which commits anyway: the clean-up costs no fsync of its own.
+	in.c.before = func(ctx context.Context, tx *sql.Tx) error {
+		upTo := in.imported.Load()
+		if upTo <= in.cleaned.Load() {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM staged WHERE id <= ?`, upTo); err != nil {
+			return fmt.Errorf("delete imported webhooks up to %d: %w", upTo, err)
+		}
+		in.cleaned.Store(upTo)
+		return nil
+	}
+	return in, nil
+}
+
+func (in *intake) close() error {
+	var err error
+	if in.read != nil {
+		err = in.read.Close()
+	}
+	return errors.Join(err, in.write.Close())
+}
+
+// stage appends one webhook to the intake file and returns its id once
+// it is fsync'd.
+func (s *Store) stage(ctx context.Context, body []byte, receivedAt time.Time) (int64, error) {
+	in := s.intake
+	id, err := s.writeOn(ctx, in.c, func(ctx context.Context, tx *sql.Tx) (int64, error) {
+		res, err := tx.ExecContext(ctx, `INSERT INTO staged (received_at, body) VALUES (?, ?)`, toDB(receivedAt), body)
+		if err != nil {
+			return 0, err
+		}
+		return res.LastInsertId()
+	})
+	if err != nil {
+		return 0, err
+	}
+	return id, nil
+}
+
+// importStaged moves what was staged in the intake file into the main
+// file, oldest first, importBatch at a time, each batch in one main-file
+// transaction with the cursor. With nothing staged it costs one indexed
+// read, so every reader of webhooks calls it first. It must not be called
+// inside a write of the main file: it makes one.
+func (s *Store) importStaged(ctx context.Context) error {
+	in := s.intake
+	if in == nil {
+		return nil
+	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	var cursor int64
+	if err := s.read.QueryRowContext(ctx, `SELECT imported FROM intake_cursor WHERE id = 1`).Scan(&cursor); err != nil {
+		return fmt.Errorf("store/sqlite: read the intake cursor: %w", err)
+	}
+	if cursor > in.imported.Load() {
+		in.imported.Store(cursor)
+	}
+	for {
+		n, err := s.importBatch(ctx, in)
+		if err != nil {
+			return fmt.Errorf("store/sqlite: import accepted webhooks from %s: %w", in.path, err)
+		}
+		if n < importBatch {
+			return nil
+		}
+	}
+}
+
+type stagedRow struct {
+	id, at int64
+	body   []byte
+}
+
+func (s *Store) importBatch(ctx context.Context, in *intake) (int, error) {
+	from := in.imported.Load()
+	rows, err := in.read.QueryContext(ctx, `SELECT id, received_at, body FROM staged WHERE id > ? ORDER BY id LIMIT ?`, from, importBatch)
+	if err != nil {
+		return 0, fmt.Errorf("read staged webhooks after %d: %w", from, err)
+	}
+	var batch []stagedRow
+	for rows.Next() {
+		var r stagedRow
+		if err := rows.Scan(&r.id, &r.at, &r.body); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("read staged webhooks after %d: %w", from, err)
+		}
+		batch = append(batch, r)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return 0, fmt.Errorf("read staged webhooks after %d: %w", from, err)
+	}
+	if len(batch) == 0 {
+		return 0, nil
+	}
+	last := batch[len(batch)-1].id
+	_, err = s.inWrite(ctx, func(ctx context.Context, tx *sql.Tx) (int64, error) {
+		for _, r := range batch {
+			if _, err := s.exec(ctx, tx, sqlImportWebhook, r.id, r.at); err != nil {
+				return 0, fmt.Errorf("import webhook %d: %w", r.id, err)
+			}
+			if _, err := s.exec(ctx, tx, sqlImportBody, r.id, r.body); err != nil {
+				return 0, fmt.Errorf("import the body of webhook %d: %w", r.id, err)
+			}
+		}
+		_, err := s.exec(ctx, tx, sqlMoveCursor, last)
+		return 0, err
+	})
+	if err != nil {
+		return 0, err
+	}
+	in.imported.Store(last)
+	return len(batch), nil
+}
