@@ -48,6 +48,8 @@ type Store struct {
 	opts Options
 	// where names the database in errors, without its password.
 	where string
+	// appends group-commits AppendWebhook; nil when read-only.
+	appends *appender
 }
 
 var _ store.Store = (*Store)(nil)
@@ -99,7 +101,11 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("store/postgres: open %s: %w", where, err)
 	}
-	return &Store{pool: pool, opts: opts, where: where}, nil
+	s := &Store{pool: pool, opts: opts, where: where}
+	if !opts.ReadOnly {
+		s.startAppender()
+	}
+	return s, nil
 }
 
 // describe names a database as user@host:port/db, for errors and logs.
@@ -146,6 +152,9 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes the pool, waiting for connections in use to be returned.
 func (s *Store) Close() error {
+	if s.appends != nil {
+		s.appends.stop()
+	}
 	s.pool.Close()
 	return nil
 }

@@ -17,14 +17,10 @@ func (s *Store) AppendWebhook(ctx context.Context, body []byte, receivedAt time.
 	if body == nil {
 		body = []byte{}
 	}
-	var id int64
-	q := `INSERT INTO webhooks (body, received_at) VALUES ($1, $2) RETURNING id`
-	if !s.opts.PollOnly {
-		// One statement, so one round trip still: the notification is
-		// sent when the insert commits.
-		q = `WITH w AS (` + q + `) SELECT w.id FROM w, LATERAL pg_notify('` + s.channel(channelWebhooks) + `', '') n`
+	if s.appends == nil {
+		return 0, fmt.Errorf("store/postgres: append webhook (%d bytes): the store was opened read-only", len(body))
 	}
-	err := s.pool.QueryRow(ctx, q, body, toDB(receivedAt)).Scan(&id)
+	id, err := s.appends.append(ctx, body, toDB(receivedAt))
 	if err != nil {
 		return 0, fmt.Errorf("store/postgres: append webhook (%d bytes): %w", len(body), err)
 	}
