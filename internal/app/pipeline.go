@@ -392,9 +392,12 @@ func (p *Pipeline) routeLoop(ctx context.Context) {
 		if err == nil && (routed > 0 || len(pending) == 0) {
 			p.routedAt.Store(time.Now().UnixNano())
 		}
-		// A full batch that made progress means more may be waiting; a
-		// batch where nothing could be routed waits before trying again.
-		if len(pending) == intakeBatch && routed > 0 {
+		// A batch that made progress means more may be waiting, even a
+		// short one: on Postgres another replica may hold the rest of a
+		// batch, and without wake-ups (poll_only) waiting for the next
+		// poll held each replica to a batch a second. A batch where
+		// nothing could be routed waits before trying again.
+		if routed > 0 {
 			continue
 		}
 		select {

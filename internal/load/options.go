@@ -16,6 +16,7 @@ import (
 // options are the tool's flags.
 type options struct {
 	routerBin    string
+	pollOnly     bool
 	url, secret  string
 	sinkListen   string
 	sinkSecret   string
@@ -59,6 +60,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.metrics, "metrics", false, "include the router's wabarouter_* /metrics samples, scraped after the drain, in the report")
 	fs.BoolVar(&o.ceiling, "ceiling", true, "first measure the machine's durable limit under the same load (a bare HMAC check and group-committed fsync'd append), and report the router's intake as a share of it")
 	fs.IntVar(&o.replicas, "replicas", 1, "start this many routers on one store and spread the posters round-robin across them (more than 1 needs --store-url)")
+	fs.BoolVar(&o.pollOnly, "poll-only", false, "with --store-url: the routers' store.poll_only (no LISTEN/NOTIFY; replicas find each other's work by polling)")
 	fs.StringVar(&o.storeURL, "store-url", "", "a Postgres database on this machine (postgres://user@127.0.0.1:5432/db) for the routers' store, in a schema of the run's own dropped at the end (default: SQLite in the temporary folder)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -91,6 +93,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, errors.New("--replicas above 1 needs --store-url, a Postgres database they share (SQLite is one process's)")
 	case o.storeURL != "" && o.routerBin == "":
 		return nil, errors.New("--store-url needs --router-bin: it is the store of the routers the tool starts")
+	case o.pollOnly && o.storeURL == "":
+		return nil, errors.New("--poll-only needs --store-url: it is a Postgres store's setting")
 	}
 	if o.storeURL != "" {
 		if err := postgresURL(o.storeURL); err != nil {

@@ -198,10 +198,13 @@ const routerRules = `rules:
 `
 
 // routerConfig is the router's config in dir.
-func routerConfig(dir, verifyToken, appSecret, sinkURL, sinkSecret, storeURL string) string {
+func routerConfig(dir, verifyToken, appSecret, sinkURL, sinkSecret, storeURL string, pollOnly bool) string {
 	st := "path: " + strconv.Quote(filepath.Join(dir, "router.db"))
 	if storeURL != "" {
 		st = "driver: postgres\n  url: " + strconv.Quote(storeURL)
+		if pollOnly {
+			st += "\n  poll_only: true"
+		}
 	}
 	return fmt.Sprintf(`server:
   listen: 127.0.0.1:0
@@ -262,7 +265,7 @@ func (r *run) startRouter(ctx context.Context) error {
 			return err
 		}
 		router, err := e2etest.New(e2etest.Options{Binary: r.o.routerBin, Dir: rdir,
-			Config: routerConfig(rdir, verify, r.secret, r.sinkURL, r.o.sinkSecret, storeURL)})
+			Config: routerConfig(rdir, verify, r.secret, r.sinkURL, r.o.sinkSecret, storeURL, r.o.pollOnly)})
 		if err != nil {
 			return err
 		}
