@@ -40,16 +40,6 @@ type Wake struct {
 	Sink    string
 }
 
-// notifyOutbox is the statement that tells the sink workers of a row
-// added or made due, with its sink as $1; notifications off, it does
-// nothing.
-func (s *Store) notifyOutbox() string {
-	if s.opts.PollOnly {
-		return ""
-	}
-	return `SELECT pg_notify('` + s.channel(channelOutbox) + `', $1)`
-}
-
 // Listen delivers wake-ups to wake until ctx ends, on a connection of its
 // own, reconnecting (with a growing wait) when it is lost; polling is
 // the backstop for what is missed meanwhile. With PollOnly it returns at

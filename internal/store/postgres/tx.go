@@ -47,20 +47,27 @@ func (s *Store) enqueue(ctx context.Context, tx pgx.Tx, o store.Outbound) (added
 	if state == "" {
 		state = store.Pending
 	}
-	tag, err := tx.Exec(ctx, `INSERT INTO outbox
+	q := `INSERT INTO outbox
 		(sink, notification_id, payload, state, attempts, next_attempt, created_at, accepted_at, last_error, receipt, incident_id, seq)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-		ON CONFLICT (notification_id, sink) DO NOTHING`,
+		ON CONFLICT (notification_id, sink) DO NOTHING
+		RETURNING sink`
+	if !s.opts.PollOnly {
+		// The wake-up rides in the insert's own statement, a round trip
+		// less per notification; Postgres sends one per channel and
+		// payload at commit however many a transaction makes.
+		q = `WITH added AS (` + q + `) SELECT a.sink FROM added a, LATERAL pg_notify('` + s.channel(channelOutbox) + `', a.sink) n`
+	}
+	rows, err := tx.Query(ctx, q,
 		text(o.Sink), text(o.NotificationID), o.Payload, string(state), o.Attempts, toDB(o.NextAttempt),
 		toDB(o.CreatedAt), toDB(o.AcceptedAt), text(o.LastError), text(o.Receipt), text(o.IncidentID), o.Seq)
+	if err == nil {
+		added = rows.Next()
+		rows.Close()
+		err = rows.Err()
+	}
 	if err != nil {
 		return false, fmt.Errorf("enqueue %s for sink %s: %w", o.NotificationID, o.Sink, err)
-	}
-	added = tag.RowsAffected() == 1
-	if q := s.notifyOutbox(); added && q != "" {
-		if _, err := tx.Exec(ctx, q, text(o.Sink)); err != nil {
-			return false, fmt.Errorf("notify sink %s of %s: %w", o.Sink, o.NotificationID, err)
-		}
 	}
 	return added, nil
 }
