@@ -67,7 +67,7 @@ func (s *Store) PendingWebhooks(ctx context.Context, now time.Time, limit int) (
 
 // FailWebhook records a failed routing attempt; see store.Store.
 func (s *Store) FailWebhook(ctx context.Context, id int64, lastErr string, now time.Time, retryAfter time.Duration, parkAfter int) (bool, error) {
-	if err := s.importStaged(ctx); err != nil {
+	if err := s.importThrough(ctx, id); err != nil {
 		return false, err
 	}
 	var parkedAt int64
@@ -101,7 +101,7 @@ func (s *Store) ListParked(ctx context.Context, limit int) ([]store.Webhook, err
 
 // Webhook reads one stored webhook with its body.
 func (s *Store) Webhook(ctx context.Context, id int64) (store.Webhook, bool, error) {
-	if err := s.importStaged(ctx); err != nil {
+	if err := s.importThrough(ctx, id); err != nil {
 		return store.Webhook{}, false, err
 	}
 	rows, err := s.read.QueryContext(ctx, `SELECT `+webhookCols+` FROM webhooks w JOIN webhook_bodies b ON b.id = w.id WHERE w.id = ?`, id)
@@ -166,7 +166,7 @@ func (s *Store) Process(ctx context.Context, webhookID int64, fn func(store.Tx) 
 // ProcessBatch runs fn for each webhook under a savepoint of one
 // transaction; see store.Store.
 func (s *Store) ProcessBatch(ctx context.Context, webhookIDs []int64, fn func(int64, store.Tx) error) ([]error, error) {
-	if err := s.importStaged(ctx); err != nil {
+	if err := s.importThrough(ctx, webhookIDs...); err != nil {
 		return nil, err
 	}
 	var errs []error
