@@ -115,6 +115,7 @@ func CheckFile(path string, data []byte, sinks []string) (*Set, []Diagnostic) {
 		return nil, diags
 	}
 	s.Checksum = checksum([]Source{{Path: path, Data: data}}, nil)
+	s.idx = buildIndex(s.Rules)
 	return s, diags
 }
 
@@ -169,6 +170,7 @@ func checkSources(sources []Source, inline *Inline, sinks []string, schedules sc
 		return nil, diags
 	}
 	s.Checksum = checksum(sources, inline)
+	s.idx = buildIndex(s.Rules)
 	return s, diags
 }
 

@@ -53,7 +53,9 @@ func (s *Set) Evaluate(ev event.Event) (matches []Match, errs []error) {
 	// One VM for all rules: expr.Run would allocate a VM and its stack per
 	// rule, which dominated evaluation of large rule sets.
 	var machine vm.VM
-	for _, r := range s.Rules {
+	var buf [64]int
+	for _, i := range s.candidateRules(buf[:0], ev.Field, ev.Event) {
+		r := s.Rules[i]
 		if !r.pins.admits(ev.Field, ev.Event) {
 			continue
 		}

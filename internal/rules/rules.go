@@ -82,6 +82,10 @@ type Set struct {
 	// They come with the rules so that a reload changes them together.
 	Schedules     schedule.Set
 	SinkSchedules map[string]schedule.Gate
+
+	// idx is built once the rules are read, before the set is shared;
+	// Evaluate uses it only while Rules is what it was built from.
+	idx *ruleIndex
 }
 
 func newSet() *Set { return &Set{Now: time.Now} }
