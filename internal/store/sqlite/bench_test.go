@@ -112,7 +112,7 @@ func BenchmarkLeaseAckConcurrent(b *testing.B) {
 }
 
 // enqueueN fills the outbox in chunks so setup stays cheap.
-func enqueueN(b *testing.B, s *Store, n int, now time.Time) {
+func enqueueN(b testing.TB, s *Store, n int, now time.Time) {
 	ctx := b.Context()
 	payload := bytes.Repeat([]byte("p"), 512)
 	for done := 0; done < n; {
@@ -196,4 +196,25 @@ func BenchmarkAppendDuringGC(b *testing.B) {
 	}
 	b.ReportMetric(float64(worst.Microseconds())/1000, "worst-append-ms")
 	b.ReportMetric(gcTime.Seconds()/float64(b.N), "gc-s")
+}
+
+// BenchmarkLeaseVaryingLimit is a worker's lease when its free senders,
+// and so its limit, differ from one lease to the next, on an outbox with
+// nothing due for it: the cost of the statement itself.
+func BenchmarkLeaseVaryingLimit(b *testing.B) {
+	ctx := b.Context()
+	s, err := Open(ctx, filepath.Join(b.TempDir(), "w.db"), DefaultOptions())
+	if err != nil {
+		b.Fatalf("Open: %v", err)
+	}
+	defer s.Close()
+	now := time.Now()
+	enqueueN(b, s, 64, now)
+	i := 0
+	for b.Loop() {
+		i++
+		if _, err := s.Lease(ctx, "other", "bench", now, 1+i%16, time.Minute); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

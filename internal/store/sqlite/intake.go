@@ -184,7 +184,7 @@ type stagedRow struct {
 
 func (s *Store) importBatch(ctx context.Context, in *intake) (int, error) {
 	from := in.imported.Load()
-	rows, err := in.read.QueryContext(ctx, `SELECT id, received_at, body FROM staged WHERE id > ? ORDER BY id LIMIT ?`, from, importBatch)
+	rows, err := in.read.QueryContext(ctx, `SELECT id, received_at, body FROM staged WHERE id > ? ORDER BY id LIMIT CAST(? AS INTEGER)`, from, importBatch)
 	if err != nil {
 		return 0, fmt.Errorf("read staged webhooks after %d: %w", from, err)
 	}

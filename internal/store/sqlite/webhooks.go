@@ -54,7 +54,7 @@ func (s *Store) PendingWebhooks(ctx context.Context, now time.Time, limit int) (
 	}
 	rows, err := s.read.QueryContext(ctx,
 		`SELECT `+webhookCols+` FROM webhooks w JOIN webhook_bodies b ON b.id = w.id
-		WHERE w.processed_at IS NULL AND w.parked_at = 0 AND w.route_after <= ? ORDER BY w.id LIMIT ?`, toDB(now), limit)
+		WHERE w.processed_at IS NULL AND w.parked_at = 0 AND w.route_after <= ? ORDER BY w.id LIMIT CAST(? AS INTEGER)`, toDB(now), limit)
 	if err != nil {
 		return nil, fmt.Errorf("store/sqlite: pending webhooks (limit %d): %w", limit, err)
 	}
