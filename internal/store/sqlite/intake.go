@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -16,10 +17,11 @@ import (
 // behind them made every 200 to Meta wait for routing. So webhooks are
 // appended to a file of their own beside the main one (PATH-intake),
 // with its own writer and group commit, fsync'd before AppendWebhook
-// returns as before. The router imports them into the main file before
-// it reads what to route, in one transaction that also moves the intake
-// cursor, so a crash between the two files neither loses a webhook nor
-// imports one twice. The ids are the intake's, kept on import, so the id
+// returns as before. Routing reads them from the intake file and imports
+// them into the main file in the transaction that routes them, which also
+// moves the intake cursor; any other reader of webhooks imports what is
+// staged first, in a transaction of its own. A crash between the two
+// files neither loses a webhook nor imports one twice. The ids are the intake's, kept on import, so the id
 // an append returns is the webhook's id everywhere after.
 type intake struct {
 	path  string
@@ -148,12 +150,8 @@ func (s *Store) importStaged(ctx context.Context) error {
 	}
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	var cursor int64
-	if err := s.read.QueryRowContext(ctx, `SELECT imported FROM intake_cursor WHERE id = 1`).Scan(&cursor); err != nil {
-		return fmt.Errorf("store/sqlite: read the intake cursor: %w", err)
-	}
-	if cursor > in.imported.Load() {
-		in.imported.Store(cursor)
+	if _, err := s.importedUpTo(ctx); err != nil {
+		return err
 	}
 	for {
 		n, err := s.importBatch(ctx, in)
@@ -166,10 +164,85 @@ func (s *Store) importStaged(ctx context.Context) error {
 	}
 }
 
+// importedUpTo is how far the staged webhooks are known to be in the main
+// file: this handle's own imports, or further when another handle on the
+// same files (a CLI beside serve) moved the main file's cursor on.
+func (s *Store) importedUpTo(ctx context.Context) (int64, error) {
+	var cursor int64
+	if err := s.read.QueryRowContext(ctx, `SELECT imported FROM intake_cursor WHERE id = 1`).Scan(&cursor); err != nil {
+		return 0, fmt.Errorf("store/sqlite: read the intake cursor: %w", err)
+	}
+	return s.intake.noteImported(cursor), nil
+}
+
+// noteImported records that the staged rows up to id are in the main
+// file and returns how far they are now known to be. Imports run beside
+// each other (a routing pass, a reader's import), so the mark only moves
+// on.
+func (in *intake) noteImported(id int64) int64 {
+	for {
+		was := in.imported.Load()
+		if id <= was {
+			return was
+		}
+		if in.imported.CompareAndSwap(was, id) {
+			return id
+		}
+	}
+}
+
+// staged reads the staged webhooks with ids in (after, upTo], oldest
+// first, at most limit of them, from the intake file's readers: what
+// routing reads of webhooks not yet imported, and imports in the same
+// transaction that routes them.
+func (in *intake) staged(ctx context.Context, after, upTo int64, limit int) ([]stagedRow, error) {
+	rows, err := in.read.QueryContext(ctx, `SELECT id, received_at, body FROM staged WHERE id > ? AND id <= ?
+		ORDER BY id LIMIT CAST(? AS INTEGER)`, after, upTo, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read staged webhooks after %d: %w", after, err)
+	}
+	var batch []stagedRow
+	for rows.Next() {
+		var r stagedRow
+		if err := rows.Scan(&r.id, &r.at, &r.body); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("read staged webhooks after %d: %w", after, err)
+		}
+		batch = append(batch, r)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return nil, fmt.Errorf("read staged webhooks after %d: %w", after, err)
+	}
+	return batch, nil
+}
+
+// importRows copies staged rows into the main file within tx and moves
+// the cursor past the last of them. The rows must run on from the cursor
+// with no gap, as staged returns them; one imported already is left as it
+// is.
+func (s *Store) importRows(ctx context.Context, tx *sql.Tx, batch []stagedRow) error {
+	for _, r := range batch {
+		if _, err := s.exec(ctx, tx, sqlImportWebhook, r.id, r.at); err != nil {
+			return fmt.Errorf("import webhook %d: %w", r.id, err)
+		}
+		if _, err := s.exec(ctx, tx, sqlImportBody, r.id, r.body); err != nil {
+			return fmt.Errorf("import the body of webhook %d: %w", r.id, err)
+		}
+	}
+	if len(batch) == 0 {
+		return nil
+	}
+	last := batch[len(batch)-1].id
+	if _, err := s.exec(ctx, tx, sqlMoveCursor, last); err != nil {
+		return fmt.Errorf("move the intake cursor to %d: %w", last, err)
+	}
+	return nil
+}
+
 // importThrough is importStaged for a caller that names its webhooks: it
 // costs nothing when this handle imported past the highest of ids
-// already, as it has for the ids PendingWebhooks just returned (the
-// router's every pass), so those are not looked up a second time.
+// already, as it has once the router routed them, so a webhook read after
+// it was routed is not looked up a second time.
 func (s *Store) importThrough(ctx context.Context, ids ...int64) error {
 	if s.intake == nil || len(ids) == 0 || slices.Max(ids) <= s.intake.imported.Load() {
 		return nil
@@ -184,41 +257,16 @@ type stagedRow struct {
 
 func (s *Store) importBatch(ctx context.Context, in *intake) (int, error) {
 	from := in.imported.Load()
-	rows, err := in.read.QueryContext(ctx, `SELECT id, received_at, body FROM staged WHERE id > ? ORDER BY id LIMIT CAST(? AS INTEGER)`, from, importBatch)
-	if err != nil {
-		return 0, fmt.Errorf("read staged webhooks after %d: %w", from, err)
-	}
-	var batch []stagedRow
-	for rows.Next() {
-		var r stagedRow
-		if err := rows.Scan(&r.id, &r.at, &r.body); err != nil {
-			rows.Close()
-			return 0, fmt.Errorf("read staged webhooks after %d: %w", from, err)
-		}
-		batch = append(batch, r)
-	}
-	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-		return 0, fmt.Errorf("read staged webhooks after %d: %w", from, err)
-	}
-	if len(batch) == 0 {
-		return 0, nil
-	}
-	last := batch[len(batch)-1].id
-	_, err = s.inWrite(ctx, func(ctx context.Context, tx *sql.Tx) (int64, error) {
-		for _, r := range batch {
-			if _, err := s.exec(ctx, tx, sqlImportWebhook, r.id, r.at); err != nil {
-				return 0, fmt.Errorf("import webhook %d: %w", r.id, err)
-			}
-			if _, err := s.exec(ctx, tx, sqlImportBody, r.id, r.body); err != nil {
-				return 0, fmt.Errorf("import the body of webhook %d: %w", r.id, err)
-			}
-		}
-		_, err := s.exec(ctx, tx, sqlMoveCursor, last)
+	batch, err := in.staged(ctx, from, math.MaxInt64, importBatch)
+	if err != nil || len(batch) == 0 {
 		return 0, err
+	}
+	_, err = s.inWrite(ctx, func(ctx context.Context, tx *sql.Tx) (int64, error) {
+		return 0, s.importRows(ctx, tx, batch)
 	})
 	if err != nil {
 		return 0, err
 	}
-	in.imported.Store(last)
+	in.noteImported(batch[len(batch)-1].id)
 	return len(batch), nil
 }

@@ -1,9 +1,11 @@
 package sqlite
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -33,8 +35,9 @@ func TestStagedWebhooksSurviveACrash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The first is imported (the router read it); the others are not.
-	if _, err := s.PendingWebhooks(t.Context(), time.Unix(200, 0), 10); err != nil {
+	// The first is imported (as any reader of webhooks imports them); the
+	// others are not.
+	if err := s.importStaged(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	ids := []int64{first}
@@ -63,6 +66,87 @@ func TestStagedWebhooksSurviveACrash(t *testing.T) {
 	var staged int
 	if err := again.intake.read.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM staged WHERE id > ?`, ids[len(ids)-1]).Scan(&staged); err != nil || staged != 0 {
 		t.Errorf("%d rows staged after the last id (%v), want none", staged, err)
+	}
+}
+
+// TestRoutingImportsWhatItRoutes: the router reads webhooks still staged
+// in the intake file, and routing them imports them in the same
+// transaction, up to the newest it routes: one that fails is imported
+// all the same and stays to be routed, one not routed yet stays staged,
+// and after a crash each is pending once, in order.
+func TestRoutingImportsWhatItRoutes(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "w.db")
+	s := openTest(t, path, Options{GroupCommit: true, CheckpointEvery: -1})
+	var ids []int64
+	for i := range 3 {
+		id, err := s.AppendWebhook(ctx, fmt.Appendf(nil, `{"n":%d}`, i), time.Unix(100+int64(i), 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	inMain := func(s *Store) int {
+		t.Helper()
+		var n int
+		if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM webhooks`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	pendingIDs := func(s *Store) []int64 {
+		t.Helper()
+		ws, err := s.PendingWebhooks(ctx, time.Unix(200, 0), 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []int64
+		for _, w := range ws {
+			if want := fmt.Sprintf(`{"n":%d}`, slices.Index(ids, w.ID)); string(w.Body) != want {
+				t.Errorf("webhook %d reads %q, want %s", w.ID, w.Body, want)
+			}
+			out = append(out, w.ID)
+		}
+		return out
+	}
+	if got := pendingIDs(s); !slices.Equal(got, ids) {
+		t.Fatalf("pending %v, want %v", got, ids)
+	}
+	if n := inMain(s); n != 0 {
+		t.Fatalf("reading what to route imported %d webhooks; routing imports them", n)
+	}
+	errs, err := s.ProcessBatch(ctx, ids[:2], func(id int64, _ store.Tx) error {
+		if id == ids[1] {
+			return errors.New("rule failed")
+		}
+		return nil
+	})
+	if err != nil || errs[0] != nil || errs[1] == nil {
+		t.Fatalf("ProcessBatch: %v, %v; want the second alone to fail", errs, err)
+	}
+	if n := inMain(s); n != 2 {
+		t.Errorf("%d webhooks in the main file after routing two, want 2", n)
+	}
+	if got := pendingIDs(s); !slices.Equal(got, ids[1:]) {
+		t.Errorf("pending %v after routing, want %v", got, ids[1:])
+	}
+	if _, err := s.FailWebhook(ctx, ids[1], "rule failed", time.Unix(200, 0), 0, 5); err != nil {
+		t.Errorf("FailWebhook of the imported webhook that failed: %v", err)
+	}
+	die(t, s)
+	again := openTest(t, path, Options{GroupCommit: true, CheckpointEvery: -1})
+	defer again.Close()
+	if got := pendingIDs(again); !slices.Equal(got, ids[1:]) {
+		t.Errorf("pending %v after a crash, want %v", got, ids[1:])
+	}
+	if errs, err := again.ProcessBatch(ctx, ids[1:], func(int64, store.Tx) error { return nil }); err != nil || errs[0] != nil || errs[1] != nil {
+		t.Fatalf("ProcessBatch after the crash: %v, %v", errs, err)
+	}
+	if got := pendingIDs(again); len(got) != 0 {
+		t.Errorf("pending %v once all were routed, want none", got)
+	}
+	if n := inMain(again); n != 3 {
+		t.Errorf("%d webhooks in the main file, want 3", n)
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
+	"slices"
 	"time"
 
 	"github.com/wabarouter/wabarouter/internal/store"
@@ -49,8 +51,12 @@ func scanWebhooks(rows *sql.Rows) ([]store.Webhook, error) {
 // PendingWebhooks returns unprocessed, unparked webhooks due at now,
 // oldest first.
 func (s *Store) PendingWebhooks(ctx context.Context, now time.Time, limit int) ([]store.Webhook, error) {
-	if err := s.importStaged(ctx); err != nil {
-		return nil, err
+	var imported int64
+	if s.intake != nil {
+		var err error
+		if imported, err = s.importedUpTo(ctx); err != nil {
+			return nil, err
+		}
 	}
 	rows, err := s.read.QueryContext(ctx,
 		`SELECT `+webhookCols+` FROM webhooks w JOIN webhook_bodies b ON b.id = w.id
@@ -61,6 +67,25 @@ func (s *Store) PendingWebhooks(ctx context.Context, now time.Time, limit int) (
 	out, err := scanWebhooks(rows)
 	if err != nil {
 		return nil, fmt.Errorf("store/sqlite: pending webhooks: %w", err)
+	}
+	if s.intake == nil || len(out) >= limit {
+		return out, nil
+	}
+	// The rest come from the intake file as they were staged, newer than
+	// anything imported: ProcessBatch imports them in the transaction
+	// that routes them, so a webhook costs the main file one commit, not
+	// two. A reader may have imported some since the cursor was read;
+	// those the main file returned are not read twice.
+	after := imported
+	if len(out) > 0 {
+		after = max(after, out[len(out)-1].ID)
+	}
+	staged, err := s.intake.staged(ctx, after, math.MaxInt64, limit-len(out))
+	if err != nil {
+		return nil, fmt.Errorf("store/sqlite: pending webhooks: %w", err)
+	}
+	for _, r := range staged {
+		out = append(out, store.Webhook{ID: r.id, Body: r.body, ReceivedAt: fromDB(r.at)})
 	}
 	return out, nil
 }
@@ -166,11 +191,23 @@ func (s *Store) Process(ctx context.Context, webhookID int64, fn func(store.Tx) 
 // ProcessBatch runs fn for each webhook under a savepoint of one
 // transaction; see store.Store.
 func (s *Store) ProcessBatch(ctx context.Context, webhookIDs []int64, fn func(int64, store.Tx) error) ([]error, error) {
-	if err := s.importThrough(ctx, webhookIDs...); err != nil {
-		return nil, err
+	// Webhooks still staged in the intake file, up to the newest named,
+	// are imported in the transaction that routes them.
+	var staged []stagedRow
+	if s.intake != nil && len(webhookIDs) > 0 {
+		from := s.intake.imported.Load()
+		if top := slices.Max(webhookIDs); top > from {
+			var err error
+			if staged, err = s.intake.staged(ctx, from, top, math.MaxInt); err != nil {
+				return nil, fmt.Errorf("store/sqlite: process %d webhooks: %w", len(webhookIDs), err)
+			}
+		}
 	}
 	var errs []error
 	_, err := s.inWrite(ctx, func(ctx context.Context, tx *sql.Tx) (int64, error) {
+		if err := s.importRows(ctx, tx, staged); err != nil {
+			return 0, err
+		}
 		// A retried transaction starts over, results included.
 		errs = make([]error, len(webhookIDs))
 		for i, id := range webhookIDs {
@@ -184,6 +221,9 @@ func (s *Store) ProcessBatch(ctx context.Context, webhookIDs []int64, fn func(in
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store/sqlite: process %d webhooks: %w", len(webhookIDs), err)
+	}
+	if len(staged) > 0 {
+		s.intake.noteImported(staged[len(staged)-1].id)
 	}
 	return errs, nil
 }
