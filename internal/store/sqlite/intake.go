@@ -27,6 +27,7 @@ type intake struct {
 	path  string
 	write *sql.DB // one connection: the intake's single writer
 	read  *sql.DB
+	reads *readCache // the hot reads, prepared on read
 	c     *committer
 	// imported is how far this handle knows the staged rows are in the
 	// main file; cleaned is how far the intake's rows were deleted.
@@ -99,6 +100,7 @@ func (s *Store) openIntake(ctx context.Context, path string) (*intake, error) {
 		return fail(err)
 	}
 	in.read.SetMaxOpenConns(2)
+	in.reads = newReadCache(in.read)
 	in.imported.Store(cursor)
 	in.cleaned.Store(cursor)
 	in.c = newCommitter(write, s.opts.MaxBatch)
@@ -120,6 +122,7 @@ func (s *Store) openIntake(ctx context.Context, path string) (*intake, error) {
 
 func (in *intake) close() error {
 	var err error
+	in.reads.close()
 	if in.read != nil {
 		err = in.read.Close()
 	}
@@ -169,7 +172,7 @@ func (s *Store) importStaged(ctx context.Context) error {
 // same files (a CLI beside serve) moved the main file's cursor on.
 func (s *Store) importedUpTo(ctx context.Context) (int64, error) {
 	var cursor int64
-	if err := s.read.QueryRowContext(ctx, `SELECT imported FROM intake_cursor WHERE id = 1`).Scan(&cursor); err != nil {
+	if err := s.reads.queryRow(ctx, `SELECT imported FROM intake_cursor WHERE id = 1`).Scan(&cursor); err != nil {
 		return 0, fmt.Errorf("store/sqlite: read the intake cursor: %w", err)
 	}
 	return s.intake.noteImported(cursor), nil
@@ -196,7 +199,7 @@ func (in *intake) noteImported(id int64) int64 {
 // routing reads of webhooks not yet imported, and imports in the same
 // transaction that routes them.
 func (in *intake) staged(ctx context.Context, after, upTo int64, limit int) ([]stagedRow, error) {
-	rows, err := in.read.QueryContext(ctx, `SELECT id, received_at, body FROM staged WHERE id > ? AND id <= ?
+	rows, err := in.reads.query(ctx, `SELECT id, received_at, body FROM staged WHERE id > ? AND id <= ?
 		ORDER BY id LIMIT CAST(? AS INTEGER)`, after, upTo, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read staged webhooks after %d: %w", after, err)

@@ -58,9 +58,10 @@ func (s *Store) Silences(ctx context.Context, f store.SilenceFilter) ([]store.Si
 		q += ` WHERE ends_at > ? AND starts_at <= ? AND (expired_at = 0 OR expired_at > ?)`
 		args = append(args, at, at, at)
 	}
-	q += ` ORDER BY starts_at DESC, id LIMIT ?`
+	q += ` ORDER BY starts_at DESC, id LIMIT CAST(? AS INTEGER)`
 	args = append(args, limitOf(f.Limit))
-	rows, err := s.read.QueryContext(ctx, q, args...)
+	// Two texts at most, so both are kept prepared.
+	rows, err := s.reads.query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store/sqlite: list silences: %w", err)
 	}

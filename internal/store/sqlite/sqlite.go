@@ -76,6 +76,8 @@ type Store struct {
 	lock    *os.File // held while open with Exclusive
 	// prepared are the hot statements, by their text; read-only after Open.
 	prepared map[string]*sql.Stmt
+	// reads are the hot reads, prepared on read.
+	reads *readCache
 	// afterGCBatch, when set (tests), is told of each housekeeping write.
 	afterGCBatch func(what string, deleted int64)
 }
@@ -131,7 +133,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	read.SetMaxOpenConns(4)
 	s := &Store{write: write, read: read, opts: opts, lock: lock,
-		main: newCommitter(write, opts.MaxBatch), closing: make(chan struct{})}
+		main: newCommitter(write, opts.MaxBatch), closing: make(chan struct{}), reads: newReadCache(read)}
 	if err := s.prepare(ctx); err != nil {
 		s.closeStatements()
 		_ = write.Close()

@@ -58,7 +58,7 @@ func (s *Store) PendingWebhooks(ctx context.Context, now time.Time, limit int) (
 			return nil, err
 		}
 	}
-	rows, err := s.read.QueryContext(ctx,
+	rows, err := s.reads.query(ctx,
 		`SELECT `+webhookCols+` FROM webhooks w JOIN webhook_bodies b ON b.id = w.id
 		WHERE w.processed_at IS NULL AND w.parked_at = 0 AND w.route_after <= ? ORDER BY w.id LIMIT CAST(? AS INTEGER)`, toDB(now), limit)
 	if err != nil {
