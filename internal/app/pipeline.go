@@ -392,12 +392,15 @@ func (p *Pipeline) routeLoop(ctx context.Context) {
 		if err == nil && (routed > 0 || len(pending) == 0) {
 			p.routedAt.Store(time.Now().UnixNano())
 		}
-		// A batch that made progress means more may be waiting, even a
-		// short one: on Postgres another replica may hold the rest of a
-		// batch, and without wake-ups (poll_only) waiting for the next
-		// poll held each replica to a batch a second. A batch where
-		// nothing could be routed waits before trying again.
-		if routed > 0 {
+		// A full batch that made progress means more may be waiting. On
+		// Postgres a short one may too: another replica may hold the rest
+		// of a batch, and without wake-ups (poll_only) waiting for the
+		// next poll held each replica to a batch a second. On SQLite this
+		// process is the only router, and an append during the pass has
+		// left its wake-up in accept, so a short batch was all there was:
+		// passing again at once only read the store to find nothing. A
+		// batch where nothing could be routed waits before trying again.
+		if routed > 0 && (len(pending) == intakeBatch || p.cfg.Store.IsPostgres()) {
 			continue
 		}
 		select {
