@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -275,5 +276,70 @@ func TestReplicaFlags(t *testing.T) {
 		if (err == nil) != tc.ok {
 			t.Errorf("%q: error %v, want ok %v", tc.args, err, tc.ok)
 		}
+	}
+}
+
+func TestSweepFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want []step // nil: refused
+	}{
+		{[]string{"--router-bin", "x", "--sweep", "1,16,64,500/s,2000/s"}, []step{{posters: 1}, {posters: 16}, {posters: 64}, {rate: 500}, {rate: 2000}}},
+		{[]string{"--router-bin", "x", "--sweep", " 8 , 2.5/s"}, []step{{posters: 8}, {rate: 2.5}}},
+		{[]string{"--router-bin", "x", "--sweep", "64,"}, nil},
+		{[]string{"--router-bin", "x", "--sweep", "0"}, nil},
+		{[]string{"--router-bin", "x", "--sweep", "fast/s"}, nil},
+		{[]string{"--router-bin", "x", "--sweep", "500/min"}, nil},
+		{[]string{"--router-bin", "x", "--sweep", "64", "--rate", "100"}, nil},
+		{[]string{"--url", "http://127.0.0.1:1/webhook", "--secret", "s", "--sweep", "64"}, nil},
+	} {
+		o, err := parseFlags(tc.args, &bytes.Buffer{})
+		switch {
+		case tc.want == nil && err == nil:
+			t.Errorf("%q: accepted as %v, want an error", tc.args, o.sweep)
+		case tc.want != nil && err != nil:
+			t.Errorf("%q: %v", tc.args, err)
+		case tc.want != nil && !slices.Equal(o.sweep, tc.want):
+			t.Errorf("%q: steps %v, want %v", tc.args, o.sweep, tc.want)
+		}
+	}
+}
+
+// TestSweepShortRun: a sweep runs each of its loads on a router of its
+// own and reports them in order, each adding up as a single run does.
+func TestSweepShortRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the router")
+	}
+	bin := e2etest.Binary(t)
+	var stdout, stderr bytes.Buffer
+	code := Run(t.Context(), []string{"--router-bin", bin, "--payloads", webhooksDir, "--sweep", "3,40/s",
+		"--duration", "1s", "--warmup", "0", "--count", "60", "--drain-timeout", "10s", "--json"}, &stdout, &stderr)
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s", code, stderr.String())
+	}
+	var sw sweepReport
+	if err := json.Unmarshal(stdout.Bytes(), &sw); err != nil {
+		t.Fatalf("%v\n%s", err, stdout.String())
+	}
+	if len(sw.Steps) != 2 {
+		t.Fatalf("%d steps reported, want 2:\n%s", len(sw.Steps), stdout.String())
+	}
+	first, second := sw.Steps[0], sw.Steps[1]
+	if first.Mode != "closed" || first.Concurrency != 3 || second.Mode != "open" || second.Rate != 40 {
+		t.Errorf("steps ran as %s/%d and %s/%g, want a closed loop of 3 then 40/s", first.Mode, first.Concurrency, second.Mode, second.Rate)
+	}
+	for i, r := range sw.Steps {
+		if r.Accepted == 0 || !r.Drained || r.Delivered != r.NotificationsExpected || r.Ceiling == nil || r.Ceiling.AcceptedPerS <= 0 {
+			t.Errorf("step %d: accepted %d, drained %v, delivered %d of %d, ceiling %+v", i+1, r.Accepted, r.Drained, r.Delivered, r.NotificationsExpected, r.Ceiling)
+		}
+		if r.Router == nil || i > 0 && r.Router.PID == sw.Steps[i-1].Router.PID {
+			t.Errorf("step %d did not run on a router of its own: %+v", i+1, r.Router)
+		}
+	}
+	var text bytes.Buffer
+	sw.writeText(&text, false)
+	if !strings.Contains(text.String(), "3 posters") || !strings.Contains(text.String(), "40/s") {
+		t.Errorf("the table names neither load:\n%s", text.String())
 	}
 }

@@ -36,6 +36,9 @@ type options struct {
 	// needs storeURL, a Postgres database they share.
 	replicas int
 	storeURL string
+	// sweep, when set, runs these loads one after the other instead of
+	// the one --concurrency or --rate describe.
+	sweep []step
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -62,8 +65,16 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.replicas, "replicas", 1, "start this many routers on one store and spread the posters round-robin across them (more than 1 needs --store-url)")
 	fs.BoolVar(&o.pollOnly, "poll-only", false, "with --store-url: the routers' store.poll_only (no LISTEN/NOTIFY; replicas find each other's work by polling)")
 	fs.StringVar(&o.storeURL, "store-url", "", "a Postgres database on this machine (postgres://user@127.0.0.1:5432/db) for the routers' store, in a schema of the run's own dropped at the end (default: SQLite in the temporary folder)")
+	sweepList := fs.String("sweep", "", "run several loads one after the other, each on a fresh router with its own ceiling measurement, and end with a table of them: a comma-separated list of posters (closed loop) and rates (open loop), such as 1,16,64,500/s,2000/s,5000/s")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	if *sweepList != "" {
+		steps, err := parseSweep(*sweepList)
+		if err != nil {
+			return nil, err
+		}
+		o.sweep = steps
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
@@ -93,6 +104,10 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, errors.New("--replicas above 1 needs --store-url, a Postgres database they share (SQLite is one process's)")
 	case o.storeURL != "" && o.routerBin == "":
 		return nil, errors.New("--store-url needs --router-bin: it is the store of the routers the tool starts")
+	case o.sweep != nil && o.url != "":
+		return nil, errors.New("--sweep needs --router-bin: each of its loads starts a fresh router")
+	case o.sweep != nil && o.rate > 0:
+		return nil, errors.New("--sweep gives each load's rate itself; drop --rate")
 	case o.pollOnly && o.storeURL == "":
 		return nil, errors.New("--poll-only needs --store-url: it is a Postgres store's setting")
 	}

@@ -39,6 +39,21 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "wabaload:", err)
 		return ExitUsage
 	}
+	if o.sweep != nil {
+		sw, err := sweep(ctx, o, stderr)
+		if err != nil {
+			fmt.Fprintln(stderr, "wabaload:", err)
+			return ExitFail
+		}
+		if o.jsonOut {
+			enc := json.NewEncoder(stdout)
+			enc.SetIndent("", "  ")
+			_ = enc.Encode(sw)
+		} else {
+			sw.writeText(stdout, o.metrics)
+		}
+		return ExitOK
+	}
 	rep, err := execute(ctx, o, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "wabaload:", err)
