@@ -150,6 +150,37 @@ func TestRoutingImportsWhatItRoutes(t *testing.T) {
 	}
 }
 
+// TestABacklogIsImportedInBulk: with more staged than a batch takes,
+// reading what to route imports the backlog into the main file at once,
+// as many transactions of importBatch as it takes, and returns the oldest.
+func TestABacklogIsImportedInBulk(t *testing.T) {
+	ctx := t.Context()
+	s := openTest(t, filepath.Join(t.TempDir(), "w.db"), Options{GroupCommit: true, CheckpointEvery: -1})
+	defer s.Close()
+	var ids []int64
+	for i := range 5 {
+		id, err := s.AppendWebhook(ctx, fmt.Appendf(nil, `{"n":%d}`, i), time.Unix(100, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	ws, err := s.PendingWebhooks(ctx, time.Unix(200, 0), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ws) != 2 || ws[0].ID != ids[0] || ws[1].ID != ids[1] {
+		t.Fatalf("pending %+v, want the oldest two of %v", ws, ids)
+	}
+	var inMain int
+	if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM webhooks`).Scan(&inMain); err != nil {
+		t.Fatal(err)
+	}
+	if inMain != len(ids) {
+		t.Errorf("%d webhooks in the main file, want the whole backlog of %d", inMain, len(ids))
+	}
+}
+
 // TestIntakeIDsFollowTheMainFile: an intake file that is new beside a
 // store that has webhooks (an upgrade, or the intake file lost) hands
 // out ids after the main file's, never one of its own again.

@@ -192,6 +192,11 @@ func openDB(ctx context.Context, path string, opts Options, writer bool) (*sql.D
 		// loses nothing durable: a savepoint only matters inside its
 		// transaction.
 		q.Add("_pragma", "temp_store(MEMORY)")
+	} else {
+		// A reader's page cache is dropped whenever the writer has
+		// committed since its last read, which under load is every read:
+		// the default 2 MiB per reader was memory held for nothing.
+		q.Add("_pragma", "cache_size(-256)")
 	}
 	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {

@@ -51,25 +51,16 @@ func scanWebhooks(rows *sql.Rows) ([]store.Webhook, error) {
 // PendingWebhooks returns unprocessed, unparked webhooks due at now,
 // oldest first.
 func (s *Store) PendingWebhooks(ctx context.Context, now time.Time, limit int) ([]store.Webhook, error) {
-	var imported int64
-	if s.intake != nil {
-		var err error
-		if imported, err = s.importedUpTo(ctx); err != nil {
-			return nil, err
-		}
+	if s.intake == nil {
+		return s.unrouted(ctx, now, limit)
 	}
-	rows, err := s.reads.query(ctx,
-		`SELECT `+webhookCols+` FROM webhooks w JOIN webhook_bodies b ON b.id = w.id
-		WHERE w.processed_at IS NULL AND w.parked_at = 0 AND w.route_after <= ? ORDER BY w.id LIMIT CAST(? AS INTEGER)`, toDB(now), limit)
+	imported, err := s.importedUpTo(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("store/sqlite: pending webhooks (limit %d): %w", limit, err)
+		return nil, err
 	}
-	out, err := scanWebhooks(rows)
-	if err != nil {
-		return nil, fmt.Errorf("store/sqlite: pending webhooks: %w", err)
-	}
-	if s.intake == nil || len(out) >= limit {
-		return out, nil
+	out, err := s.unrouted(ctx, now, limit)
+	if err != nil || len(out) >= limit {
+		return out, err
 	}
 	// The rest come from the intake file as they were staged, newer than
 	// anything imported: ProcessBatch imports them in the transaction
@@ -80,12 +71,40 @@ func (s *Store) PendingWebhooks(ctx context.Context, now time.Time, limit int) (
 	if len(out) > 0 {
 		after = max(after, out[len(out)-1].ID)
 	}
-	staged, err := s.intake.staged(ctx, after, math.MaxInt64, limit-len(out))
+	room := limit - len(out)
+	staged, err := s.intake.staged(ctx, after, math.MaxInt64, room+1)
 	if err != nil {
 		return nil, fmt.Errorf("store/sqlite: pending webhooks: %w", err)
 	}
+	if len(staged) > room {
+		// More is staged than this batch takes: a backlog. Routed a
+		// batch at a time out of the intake file, it stayed there, read
+		// twice a pass and cleaned up a batch at a time, and intake and
+		// delivery slowed down by a fifth under load; imported in bulk,
+		// it costs a transaction per importBatch webhooks, as before.
+		if err := s.importStaged(ctx); err != nil {
+			return nil, err
+		}
+		return s.unrouted(ctx, now, limit)
+	}
 	for _, r := range staged {
 		out = append(out, store.Webhook{ID: r.id, Body: r.body, ReceivedAt: fromDB(r.at)})
+	}
+	return out, nil
+}
+
+// unrouted reads up to limit webhooks of the main file due to be routed
+// at now, oldest first.
+func (s *Store) unrouted(ctx context.Context, now time.Time, limit int) ([]store.Webhook, error) {
+	rows, err := s.reads.query(ctx,
+		`SELECT `+webhookCols+` FROM webhooks w JOIN webhook_bodies b ON b.id = w.id
+		WHERE w.processed_at IS NULL AND w.parked_at = 0 AND w.route_after <= ? ORDER BY w.id LIMIT CAST(? AS INTEGER)`, toDB(now), limit)
+	if err != nil {
+		return nil, fmt.Errorf("store/sqlite: pending webhooks (limit %d): %w", limit, err)
+	}
+	out, err := scanWebhooks(rows)
+	if err != nil {
+		return nil, fmt.Errorf("store/sqlite: pending webhooks: %w", err)
 	}
 	return out, nil
 }
