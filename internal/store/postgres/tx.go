@@ -17,13 +17,17 @@ import (
 type txn struct {
 	tx pgx.Tx
 	s  *Store
+	// queue holds the writes not sent yet (see pipeline.go); sent says
+	// whether anything was sent since the txn began.
+	queue []queued
+	sent  bool
 }
 
 // MarkChange records fingerprint in one upsert; false means it was seen
 // within window. Two replicas marking one fingerprint at once queue on
 // its unique key, and the second finds the first's mark.
 func (t *txn) MarkChange(ctx context.Context, fingerprint string, now time.Time, window time.Duration) (bool, error) {
-	tag, err := t.tx.Exec(ctx, `INSERT INTO fingerprints (fp, seen_at, expires_at) VALUES ($1, $2, $3)
+	tag, err := t.exec(ctx, `INSERT INTO fingerprints (fp, seen_at, expires_at) VALUES ($1, $2, $3)
 		ON CONFLICT (fp) DO UPDATE SET seen_at = excluded.seen_at, expires_at = excluded.expires_at
 		WHERE fingerprints.seen_at <= $4`,
 		text(fingerprint), toDB(now), toDB(now.Add(window)), toDB(now.Add(-window)))
@@ -36,13 +40,30 @@ func (t *txn) MarkChange(ctx context.Context, fingerprint string, now time.Time,
 // Enqueue inserts an outbox row; a duplicate (NotificationID, Sink) is
 // ignored by the unique key.
 func (t *txn) Enqueue(ctx context.Context, o store.Outbound) error {
-	_, err := t.s.enqueue(ctx, t.tx, o)
-	return err
+	q, args := t.s.enqueueStatement(o)
+	t.later(fmt.Sprintf("enqueue %s for sink %s", o.NotificationID, o.Sink), q, args...)
+	return nil
 }
 
 // enqueue inserts an outbox row unless its (NotificationID, Sink) is
 // queued already; added says whether it was new.
 func (s *Store) enqueue(ctx context.Context, tx pgx.Tx, o store.Outbound) (added bool, err error) {
+	q, args := s.enqueueStatement(o)
+	rows, err := tx.Query(ctx, q, args...)
+	if err == nil {
+		added = rows.Next()
+		rows.Close()
+		err = rows.Err()
+	}
+	if err != nil {
+		return false, fmt.Errorf("enqueue %s for sink %s: %w", o.NotificationID, o.Sink, err)
+	}
+	return added, nil
+}
+
+// enqueueStatement is the insert of o, returning the sink when the row
+// was new.
+func (s *Store) enqueueStatement(o store.Outbound) (string, []any) {
 	state := o.State
 	if state == "" {
 		state = store.Pending
@@ -58,18 +79,8 @@ func (s *Store) enqueue(ctx context.Context, tx pgx.Tx, o store.Outbound) (added
 		// payload at commit however many a transaction makes.
 		q = `WITH added AS (` + q + `) SELECT a.sink FROM added a, LATERAL pg_notify('` + s.channel(channelOutbox) + `', a.sink) n`
 	}
-	rows, err := tx.Query(ctx, q,
-		text(o.Sink), text(o.NotificationID), o.Payload, string(state), o.Attempts, toDB(o.NextAttempt),
-		toDB(o.CreatedAt), toDB(o.AcceptedAt), text(o.LastError), text(o.Receipt), text(o.IncidentID), o.Seq)
-	if err == nil {
-		added = rows.Next()
-		rows.Close()
-		err = rows.Err()
-	}
-	if err != nil {
-		return false, fmt.Errorf("enqueue %s for sink %s: %w", o.NotificationID, o.Sink, err)
-	}
-	return added, nil
+	return q, []any{text(o.Sink), text(o.NotificationID), o.Payload, string(state), o.Attempts, toDB(o.NextAttempt),
+		toDB(o.CreatedAt), toDB(o.AcceptedAt), text(o.LastError), text(o.Receipt), text(o.IncidentID), o.Seq}
 }
 
 // lockKey takes the transaction's advisory lock on a problem key: the
@@ -77,19 +88,17 @@ func (s *Store) enqueue(ctx context.Context, tx pgx.Tx, o store.Outbound) (added
 // second replica routing a change of the same problem must wait for that
 // and read what the first wrote, not decide beside it (two open pages of
 // one incident). The lock ends with the transaction.
-func (t *txn) lockKey(ctx context.Context, key string) error {
-	if _, err := t.tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 1))`, "incident key "+text(key)); err != nil {
-		return fmt.Errorf("lock incidents under %q: %w", key, err)
-	}
-	return nil
+//
+// It is held back until the read that follows it, which waits for it in
+// the same round trip.
+func (t *txn) lockKey(key string) {
+	t.later(fmt.Sprintf("lock incidents under %q", key), `SELECT pg_advisory_xact_lock(hashtextextended($1, 1))`, "incident key "+text(key))
 }
 
 // Incident returns the latest episode of rule's incident under key.
 func (t *txn) Incident(ctx context.Context, rule, key string) (store.Incident, bool, error) {
-	if err := t.lockKey(ctx, key); err != nil {
-		return store.Incident{}, false, err
-	}
-	inc, found, err := oneIncident(t.tx.QueryRow(ctx, `SELECT `+incidentCols+` FROM incidents
+	t.lockKey(key)
+	inc, found, err := oneIncident(t.queryRow(ctx, `SELECT `+incidentCols+` FROM incidents
 		WHERE key = $1 AND rule = $2 ORDER BY episode DESC LIMIT 1`, text(key), text(rule)))
 	if err != nil {
 		return inc, false, fmt.Errorf("read incident of rule %q under %q: %w", rule, key, err)
@@ -100,17 +109,15 @@ func (t *txn) Incident(ctx context.Context, rule, key string) (store.Incident, b
 // IncidentByID returns an incident by its ID, under its key's lock.
 func (t *txn) IncidentByID(ctx context.Context, id string) (store.Incident, bool, error) {
 	var key string
-	err := t.tx.QueryRow(ctx, `SELECT key FROM incidents WHERE id = $1`, text(id)).Scan(&key)
+	err := t.queryRow(ctx, `SELECT key FROM incidents WHERE id = $1`, text(id)).Scan(&key)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.Incident{}, false, nil
-	}
-	if err == nil {
-		err = t.lockKey(ctx, unText(key))
 	}
 	var inc store.Incident
 	var found bool
 	if err == nil {
-		inc, found, err = oneIncident(t.tx.QueryRow(ctx, `SELECT `+incidentCols+` FROM incidents WHERE id = $1`, text(id)))
+		t.lockKey(unText(key))
+		inc, found, err = oneIncident(t.queryRow(ctx, `SELECT `+incidentCols+` FROM incidents WHERE id = $1`, text(id)))
 	}
 	if err != nil {
 		return inc, false, fmt.Errorf("read incident %s: %w", id, err)
@@ -120,10 +127,8 @@ func (t *txn) IncidentByID(ctx context.Context, id string) (store.Incident, bool
 
 // OpenIncidents returns the open incidents under key, of any rule.
 func (t *txn) OpenIncidents(ctx context.Context, key string) ([]store.Incident, error) {
-	if err := t.lockKey(ctx, key); err != nil {
-		return nil, err
-	}
-	rows, err := t.tx.Query(ctx, `SELECT `+incidentCols+` FROM incidents WHERE key = $1 AND state = 'open' ORDER BY rule, episode`, text(key))
+	t.lockKey(key)
+	rows, err := t.query(ctx, `SELECT `+incidentCols+` FROM incidents WHERE key = $1 AND state = 'open' ORDER BY rule, episode`, text(key))
 	if err != nil {
 		return nil, fmt.Errorf("read open incidents under %q: %w", key, err)
 	}
@@ -136,16 +141,13 @@ func (t *txn) OpenIncidents(ctx context.Context, key string) ([]store.Incident, 
 
 // SaveIncident inserts or replaces an incident by its ID, in one upsert.
 func (t *txn) SaveIncident(ctx context.Context, inc store.Incident) error {
-	_, err := t.tx.Exec(ctx, `INSERT INTO incidents (`+incidentCols+`)
+	t.later(fmt.Sprintf("save incident %s", inc.ID), `INSERT INTO incidents (`+incidentCols+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
 		ON CONFLICT (id) DO UPDATE SET state = excluded.state, severity = excluded.severity, title = excluded.title,
 			events = excluded.events, seq = excluded.seq, updated_at = excluded.updated_at,
 			resolved_at = excluded.resolved_at, reason = excluded.reason, detail = excluded.detail, sinks = excluded.sinks`,
 		text(inc.ID), text(inc.Rule), text(inc.Key), inc.Episode, text(inc.WabaID), text(inc.State), inc.Severity, text(inc.Title),
 		inc.Events, inc.Seq, toDB(inc.OpenedAt), toDB(inc.UpdatedAt), toDB(inc.ResolvedAt), text(inc.Reason), inc.Detail, texts(inc.Sinks))
-	if err != nil {
-		return fmt.Errorf("save incident %s: %w", inc.ID, err)
-	}
 	return nil
 }
 
@@ -156,43 +158,36 @@ func (t *txn) AppendDecision(ctx context.Context, d store.Decision) error {
 			return fmt.Errorf("append the decision on event %d of webhook %d: incident id %q is empty or has a space", d.Index, d.WebhookID, id)
 		}
 	}
-	_, err := t.tx.Exec(ctx, `INSERT INTO decisions (webhook_id, idx, at, waba_id, field, event, incidents, record)
+	t.later(fmt.Sprintf("append the decision on event %d of webhook %d", d.Index, d.WebhookID),
+		`INSERT INTO decisions (webhook_id, idx, at, waba_id, field, event, incidents, record)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 		d.WebhookID, d.Index, toDB(d.At), text(d.WabaID), text(d.Field), text(d.Event), texts(d.IncidentIDs), d.Record)
-	if err != nil {
-		return fmt.Errorf("append the decision on event %d of webhook %d: %w", d.Index, d.WebhookID, err)
-	}
 	return nil
 }
 
 // SetTimer sets the incident's timer of its kind.
 func (t *txn) SetTimer(ctx context.Context, tm store.Timer) error {
-	if _, err := t.tx.Exec(ctx, `INSERT INTO timers (incident_id, kind, due) VALUES ($1, $2, $3)
-		ON CONFLICT (incident_id, kind) DO UPDATE SET due = excluded.due`, text(tm.IncidentID), text(tm.Kind), toDB(tm.Due)); err != nil {
-		return fmt.Errorf("set the %s timer of incident %s: %w", tm.Kind, tm.IncidentID, err)
-	}
+	t.later(fmt.Sprintf("set the %s timer of incident %s", tm.Kind, tm.IncidentID), `INSERT INTO timers (incident_id, kind, due) VALUES ($1, $2, $3)
+		ON CONFLICT (incident_id, kind) DO UPDATE SET due = excluded.due`, text(tm.IncidentID), text(tm.Kind), toDB(tm.Due))
 	return nil
 }
 
 // ClearTimers removes all of an incident's timers.
 func (t *txn) ClearTimers(ctx context.Context, incidentID string) error {
-	if _, err := t.tx.Exec(ctx, `DELETE FROM timers WHERE incident_id = $1`, text(incidentID)); err != nil {
-		return fmt.Errorf("clear the timers of incident %s: %w", incidentID, err)
-	}
+	t.later(fmt.Sprintf("clear the timers of incident %s", incidentID), `DELETE FROM timers WHERE incident_id = $1`, text(incidentID))
 	return nil
 }
 
 // DeleteTimer removes one timer.
 func (t *txn) DeleteTimer(ctx context.Context, tm store.Timer) error {
-	if _, err := t.tx.Exec(ctx, `DELETE FROM timers WHERE incident_id = $1 AND kind = $2`, text(tm.IncidentID), text(tm.Kind)); err != nil {
-		return fmt.Errorf("delete the %s timer of incident %s: %w", tm.Kind, tm.IncidentID, err)
-	}
+	t.later(fmt.Sprintf("delete the %s timer of incident %s", tm.Kind, tm.IncidentID),
+		`DELETE FROM timers WHERE incident_id = $1 AND kind = $2`, text(tm.IncidentID), text(tm.Kind))
 	return nil
 }
 
 // SaveSilence inserts or replaces a silence by its ID.
 func (t *txn) SaveSilence(ctx context.Context, s store.Silence) error {
-	_, err := t.tx.Exec(ctx, `INSERT INTO silences (`+silenceCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+	_, err := t.exec(ctx, `INSERT INTO silences (`+silenceCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 		ON CONFLICT (id) DO UPDATE SET cond = excluded.cond, author = excluded.author, comment = excluded.comment,
 			starts_at = excluded.starts_at, ends_at = excluded.ends_at, expired_at = excluded.expired_at`,
 		text(s.ID), text(s.When), text(s.Author), text(s.Comment), toDB(s.StartsAt), toDB(s.EndsAt), toDB(s.CreatedAt), toDB(s.ExpiredAt))
@@ -204,7 +199,7 @@ func (t *txn) SaveSilence(ctx context.Context, s store.Silence) error {
 
 // GetSilence reads a silence in the transaction.
 func (t *txn) GetSilence(ctx context.Context, id string) (store.Silence, bool, error) {
-	return oneSilence(t.tx.QueryRow(ctx, `SELECT `+silenceCols+` FROM silences WHERE id = $1`, text(id)))
+	return oneSilence(t.queryRow(ctx, `SELECT `+silenceCols+` FROM silences WHERE id = $1`, text(id)))
 }
 
 // Update runs fn in a transaction of its own; fn's error rolls it back
@@ -212,7 +207,11 @@ func (t *txn) GetSilence(ctx context.Context, id string) (store.Silence, bool, e
 func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 	var fnErr error
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		fnErr = fn(&txn{tx: tx, s: s})
+		t := &txn{tx: tx, s: s}
+		fnErr = fn(t)
+		if fnErr == nil {
+			fnErr = t.flush(ctx)
+		}
 		if fnErr != nil && retryable(fnErr) {
 			return fnErr
 		}

@@ -239,30 +239,31 @@ func (s *Store) unknown(ctx context.Context, tx pgx.Tx, ids []int64, claimed map
 
 // processOne runs fn for one claimed webhook under a savepoint. failed is
 // that webhook's own failure, rolled back; err is one the transaction
-// cannot survive.
+// cannot survive. The savepoint and the mark go out with the webhook's
+// first read, and its release with its last writes (see pipeline.go).
 func (s *Store) processOne(ctx context.Context, tx pgx.Tx, id int64, fn func(int64, store.Tx) error) (failed, err error) {
-	sp, err := tx.Begin(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("savepoint for webhook %d: %w", id, err)
-	}
-	if _, err := sp.Exec(ctx, `UPDATE webhooks SET processed_at = `+nowNS+` WHERE id = $1`, id); err != nil {
-		_ = sp.Rollback(ctx)
-		return nil, fmt.Errorf("mark webhook %d processed: %w", id, err)
-	}
-	if failed = fn(id, &txn{tx: sp, s: s}); failed != nil {
-		if retryable(failed) {
-			// Crossed another replica's transaction: the whole batch is
-			// run again, rather than this webhook counted as failing.
-			_ = sp.Rollback(ctx)
-			return nil, failed
+	t := &txn{tx: tx, s: s}
+	t.later(fmt.Sprintf("savepoint for webhook %d", id), `SAVEPOINT webhook`)
+	t.later(fmt.Sprintf("mark webhook %d processed", id), `UPDATE webhooks SET processed_at = `+nowNS+` WHERE id = $1`, id)
+	failed = fn(id, t)
+	if failed == nil {
+		t.later(fmt.Sprintf("releasing savepoint of webhook %d", id), `RELEASE SAVEPOINT webhook`)
+		if failed = t.flush(ctx); failed == nil {
+			return nil, nil
 		}
-		if err := sp.Rollback(ctx); err != nil {
-			return nil, fmt.Errorf("rolling back webhook %d after %w: %w", id, failed, err)
-		}
+	}
+	t.queue = nil
+	if !t.sent {
+		// Nothing of it reached the server: there is nothing to undo.
 		return failed, nil
 	}
-	if err := sp.Commit(ctx); err != nil {
-		return nil, fmt.Errorf("releasing savepoint of webhook %d: %w", id, err)
+	if retryable(failed) {
+		// Crossed another replica's transaction: the whole batch is run
+		// again, rather than this webhook counted as failing.
+		return nil, failed
 	}
-	return nil, nil
+	if _, err := tx.Exec(ctx, `ROLLBACK TO SAVEPOINT webhook; RELEASE SAVEPOINT webhook`); err != nil {
+		return nil, fmt.Errorf("rolling back webhook %d after %w: %w", id, failed, err)
+	}
+	return failed, nil
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -34,6 +35,7 @@ func Run(t *testing.T, open Opener) {
 		{"ProcessRollback", testProcessRollback},
 		{"ProcessUnknown", testProcessUnknown},
 		{"ProcessBatch", testProcessBatch},
+		{"ProcessBatchRollsBackWhatReachedTheStore", testProcessBatchRollsBackWhatReachedTheStore},
 		{"MarkChange", testMarkChange},
 		{"EnqueueDuplicate", testEnqueueDuplicate},
 		{"LeaseDueAndSink", testLeaseDueAndSink},
@@ -275,6 +277,55 @@ func testProcessBatch(t *testing.T, s store.Store) {
 		t.Fatalf("pending after batch: %+v, want only the failed webhook %d", ws, ids[1])
 	}
 	wantNIDs(t, "rows after batch", lease(t, s, "slack", t0, 10), fmt.Sprint("n", ids[0]), fmt.Sprint("n", ids[2]))
+}
+
+// testProcessBatchRollsBackWhatReachedTheStore: a webhook whose fn fails
+// after its writes were read back, or whose write the store itself
+// refuses, is rolled back alone, whatever of it the store had already
+// been sent, and the refused write is named in its error.
+func testProcessBatchRollsBackWhatReachedTheStore(t *testing.T, s store.Store) {
+	ids := appendN(t, s, 3)
+	boom := errors.New("boom")
+	errs, err := s.ProcessBatch(t.Context(), ids, func(id int64, tx store.Tx) error {
+		ctx := t.Context()
+		if err := tx.Enqueue(ctx, outbound("slack", fmt.Sprint("n", id), t0)); err != nil {
+			return err
+		}
+		switch id {
+		case ids[0]:
+			// A read after the enqueue: both have reached the store.
+			if _, err := tx.MarkChange(ctx, fmt.Sprint("fp", id), t0, time.Hour); err != nil {
+				return err
+			}
+			return boom
+		case ids[1]:
+			// A decision without its record is refused by the store.
+			if err := tx.AppendDecision(ctx, store.Decision{WebhookID: id, At: t0}); err != nil {
+				return err
+			}
+			_, err := tx.MarkChange(ctx, fmt.Sprint("fp", id), t0, time.Hour)
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("ProcessBatch: %v", err)
+	}
+	if len(errs) != 3 || !errors.Is(errs[0], boom) || errs[1] == nil || !strings.Contains(errs[1].Error(), "decision") || errs[2] != nil {
+		t.Fatalf("errs = %v, want [boom, the refused decision, nil]", errs)
+	}
+	if ws := pending(t, s); len(ws) != 2 || ws[0].ID != ids[0] || ws[1].ID != ids[1] {
+		t.Fatalf("pending after batch: %+v, want the two failed webhooks", ws)
+	}
+	wantNIDs(t, "rows after batch", lease(t, s, "slack", t0, 10), fmt.Sprint("n", ids[2]))
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		for _, id := range ids[:2] {
+			if ok, err := tx.MarkChange(ctx, fmt.Sprint("fp", id), t0, time.Hour); err != nil || !ok {
+				t.Errorf("webhook %d's fingerprint survived its rollback: MarkChange = %v, %v", id, ok, err)
+			}
+		}
+		return nil
+	})
 }
 
 func testProcessUnknown(t *testing.T, s store.Store) {
