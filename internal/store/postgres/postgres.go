@@ -167,9 +167,16 @@ const nowNS = `(extract(epoch FROM clock_timestamp()) * 1000000000)::bigint`
 // it off to resolve a deadlock or a serialization failure (two replicas'
 // transactions crossing): fn must reset what it captures.
 func (s *Store) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
+	return s.retrying(ctx, func() error { return pgx.BeginFunc(ctx, s.pool, fn) })
+}
+
+// retrying runs fn (a transaction, or one statement that is a transaction
+// of its own) again after a deadlock or serialization failure, which
+// rolled it back whole.
+func (s *Store) retrying(ctx context.Context, fn func() error) error {
 	backoff := 5 * time.Millisecond
 	for attempt := 0; ; attempt++ {
-		err := pgx.BeginFunc(ctx, s.pool, fn)
+		err := fn()
 		if err == nil || !retryable(err) || attempt >= 5 {
 			return err
 		}
