@@ -30,7 +30,9 @@ func scanOutbound(row pgx.Row, extra ...any) (store.Outbound, error) {
 }
 
 // Lease claims due, unleased (or lease-expired) pending rows of sink for
-// owner under one token from the lease_tokens sequence. The candidates
+// owner under one token from the lease_tokens sequence, in one statement
+// of its own (one round trip, where a transaction around it took four).
+// The candidates
 // are locked FOR UPDATE SKIP LOCKED: two replicas leasing at once take
 // different rows, neither waits for the other, and a row the other just
 // leased is seen leased once its lock is had (Postgres rechecks the
@@ -43,14 +45,12 @@ func (s *Store) Lease(ctx context.Context, sink, owner string, now time.Time, li
 		return nil, fmt.Errorf("store/postgres: lease sink %s: owner is empty", sink)
 	}
 	until := now.Add(leaseFor)
-	var token int64
 	var out []store.Outbound
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	// One statement, so one round trip: the token is drawn in it, once
+	// (an uncorrelated subquery), and it commits on its own.
+	err := s.retrying(ctx, func() error {
 		out = nil
-		if err := tx.QueryRow(ctx, `SELECT nextval('lease_tokens')`).Scan(&token); err != nil {
-			return fmt.Errorf("draw a lease token: %w", err)
-		}
-		rows, err := tx.Query(ctx, `WITH due AS (
+		rows, err := s.pool.Query(ctx, `WITH due AS (
 				SELECT o.id FROM outbox o
 				WHERE o.sink = $1 AND o.state = 'pending' AND o.next_attempt <= $2 AND o.lease_until <= $2
 					AND (o.incident_id = '' OR NOT EXISTS (SELECT 1 FROM outbox e
@@ -58,18 +58,21 @@ func (s *Store) Lease(ctx context.Context, sink, owner string, now time.Time, li
 				ORDER BY o.next_attempt, o.id
 				LIMIT $3
 				FOR UPDATE SKIP LOCKED)
-			UPDATE outbox o SET lease_until = $4, lease_owner = $5, lease_token = $6,
+			UPDATE outbox o SET lease_until = $4, lease_owner = $5, lease_token = (SELECT nextval('lease_tokens')),
 				resent = o.resent OR o.lease_until > 0
 			FROM due WHERE o.id = due.id
-			RETURNING `+outboxCols+`, (SELECT t.thread FROM incident_threads t WHERE t.incident_id = o.incident_id AND t.sink = o.sink)`,
-			text(sink), toDB(now), limit, toDB(until), text(owner), token)
+			RETURNING `+outboxCols+`, (SELECT t.thread FROM incident_threads t WHERE t.incident_id = o.incident_id AND t.sink = o.sink),
+				o.lease_token`,
+			text(sink), toDB(now), limit, toDB(until), text(owner))
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
 			var thread *string
-			o, err := scanOutbound(rows, &thread)
+			var token int64
+			o, err := scanOutbound(rows, &thread, &token)
+			o.Lease = store.Lease{Owner: owner, Token: token, Until: until}
 			if err != nil {
 				return fmt.Errorf("scan: %w", err)
 			}
@@ -82,10 +85,6 @@ func (s *Store) Lease(ctx context.Context, sink, owner string, now time.Time, li
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store/postgres: lease sink %s for %s (limit %d): %w", sink, owner, limit, err)
-	}
-	lease := store.Lease{Owner: owner, Token: token, Until: until}
-	for i := range out {
-		out[i].Lease = lease
 	}
 	// RETURNING order is unspecified; workers expect oldest due first.
 	sort.Slice(out, func(i, j int) bool {
