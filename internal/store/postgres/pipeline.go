@@ -91,14 +91,41 @@ func (t *txn) queryRow(ctx context.Context, sql string, args ...any) pgx.Row {
 	return batchRow{br: br, err: err}
 }
 
-// query is pgx's Query once what is held back is sent: the rows are read
-// after a round trip of their own.
+// query is pgx's Query after what is held back, in the same round trip;
+// closing the rows ends the batch.
 func (t *txn) query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
-	if err := t.flush(ctx); err != nil {
+	if len(t.queue) == 0 {
+		return t.tx.Query(ctx, sql, args...)
+	}
+	br, err := t.send(ctx, sql, args...)
+	if err != nil {
 		return nil, err
 	}
-	return t.tx.Query(ctx, sql, args...)
+	rows, err := br.Query()
+	if err != nil {
+		return nil, errors.Join(err, br.Close())
+	}
+	return &batchRows{Rows: rows, br: br}, nil
 }
+
+// batchRows are the rows of a batch's last statement; closing them ends
+// the batch.
+type batchRows struct {
+	pgx.Rows
+	br       pgx.BatchResults
+	closeErr error
+	closed   bool
+}
+
+func (r *batchRows) Close() {
+	r.Rows.Close()
+	if !r.closed {
+		r.closed = true
+		r.closeErr = r.br.Close()
+	}
+}
+
+func (r *batchRows) Err() error { return errors.Join(r.Rows.Err(), r.closeErr) }
 
 // batchRow is the row of a batch's last statement; reading it ends the
 // batch.

@@ -65,6 +65,14 @@ func testIncidents(t *testing.T, s store.Store) {
 		if got, _, _ := tx.IncidentByID(ctx, "i2"); got.Events != 5 || got.Seq != 3 || len(got.Sinks) != 3 {
 			t.Errorf("after a second save: events %d seq %d sinks %v, want 5, 3 and three sinks", got.Events, got.Seq, got.Sinks)
 		}
+		// A list read right after a save sees it too.
+		ban2.Events = 6
+		if err := tx.SaveIncident(ctx, ban2); err != nil {
+			return err
+		}
+		if open, err := tx.OpenIncidents(ctx, "w1/ban"); err != nil || len(open) != 2 || open[0].Events != 6 {
+			t.Errorf("OpenIncidents after a save = %+v, %v; want i2 with 6 events first", open, err)
+		}
 		return nil
 	})
 	id := appendN(t, s, 1)[0]
