@@ -71,6 +71,7 @@ func (t *txn) flush(ctx context.Context) error {
 // exec runs sql after what is held back, in the same round trip.
 func (t *txn) exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
 	if len(t.queue) == 0 {
+		t.sent = true
 		return t.tx.Exec(ctx, sql, args...)
 	}
 	br, err := t.send(ctx, sql, args...)
@@ -85,6 +86,7 @@ func (t *txn) exec(ctx context.Context, sql string, args ...any) (pgconn.Command
 // trip.
 func (t *txn) queryRow(ctx context.Context, sql string, args ...any) pgx.Row {
 	if len(t.queue) == 0 {
+		t.sent = true
 		return t.tx.QueryRow(ctx, sql, args...)
 	}
 	br, err := t.send(ctx, sql, args...)
@@ -95,6 +97,7 @@ func (t *txn) queryRow(ctx context.Context, sql string, args ...any) pgx.Row {
 // closing the rows ends the batch.
 func (t *txn) query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
 	if len(t.queue) == 0 {
+		t.sent = true
 		return t.tx.Query(ctx, sql, args...)
 	}
 	br, err := t.send(ctx, sql, args...)
