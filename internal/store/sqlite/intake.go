@@ -122,7 +122,9 @@ func (s *Store) openIntake(ctx context.Context, path string) (*intake, error) {
 
 func (in *intake) close() error {
 	var err error
-	in.reads.close()
+	if in.reads != nil {
+		in.reads.close()
+	}
 	if in.read != nil {
 		err = in.read.Close()
 	}

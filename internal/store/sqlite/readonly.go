@@ -49,7 +49,7 @@ func openReadOnly(ctx context.Context, path string, opts Options) (*Store, error
 		_ = read.Close()
 		return nil, fmt.Errorf("store/sqlite: open %s read-only: %w", path, err)
 	}
-	return &Store{read: read, opts: opts, closing: make(chan struct{})}, nil
+	return &Store{read: read, opts: opts, closing: make(chan struct{}), reads: newReadCache(read)}, nil
 }
 
 // checkSchema refuses a file whose schema is not the one this binary

@@ -143,6 +143,14 @@ func TestReadOnlyBesideARunningServe(t *testing.T) {
 	if got := count(); got != 1 {
 		t.Fatalf("read-only store sees %d incidents, want 1", got)
 	}
+	// The reads the router makes every pass work read-only too (route
+	// and test make them on a read-only store).
+	if _, err := ro.Silences(ctx, store.SilenceFilter{ActiveAt: time.Unix(100, 0)}); err != nil {
+		t.Errorf("read-only Silences: %v", err)
+	}
+	if _, err := ro.PendingWebhooks(ctx, time.Unix(100, 0), 10); err != nil {
+		t.Errorf("read-only PendingWebhooks: %v", err)
+	}
 
 	// A read held open across serve's next commits.
 	rows, err := ro.read.QueryContext(ctx, `SELECT id FROM incidents`)

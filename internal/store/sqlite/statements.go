@@ -164,7 +164,7 @@ func (s *Store) closeStatements() {
 // first time each runs: the router reads what to route and the active
 // silences every pass, and parsing those reads anew was a seventh of the
 // router's CPU at 100 webhooks a second. Only fixed texts go through it,
-// so it stays small. A nil cache prepares nothing.
+// so it stays small. Every Store has one, read-only ones too.
 type readCache struct {
 	db    *sql.DB
 	mu    sync.Mutex
@@ -192,9 +192,6 @@ func (c *readCache) queryRow(ctx context.Context, q string, args ...any) *sql.Ro
 }
 
 func (c *readCache) stmt(ctx context.Context, q string) *sql.Stmt {
-	if c == nil {
-		return nil
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if st, ok := c.stmts[q]; ok {
@@ -209,9 +206,6 @@ func (c *readCache) stmt(ctx context.Context, q string) *sql.Stmt {
 }
 
 func (c *readCache) close() {
-	if c == nil {
-		return
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for q, st := range c.stmts {
