@@ -39,34 +39,35 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "wabaload:", err)
 		return ExitUsage
 	}
+	var out printable
 	if o.sweep != nil {
 		sw, err := sweep(ctx, o, stderr)
 		if err != nil {
 			fmt.Fprintln(stderr, "wabaload:", err)
 			return ExitFail
 		}
-		if o.jsonOut {
-			enc := json.NewEncoder(stdout)
-			enc.SetIndent("", "  ")
-			_ = enc.Encode(sw)
-		} else {
-			sw.writeText(stdout, o.metrics)
+		out = sw
+	} else {
+		rep, err := execute(ctx, o, stderr)
+		if err != nil {
+			fmt.Fprintln(stderr, "wabaload:", err)
+			return ExitFail
 		}
-		return ExitOK
-	}
-	rep, err := execute(ctx, o, stderr)
-	if err != nil {
-		fmt.Fprintln(stderr, "wabaload:", err)
-		return ExitFail
+		out = rep
 	}
 	if o.jsonOut {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		_ = enc.Encode(rep)
+		_ = enc.Encode(out)
 	} else {
-		rep.writeText(stdout, o.metrics)
+		out.writeText(stdout, o.metrics)
 	}
 	return ExitOK
+}
+
+// printable is a run's report or a sweep's, printed as text or JSON.
+type printable interface {
+	writeText(w io.Writer, metrics bool)
 }
 
 // execute runs the stages of one load run in order and returns the report.
