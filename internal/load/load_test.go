@@ -292,6 +292,9 @@ func TestSweepFlags(t *testing.T) {
 		{[]string{"--router-bin", "x", "--sweep", "500/min"}, nil},
 		{[]string{"--router-bin", "x", "--sweep", "64", "--rate", "100"}, nil},
 		{[]string{"--url", "http://127.0.0.1:1/webhook", "--secret", "s", "--sweep", "64"}, nil},
+		{[]string{"--router-bin", "x", "--sweep", "64", "--repeat", "3"}, []step{{posters: 64}}},
+		{[]string{"--router-bin", "x", "--sweep", "64", "--repeat", "0"}, nil},
+		{[]string{"--router-bin", "x", "--repeat", "3"}, nil},
 	} {
 		o, err := parseFlags(tc.args, &bytes.Buffer{})
 		switch {
@@ -341,5 +344,37 @@ func TestSweepShortRun(t *testing.T) {
 	sw.writeText(&text, false)
 	if !strings.Contains(text.String(), "3 posters") || !strings.Contains(text.String(), "40/s") {
 		t.Errorf("the table names neither load:\n%s", text.String())
+	}
+}
+
+// TestSweepTableTakesMedians: with several runs of a load, each figure in
+// its line is the median over them, a figure no run measured is "-", and
+// an end-to-end p99 of a run whose backlog never drained is marked as a
+// floor.
+func TestSweepTableTakesMedians(t *testing.T) {
+	run := func(accepted, p99 float64, drained bool) *report {
+		return &report{Mode: "open", Rate: 500, AcceptedPerS: accepted, E2EMeasured: true, Drained: drained,
+			E2E: latencySummary{N: 10, P50: p99 / 2, P99: p99}, BacklogAtSendEnd: int64(accepted),
+			Router: &routerReport{PeakKB: 40 * 1024}}
+	}
+	for _, tc := range []struct {
+		name string
+		runs []*report
+		want []string
+	}{
+		{"odd", []*report{run(300, 9, true), run(100, 30, true), run(200, 12, true)},
+			[]string{"500/s", " 200 ", "12.0 ms", "6.0 ms", "40.0 MiB", " - "}},
+		{"even", []*report{run(100, 10, true), run(300, 20, false)},
+			[]string{" 200 ", "15.0 ms+"}},
+	} {
+		line := tableRow(tc.runs)
+		for _, w := range tc.want {
+			if !strings.Contains(line, w) {
+				t.Errorf("%s: line %q lacks %q", tc.name, line, w)
+			}
+		}
+	}
+	if line := tableRow([]*report{run(100, 10, true)}); strings.Contains(line, "+") {
+		t.Errorf("a drained run is marked unfinished: %q", line)
 	}
 }

@@ -37,8 +37,9 @@ type options struct {
 	replicas int
 	storeURL string
 	// sweep, when set, runs these loads one after the other instead of
-	// the one --concurrency or --rate describe.
-	sweep []step
+	// the one --concurrency or --rate describe; repeat times each.
+	sweep  []step
+	repeat int
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -66,6 +67,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.pollOnly, "poll-only", false, "with --store-url: the routers' store.poll_only (no LISTEN/NOTIFY; replicas find each other's work by polling)")
 	fs.StringVar(&o.storeURL, "store-url", "", "a Postgres database on this machine (postgres://user@127.0.0.1:5432/db) for the routers' store, in a schema of the run's own dropped at the end (default: SQLite in the temporary folder)")
 	sweepList := fs.String("sweep", "", "run several loads one after the other, each on a fresh router with its own ceiling measurement, and end with a table of them: a comma-separated list of posters (closed loop) and rates (open loop), such as 1,16,64,500/s,2000/s,5000/s")
+	fs.IntVar(&o.repeat, "repeat", 1, "with --sweep: run each load this many times and put the median of each figure in the table")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -106,6 +108,10 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, errors.New("--store-url needs --router-bin: it is the store of the routers the tool starts")
 	case o.sweep != nil && o.url != "":
 		return nil, errors.New("--sweep needs --router-bin: each of its loads starts a fresh router")
+	case o.repeat < 1 || o.repeat > 20:
+		return nil, errors.New("--repeat must be 1..20")
+	case o.repeat > 1 && o.sweep == nil:
+		return nil, errors.New("--repeat needs --sweep (one load repeated is --sweep with one load)")
 	case o.sweep != nil && o.rate > 0:
 		return nil, errors.New("--sweep gives each load's rate itself; drop --rate")
 	case o.pollOnly && o.storeURL == "":

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -46,28 +47,32 @@ func parseSweep(list string) ([]step, error) {
 	return steps, nil
 }
 
-// sweepReport is a sweep's reports, in its order.
+// sweepReport is a sweep's reports, in its order: each load's Repeat runs
+// one after the other.
 type sweepReport struct {
-	Steps []*report `json:"steps"`
+	Repeat int       `json:"repeat"`
+	Steps  []*report `json:"steps"`
 }
 
 // sweep runs each step as a run of its own, against a fresh router (and
 // store) and its own ceiling measurement, so no step inherits another's
 // backlog; open-loop steps serve their rate with --concurrency workers.
 func sweep(ctx context.Context, o *options, stderr io.Writer) (*sweepReport, error) {
-	out := &sweepReport{}
+	out := &sweepReport{Repeat: max(o.repeat, 1)}
 	for i, s := range o.sweep {
 		so := *o
 		so.rate = s.rate
 		if s.rate == 0 {
 			so.concurrency = s.posters
 		}
-		fmt.Fprintf(stderr, "wabaload: sweep step %d of %d: %s\n", i+1, len(o.sweep), describe(s))
-		rep, err := execute(ctx, &so, stderr)
-		if err != nil {
-			return nil, fmt.Errorf("sweep step %s: %w", s, err)
+		for run := range out.Repeat {
+			fmt.Fprintf(stderr, "wabaload: sweep step %d of %d, run %d of %d: %s\n", i+1, len(o.sweep), run+1, out.Repeat, describe(s))
+			rep, err := execute(ctx, &so, stderr)
+			if err != nil {
+				return nil, fmt.Errorf("sweep step %s: %w", s, err)
+			}
+			out.Steps = append(out.Steps, rep)
 		}
-		out.Steps = append(out.Steps, rep)
 	}
 	return out, nil
 }
@@ -79,37 +84,95 @@ func describe(s step) string {
 	return fmt.Sprintf("closed loop, %d posters", s.posters)
 }
 
-// writeText prints every step's report, then one line per step.
+// writeText prints every run's report, then one line per load: with
+// several runs of each, the median of each figure over them, since two
+// runs on a shared machine differ by a fifth.
 func (sw *sweepReport) writeText(w io.Writer, metrics bool) {
-	for _, r := range sw.Steps {
-		fmt.Fprintf(w, "== %s\n", loadOf(r))
+	repeat := max(sw.Repeat, 1)
+	for i, r := range sw.Steps {
+		if repeat > 1 {
+			fmt.Fprintf(w, "== %s, run %d of %d\n", loadOf(r), i%repeat+1, repeat)
+		} else {
+			fmt.Fprintf(w, "== %s\n", loadOf(r))
+		}
 		r.writeText(w, metrics)
 		fmt.Fprintln(w)
 	}
+	if repeat > 1 {
+		fmt.Fprintf(w, "medians of %d runs of each load\n", repeat)
+	}
 	fmt.Fprintf(w, "%-10s %11s %10s %6s %9s %12s %9s %9s %12s %9s\n",
 		"load", "accepted/s", "ceiling/s", "share", "200 p99", "delivered/s", "e2e p50", "e2e p99", "backlog@end", "peak RSS")
-	for _, r := range sw.Steps {
-		ceiling, share := "-", "-"
-		if c := r.Ceiling; c != nil {
-			ceiling, share = fmt.Sprintf("%.0f", c.AcceptedPerS), fmt.Sprintf("%.0f%%", 100*c.RouterShare)
-		}
-		e2e50, e2e99, delivered, backlog := "-", "-", "-", "-"
-		if r.E2EMeasured {
-			delivered, backlog = fmt.Sprintf("%.0f", r.DeliveredPerSDuringLoad), strconv.FormatInt(r.BacklogAtSendEnd, 10)
-			if r.E2E.N > 0 {
-				e2e50, e2e99 = fmt.Sprintf("%.1f ms", r.E2E.P50), fmt.Sprintf("%.1f ms", r.E2E.P99)
-			}
-			if !r.Drained {
-				e2e99 += "+"
-			}
-		}
-		rss := "-"
-		if r.Router != nil {
-			rss = fmt.Sprintf("%.1f MiB", float64(r.Router.PeakKB)/1024)
-		}
-		fmt.Fprintf(w, "%-10s %11.0f %10s %6s %6.1f ms %12s %9s %9s %12s %9s\n",
-			shortLoad(r), r.AcceptedPerS, ceiling, share, r.Latency.P99, delivered, e2e50, e2e99, backlog, rss)
+	for i := 0; i < len(sw.Steps); i += repeat {
+		runs := sw.Steps[i:min(i+repeat, len(sw.Steps))]
+		fmt.Fprintln(w, tableRow(runs))
 	}
+}
+
+// tableRow is one load's line: each figure the median over its runs.
+func tableRow(runs []*report) string {
+	of := func(f func(*report) (float64, bool)) (float64, bool) {
+		var xs []float64
+		for _, r := range runs {
+			if v, ok := f(r); ok {
+				xs = append(xs, v)
+			}
+		}
+		if len(xs) == 0 {
+			return 0, false
+		}
+		slices.Sort(xs)
+		if len(xs)%2 == 1 {
+			return xs[len(xs)/2], true
+		}
+		return (xs[len(xs)/2-1] + xs[len(xs)/2]) / 2, true
+	}
+	cell := func(f func(*report) (float64, bool), format string) string {
+		if v, ok := of(f); ok {
+			return fmt.Sprintf(format, v)
+		}
+		return "-"
+	}
+	ceiling := func(r *report) (float64, bool) {
+		if r.Ceiling == nil {
+			return 0, false
+		}
+		return r.Ceiling.AcceptedPerS, true
+	}
+	share := func(r *report) (float64, bool) {
+		if r.Ceiling == nil {
+			return 0, false
+		}
+		return 100 * r.Ceiling.RouterShare, true
+	}
+	delivery := func(f func(*report) float64) func(*report) (float64, bool) {
+		return func(r *report) (float64, bool) { return f(r), r.E2EMeasured }
+	}
+	e2e := func(f func(*report) float64) func(*report) (float64, bool) {
+		return func(r *report) (float64, bool) { return f(r), r.E2EMeasured && r.E2E.N > 0 }
+	}
+	rss := func(r *report) (float64, bool) {
+		if r.Router == nil {
+			return 0, false
+		}
+		return float64(r.Router.PeakKB) / 1024, true
+	}
+	e2e99 := cell(e2e(func(r *report) float64 { return r.E2E.P99 }), "%.1f ms")
+	for _, r := range runs {
+		if r.E2EMeasured && !r.Drained {
+			e2e99 += "+" // some never arrived: the true figure is worse
+			break
+		}
+	}
+	return fmt.Sprintf("%-10s %11s %10s %6s %9s %12s %9s %9s %12s %9s",
+		shortLoad(runs[0]),
+		cell(func(r *report) (float64, bool) { return r.AcceptedPerS, true }, "%.0f"),
+		cell(ceiling, "%.0f"), cell(share, "%.0f%%"),
+		cell(func(r *report) (float64, bool) { return r.Latency.P99, true }, "%.1f ms"),
+		cell(delivery(func(r *report) float64 { return r.DeliveredPerSDuringLoad }), "%.0f"),
+		cell(e2e(func(r *report) float64 { return r.E2E.P50 }), "%.1f ms"), e2e99,
+		cell(delivery(func(r *report) float64 { return float64(r.BacklogAtSendEnd) }), "%.0f"),
+		cell(rss, "%.1f MiB"))
 }
 
 func loadOf(r *report) string {
