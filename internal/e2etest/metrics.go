@@ -225,7 +225,12 @@ func awaitDrained(ctx context.Context, client *http.Client, base string, exited 
 		m, err := Scrape(ctx, client, base)
 		switch {
 		case err != nil:
-			streak, reason = 0, err.Error()
+			// A scrape cut short by the deadline says nothing of the
+			// router; what the last one showed is the better reason.
+			streak = 0
+			if ctx.Err() == nil || reason == "" {
+				reason = err.Error()
+			}
 		default:
 			var drained bool
 			if drained, reason = m.Drained(); drained {
