@@ -44,10 +44,7 @@ func BenchmarkAppendWebhook(b *testing.B) {
 func BenchmarkLeaseAck(b *testing.B) {
 	const batch = 32
 	ctx := b.Context()
-	s, err := Open(ctx, filepath.Join(b.TempDir(), "w.db"), DefaultOptions())
-	if err != nil {
-		b.Fatalf("Open: %v", err)
-	}
+	s := openTest(b, filepath.Join(b.TempDir(), "w.db"), DefaultOptions())
 	defer s.Close()
 	now := time.Now()
 	enqueueN(b, s, b.N, now)
@@ -74,10 +71,7 @@ func BenchmarkLeaseAck(b *testing.B) {
 func BenchmarkLeaseAckConcurrent(b *testing.B) {
 	const batch, workers = 64, 16
 	ctx := b.Context()
-	s, err := Open(ctx, filepath.Join(b.TempDir(), "w.db"), DefaultOptions())
-	if err != nil {
-		b.Fatalf("Open: %v", err)
-	}
+	s := openTest(b, filepath.Join(b.TempDir(), "w.db"), DefaultOptions())
 	defer s.Close()
 	now := time.Now()
 	enqueueN(b, s, b.N, now)
@@ -203,10 +197,7 @@ func BenchmarkAppendDuringGC(b *testing.B) {
 // nothing due for it: the cost of the statement itself.
 func BenchmarkLeaseVaryingLimit(b *testing.B) {
 	ctx := b.Context()
-	s, err := Open(ctx, filepath.Join(b.TempDir(), "w.db"), DefaultOptions())
-	if err != nil {
-		b.Fatalf("Open: %v", err)
-	}
+	s := openTest(b, filepath.Join(b.TempDir(), "w.db"), DefaultOptions())
 	defer s.Close()
 	now := time.Now()
 	enqueueN(b, s, 64, now)

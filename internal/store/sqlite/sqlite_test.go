@@ -18,7 +18,7 @@ import (
 	"github.com/wabarouter/wabarouter/internal/store/storetest"
 )
 
-func openTest(t *testing.T, path string, opts Options) *Store {
+func openTest(t testing.TB, path string, opts Options) *Store {
 	t.Helper()
 	s, err := Open(t.Context(), path, opts)
 	if err != nil {
