@@ -21,8 +21,9 @@ import (
 // them into the main file in the transaction that routes them, which also
 // moves the intake cursor; any other reader of webhooks imports what is
 // staged first, in a transaction of its own. A crash between the two
-// files neither loses a webhook nor imports one twice. The ids are the intake's, kept on import, so the id
-// an append returns is the webhook's id everywhere after.
+// files neither loses a webhook nor imports one twice. The ids are the
+// intake's, kept on import, so the id an append returns is the webhook's
+// id everywhere after.
 type intake struct {
 	path  string
 	write *sql.DB // one connection: the intake's single writer
@@ -149,15 +150,21 @@ func (s *Store) stage(ctx context.Context, body []byte, receivedAt time.Time) (i
 // read, so every reader of webhooks calls it first. It must not be called
 // inside a write of the main file: it makes one.
 func (s *Store) importStaged(ctx context.Context) error {
-	in := s.intake
-	if in == nil {
+	if s.intake == nil {
 		return nil
 	}
-	in.mu.Lock()
-	defer in.mu.Unlock()
 	if _, err := s.importedUpTo(ctx); err != nil {
 		return err
 	}
+	return s.importAfterCursor(ctx)
+}
+
+// importAfterCursor is importStaged for a caller that has just read the
+// cursor (importedUpTo), as PendingWebhooks has when it finds a backlog.
+func (s *Store) importAfterCursor(ctx context.Context) error {
+	in := s.intake
+	in.mu.Lock()
+	defer in.mu.Unlock()
 	for {
 		n, err := s.importBatch(ctx, in)
 		if err != nil {

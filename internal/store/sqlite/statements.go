@@ -15,8 +15,8 @@ import (
 // ?: SQLite plans a bare LIMIT parameter by its value, so binding another
 // value expires the statement and the next step parses it again. The
 // delivery workers lease as many rows as they have senders free, a
-// different number each time, and every lease was parsed anew (210 µs a
-// lease rather than 40).
+// different number each time, and every lease was parsed anew (158 µs a
+// lease rather than 33, BenchmarkLeaseVaryingLimit).
 const (
 	// sqlMarkChange records a fingerprint unless it was seen within the
 	// window (seen_at after the 4th argument); one row changed means the

@@ -82,7 +82,7 @@ func (s *Store) PendingWebhooks(ctx context.Context, now time.Time, limit int) (
 		// twice a pass and cleaned up a batch at a time, and intake and
 		// delivery slowed down by a fifth under load; imported in bulk,
 		// it costs a transaction per importBatch webhooks, as before.
-		if err := s.importStaged(ctx); err != nil {
+		if err := s.importAfterCursor(ctx); err != nil {
 			return nil, err
 		}
 		return s.unrouted(ctx, now, limit)
