@@ -16,12 +16,39 @@ type step struct {
 	rate    float64
 }
 
+// stepOf is the load a report was measured under.
+func stepOf(r *report) step {
+	if r.Mode == "open" {
+		return step{rate: r.Rate}
+	}
+	return step{posters: r.Concurrency}
+}
+
+// String is the step as --sweep writes it: "64", "2000/s".
 func (s step) String() string {
 	if s.rate > 0 {
-		return strconv.FormatFloat(s.rate, 'f', -1, 64) + "/s"
+		return s.rateText() + "/s"
 	}
 	return strconv.Itoa(s.posters)
 }
+
+// long names the step in progress lines and report headings.
+func (s step) long() string {
+	if s.rate > 0 {
+		return "open loop at " + s.rateText() + " webhooks/s"
+	}
+	return fmt.Sprintf("closed loop, %d posters", s.posters)
+}
+
+// short names the step in the table.
+func (s step) short() string {
+	if s.rate > 0 {
+		return s.String()
+	}
+	return fmt.Sprintf("%d posters", s.posters)
+}
+
+func (s step) rateText() string { return strconv.FormatFloat(s.rate, 'f', -1, 64) }
 
 // parseSweep reads --sweep: loads separated by commas, each a number of
 // posters for a closed loop ("64") or webhooks per second for an open
@@ -66,7 +93,7 @@ func sweep(ctx context.Context, o *options, stderr io.Writer) (*sweepReport, err
 			so.concurrency = s.posters
 		}
 		for run := range out.Repeat {
-			fmt.Fprintf(stderr, "wabaload: sweep step %d of %d, run %d of %d: %s\n", i+1, len(o.sweep), run+1, out.Repeat, describe(s))
+			fmt.Fprintf(stderr, "wabaload: sweep step %d of %d, run %d of %d: %s\n", i+1, len(o.sweep), run+1, out.Repeat, s.long())
 			rep, err := execute(ctx, &so, stderr)
 			if err != nil {
 				return nil, fmt.Errorf("sweep step %s: %w", s, err)
@@ -77,13 +104,6 @@ func sweep(ctx context.Context, o *options, stderr io.Writer) (*sweepReport, err
 	return out, nil
 }
 
-func describe(s step) string {
-	if s.rate > 0 {
-		return fmt.Sprintf("open loop at %s webhooks/s", strconv.FormatFloat(s.rate, 'f', -1, 64))
-	}
-	return fmt.Sprintf("closed loop, %d posters", s.posters)
-}
-
 // writeText prints every run's report, then one line per load: with
 // several runs of each, the median of each figure over them, since two
 // runs on a shared machine differ by a fifth.
@@ -91,9 +111,9 @@ func (sw *sweepReport) writeText(w io.Writer, metrics bool) {
 	repeat := max(sw.Repeat, 1)
 	for i, r := range sw.Steps {
 		if repeat > 1 {
-			fmt.Fprintf(w, "== %s, run %d of %d\n", loadOf(r), i%repeat+1, repeat)
+			fmt.Fprintf(w, "== %s, run %d of %d\n", stepOf(r).long(), i%repeat+1, repeat)
 		} else {
-			fmt.Fprintf(w, "== %s\n", loadOf(r))
+			fmt.Fprintf(w, "== %s\n", stepOf(r).long())
 		}
 		r.writeText(w, metrics)
 		fmt.Fprintln(w)
@@ -165,7 +185,7 @@ func tableRow(runs []*report) string {
 		}
 	}
 	return fmt.Sprintf("%-10s %11s %10s %6s %9s %12s %9s %9s %12s %9s",
-		shortLoad(runs[0]),
+		stepOf(runs[0]).short(),
 		cell(func(r *report) (float64, bool) { return r.AcceptedPerS, true }, "%.0f"),
 		cell(ceiling, "%.0f"), cell(share, "%.0f%%"),
 		cell(func(r *report) (float64, bool) { return r.Latency.P99, true }, "%.1f ms"),
@@ -173,18 +193,4 @@ func tableRow(runs []*report) string {
 		cell(e2e(func(r *report) float64 { return r.E2E.P50 }), "%.1f ms"), e2e99,
 		cell(delivery(func(r *report) float64 { return float64(r.BacklogAtSendEnd) }), "%.0f"),
 		cell(rss, "%.1f MiB"))
-}
-
-func loadOf(r *report) string {
-	if r.Mode == "open" {
-		return fmt.Sprintf("open loop at %.0f webhooks/s", r.Rate)
-	}
-	return fmt.Sprintf("closed loop, %d posters", r.Concurrency)
-}
-
-func shortLoad(r *report) string {
-	if r.Mode == "open" {
-		return fmt.Sprintf("%.0f/s", r.Rate)
-	}
-	return fmt.Sprintf("%d posters", r.Concurrency)
 }
