@@ -109,6 +109,13 @@ func collectAppends(reqs chan appendReq, first appendReq) []appendReq {
 // and answers each request with its id. Identities are drawn as the rows
 // are inserted, in the order the SELECT gives them, so the ids, sorted,
 // are the batch's in order.
+//
+// It notifies no one: Postgres commits every transaction that notified
+// under one lock per database, WAL flush included, so a NOTIFY in each
+// round made the replicas' appends (and routing) commit one at a time,
+// and three replicas took a third of the webhooks one did. The replica
+// that accepted a webhook wakes its own router; the others find it when
+// they poll, which only matters when that replica dies first.
 func (s *Store) appendRound(batch []appendReq) {
 	bodies := make([][]byte, len(batch))
 	ats := make([]int64, len(batch))
@@ -118,15 +125,10 @@ func (s *Store) appendRound(batch []appendReq) {
 	q := `INSERT INTO webhooks (body, received_at)
 		SELECT b, a FROM unnest($1::bytea[], $2::bigint[]) WITH ORDINALITY AS t(b, a, n) ORDER BY n
 		RETURNING id`
-	if !s.opts.PollOnly {
-		// The wake-up goes with the commit: one per round.
-		q = `WITH w AS (` + q + `), n AS (SELECT pg_notify('` + s.channel(channelWebhooks) + `', '') FROM (SELECT 1) one)
-			SELECT w.id FROM w, n`
-	}
 	ids := make([]int64, 0, len(batch))
 	// The background context: the callers handed their webhooks over,
 	// and one that gave up must not abort its neighbours' insert.
-	rows, err := s.pool.Query(context.Background(), q, bodies, ats)
+	rows, err := s.intake.Query(context.Background(), q, bodies, ats)
 	if err == nil {
 		for rows.Next() {
 			var id int64

@@ -16,6 +16,12 @@
 //     own.
 //   - Migrations are versioned and applied at Open under an advisory lock,
 //     so replicas starting together migrate once.
+//   - Nothing on the hot path notifies: Postgres commits the transactions
+//     that notified one at a time, so a replica wakes its own router and
+//     sink workers and finds the others' work by polling; only a replay
+//     is notified (Listen).
+//   - Appends are group-committed on two connections of their own, so a
+//     200 never waits for a connection routing or delivery holds.
 //
 // Times are kept as Unix nanoseconds (bigint), as the contract hands them
 // in: exact round trips, and a fake clock in the tests works unchanged.

@@ -11,15 +11,12 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// The channels the store notifies on, in the transaction that makes the
-// work, so the notification is delivered when (and only if) it commits:
-// a webhook appended (no payload), and a row queued or replayed for a
-// sink (the sink's name as payload). Postgres folds identical
-// notifications of one transaction into one.
-const (
-	channelWebhooks = "wabarouter_webhooks"
-	channelOutbox   = "wabarouter_outbox"
-)
+// channelOutbox is the channel the store notifies on when a dead row is
+// replayed (the sink's name as payload), in the transaction that replays
+// it, so the notification is delivered when (and only if) it commits: a
+// replay from the command line goes out at once rather than at the next
+// poll. Appends and routing notify no one (see appendRound).
+const channelOutbox = "wabarouter_outbox"
 
 // channel is base for the store's schema: notifications are per database,
 // not per schema, so two stores in one database (replicas of two
@@ -32,9 +29,9 @@ func (s *Store) channel(base string) string {
 	return base + "_" + hex.EncodeToString(sum[:6])
 }
 
-// Wake says what a notification from another replica (or this one) is
-// about: Webhook for a webhook to route, otherwise Sink names the sink
-// that has a row to send.
+// Wake says what a wake-up is about: Webhook for webhooks to route,
+// otherwise Sink names the sink that has a row to send, or, empty, every
+// sink has.
 type Wake struct {
 	Webhook bool
 	Sink    string
@@ -82,10 +79,9 @@ func (s *Store) listenOnce(ctx context.Context, wake func(Wake)) error {
 		_ = conn.Conn().Close(context.Background())
 		conn.Release()
 	}()
-	for _, ch := range []string{s.channel(channelWebhooks), s.channel(channelOutbox)} {
-		if _, err := conn.Exec(ctx, `LISTEN `+pgx.Identifier{ch}.Sanitize()); err != nil {
-			return fmt.Errorf("store/postgres: listen on %s: %w", ch, err)
-		}
+	ch := s.channel(channelOutbox)
+	if _, err := conn.Exec(ctx, `LISTEN `+pgx.Identifier{ch}.Sanitize()); err != nil {
+		return fmt.Errorf("store/postgres: listen on %s: %w", ch, err)
 	}
 	wake(Wake{Webhook: true})
 	wake(Wake{})
@@ -97,10 +93,7 @@ func (s *Store) listenOnce(ctx context.Context, wake func(Wake)) error {
 			}
 			return fmt.Errorf("store/postgres: waiting for notifications: %w", err)
 		}
-		switch n.Channel {
-		case s.channel(channelWebhooks):
-			wake(Wake{Webhook: true})
-		case s.channel(channelOutbox):
+		if n.Channel == ch {
 			wake(Wake{Sink: unText(n.Payload)})
 		}
 	}

@@ -137,9 +137,10 @@ func TestReadOnly(t *testing.T) {
 	}
 }
 
-// TestWakeUps: a replica listening is told of a webhook another appended
-// and of a row it queued, once their transactions commit, and of nothing a
-// rolled-back transaction queued; with PollOnly nothing listens.
+// TestWakeUps: a replica listening is told of a dead row another replayed,
+// once its transaction commits, and of nothing appended or queued (those
+// wake their own replica; a NOTIFY there made every replica's commits
+// wait on one lock); with PollOnly nothing listens.
 func TestWakeUps(t *testing.T) {
 	url := testURL(t)
 	ctx := t.Context()
@@ -174,29 +175,24 @@ func TestWakeUps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	next("a webhook appended", func(w Wake) bool { return w.Webhook })
-	boom := errors.New("boom")
-	second, err := a.AppendWebhook(ctx, []byte(`{}`), t0())
-	if err != nil {
-		t.Fatal(err)
-	}
-	next("another webhook appended", func(w Wake) bool { return w.Webhook })
 	if err := a.Process(ctx, id, func(tx store.Tx) error {
-		if err := tx.Enqueue(ctx, store.Outbound{Sink: "ghost", NotificationID: "n0", NextAttempt: t0(), CreatedAt: t0(), AcceptedAt: t0()}); err != nil {
-			return err
-		}
-		return boom
-	}); !errors.Is(err, boom) {
-		t.Fatalf("Process = %v", err)
-	}
-	if err := a.Process(ctx, second, func(tx store.Tx) error {
 		return tx.Enqueue(ctx, store.Outbound{Sink: "slack", NotificationID: "n1", NextAttempt: t0(), CreatedAt: t0(), AcceptedAt: t0()})
 	}); err != nil {
 		t.Fatal(err)
 	}
-	// Notifications arrive in commit order: had the rolled-back row been
-	// told, "ghost" would come first.
-	next("a row queued", func(w Wake) bool { return w.Sink == "slack" })
+	leased, err := a.Lease(ctx, "slack", "a", t0(), 1, time.Minute)
+	if err != nil || len(leased) != 1 {
+		t.Fatalf("Lease = %v, %v", leased, err)
+	}
+	if err := a.DeadLetter(ctx, leased[0].ID, leased[0].Lease, store.Outcome{At: t0(), Err: "400"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Replay(ctx, leased[0].ID, t0()); err != nil {
+		t.Fatal(err)
+	}
+	// Notifications arrive in commit order: had the append or the queued
+	// row been told, its wake-up would come before the replay's.
+	next("a row replayed", func(w Wake) bool { return !w.Webhook && w.Sink == "slack" })
 
 	quiet := openTest(t, url, Options{Schema: opts.Schema, PollOnly: true})
 	defer quiet.Close()

@@ -62,7 +62,9 @@ func (s *Store) enqueue(ctx context.Context, tx pgx.Tx, o store.Outbound) (added
 }
 
 // enqueueStatement is the insert of o, returning the sink when the row
-// was new.
+// was new. It notifies no one, for the reason appendRound does not: the
+// replica that routed wakes its own sink workers, and the others' find
+// the row at their next poll.
 func (s *Store) enqueueStatement(o store.Outbound) (string, []any) {
 	state := o.State
 	if state == "" {
@@ -73,12 +75,6 @@ func (s *Store) enqueueStatement(o store.Outbound) (string, []any) {
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 		ON CONFLICT (notification_id, sink) DO NOTHING
 		RETURNING sink`
-	if !s.opts.PollOnly {
-		// The wake-up rides in the insert's own statement, a round trip
-		// less per notification; Postgres sends one per channel and
-		// payload at commit however many a transaction makes.
-		q = `WITH added AS (` + q + `) SELECT a.sink FROM added a, LATERAL pg_notify('` + s.channel(channelOutbox) + `', a.sink) n`
-	}
 	return q, []any{text(o.Sink), text(o.NotificationID), o.Payload, string(state), o.Attempts, toDB(o.NextAttempt),
 		toDB(o.CreatedAt), toDB(o.AcceptedAt), text(o.LastError), text(o.Receipt), text(o.IncidentID), o.Seq}
 }
