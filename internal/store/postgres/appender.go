@@ -5,23 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
-
-	"github.com/wabarouter/wabarouter/internal/store"
 )
 
-// appender group-commits webhook appends: concurrent AppendWebhook calls
-// are inserted by one statement and committed once between them. One
-// commit per request made 64 concurrent posters hold 64 of the pool's
+// Webhook appends are group-committed (rounds): concurrent AppendWebhook
+// calls are inserted by one statement and committed once between them.
+// One commit per request made 64 concurrent posters hold 64 of the pool's
 // connections and wait on 64 WAL flushes, while routing and delivery
-// waited for a connection; now intake takes appendWorkers connections
-// at most, each committing whatever arrived meanwhile.
-type appender struct {
-	reqs    chan appendReq
-	closing chan struct{}
-	wg      sync.WaitGroup
-	once    sync.Once
-}
+// waited for a connection; now intake takes appendWorkers connections of
+// its own, each committing whatever arrived meanwhile.
 
 type appendReq struct {
 	body []byte
@@ -34,75 +25,23 @@ type appendResp struct {
 	err error
 }
 
-// appendWorkers commit rounds side by side: while one waits for its WAL
-// flush, the next collects what arrived; maxAppendBatch caps one round.
+// appendWorkers commit rounds side by side; maxAppendBatch caps one round.
 const (
 	appendWorkers  = 2
 	maxAppendBatch = 256
 )
 
-func (s *Store) startAppender() {
-	a := &appender{reqs: make(chan appendReq), closing: make(chan struct{})}
-	for range appendWorkers {
-		a.wg.Go(func() { s.appendRounds(a) })
-	}
-	s.appends = a
-}
-
-// stop lets the workers finish the rounds they hold and the requests
-// already handed over, then returns.
-func (a *appender) stop() {
-	a.once.Do(func() {
-		close(a.closing)
-		a.wg.Wait()
-	})
-}
-
-// append hands one webhook to the workers and waits for its commit. Once
-// handed over, the insert happens even if ctx ends, and append waits for
-// it, so a caller never reports a failure for a webhook that was stored.
-func (a *appender) append(ctx context.Context, body []byte, at int64) (int64, error) {
+// appendWebhook hands one webhook to the next round and waits for its
+// commit. Once handed over, the insert happens even if ctx ends, and it
+// waits for it, so a caller never reports a failure for a webhook that
+// was stored.
+func (s *Store) appendWebhook(ctx context.Context, body []byte, at int64) (int64, error) {
 	req := appendReq{body: body, at: at, resp: make(chan appendResp, 1)}
-	select {
-	case a.reqs <- req:
-	case <-a.closing:
-		return 0, store.ErrClosed
-	case <-ctx.Done():
-		return 0, ctx.Err()
+	if err := s.appends.hand(ctx, req); err != nil {
+		return 0, err
 	}
 	r := <-req.resp
 	return r.id, r.err
-}
-
-func (s *Store) appendRounds(a *appender) {
-	for {
-		select {
-		case req := <-a.reqs:
-			s.appendRound(collectAppends(a.reqs, req))
-		case <-a.closing:
-			for {
-				select {
-				case req := <-a.reqs:
-					s.appendRound(collectAppends(a.reqs, req))
-				default:
-					return
-				}
-			}
-		}
-	}
-}
-
-func collectAppends(reqs chan appendReq, first appendReq) []appendReq {
-	batch := []appendReq{first}
-	for len(batch) < maxAppendBatch {
-		select {
-		case req := <-reqs:
-			batch = append(batch, req)
-		default:
-			return batch
-		}
-	}
-	return batch
 }
 
 // appendRound inserts batch in one statement, rows in the batch's order,

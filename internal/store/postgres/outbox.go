@@ -145,6 +145,26 @@ func lostOrGone(ctx context.Context, q interface {
 // without then costs one round trip rather than five.
 func (s *Store) outcome(ctx context.Context, op string, id int64, lease store.Lease, result string, o store.Outcome,
 	then func(pgx.Tx) error, set string, args ...any) error {
+	q, args := outcomeStatement(id, lease, result, o, set, args...)
+	var err error
+	if then == nil {
+		err = s.recordInRound(ctx, q, args, id)
+	} else {
+		err = s.inTx(ctx, func(tx pgx.Tx) error {
+			if err := recordOutcome(ctx, tx, q, args, id); err != nil {
+				return err
+			}
+			return then(tx)
+		})
+	}
+	if err != nil {
+		return fmt.Errorf("store/postgres: %s %d (lease of %s): %w", op, id, lease.Owner, err)
+	}
+	return nil
+}
+
+// outcomeStatement is the one statement of an outcome (see outcome).
+func outcomeStatement(id int64, lease store.Lease, result string, o store.Outcome, set string, args ...any) (string, []any) {
 	n := 4 + len(args)
 	q := fmt.Sprintf(`WITH done AS (
 			UPDATE outbox SET `+set+`, lease_until = 0, lease_owner = '', lease_token = 0
@@ -161,21 +181,7 @@ func (s *Store) outcome(ctx context.Context, op string, id int64, lease store.Le
 	args = append([]any{id, text(lease.Owner), lease.Token}, args...)
 	args = append(args, result, toDB(o.At), text(o.Receipt), text(o.Err), text(o.ErrClass), int64(o.RetryAfter),
 		text(o.Thread), result == resultSent && o.Thread != "")
-	var err error
-	if then == nil {
-		err = s.retrying(ctx, func() error { return recordOutcome(ctx, s.pool, q, args, id) })
-	} else {
-		err = s.inTx(ctx, func(tx pgx.Tx) error {
-			if err := recordOutcome(ctx, tx, q, args, id); err != nil {
-				return err
-			}
-			return then(tx)
-		})
-	}
-	if err != nil {
-		return fmt.Errorf("store/postgres: %s %d (lease of %s): %w", op, id, lease.Owner, err)
-	}
-	return nil
+	return q, args
 }
 
 // recordOutcome runs an outcome's statement; no row changed is the row
@@ -193,6 +199,86 @@ func recordOutcome(ctx context.Context, q interface {
 	return nil
 }
 
+// Outcomes without a hand-over are group-committed: the outcomes
+// recorded at the same moment are sent as one batch, which Postgres runs
+// as one implicit transaction, so they cost one round trip and one WAL
+// flush between them. One commit each had every sender's ack wait for a
+// flush of its own, and those flushes were what a webhook's 200 waited
+// behind.
+const (
+	outcomeWorkers  = 2
+	maxOutcomeBatch = 64
+)
+
+type outcomeReq struct {
+	ctx  context.Context
+	sql  string
+	args []any
+	id   int64
+	resp chan error // buffered(1)
+}
+
+// recordInRound records one outcome in the next round and waits for it.
+func (s *Store) recordInRound(ctx context.Context, sql string, args []any, id int64) error {
+	req := outcomeReq{ctx: ctx, sql: sql, args: args, id: id, resp: make(chan error, 1)}
+	if err := s.outcomes.hand(ctx, req); err != nil {
+		return err
+	}
+	return <-req.resp
+}
+
+// outcomeRound records batch in one batch of statements. Should the batch
+// fail, nothing of it was committed, and each outcome is recorded on its
+// own instead, under its caller's context, as before rounds: one bad
+// outcome, or a dropped connection, fails only what it fails.
+func (s *Store) outcomeRound(batch []outcomeReq) {
+	var b pgx.Batch
+	for _, r := range batch {
+		b.Queue(r.sql, r.args...)
+	}
+	changed := make([]int, len(batch))
+	ctx, cancel := roundContext(batch)
+	defer cancel()
+	br := s.pool.SendBatch(ctx, &b)
+	var err error
+	for i := range batch {
+		if err = br.QueryRow().Scan(&changed[i]); err != nil {
+			break
+		}
+	}
+	if err = errors.Join(err, br.Close()); err != nil {
+		for _, r := range batch {
+			r.resp <- s.retrying(r.ctx, func() error { return recordOutcome(r.ctx, s.pool, r.sql, r.args, r.id) })
+		}
+		return
+	}
+	for i, r := range batch {
+		if changed[i] == 0 {
+			r.resp <- lostOrGone(r.ctx, s.pool, r.id)
+			continue
+		}
+		r.resp <- nil
+	}
+}
+
+// roundContext lasts as long as the longest-lived of the callers'
+// contexts: one caller that gave up must not abort its neighbours'
+// outcomes, and a database that stopped answering must not hold the
+// round past the time every caller allowed.
+func roundContext(batch []outcomeReq) (context.Context, context.CancelFunc) {
+	var latest time.Time
+	for _, r := range batch {
+		d, ok := r.ctx.Deadline()
+		if !ok {
+			return context.WithCancel(context.Background())
+		}
+		if d.After(latest) {
+			latest = d
+		}
+	}
+	return context.WithDeadline(context.Background(), latest)
+}
+
 // Renew extends a lease still held.
 func (s *Store) Renew(ctx context.Context, id int64, lease store.Lease, until time.Time) error {
 	tag, err := s.pool.Exec(ctx, `UPDATE outbox SET lease_until = $4 WHERE `+fenced, id, text(lease.Owner), lease.Token, toDB(until))
@@ -205,22 +291,29 @@ func (s *Store) Renew(ctx context.Context, id int64, lease store.Lease, until ti
 	return nil
 }
 
+// What each outcome sets, its arguments numbered from $4.
+const (
+	setSent  = `state = 'sent', attempts = attempts + 1, receipt = $4, sent_at = $5`
+	setRetry = `attempts = attempts + 1, next_attempt = $4, last_error = $5, resent = true`
+	setDead  = `state = 'dead', attempts = attempts + 1, last_error = $4`
+)
+
 // Ack marks a row sent.
 func (s *Store) Ack(ctx context.Context, id int64, lease store.Lease, o store.Outcome) error {
 	return s.outcome(ctx, "ack", id, lease, resultSent, o, nil,
-		`state = 'sent', attempts = attempts + 1, receipt = $4, sent_at = $5`, text(o.Receipt), toDB(o.At))
+		setSent, text(o.Receipt), toDB(o.At))
 }
 
 // Retry schedules another attempt and releases the lease.
 func (s *Store) Retry(ctx context.Context, id int64, lease store.Lease, next time.Time, o store.Outcome) error {
 	return s.outcome(ctx, "retry", id, lease, resultRetry, o, nil,
-		`attempts = attempts + 1, next_attempt = $4, last_error = $5, resent = true`, toDB(next), text(o.Err))
+		setRetry, toDB(next), text(o.Err))
 }
 
 // DeadLetter parks a row for an operator.
 func (s *Store) DeadLetter(ctx context.Context, id int64, lease store.Lease, o store.Outcome) error {
 	return s.outcome(ctx, "dead-letter", id, lease, resultDead, o, nil,
-		`state = 'dead', attempts = attempts + 1, last_error = $4`, text(o.Err))
+		setDead, text(o.Err))
 }
 
 // FailOver records a failure as DeadLetter or Retry do and enqueues the
@@ -244,10 +337,10 @@ func (s *Store) FailOver(ctx context.Context, id int64, lease store.Lease, dead 
 	var err error
 	if dead {
 		err = s.outcome(ctx, "dead-letter", id, lease, resultDead, o, enqueueAll,
-			`state = 'dead', attempts = attempts + 1, last_error = $4`, text(o.Err))
+			setDead, text(o.Err))
 	} else {
 		err = s.outcome(ctx, "retry", id, lease, resultRetry, o, enqueueAll,
-			`attempts = attempts + 1, next_attempt = $4, last_error = $5, resent = true`, toDB(next), text(o.Err))
+			setRetry, toDB(next), text(o.Err))
 	}
 	if err != nil {
 		return nil, err

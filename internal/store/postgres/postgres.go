@@ -49,9 +49,11 @@ type Store struct {
 	// where names the database in errors, without its password.
 	where string
 	// appends group-commits AppendWebhook on intake, connections of its
-	// own; both nil when read-only.
-	appends *appender
-	intake  *pgxpool.Pool
+	// own, and outcomes group-commits Ack, Retry and DeadLetter; all nil
+	// when read-only.
+	appends  *rounds[appendReq]
+	intake   *pgxpool.Pool
+	outcomes *rounds[outcomeReq]
 }
 
 var _ store.Store = (*Store)(nil)
@@ -115,7 +117,8 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 			pool.Close()
 			return nil, fmt.Errorf("store/postgres: open %s for intake: %w", where, err)
 		}
-		s.startAppender()
+		s.appends = startRounds(appendWorkers, maxAppendBatch, s.appendRound)
+		s.outcomes = startRounds(outcomeWorkers, maxOutcomeBatch, s.outcomeRound)
 	}
 	return s, nil
 }
@@ -166,6 +169,7 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) Close() error {
 	if s.appends != nil {
 		s.appends.stop()
+		s.outcomes.stop()
 		s.intake.Close()
 	}
 	s.pool.Close()

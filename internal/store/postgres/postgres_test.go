@@ -235,3 +235,41 @@ func TestReplicasStartTogether(t *testing.T) {
 		t.Errorf("schema_version = %d in %d rows, want %d in one", version, rows, len(migrations))
 	}
 }
+
+// TestOutcomeRoundFallsBack: a round one of whose outcomes fails commits
+// none of them as a batch, and then records each on its own: the good
+// outcome lands, and only the bad one reports an error.
+func TestOutcomeRoundFallsBack(t *testing.T) {
+	url := testURL(t)
+	ctx := t.Context()
+	s := openTest(t, url, Options{Schema: freshSchema(t, url)})
+	defer s.Close()
+	id, err := s.AppendWebhook(ctx, []byte(`{}`), t0())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Process(ctx, id, func(tx store.Tx) error {
+		return tx.Enqueue(ctx, store.Outbound{Sink: "slack", NotificationID: "n1", NextAttempt: t0(), CreatedAt: t0(), AcceptedAt: t0()})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	held, err := s.Lease(ctx, "slack", "a", t0(), 1, time.Minute)
+	if err != nil || len(held) != 1 {
+		t.Fatalf("Lease = %v, %v", held, err)
+	}
+	row := held[0]
+	q, args := outcomeStatement(row.ID, row.Lease, resultSent, store.Outcome{At: t0(), Receipt: "r1"}, setSent, "r1", toDB(t0()))
+	good := outcomeReq{ctx: ctx, sql: q, args: args, id: row.ID, resp: make(chan error, 1)}
+	bad := outcomeReq{ctx: ctx, sql: `SELECT count(*) FROM no_such_table`, id: row.ID, resp: make(chan error, 1)}
+	s.outcomeRound([]outcomeReq{bad, good})
+	if err := <-bad.resp; err == nil {
+		t.Error("the bad outcome reported no error")
+	}
+	if err := <-good.resp; err != nil {
+		t.Errorf("the good outcome = %v", err)
+	}
+	hist, err := s.Attempts(ctx, []string{"n1"})
+	if err != nil || len(hist) != 1 || hist[0].Result != resultSent || hist[0].Outcome.Receipt != "r1" {
+		t.Errorf("attempts = %+v, %v; want the one ack", hist, err)
+	}
+}

@@ -20,7 +20,7 @@ func (s *Store) AppendWebhook(ctx context.Context, body []byte, receivedAt time.
 	if s.appends == nil {
 		return 0, fmt.Errorf("store/postgres: append webhook (%d bytes): the store was opened read-only", len(body))
 	}
-	id, err := s.appends.append(ctx, body, toDB(receivedAt))
+	id, err := s.appendWebhook(ctx, body, toDB(receivedAt))
 	if err != nil {
 		return 0, fmt.Errorf("store/postgres: append webhook (%d bytes): %w", len(body), err)
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -32,6 +33,7 @@ func Run(t *testing.T, open Opener) {
 	}{
 		{"AppendPendingProcess", testAppendPendingProcess},
 		{"ConcurrentAppendsKeepTheirIDs", testConcurrentAppendsKeepTheirIDs},
+		{"ConcurrentOutcomesKeepTheirAnswers", testConcurrentOutcomesKeepTheirAnswers},
 		{"ProcessRollback", testProcessRollback},
 		{"ProcessUnknown", testProcessUnknown},
 		{"ProcessBatch", testProcessBatch},
@@ -466,6 +468,88 @@ func testDeadReplayDrop(t *testing.T, s store.Store) {
 	}
 	if dead, err = s.ListDead(ctx, 10); err != nil || len(dead) != 0 {
 		t.Fatalf("ListDead after replay+drop: %v, %v", nids(dead), err)
+	}
+}
+
+// testConcurrentOutcomes: outcomes recorded at the same moment, which a
+// store may commit together, each get their own answer and their own
+// effect: every ack, retry and dead letter under a held lease lands, one
+// under a stale lease is refused, and one for no row is not found.
+func testConcurrentOutcomesKeepTheirAnswers(t *testing.T, s store.Store) {
+	const n = 24
+	var rows []store.Outbound
+	for i := range n {
+		rows = append(rows, outbound("slack", fmt.Sprintf("c%02d", i), t0))
+	}
+	enqueue(t, s, rows...)
+	held := lease(t, s, "slack", t0, n)
+	if len(held) != n {
+		t.Fatalf("leased %d rows, want %d", len(held), n)
+	}
+	ctx := t.Context()
+	stale := held[1].Lease
+	stale.Token++
+	const unknown = 987654
+	errs := make([]error, n+2)
+	var wg sync.WaitGroup
+	for i, r := range held {
+		wg.Go(func() {
+			o := store.Outcome{At: t0, Receipt: "r-" + r.NotificationID, Err: "e-" + r.NotificationID}
+			switch i % 3 {
+			case 0:
+				errs[i] = s.Ack(ctx, r.ID, r.Lease, o)
+			case 1:
+				errs[i] = s.Retry(ctx, r.ID, r.Lease, t0.Add(time.Hour), o)
+			default:
+				errs[i] = s.DeadLetter(ctx, r.ID, r.Lease, o)
+			}
+		})
+	}
+	wg.Go(func() { errs[n] = s.Ack(ctx, held[1].ID, stale, store.Outcome{At: t0, Receipt: "stale"}) })
+	wg.Go(func() { errs[n+1] = s.Ack(ctx, unknown, held[0].Lease, store.Outcome{At: t0, Receipt: "none"}) })
+	wg.Wait()
+	var sent, retried, dead []string
+	for i, err := range errs[:n] {
+		if err != nil {
+			t.Errorf("outcome of %s = %v", held[i].NotificationID, err)
+		}
+		switch i % 3 {
+		case 0:
+			sent = append(sent, held[i].NotificationID)
+		case 1:
+			retried = append(retried, held[i].NotificationID)
+		default:
+			dead = append(dead, held[i].NotificationID)
+		}
+	}
+	if !errors.Is(errs[n], store.ErrLeaseLost) {
+		t.Errorf("ack under a stale lease = %v, want ErrLeaseLost", errs[n])
+	}
+	if !errors.Is(errs[n+1], store.ErrNotFound) {
+		t.Errorf("ack of no row = %v, want ErrNotFound", errs[n+1])
+	}
+	wantNIDs(t, "nothing due before the retries", lease(t, s, "slack", t0.Add(time.Minute+time.Second), n))
+	wantNIDs(t, "retried", lease(t, s, "slack", t0.Add(time.Hour), n), retried...)
+	got, err := s.ListDead(ctx, n)
+	if err != nil {
+		t.Fatalf("ListDead: %v", err)
+	}
+	wantNIDs(t, "dead", got, dead...)
+	hist, err := s.Attempts(ctx, sent)
+	if err != nil {
+		t.Fatalf("Attempts: %v", err)
+	}
+	receipts := map[string]string{}
+	for _, a := range hist {
+		receipts[a.NotificationID] = a.Result + " " + a.Outcome.Receipt
+	}
+	for _, nid := range sent {
+		if want := "sent r-" + nid; receipts[nid] != want {
+			t.Errorf("attempt of %s = %q, want %q", nid, receipts[nid], want)
+		}
+	}
+	if len(hist) != len(sent) {
+		t.Errorf("%d attempts of the %d sent, want one each", len(hist), len(sent))
 	}
 }
 
