@@ -171,23 +171,11 @@ func TestWakeUps(t *testing.T) {
 	next("connected: webhooks", func(w Wake) bool { return w.Webhook })
 	next("connected: sinks", func(w Wake) bool { return !w.Webhook && w.Sink == "" })
 
-	id, err := a.AppendWebhook(ctx, []byte(`{}`), t0())
-	if err != nil {
+	row := queueAndLease(t, a, "n1")
+	if err := a.DeadLetter(ctx, row.ID, row.Lease, store.Outcome{At: t0(), Err: "400"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.Process(ctx, id, func(tx store.Tx) error {
-		return tx.Enqueue(ctx, store.Outbound{Sink: "slack", NotificationID: "n1", NextAttempt: t0(), CreatedAt: t0(), AcceptedAt: t0()})
-	}); err != nil {
-		t.Fatal(err)
-	}
-	leased, err := a.Lease(ctx, "slack", "a", t0(), 1, time.Minute)
-	if err != nil || len(leased) != 1 {
-		t.Fatalf("Lease = %v, %v", leased, err)
-	}
-	if err := a.DeadLetter(ctx, leased[0].ID, leased[0].Lease, store.Outcome{At: t0(), Err: "400"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Replay(ctx, leased[0].ID, t0()); err != nil {
+	if err := a.Replay(ctx, row.ID, t0()); err != nil {
 		t.Fatal(err)
 	}
 	// Notifications arrive in commit order: had the append or the queued
@@ -244,20 +232,7 @@ func TestOutcomeRoundFallsBack(t *testing.T) {
 	ctx := t.Context()
 	s := openTest(t, url, Options{Schema: freshSchema(t, url)})
 	defer s.Close()
-	id, err := s.AppendWebhook(ctx, []byte(`{}`), t0())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Process(ctx, id, func(tx store.Tx) error {
-		return tx.Enqueue(ctx, store.Outbound{Sink: "slack", NotificationID: "n1", NextAttempt: t0(), CreatedAt: t0(), AcceptedAt: t0()})
-	}); err != nil {
-		t.Fatal(err)
-	}
-	held, err := s.Lease(ctx, "slack", "a", t0(), 1, time.Minute)
-	if err != nil || len(held) != 1 {
-		t.Fatalf("Lease = %v, %v", held, err)
-	}
-	row := held[0]
+	row := queueAndLease(t, s, "n1")
 	q, args := outcomeStatement(row.ID, row.Lease, resultSent, store.Outcome{At: t0(), Receipt: "r1"}, setSent, "r1", toDB(t0()))
 	good := outcomeReq{ctx: ctx, sql: q, args: args, id: row.ID, resp: make(chan error, 1)}
 	bad := outcomeReq{ctx: ctx, sql: `SELECT count(*) FROM no_such_table`, id: row.ID, resp: make(chan error, 1)}
@@ -272,4 +247,25 @@ func TestOutcomeRoundFallsBack(t *testing.T) {
 	if err != nil || len(hist) != 1 || hist[0].Result != resultSent || hist[0].Outcome.Receipt != "r1" {
 		t.Errorf("attempts = %+v, %v; want the one ack", hist, err)
 	}
+}
+
+// queueAndLease routes a webhook that queues notification nid for sink
+// slack, and leases that row as owner a.
+func queueAndLease(t *testing.T, s *Store, nid string) store.Outbound {
+	t.Helper()
+	ctx := t.Context()
+	id, err := s.AppendWebhook(ctx, []byte(`{}`), t0())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Process(ctx, id, func(tx store.Tx) error {
+		return tx.Enqueue(ctx, store.Outbound{Sink: "slack", NotificationID: nid, NextAttempt: t0(), CreatedAt: t0(), AcceptedAt: t0()})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	held, err := s.Lease(ctx, "slack", "a", t0(), 1, time.Minute)
+	if err != nil || len(held) != 1 {
+		t.Fatalf("Lease = %v, %v", held, err)
+	}
+	return held[0]
 }
