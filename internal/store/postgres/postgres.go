@@ -108,9 +108,8 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	s := &Store{pool: pool, opts: opts, where: where}
 	if !opts.ReadOnly {
 		// The appender's rounds wait for no connection routing or
-		// delivery holds: with them in one pool, a 200 queued behind
-		// every ack waiting for a connection (three replicas took a
-		// tenth of what one did).
+		// delivery holds: with them in one pool, the block profile had
+		// appends queueing on Acquire behind the acks.
 		icfg := cfg.Copy()
 		icfg.MaxConns = appendWorkers
 		if s.intake, err = pgxpool.NewWithConfig(ctx, icfg); err != nil {

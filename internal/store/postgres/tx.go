@@ -40,7 +40,7 @@ func (t *txn) MarkChange(ctx context.Context, fingerprint string, now time.Time,
 // Enqueue inserts an outbox row; a duplicate (NotificationID, Sink) is
 // ignored by the unique key.
 func (t *txn) Enqueue(ctx context.Context, o store.Outbound) error {
-	q, args := t.s.enqueueStatement(o)
+	q, args := enqueueStatement(o)
 	t.later(fmt.Sprintf("enqueue %s for sink %s", o.NotificationID, o.Sink), q, args...)
 	return nil
 }
@@ -48,7 +48,7 @@ func (t *txn) Enqueue(ctx context.Context, o store.Outbound) error {
 // enqueue inserts an outbox row unless its (NotificationID, Sink) is
 // queued already; added says whether it was new.
 func (s *Store) enqueue(ctx context.Context, tx pgx.Tx, o store.Outbound) (added bool, err error) {
-	q, args := s.enqueueStatement(o)
+	q, args := enqueueStatement(o)
 	rows, err := tx.Query(ctx, q, args...)
 	if err == nil {
 		added = rows.Next()
@@ -65,7 +65,7 @@ func (s *Store) enqueue(ctx context.Context, tx pgx.Tx, o store.Outbound) (added
 // was new. It notifies no one, for the reason appendRound does not: the
 // replica that routed wakes its own sink workers, and the others' find
 // the row at their next poll.
-func (s *Store) enqueueStatement(o store.Outbound) (string, []any) {
+func enqueueStatement(o store.Outbound) (string, []any) {
 	state := o.State
 	if state == "" {
 		state = store.Pending
