@@ -7,10 +7,10 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/wabarouter/wabarouter/internal/benchio"
 	"github.com/wabarouter/wabarouter/internal/rules"
 	"github.com/wabarouter/wabarouter/internal/store"
 	"github.com/wabarouter/wabarouter/internal/store/sqlite"
@@ -72,7 +72,7 @@ func BenchmarkRouteBatch(b *testing.B) {
 		}
 		ws[i] = store.Webhook{ID: id, Body: body, ReceivedAt: at}
 	}
-	wrote, writes := ioCounters()
+	wrote, writes := benchio.Counters()
 	b.ResetTimer()
 	for i := 0; i < len(ws); i += 16 {
 		batch := ws[i:min(i+16, len(ws))]
@@ -89,31 +89,7 @@ func BenchmarkRouteBatch(b *testing.B) {
 	b.StopTimer()
 	// What the disk was asked to take is steadier than the time on a
 	// shared machine, and is what the routing commit waits for.
-	if w, n := ioCounters(); w > 0 {
-		b.ReportMetric(float64(w-wrote)/float64(b.N), "bytes-written/op")
-		b.ReportMetric(float64(n-writes)/float64(b.N), "writes/op")
-	}
-}
-
-// ioCounters reads the bytes this process passed to write calls and the
-// number of those calls, where the system tells (Linux); zero elsewhere.
-func ioCounters() (bytes, calls int64) {
-	raw, err := os.ReadFile("/proc/self/io")
-	if err != nil {
-		return 0, 0
-	}
-	for _, line := range strings.Split(string(raw), "\n") {
-		name, value, ok := strings.Cut(line, ": ")
-		n, _ := strconv.ParseInt(value, 10, 64)
-		switch {
-		case !ok:
-		case name == "wchar":
-			bytes = n
-		case name == "syscw":
-			calls = n
-		}
-	}
-	return bytes, calls
+	benchio.Report(b, wrote, writes)
 }
 
 func benchDBPath(b *testing.B) string {

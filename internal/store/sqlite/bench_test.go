@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wabarouter/wabarouter/internal/benchio"
 	"github.com/wabarouter/wabarouter/internal/store"
 )
 
@@ -75,6 +76,7 @@ func BenchmarkLeaseAckConcurrent(b *testing.B) {
 	defer s.Close()
 	now := time.Now()
 	enqueueN(b, s, b.N, now)
+	wrote, writes := benchio.Counters()
 	b.ResetTimer()
 	rows := make(chan store.Outbound)
 	var wg sync.WaitGroup
@@ -103,6 +105,7 @@ func BenchmarkLeaseAckConcurrent(b *testing.B) {
 	close(rows)
 	wg.Wait()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ops/s")
+	benchio.Report(b, wrote, writes)
 }
 
 // enqueueN fills the outbox in chunks so setup stays cheap.
