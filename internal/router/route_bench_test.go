@@ -17,7 +17,7 @@ import (
 )
 
 // BenchmarkRouteBatch routes the seed payloads with the example rules into
-// a real SQLite file, in batches of 16 as the pipeline does, each webhook
+// a real SQLite file, in batches of 64 as the pipeline does, each webhook
 // about an account of its own, so every matching event opens an incident:
 // the store's heaviest routing path. It reports the time per webhook.
 //
@@ -74,8 +74,8 @@ func BenchmarkRouteBatch(b *testing.B) {
 	}
 	wrote, writes := benchio.Counters()
 	b.ResetTimer()
-	for i := 0; i < len(ws); i += 16 {
-		batch := ws[i:min(i+16, len(ws))]
+	for i := 0; i < len(ws); i += 64 {
+		batch := ws[i:min(i+64, len(ws))]
 		results, err := r.RouteBatch(ctx, batch)
 		if err != nil {
 			b.Fatal(err)
