@@ -305,3 +305,56 @@ func TestAckFailureIsRecordedNotResent(t *testing.T) {
 		}
 	}
 }
+
+// stalledRenewals is a store whose renewals never answer, as a database
+// too loaded to take them within a lease.
+type stalledRenewals struct{ store.Store }
+
+func (stalledRenewals) Renew(ctx context.Context, _ int64, _ store.Lease, _ time.Time) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// TestStalledRenewalsDoNotDoubleAPage: replica a holds four rows, one
+// being sent and three waiting for its one sender, and its renewals stop
+// answering. Once the leases run out replica b sends all four. When a's
+// sender is free again it must not send the rows it still holds: each
+// notification arrives once.
+func TestStalledRenewalsDoNotDoubleAPage(t *testing.T) {
+	st := openStore(t)
+	const lease = 300 * time.Millisecond
+	release := make(chan struct{})
+	peer, sink := newCountingPeer(t, func(call int, w http.ResponseWriter) int {
+		if call == 1 {
+			<-release // a's first send, held until b has sent everything
+			return http.StatusServiceUnavailable
+		}
+		return 0
+	})
+	ids := []string{"n1", "n2", "n3", "n4"}
+	enqueue(t, st, "hook", ids...)
+	p := fastPolicy
+	p.Workers = 1
+	p.LeaseFor = lease
+	a := NewWorker("hook", "replica-a", sink, stalledRenewals{st}, p, discard, nil)
+	run(t, a)
+	waitFor(t, "replica a to hold all four and be sending one", func() bool {
+		peer.mu.Lock()
+		defer peer.mu.Unlock()
+		return a.InFlight() == len(ids) && peer.calls == 1
+	})
+	b := NewWorker("hook", "replica-b", sink, st, p, discard, nil)
+	run(t, b)
+	waitFor(t, "replica b to send all four once a's leases ran out", func() bool {
+		return len(peer.counts()) == len(ids)
+	})
+	close(release)
+	waitFor(t, "replica a to let go of what it held", func() bool { return a.InFlight() == 0 })
+	waitFor(t, "every outcome recorded", func() bool { return pending(t, st, "hook") == 0 && b.InFlight() == 0 })
+	got := peer.counts()
+	for _, id := range ids {
+		if got[id] != 1 {
+			t.Errorf("%s delivered %d times, want once (all: %v)", id, got[id], got)
+		}
+	}
+}

@@ -170,6 +170,20 @@ type heldRow struct {
 	// lost is set when a renewal found the lease gone: the row's new
 	// holder sends it, so this worker must not.
 	lost atomic.Bool
+	// until is when the lease runs out by the store's last word (the
+	// lease or the last renewal that succeeded), in Unix nanoseconds.
+	// Each is counted from before its request, so the store's lease never
+	// ends sooner.
+	until atomic.Int64
+}
+
+// mayStart says whether a send may begin on hr's lease: while at least a
+// third of it is left, which renewals every third keep it above unless
+// two in a row have failed or come late. Past that the lease may run out
+// before the send's request is out, and another worker, finding it run
+// out, sends the row too: a page doubled.
+func (w *Worker) mayStart(hr *heldRow) bool {
+	return !hr.lost.Load() && w.now().Add(w.leaseFor()/3).UnixNano() < hr.until.Load()
 }
 
 // holdPerSender bounds the rows a worker holds per sender: the one being
@@ -232,7 +246,8 @@ func (w *Worker) Run(ctx context.Context) {
 			}
 		}
 		n += takeAll(slots, capacity-n)
-		batch, err := w.store.Lease(ctx, w.name, w.owner, w.now(), n, w.leaseFor())
+		leasedAt := w.now()
+		batch, err := w.store.Lease(ctx, w.name, w.owner, leasedAt, n, w.leaseFor())
 		if err != nil && ctx.Err() == nil {
 			w.log.ErrorContext(ctx, "leasing outbox rows failed", "err", err)
 		}
@@ -241,6 +256,7 @@ func (w *Worker) Run(ctx context.Context) {
 		}
 		for _, row := range batch {
 			hr := &heldRow{row: row}
+			hr.until.Store(leasedAt.Add(w.leaseFor()).UnixNano())
 			held.Store(row.ID, hr)
 			w.inFlight.Add(1)
 			w.inFlightGauge.Inc()
@@ -287,6 +303,8 @@ func (w *Worker) renew(ctx context.Context, held *sync.Map) {
 			hr := v.(*heldRow)
 			err := w.store.Renew(ctx, hr.row.ID, hr.row.Lease, until)
 			switch {
+			case err == nil:
+				hr.until.Store(until.UnixNano())
 			case errors.Is(err, store.ErrLeaseLost):
 				// Finished meanwhile, or lost: either way this lease is
 				// over, and a send not yet begun must not begin.
@@ -312,9 +330,16 @@ func (w *Worker) deliver(ctx context.Context, hr *heldRow) {
 		if err := w.limiter.Wait(ctx); err != nil {
 			return // shutting down: the row stays leased and the next start sends it
 		}
-		if hr.lost.Load() {
-			return // the lease was lost while waiting: its new holder sends it
+	}
+	if !w.mayStart(hr) {
+		// Lost, or close to running out while the row waited for a sender
+		// with its renewals failing: whoever leases it once it has run
+		// out sends it, this worker included.
+		if !hr.lost.Load() {
+			w.log.WarnContext(ctx, "not sending: the lease may run out before the send, and its renewals have failed; the row goes out when it is leased again",
+				"notification", row.NotificationID, "lease_until", time.Unix(0, hr.until.Load()))
 		}
+		return
 	}
 	started := w.now()
 	sendCtx, cancel := context.WithTimeout(ctx, w.policy.SendTimeout)
