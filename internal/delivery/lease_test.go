@@ -310,9 +310,9 @@ func TestAckFailureIsRecordedNotResent(t *testing.T) {
 // too loaded to take them within a lease.
 type stalledRenewals struct{ store.Store }
 
-func (stalledRenewals) Renew(ctx context.Context, _ int64, _ store.Lease, _ time.Time) error {
+func (stalledRenewals) RenewAll(ctx context.Context, _ []store.HeldLease, _ time.Time) ([]int64, error) {
 	<-ctx.Done()
-	return ctx.Err()
+	return nil, ctx.Err()
 }
 
 // TestStalledRenewalsDoNotDoubleAPage: replica a holds four rows, one

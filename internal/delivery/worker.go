@@ -299,21 +299,34 @@ func (w *Worker) renew(ctx context.Context, held *sync.Map) {
 		case <-tick.C:
 		}
 		until := w.now().Add(w.leaseFor())
+		var rows []*heldRow
 		held.Range(func(_, v any) bool {
-			hr := v.(*heldRow)
-			err := w.store.Renew(ctx, hr.row.ID, hr.row.Lease, until)
-			switch {
-			case err == nil:
-				hr.until.Store(until.UnixNano())
-			case errors.Is(err, store.ErrLeaseLost):
+			rows = append(rows, v.(*heldRow))
+			return true
+		})
+		if len(rows) == 0 {
+			continue
+		}
+		leases := make([]store.HeldLease, len(rows))
+		for i, hr := range rows {
+			leases[i] = store.HeldLease{ID: hr.row.ID, Lease: hr.row.Lease}
+		}
+		lost, err := w.store.RenewAll(ctx, leases, until)
+		if err != nil {
+			if ctx.Err() == nil {
+				w.log.WarnContext(ctx, "renewing leases failed; will try again", "rows", len(rows), "err", err)
+			}
+			continue
+		}
+		for _, hr := range rows {
+			if slices.Contains(lost, hr.row.ID) {
 				// Finished meanwhile, or lost: either way this lease is
 				// over, and a send not yet begun must not begin.
 				hr.lost.Store(true)
-			case err != nil && ctx.Err() == nil:
-				w.log.WarnContext(ctx, "renewing a lease failed; will try again", "notification", hr.row.NotificationID, "err", err)
+				continue
 			}
-			return ctx.Err() == nil
-		})
+			hr.until.Store(until.UnixNano())
+		}
 	}
 }
 

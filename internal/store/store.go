@@ -56,6 +56,12 @@ type Lease struct {
 	Until time.Time
 }
 
+// HeldLease is a row and the lease its holder has on it, for RenewAll.
+type HeldLease struct {
+	ID    int64
+	Lease Lease
+}
+
 // Outbound is one outbox row: a notification destined for one sink.
 type Outbound struct {
 	ID             int64
@@ -347,8 +353,11 @@ type Store interface {
 	// <= now whose lease is free or ran out, leased until now+leaseFor
 	// under a new token. Two owners never hold one row at once.
 	Lease(ctx context.Context, sink, owner string, now time.Time, limit int, leaseFor time.Duration) ([]Outbound, error)
-	// Renew extends a lease still held to until; ErrLeaseLost otherwise.
-	Renew(ctx context.Context, id int64, lease Lease, until time.Time) error
+	// RenewAll extends, in one write, the leases still held among held
+	// (a worker renews every row it holds at once) to until; lost names
+	// the rows whose lease is not held any more (finished, leased again,
+	// gone).
+	RenewAll(ctx context.Context, held []HeldLease, until time.Time) (lost []int64, err error)
 	// ReleaseLeases frees the leases owner holds, so the rows a previous
 	// run of the same owner left leased go out now rather than when their
 	// lease runs out. Other owners' leases are not touched.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -17,7 +18,13 @@ func outcomes(ctx context.Context, s store.Store, row store.Outbound) map[string
 		"Ack":        func() error { return s.Ack(ctx, row.ID, row.Lease, store.Outcome{Receipt: "r", At: t0}) },
 		"Retry":      func() error { return s.Retry(ctx, row.ID, row.Lease, t0, store.Outcome{Err: "e"}) },
 		"DeadLetter": func() error { return s.DeadLetter(ctx, row.ID, row.Lease, store.Outcome{Err: "e"}) },
-		"Renew":      func() error { return s.Renew(ctx, row.ID, row.Lease, t0.Add(time.Hour)) },
+		"RenewAll": func() error {
+			lost, err := s.RenewAll(ctx, []store.HeldLease{{ID: row.ID, Lease: row.Lease}}, t0.Add(time.Hour))
+			if err == nil && len(lost) == 1 {
+				return store.ErrLeaseLost
+			}
+			return err
+		},
 	}
 }
 
@@ -73,15 +80,41 @@ func testLeaseRunOutButKept(t *testing.T, s store.Store) {
 	wantNIDs(t, "after ack", lease(t, s, "slack", t0.Add(2*time.Hour), 10))
 }
 
-func testRenew(t *testing.T, s store.Store) {
+// testRenewAll: one call extends the leases still held and names the
+// rows whose lease is over: finished, leased by another, or unknown.
+func testRenewAll(t *testing.T, s store.Store) {
 	ctx := t.Context()
-	enqueue(t, s, outbound("slack", "a", t0))
-	row := lease(t, s, "slack", t0, 1)[0]
-	if err := s.Renew(ctx, row.ID, row.Lease, t0.Add(5*time.Minute)); err != nil {
-		t.Fatalf("Renew: %v", err)
+	if lost, err := s.RenewAll(ctx, nil, t0); err != nil || len(lost) != 0 {
+		t.Fatalf("RenewAll of nothing = %v, %v; want nothing", lost, err)
 	}
-	wantNIDs(t, "renewed lease past its first minute", leaseAs(t, s, "replica-b", "slack", t0.Add(2*time.Minute), 10))
-	wantNIDs(t, "renewed lease run out", leaseAs(t, s, "replica-b", "slack", t0.Add(5*time.Minute+time.Second), 10), "a")
+	enqueue(t, s, outbound("slack", "a", t0), outbound("slack", "b", t0))
+	mine := lease(t, s, "slack", t0, 2)
+	wantNIDs(t, "mine", mine, "a", "b")
+	if err := s.Ack(ctx, mine[1].ID, mine[1].Lease, store.Outcome{Receipt: "r", At: t0}); err != nil {
+		t.Fatalf("Ack b: %v", err)
+	}
+	enqueue(t, s, outbound("slack", "c", t0))
+	theirs := leaseAs(t, s, "replica-b", "slack", t0, 1)
+	wantNIDs(t, "theirs", theirs, "c")
+	const unknown = 1 << 40
+	held := []store.HeldLease{
+		{ID: mine[0].ID, Lease: mine[0].Lease},
+		{ID: mine[1].ID, Lease: mine[1].Lease},
+		{ID: theirs[0].ID, Lease: store.Lease{Owner: owner, Token: theirs[0].Lease.Token}},
+		{ID: unknown, Lease: mine[0].Lease},
+	}
+	lost, err := s.RenewAll(ctx, held, t0.Add(5*time.Minute))
+	if err != nil {
+		t.Fatalf("RenewAll: %v", err)
+	}
+	slices.Sort(lost)
+	if want := []int64{mine[1].ID, theirs[0].ID, unknown}; !slices.Equal(lost, want) {
+		t.Errorf("RenewAll lost %v, want %v (b acked, c another's, one unknown)", lost, want)
+	}
+	// a is held past its first minute, c (not renewed) is not; once the
+	// renewal ran out a is free too (and c, whose new minute is over).
+	wantNIDs(t, "after the first minute", leaseAs(t, s, "replica-c", "slack", t0.Add(2*time.Minute), 10), "c")
+	wantNIDs(t, "after the renewal ran out", leaseAs(t, s, "replica-c", "slack", t0.Add(5*time.Minute+time.Second), 10), "a", "c")
 }
 
 func testReleaseOwnLeases(t *testing.T, s store.Store) {

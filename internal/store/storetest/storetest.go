@@ -49,7 +49,7 @@ func Run(t *testing.T, open Opener) {
 		{"GC", testGC},
 		{"LeaseFencing", testLeaseFencing},
 		{"LeaseRunOutButKept", testLeaseRunOutButKept},
-		{"Renew", testRenew},
+		{"RenewAll", testRenewAll},
 		{"ReleaseOwnLeases", testReleaseOwnLeases},
 		{"Resent", testResent},
 		{"ParkWebhook", testParkWebhook},
@@ -565,7 +565,6 @@ func testNotFound(t *testing.T, s store.Store) {
 	}{
 		{"Ack unknown", func() error { return s.Ack(ctx, unknown, l, store.Outcome{Receipt: "r", At: t0}) }},
 		{"Retry unknown", func() error { return s.Retry(ctx, unknown, l, t0, store.Outcome{Err: "e"}) }},
-		{"Renew unknown", func() error { return s.Renew(ctx, unknown, l, t0) }},
 		{"Replay unknown", func() error { return s.Replay(ctx, unknown, t0) }},
 		{"Replay pending", func() error { return s.Replay(ctx, pendingID, t0) }},
 		{"Drop unknown", func() error { return s.Drop(ctx, unknown) }},
