@@ -86,11 +86,8 @@ func TestSlowReceiverGetsEachOnce(t *testing.T) {
 		time.Sleep(2 * lease) // each send outlives its first lease
 		return 0
 	})
-	ids := []string{"n1", "n2", "n3", "n4"}
-	enqueue(t, st, "hook", ids...)
-	p := fastPolicy
-	p.Workers = 1
-	p.LeaseFor = lease
+	ids := queueFour(t, st)
+	p := oneSender(lease)
 	a := NewWorker("hook", "replica-a", sink, st, p, discard, nil)
 	p.Workers = 4
 	b := NewWorker("hook", "replica-b", sink, st, p, discard, nil)
@@ -99,12 +96,7 @@ func TestSlowReceiverGetsEachOnce(t *testing.T) {
 	waitFor(t, "all four delivered and recorded", func() bool {
 		return pending(t, st, "hook") == 0 && a.InFlight() == 0 && b.InFlight() == 0
 	})
-	got := peer.counts()
-	for _, id := range ids {
-		if got[id] != 1 {
-			t.Errorf("%s delivered %d times, want once (all: %v)", id, got[id], got)
-		}
-	}
+	wantEachOnce(t, peer, ids)
 }
 
 // TestRetryAfterIsCapped: a 429 asking for a day (or a century) must not
@@ -298,12 +290,7 @@ func TestAckFailureIsRecordedNotResent(t *testing.T) {
 	waitFor(t, "all three delivered and recorded", func() bool {
 		return pending(t, base, "hook") == 0 && a.InFlight() == 0 && b.InFlight() == 0
 	})
-	got := peer.counts()
-	for _, id := range ids {
-		if got[id] != 1 {
-			t.Errorf("%s delivered %d times, want once (all: %v)", id, got[id], got)
-		}
-	}
+	wantEachOnce(t, peer, ids)
 }
 
 // stalledRenewals is a store whose renewals never answer, as a database
@@ -331,11 +318,8 @@ func TestStalledRenewalsDoNotDoubleAPage(t *testing.T) {
 		}
 		return 0
 	})
-	ids := []string{"n1", "n2", "n3", "n4"}
-	enqueue(t, st, "hook", ids...)
-	p := fastPolicy
-	p.Workers = 1
-	p.LeaseFor = lease
+	ids := queueFour(t, st)
+	p := oneSender(lease)
 	a := NewWorker("hook", "replica-a", sink, stalledRenewals{st}, p, discard, nil)
 	run(t, a)
 	waitFor(t, "replica a to hold all four and be sending one", func() bool {
@@ -351,6 +335,28 @@ func TestStalledRenewalsDoNotDoubleAPage(t *testing.T) {
 	close(release)
 	waitFor(t, "replica a to let go of what it held", func() bool { return a.InFlight() == 0 })
 	waitFor(t, "every outcome recorded", func() bool { return pending(t, st, "hook") == 0 && b.InFlight() == 0 })
+	wantEachOnce(t, peer, ids)
+}
+
+// queueFour queues four notifications for sink hook and returns their ids.
+func queueFour(t *testing.T, st store.Store) []string {
+	t.Helper()
+	ids := []string{"n1", "n2", "n3", "n4"}
+	enqueue(t, st, "hook", ids...)
+	return ids
+}
+
+// oneSender is fastPolicy with one sender and leases of lease.
+func oneSender(lease time.Duration) Policy {
+	p := fastPolicy
+	p.Workers = 1
+	p.LeaseFor = lease
+	return p
+}
+
+// wantEachOnce fails for every id the peer did not get exactly once.
+func wantEachOnce(t *testing.T, peer *countingPeer, ids []string) {
+	t.Helper()
 	got := peer.counts()
 	for _, id := range ids {
 		if got[id] != 1 {
