@@ -29,8 +29,8 @@ func scanOutbound(row pgx.Row, extra ...any) (store.Outbound, error) {
 	return o, err
 }
 
-// sqlLease is Lease's statement. Its inner query repeats
-// e.incident_id <> ” because only then can Postgres use
+// sqlLease is Lease's statement. Its inner query repeats that
+// e.incident_id is not empty because only then can Postgres use
 // outbox_incident, whose predicate says so: without it the check scanned
 // every pending row of the sink for each candidate, and under a backlog
 // of 18,000 rows a lease took three seconds and more (6 ms with it),
