@@ -28,8 +28,8 @@ func Counters() (bytes, calls int64) {
 	return bytes, calls
 }
 
-// Report adds bytes-written/op and writes/op since the counters were
-// wrote and writes (from Counters) to b, where the system tells.
+// Report adds to b the bytes written and write calls per operation since
+// Counters returned wrote and writes, where the system tells.
 func Report(b *testing.B, wrote, writes int64) {
 	if w, n := Counters(); w > 0 {
 		b.ReportMetric(float64(w-wrote)/float64(b.N), "bytes-written/op")

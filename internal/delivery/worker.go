@@ -300,16 +300,15 @@ func (w *Worker) renew(ctx context.Context, held *sync.Map) {
 		}
 		until := w.now().Add(w.leaseFor())
 		var rows []*heldRow
+		var leases []store.HeldLease
 		held.Range(func(_, v any) bool {
-			rows = append(rows, v.(*heldRow))
+			hr := v.(*heldRow)
+			rows = append(rows, hr)
+			leases = append(leases, store.HeldLease{ID: hr.row.ID, Lease: hr.row.Lease})
 			return true
 		})
 		if len(rows) == 0 {
 			continue
-		}
-		leases := make([]store.HeldLease, len(rows))
-		for i, hr := range rows {
-			leases[i] = store.HeldLease{ID: hr.row.ID, Lease: hr.row.Lease}
 		}
 		lost, err := w.store.RenewAll(ctx, leases, until)
 		if err != nil {
