@@ -364,3 +364,43 @@ func wantEachOnce(t *testing.T, peer *countingPeer, ids []string) {
 		}
 	}
 }
+
+// heldAcks is a store whose acks wait until release is closed, as a
+// writer busy with a long routing commit.
+type heldAcks struct {
+	store.Store
+	release chan struct{}
+}
+
+func (h heldAcks) Ack(ctx context.Context, id int64, lease store.Lease, o store.Outcome) error {
+	select {
+	case <-h.release:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return h.Store.Ack(ctx, id, lease, o)
+}
+
+// TestSenderDoesNotWaitForItsOutcome: with one sender and the store slow
+// to take outcomes, the sender goes on to the rows it holds while the
+// first outcome is still being written, so the sink's pace is not the
+// store's commit pace. The rows stay held until their outcomes are in,
+// and each is recorded once the store answers.
+func TestSenderDoesNotWaitForItsOutcome(t *testing.T) {
+	st := openStore(t)
+	peer, sink := newCountingPeer(t, nil)
+	ids := queueFour(t, st)
+	acks := heldAcks{Store: st, release: make(chan struct{})}
+	w := NewWorker("hook", "replica-a", sink, acks, oneSender(time.Minute), discard, nil)
+	run(t, w)
+	waitFor(t, "all four sent while no outcome is recorded", func() bool { return len(peer.counts()) == len(ids) })
+	if got := pending(t, st, "hook"); got != len(ids) {
+		t.Fatalf("%d rows pending before the acks were let through, want %d", got, len(ids))
+	}
+	if got := w.InFlight(); got != len(ids) {
+		t.Errorf("%d rows held while their outcomes wait, want %d", got, len(ids))
+	}
+	close(acks.release)
+	waitFor(t, "every outcome recorded", func() bool { return pending(t, st, "hook") == 0 && w.InFlight() == 0 })
+	wantEachOnce(t, peer, ids)
+}
