@@ -170,8 +170,9 @@ func TestRouteRedeliveredChangeOnce(t *testing.T) {
 	}
 }
 
-// failingStore fails the first Process after its callback has run, as a
-// crash or a lost commit would, so the webhook stays unprocessed.
+// failingStore fails the first ProcessBatch after its callbacks have
+// run, every run of them, as a crash or a lost commit would, so the
+// webhook stays unprocessed.
 type failingStore struct {
 	store.Store
 	failed bool
@@ -180,12 +181,13 @@ type failingStore struct {
 var errInjected = errors.New("injected commit failure")
 
 func (s *failingStore) ProcessBatch(ctx context.Context, ids []int64, fn func(int64, store.Tx) error) ([]error, error) {
+	fail := !s.failed
+	s.failed = true
 	return s.Store.ProcessBatch(ctx, ids, func(id int64, tx store.Tx) error {
 		if err := fn(id, tx); err != nil {
 			return err
 		}
-		if !s.failed {
-			s.failed = true
+		if fail {
 			return errInjected
 		}
 		return nil

@@ -311,6 +311,9 @@ type Store interface {
 	// rolled back alone, stays unprocessed, and its error is at its index
 	// in errs (ErrNotFound for an unknown id); a processed one is skipped.
 	// err is the transaction itself failing, and then nothing is kept.
+	// fn may run more than once for a webhook (the batch tried again
+	// after a failure, or a retried transaction): only the last run's
+	// writes are kept, so fn must not keep anything of an earlier run.
 	ProcessBatch(ctx context.Context, webhookIDs []int64, fn func(id int64, tx Tx) error) (errs []error, err error)
 	// FailWebhook records a failed routing attempt of an unprocessed,
 	// unparked webhook at now: its next attempt waits retryAfter, or, once

@@ -39,6 +39,10 @@ const (
 	sqlMarkProcessed = `UPDATE webhooks SET processed_at = ? WHERE id = ? AND processed_at IS NULL AND parked_at = 0`
 	sqlRollbackTo    = `ROLLBACK TO webhook`
 	sqlRelease       = `RELEASE webhook`
+	// The savepoint of a whole batch, which processAll routes under.
+	sqlSavepointBatch  = `SAVEPOINT batch`
+	sqlRollbackToBatch = `ROLLBACK TO batch`
+	sqlReleaseBatch    = `RELEASE batch`
 	// sqlLease leases due rows, but of the pending rows of one sink and
 	// incident only the first transition: a later one waits until the
 	// earlier one is sent or dead.
@@ -107,7 +111,7 @@ const (
 )
 
 var preparedStatements = []string{sqlMarkChange, sqlEnqueue, sqlEnqueuePayload, sqlWebhookExists,
-	sqlImportWebhook, sqlImportBody, sqlMoveCursor, sqlSavepoint, sqlMarkProcessed, sqlRollbackTo, sqlRelease, sqlLease, sqlRenew, sqlAck, sqlRetry, sqlDeadLetter, sqlOutboxExists, sqlReplay, sqlDrop,
+	sqlImportWebhook, sqlImportBody, sqlMoveCursor, sqlSavepoint, sqlMarkProcessed, sqlRollbackTo, sqlRelease, sqlSavepointBatch, sqlRollbackToBatch, sqlReleaseBatch, sqlLease, sqlRenew, sqlAck, sqlRetry, sqlDeadLetter, sqlOutboxExists, sqlReplay, sqlDrop,
 	sqlFailWebhook, sqlHeartbeat, sqlAddAttempt, sqlKeepThread, sqlIncident, sqlIncidentByID, sqlOpenIncidents,
 	sqlSaveIncident, sqlAddDecision, sqlSetTimer, sqlClearTimers, sqlDeleteTimer, sqlAddCount, sqlCountSince}
 

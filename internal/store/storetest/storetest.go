@@ -257,9 +257,21 @@ func testProcessBatch(t *testing.T, s store.Store) {
 	boom := errors.New("boom")
 	var order []int64
 	errs, err := s.ProcessBatch(t.Context(), []int64{ids[0], ids[1], 999999, ids[2], ids[3]}, func(id int64, tx store.Tx) error {
+		if id == ids[0] {
+			order = nil // the batch tried again: only its last pass counts
+		}
 		order = append(order, id)
 		if err := tx.Enqueue(t.Context(), outbound("slack", fmt.Sprint("n", id), t0)); err != nil {
 			return err
+		}
+		// A write an earlier pass made must be gone in the next one: the
+		// fingerprint is new each time.
+		fresh, err := tx.MarkChange(t.Context(), fmt.Sprint("fp", id), t0, time.Hour)
+		if err != nil {
+			return err
+		}
+		if !fresh {
+			t.Errorf("webhook %d: its fingerprint is marked already, left by an earlier pass of the batch", id)
 		}
 		if id == ids[1] {
 			return boom // its enqueue must be rolled back, and only it
