@@ -105,14 +105,28 @@ func (r *Router) Route(ctx context.Context, w store.Webhook) (Result, error) {
 	return res[0], res[0].Err
 }
 
-// yieldToIntake lets whatever else is ready run before routing takes
-// the next webhook. A batch is milliseconds of work per webhook with no
-// I/O between them on SQLite, and Go would let it keep a processor for
-// up to 10 ms while webhook requests waited for one: on two cores their
-// 200s queued behind routing, and intake ran at a third of what the disk
+// yielder lets whatever else is ready run once routing has held the
+// processor for yieldEvery. A batch is milliseconds of work with no I/O
+// between webhooks on SQLite, and Go would let it keep a processor for up
+// to 10 ms while webhook requests waited for one: on two cores their 200s
+// queued behind routing, and intake ran at a third of what the disk
 // allows. Routing still gets every processor nothing else wants, so what
 // this trades is a burst routed a little later for Meta answered sooner.
-func yieldToIntake() { runtime.Gosched() }
+// Yielding after every webhook was too often: a yield puts routing behind
+// every goroutine that is ready, and under load that wait was longer than
+// the webhook's own work, inside the store's one write transaction.
+type yielder struct{ since time.Time }
+
+// yieldEvery bounds how long routing keeps a processor from a webhook
+// request: a small part of a 200's time, a few webhooks' work.
+const yieldEvery = 250 * time.Microsecond
+
+func (y *yielder) maybeYield() {
+	if now := time.Now(); now.Sub(y.since) >= yieldEvery {
+		runtime.Gosched()
+		y.since = time.Now()
+	}
+}
 
 // RouteBatch routes accepted webhooks in one store transaction, in order,
 // so a backlog costs one commit per batch. A webhook that fails is rolled
@@ -132,14 +146,15 @@ func (r *Router) RouteBatch(ctx context.Context, ws []store.Webhook) ([]Result, 
 	}
 	ids := make([]int64, len(ws))
 	plans := make(map[int64]plan, len(ws))
+	y := yielder{since: time.Now()}
 	for i, w := range ws {
 		ids[i] = w.ID
 		plans[w.ID] = r.plan(ctx, set, sils, w)
-		yieldToIntake()
+		y.maybeYield()
 	}
 	results := make(map[int64]*Result, len(ws))
 	errs, err := r.store.ProcessBatch(ctx, ids, func(id int64, tx store.Tx) error {
-		yieldToIntake()
+		y.maybeYield()
 		// Made anew each run: a retried batch runs fn again, and only what
 		// the commit kept may be reported.
 		res := &Result{WebhookID: id}
