@@ -193,10 +193,9 @@ func (w *Worker) mayStart(hr *heldRow) bool {
 const holdPerSender = 4
 
 // Run delivers until ctx ends. It holds up to holdPerSender rows per
-// sender, so a sender never waits for a lease round nor for its last
-// outcome to be written, and it renews every held row's lease until its
-// outcome is recorded, so no row is leased again while this worker still
-// means to send it or record it. While rows wait, it
+// sender, so a sender never waits for a lease round, and it renews every
+// held row's lease until its outcome is recorded, so no row is leased
+// again while this worker still means to send it. While rows wait, it
 // leases a batch only once as many rows as it has senders were finished,
 // which keeps lease writes off the store's single writer. Rows held when ctx
 // ends stay leased; the next run of the same owner releases them at start
@@ -209,33 +208,17 @@ func (w *Worker) Run(ctx context.Context) {
 	}
 	queue := make(chan *heldRow, capacity)
 	var held sync.Map // row id → *heldRow
-	release := func(hr *heldRow) {
-		held.Delete(hr.row.ID)
-		w.inFlight.Add(-1)
-		w.inFlightGauge.Dec()
-		slots <- struct{}{}
-	}
 	var wg sync.WaitGroup
 	for range w.policy.Workers {
 		wg.Go(func() {
 			for hr := range queue {
-				var record func()
 				if !hr.lost.Load() && ctx.Err() == nil {
-					record = w.deliver(ctx, hr)
+					w.deliver(ctx, hr)
 				}
-				if record == nil {
-					release(hr)
-					continue
-				}
-				// The sender goes on to its next row while the outcome is
-				// written: a sender that waited for its write would make
-				// every send wait for a commit, and the store would see
-				// outcomes a few at a time, one commit each. The row stays
-				// held, and renewed, until its outcome is recorded.
-				wg.Go(func() {
-					record()
-					release(hr)
-				})
+				held.Delete(hr.row.ID)
+				w.inFlight.Add(-1)
+				w.inFlightGauge.Dec()
+				slots <- struct{}{}
 			}
 		})
 	}
@@ -346,22 +329,18 @@ func (w *Worker) renew(ctx context.Context, held *sync.Map) {
 	}
 }
 
-// deliver makes one attempt at hr's row and returns what records its
-// outcome, or nil when no attempt was made (shutting down, or the lease is
-// not safe to send under).
-func (w *Worker) deliver(ctx context.Context, hr *heldRow) (record func()) {
+func (w *Worker) deliver(ctx context.Context, hr *heldRow) {
 	row := hr.row
 	var n notification.Notification
 	if err := json.Unmarshal(row.Payload, &n); err != nil {
-		err = sinks.Permanent(fmt.Errorf("decoding queued notification %s: %w", row.NotificationID, err))
-		now := w.now()
-		return func() { w.finish(ctx, hr, n, err, sinks.Receipt{}, now) }
+		w.finish(ctx, hr, n, sinks.Permanent(fmt.Errorf("decoding queued notification %s: %w", row.NotificationID, err)), sinks.Receipt{}, w.now())
+		return
 	}
 	if w.limiter != nil {
 		// The wait comes before the send's own time-out, so a queue held
 		// to the rate does not eat into the time each send is given.
 		if err := w.limiter.Wait(ctx); err != nil {
-			return nil // shutting down: the row stays leased and the next start sends it
+			return // shutting down: the row stays leased and the next start sends it
 		}
 	}
 	if !w.mayStart(hr) {
@@ -372,16 +351,16 @@ func (w *Worker) deliver(ctx context.Context, hr *heldRow) (record func()) {
 			w.log.WarnContext(ctx, "not sending: the lease may run out before the send, and its renewals have failed; the row goes out when it is leased again",
 				"notification", row.NotificationID, "lease_until", time.Unix(0, hr.until.Load()))
 		}
-		return nil
+		return
 	}
 	started := w.now()
 	sendCtx, cancel := context.WithTimeout(ctx, w.policy.SendTimeout)
 	receipt, err := w.sink.Send(sendCtx, sinks.Delivery{Notification: n, Thread: row.Thread, Resent: row.Resent})
 	cancel()
 	if ctx.Err() != nil && err != nil {
-		return nil // shutting down: the row stays leased and the next start sends it
+		return // shutting down: the row stays leased and the next start sends it
 	}
-	return func() { w.finish(ctx, hr, n, err, receipt, started) }
+	w.finish(ctx, hr, n, err, receipt, started)
 }
 
 // finish records the outcome of one attempt; a counter moves only once
