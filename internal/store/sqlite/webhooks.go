@@ -266,31 +266,30 @@ func (s *Store) processAll(ctx context.Context, tx *sql.Tx, ids []int64, fn func
 	if _, err := s.exec(ctx, tx, sqlSavepointBatch); err != nil {
 		return false, fmt.Errorf("savepoint for %d webhooks: %w", len(ids), err)
 	}
+	routed := true
 	for i, id := range ids {
 		marked, err := s.markProcessed(ctx, tx, id)
 		if err != nil {
 			return false, err
 		}
-		if marked {
-			if fn(id, &txn{tx: tx, s: s}) == nil {
-				continue
+		if !marked {
+			if errs[i], err = s.unmarked(ctx, tx, id); err != nil {
+				return false, err
 			}
+			continue
+		}
+		if fn(id, &txn{tx: tx, s: s}) != nil {
 			if _, err := s.exec(ctx, tx, sqlRollbackToBatch); err != nil {
 				return false, fmt.Errorf("rolling back %d webhooks after webhook %d failed: %w", len(ids), id, err)
 			}
-			if _, err := s.exec(ctx, tx, sqlReleaseBatch); err != nil {
-				return false, fmt.Errorf("releasing the savepoint of %d webhooks: %w", len(ids), err)
-			}
-			return false, nil
-		}
-		if errs[i], err = s.unmarked(ctx, tx, id); err != nil {
-			return false, err
+			routed = false
+			break
 		}
 	}
 	if _, err := s.exec(ctx, tx, sqlReleaseBatch); err != nil {
 		return false, fmt.Errorf("releasing the savepoint of %d webhooks: %w", len(ids), err)
 	}
-	return true, nil
+	return routed, nil
 }
 
 // markProcessed marks webhook id processed, and says whether it was
