@@ -165,6 +165,14 @@ var migrations = []string{
 		rules   text   NOT NULL,
 		seen_at bigint NOT NULL
 	);`,
+	// 5: a lease and its renewals can be heap-only updates. outbox_leased
+	// served one statement run at start (ReleaseLeases), which finds the
+	// pending rows through outbox_due as well; while an index named the
+	// lease's columns, every lease and renewal wrote a new entry into each
+	// of the outbox's indexes. The free space left in each page is where
+	// such an update puts the row's new version.
+	`DROP INDEX outbox_leased;
+	ALTER TABLE outbox SET (fillfactor = 80);`,
 }
 
 // migrationLock is the advisory lock key replicas migrate under: the

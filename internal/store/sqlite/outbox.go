@@ -104,7 +104,9 @@ func newToken() int64 { return rand.Int64N(math.MaxInt64-1) + 1 }
 // run out.
 func (s *Store) ReleaseLeases(ctx context.Context, owner string) (int64, error) {
 	n, err := s.inWrite(ctx, func(ctx context.Context, tx *sql.Tx) (int64, error) {
-		res, err := tx.ExecContext(ctx, `UPDATE outbox SET lease_until = 0, lease_owner = '', lease_token = 0, resent = 1
+		// Through the pending rows' index: the table holds the sent rows of
+		// the whole history kept.
+		res, err := tx.ExecContext(ctx, `UPDATE outbox INDEXED BY outbox_due SET lease_until = 0, lease_owner = '', lease_token = 0, resent = 1
 			WHERE state = 'pending' AND lease_until > 0 AND lease_owner = ?`, owner)
 		if err != nil {
 			return 0, err

@@ -263,6 +263,17 @@ var migrations = []string{
 	// ack a second change to the index besides the removal.
 	`DROP INDEX outbox_due;
 	CREATE INDEX outbox_due ON outbox(sink, next_attempt) WHERE state = 'pending';`,
+	// 12: a notification changes fewer index entries on its way through.
+	// Every pending row sat in outbox_state under one key, so queuing one
+	// added an entry and acking it moved the entry; only the sent and
+	// dead rows are looked up by state, so only they are indexed now.
+	// outbox_leased served one statement run at start (ReleaseLeases),
+	// which reads the pending rows through outbox_due instead; a lease
+	// and an ack no longer add and remove an entry each.
+	`DROP INDEX outbox_state;
+	DROP INDEX outbox_leased;
+	CREATE INDEX outbox_sent ON outbox(sent_at) WHERE state = 'sent';
+	CREATE INDEX outbox_dead ON outbox(id) WHERE state = 'dead';`,
 }
 
 // migrate brings the schema up to date in one transaction.
