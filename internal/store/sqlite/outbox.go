@@ -104,10 +104,7 @@ func newToken() int64 { return rand.Int64N(math.MaxInt64-1) + 1 }
 // run out.
 func (s *Store) ReleaseLeases(ctx context.Context, owner string) (int64, error) {
 	n, err := s.inWrite(ctx, func(ctx context.Context, tx *sql.Tx) (int64, error) {
-		// Through the pending rows' index: the table holds the sent rows of
-		// the whole history kept.
-		res, err := tx.ExecContext(ctx, `UPDATE outbox INDEXED BY outbox_due SET lease_until = 0, lease_owner = '', lease_token = 0, resent = 1
-			WHERE state = 'pending' AND lease_until > 0 AND lease_owner = ?`, owner)
+		res, err := tx.ExecContext(ctx, sqlReleaseLeases, owner)
 		if err != nil {
 			return 0, err
 		}
@@ -295,7 +292,7 @@ func (s *Store) Drop(ctx context.Context, id int64) error {
 
 // ListDead returns dead rows, oldest first.
 func (s *Store) ListDead(ctx context.Context, limit int) ([]store.Outbound, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT `+outboxCols+` FROM outbox WHERE state = 'dead' ORDER BY id LIMIT ?`, limit)
+	rows, err := s.read.QueryContext(ctx, sqlListDead, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store/sqlite: list dead (limit %d): %w", limit, err)
 	}
@@ -308,8 +305,7 @@ func (s *Store) ListDead(ctx context.Context, limit int) ([]store.Outbound, erro
 
 // Stats reports pending count and oldest pending CreatedAt per sink.
 func (s *Store) Stats(ctx context.Context, now time.Time) (map[string]store.SinkStats, error) {
-	rows, err := s.read.QueryContext(ctx,
-		`SELECT sink, COUNT(*), MIN(created_at) FROM outbox WHERE state = 'pending' GROUP BY sink`)
+	rows, err := s.read.QueryContext(ctx, sqlOutboxStats)
 	if err != nil {
 		return nil, fmt.Errorf("store/sqlite: stats: %w", err)
 	}
@@ -349,8 +345,7 @@ func (s *Store) GC(ctx context.Context, now time.Time, keepSent, keepRecords tim
 		// with their rows.
 		{"webhooks", `DELETE FROM webhooks WHERE id IN
 			(SELECT id FROM webhooks WHERE processed_at IS NOT NULL AND received_at < ? LIMIT ?)`, cutoff},
-		{"sent rows", `DELETE FROM outbox WHERE id IN
-			(SELECT id FROM outbox WHERE state = 'sent' AND sent_at < ? LIMIT ?)`, cutoff},
+		{"sent rows", sqlGCSent, cutoff},
 		{"decisions", `DELETE FROM decisions WHERE id IN
 			(SELECT id FROM decisions WHERE at < ? LIMIT ?)`, records},
 		{"delivery attempts", `DELETE FROM attempts WHERE id IN

@@ -484,6 +484,12 @@ func TestHotQueriesUseTheirIndexes(t *testing.T) {
 		{"open incidents", sqlOpenIncidents, []any{"k"}, []string{"incidents_key"}},
 		{"incident", sqlIncident, []any{"r", "k"}, []string{"incidents_key"}},
 		{"incident by id", sqlIncidentByID, []any{"inc-1"}, []string{"sqlite_autoindex_incidents"}},
+		// Not run per row, but over an outbox that keeps its whole
+		// history of sent rows: each reads only the rows it is about.
+		{"release leases", sqlReleaseLeases, []any{"o"}, []string{"outbox_due"}},
+		{"outbox stats", sqlOutboxStats, nil, []string{"outbox_due"}},
+		{"dead rows", sqlListDead, []any{10}, []string{"outbox_dead"}},
+		{"collect sent rows", sqlGCSent, []any{now, 10}, []string{"outbox_sent"}},
 		{"pending webhooks", `SELECT ` + webhookCols + ` FROM webhooks w JOIN webhook_bodies b ON b.id = w.id
 		WHERE w.processed_at IS NULL AND w.parked_at = 0 AND w.route_after <= ? ORDER BY w.id LIMIT ?`, []any{now, 16}, []string{"webhooks_pending"}},
 	}

@@ -54,6 +54,14 @@ const (
 						WHERE e.sink = o.sink AND e.incident_id = o.incident_id AND e.incident_id <> '' AND e.state = 'pending' AND e.seq < o.seq))
 				ORDER BY o.next_attempt, o.id LIMIT CAST(? AS INTEGER))
 			RETURNING ` + outboxCols + `, (SELECT thread FROM incident_threads t WHERE t.incident_id = outbox.incident_id AND t.sink = outbox.sink)`
+	// sqlReleaseLeases goes through the pending rows' index: the table
+	// holds the sent rows of the whole history kept.
+	sqlReleaseLeases = `UPDATE outbox INDEXED BY outbox_due SET lease_until = 0, lease_owner = '', lease_token = 0, resent = 1
+		WHERE state = 'pending' AND lease_until > 0 AND lease_owner = ?`
+	sqlOutboxStats = `SELECT sink, COUNT(*), MIN(created_at) FROM outbox WHERE state = 'pending' GROUP BY sink`
+	sqlListDead    = `SELECT ` + outboxCols + ` FROM outbox WHERE state = 'dead' ORDER BY id LIMIT ?`
+	sqlGCSent      = `DELETE FROM outbox WHERE id IN
+		(SELECT id FROM outbox WHERE state = 'sent' AND sent_at < ? LIMIT ?)`
 	// The outcomes and the renewal are fenced by the lease: they change the
 	// row only while it carries the lease they were made under. Finishing
 	// clears the lease, so a second outcome of the same lease is refused.
