@@ -343,8 +343,7 @@ func (s *Store) GC(ctx context.Context, now time.Time, keepSent, keepRecords tim
 			(SELECT fp FROM fingerprints WHERE expires_at <= ? LIMIT ?)`, toDB(now)},
 		// Bodies go with their webhooks (ON DELETE CASCADE), payloads
 		// with their rows.
-		{"webhooks", `DELETE FROM webhooks WHERE id IN
-			(SELECT id FROM webhooks WHERE processed_at IS NOT NULL AND received_at < ? LIMIT ?)`, cutoff},
+		{"webhooks", sqlGCWebhooks, cutoff},
 		{"sent rows", sqlGCSent, cutoff},
 		{"decisions", `DELETE FROM decisions WHERE id IN
 			(SELECT id FROM decisions WHERE at < ? LIMIT ?)`, records},

@@ -274,6 +274,12 @@ var migrations = []string{
 	DROP INDEX outbox_leased;
 	CREATE INDEX outbox_sent ON outbox(sent_at) WHERE state = 'sent';
 	CREATE INDEX outbox_dead ON outbox(id) WHERE state = 'dead';`,
+	// 13: the processed webhooks are collected by when they arrived, as
+	// on Postgres, so the index holds that. Keyed by when they were
+	// processed, it let the collection only walk it whole, reading each
+	// row's arrival: every pass ended reading every webhook kept.
+	`DROP INDEX webhooks_processed;
+	CREATE INDEX webhooks_processed ON webhooks(received_at) WHERE processed_at IS NOT NULL;`,
 }
 
 // migrate brings the schema up to date in one transaction.

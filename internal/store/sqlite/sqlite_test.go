@@ -489,7 +489,8 @@ func TestHotQueriesUseTheirIndexes(t *testing.T) {
 		{"release leases", sqlReleaseLeases, []any{"o"}, []string{"outbox_due"}},
 		{"outbox stats", sqlOutboxStats, nil, []string{"outbox_due"}},
 		{"dead rows", sqlListDead, []any{10}, []string{"outbox_dead"}},
-		{"collect sent rows", sqlGCSent, []any{now, 10}, []string{"outbox_sent"}},
+		{"collect sent rows", sqlGCSent, []any{now, 10}, []string{"outbox_sent (sent_at<?)"}},
+		{"collect webhooks", sqlGCWebhooks, []any{now, 10}, []string{"webhooks_processed (received_at<?)"}},
 		{"pending webhooks", `SELECT ` + webhookCols + ` FROM webhooks w JOIN webhook_bodies b ON b.id = w.id
 		WHERE w.processed_at IS NULL AND w.parked_at = 0 AND w.route_after <= ? ORDER BY w.id LIMIT ?`, []any{now, 16}, []string{"webhooks_pending"}},
 	}

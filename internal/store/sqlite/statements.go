@@ -60,7 +60,9 @@ const (
 		WHERE state = 'pending' AND lease_until > 0 AND lease_owner = ?`
 	sqlOutboxStats = `SELECT sink, COUNT(*), MIN(created_at) FROM outbox WHERE state = 'pending' GROUP BY sink`
 	sqlListDead    = `SELECT ` + outboxCols + ` FROM outbox WHERE state = 'dead' ORDER BY id LIMIT ?`
-	sqlGCSent      = `DELETE FROM outbox WHERE id IN
+	sqlGCWebhooks  = `DELETE FROM webhooks WHERE id IN
+		(SELECT id FROM webhooks WHERE processed_at IS NOT NULL AND received_at < ? LIMIT ?)`
+	sqlGCSent = `DELETE FROM outbox WHERE id IN
 		(SELECT id FROM outbox WHERE state = 'sent' AND sent_at < ? LIMIT ?)`
 	// The outcomes and the renewal are fenced by the lease: they change the
 	// row only while it carries the lease they were made under. Finishing
