@@ -137,6 +137,24 @@ func enqueueN(b testing.TB, s *Store, n int, now time.Time) {
 	}
 }
 
+// fillHistory writes rows routed webhooks (with 1 KB bodies) and as many
+// sent outbox rows (with 1 KB payloads), all received and sent at at.
+func fillHistory(b *testing.B, s *Store, rows int, at time.Time) {
+	for _, q := range []string{
+		`WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < ?1)
+			INSERT INTO webhooks (id, received_at, processed_at) SELECT i, ?2, ?2 FROM seq`,
+		`INSERT INTO webhook_bodies (id, body) SELECT id, zeroblob(1024) FROM webhooks`,
+		`WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < ?1)
+			INSERT INTO outbox (id, sink, notification_id, state, next_attempt, created_at, accepted_at, sent_at)
+			SELECT i, 'slack', 'n' || i, 'sent', ?2, ?2, ?2, ?2 FROM seq`,
+		`INSERT INTO outbox_payloads (id, payload) SELECT id, zeroblob(1024) FROM outbox`,
+	} {
+		if _, err := s.write.ExecContext(b.Context(), q, rows, toDB(at)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkAppendDuringGC measures what housekeeping costs intake: 300,000
 // collectable webhooks (with 1 KB bodies) and as many sent rows, then
 // appends one at a time while GC runs. It reports the slowest append and
@@ -152,19 +170,7 @@ func BenchmarkAppendDuringGC(b *testing.B) {
 		if err != nil {
 			b.Fatalf("Open: %v", err)
 		}
-		for _, q := range []string{
-			`WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < ?1)
-				INSERT INTO webhooks (id, received_at, processed_at) SELECT i, ?2, ?2 FROM seq`,
-			`INSERT INTO webhook_bodies (id, body) SELECT id, zeroblob(1024) FROM webhooks`,
-			`WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < ?1)
-				INSERT INTO outbox (id, sink, notification_id, state, next_attempt, created_at, accepted_at, sent_at)
-				SELECT i, 'slack', 'n' || i, 'sent', ?2, ?2, ?2, ?2 FROM seq`,
-			`INSERT INTO outbox_payloads (id, payload) SELECT id, zeroblob(1024) FROM outbox`,
-		} {
-			if _, err := s.write.ExecContext(ctx, q, rows, toDB(old)); err != nil {
-				b.Fatal(err)
-			}
-		}
+		fillHistory(b, s, rows, old)
 		b.StartTimer()
 		done := make(chan time.Duration, 1)
 		go func() {
@@ -196,7 +202,7 @@ func BenchmarkAppendDuringGC(b *testing.B) {
 }
 
 // BenchmarkGCNothingDue is housekeeping's pass over a store that keeps
-// 300,000 routed webhooks and as many sent rows, none of them old enough
+// 300,000 routed webhooks and as many sent rows (fillHistory), none old enough
 // to go: what every pass costs the writer once the history is full, and
 // should cost next to nothing.
 func BenchmarkGCNothingDue(b *testing.B) {
@@ -207,19 +213,11 @@ func BenchmarkGCNothingDue(b *testing.B) {
 	if err != nil {
 		b.Fatalf("Open: %v", err)
 	}
-	defer s.Close()
-	for _, q := range []string{
-		`WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < ?1)
-			INSERT INTO webhooks (id, received_at, processed_at) SELECT i, ?2, ?2 FROM seq`,
-		`INSERT INTO webhook_bodies (id, body) SELECT id, zeroblob(256) FROM webhooks`,
-		`WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < ?1)
-			INSERT INTO outbox (id, sink, notification_id, state, next_attempt, created_at, accepted_at, sent_at)
-			SELECT i, 'slack', 'n' || i, 'sent', ?2, ?2, ?2, ?2 FROM seq`,
-	} {
-		if _, err := s.write.ExecContext(ctx, q, rows, toDB(at)); err != nil {
-			b.Fatal(err)
-		}
-	}
+	defer func() {
+		b.StopTimer() // closing is not part of a pass
+		s.Close()
+	}()
+	fillHistory(b, s, rows, at)
 	b.ResetTimer()
 	for range b.N {
 		if err := s.GC(ctx, at.Add(time.Minute), time.Hour, time.Hour); err != nil {
