@@ -202,9 +202,10 @@ func BenchmarkAppendDuringGC(b *testing.B) {
 }
 
 // BenchmarkGCNothingDue is housekeeping's pass over a store that keeps
-// 300,000 routed webhooks and as many sent rows (fillHistory), none old enough
-// to go: what every pass costs the writer once the history is full, and
-// should cost next to nothing.
+// 300,000 routed webhooks and as many sent rows (fillHistory), and as
+// many incidents with a thread each, none old enough to go: what every
+// pass costs the writer once the history is full, and should cost next
+// to nothing.
 func BenchmarkGCNothingDue(b *testing.B) {
 	const rows = 300_000
 	ctx := b.Context()
@@ -218,6 +219,16 @@ func BenchmarkGCNothingDue(b *testing.B) {
 		s.Close()
 	}()
 	fillHistory(b, s, rows, at)
+	for _, q := range []string{
+		`WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < ?1)
+			INSERT INTO incidents (id, rule, key, episode, state, opened_at, updated_at)
+			SELECT 'inc-' || i, 'r', 'k' || i, 1, 'open', ?2, ?2 FROM seq`,
+		`INSERT INTO incident_threads (incident_id, sink, thread) SELECT id, 'slack', 'C1:' || row FROM incidents`,
+	} {
+		if _, err := s.write.ExecContext(ctx, q, rows, toDB(at)); err != nil {
+			b.Fatal(err)
+		}
+	}
 	b.ResetTimer()
 	for range b.N {
 		if err := s.GC(ctx, at.Add(time.Minute), time.Hour, time.Hour); err != nil {

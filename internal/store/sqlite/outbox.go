@@ -351,16 +351,14 @@ func (s *Store) GC(ctx context.Context, now time.Time, keepSent, keepRecords tim
 			(SELECT id FROM attempts WHERE at < ? LIMIT ?)`, records},
 		// An incident untouched for so long: resolved long ago, or a
 		// problem the schema gives no end (a violation) that nothing has
-		// mentioned since; one with a timer still to fire stays.
+		// mentioned since; one with a timer still to fire stays. Its
+		// threads go with it (a trigger, migration 14).
 		{"incidents", `DELETE FROM incidents WHERE row IN
 			(SELECT row FROM incidents i WHERE updated_at < ?
 				AND NOT EXISTS (SELECT 1 FROM timers t WHERE t.incident_id = i.id) LIMIT ?)`, records},
 		// Buckets no rule's window reaches any more.
 		{"counts", `DELETE FROM counts WHERE (rule, key, bucket) IN
 			(SELECT rule, key, bucket FROM counts WHERE expires_at <= ? LIMIT ?)`, toDB(now)},
-		// The threads of incidents collected above.
-		{"incident threads", `DELETE FROM incident_threads WHERE (incident_id, sink) IN
-			(SELECT s.incident_id, s.sink FROM incident_threads s WHERE ? >= 0 AND NOT EXISTS (SELECT 1 FROM incidents i WHERE i.id = s.incident_id) LIMIT ?)`, 0},
 	}
 	for _, st := range stmts {
 		for {

@@ -280,6 +280,14 @@ var migrations = []string{
 	// row's arrival: every pass ended reading every webhook kept.
 	`DROP INDEX webhooks_processed;
 	CREATE INDEX webhooks_processed ON webhooks(received_at) WHERE processed_at IS NOT NULL;`,
+	// 14: an incident's threads go with it, deleted by the statement that
+	// collects it. Collected apart, by a look for threads whose incident
+	// was gone, every pass read every thread kept (145 ms for 300,000 on
+	// the one writer).
+	`CREATE TRIGGER incident_threads_follow AFTER DELETE ON incidents BEGIN
+		DELETE FROM incident_threads WHERE incident_id = OLD.id;
+	END;
+	DELETE FROM incident_threads WHERE NOT EXISTS (SELECT 1 FROM incidents i WHERE i.id = incident_threads.incident_id);`,
 }
 
 // migrate brings the schema up to date in one transaction.
