@@ -468,17 +468,13 @@ func (s *Store) GC(ctx context.Context, now time.Time, keepSent, keepRecords tim
 		{"delivery attempts", `DELETE FROM attempts WHERE id IN
 			(SELECT id FROM attempts WHERE at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`, records},
 		// An incident untouched for so long; one with a timer still to
-		// fire stays.
+		// fire stays. Its threads go with it (a trigger, migration 6).
 		{"incidents", `DELETE FROM incidents WHERE id IN
 			(SELECT id FROM incidents i WHERE updated_at < $1
 				AND NOT EXISTS (SELECT 1 FROM timers t WHERE t.incident_id = i.id) LIMIT $2 FOR UPDATE SKIP LOCKED)`, records},
 		// Buckets no rule's window reaches any more.
 		{"counts", `DELETE FROM counts WHERE (rule, key, bucket) IN
 			(SELECT rule, key, bucket FROM counts WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`, toDB(now)},
-		// The threads of incidents collected above.
-		{"incident threads", `DELETE FROM incident_threads WHERE (incident_id, sink) IN
-			(SELECT s.incident_id, s.sink FROM incident_threads s WHERE $1::bigint >= 0
-				AND NOT EXISTS (SELECT 1 FROM incidents i WHERE i.id = s.incident_id) LIMIT $2 FOR UPDATE SKIP LOCKED)`, 0},
 	}
 	for _, st := range stmts {
 		for {

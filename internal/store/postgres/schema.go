@@ -173,6 +173,20 @@ var migrations = []string{
 	// such an update puts the row's new version.
 	`DROP INDEX outbox_leased;
 	ALTER TABLE outbox SET (fillfactor = 80);`,
+	// 6: an incident's threads go with it, deleted by the statement that
+	// collects it, as on SQLite; collected apart, by a look for threads
+	// whose incident was gone, every pass read every thread kept. The
+	// function keeps the schema it was made in, whatever the search_path
+	// of the session that deletes.
+	`CREATE FUNCTION incident_threads_follow() RETURNS trigger LANGUAGE plpgsql
+		SET search_path FROM CURRENT AS $$
+	BEGIN
+		DELETE FROM incident_threads WHERE incident_id = OLD.id;
+		RETURN NULL;
+	END $$;
+	CREATE TRIGGER incident_threads_follow AFTER DELETE ON incidents
+		FOR EACH ROW EXECUTE FUNCTION incident_threads_follow();
+	DELETE FROM incident_threads s WHERE NOT EXISTS (SELECT 1 FROM incidents i WHERE i.id = s.incident_id);`,
 }
 
 // migrationLock is the advisory lock key replicas migrate under: the
