@@ -105,11 +105,15 @@ func (s *Store) Lease(ctx context.Context, sink, owner string, now time.Time, li
 	return out, nil
 }
 
+// sqlReleaseLeases reads the pending rows through outbox_due: the table
+// holds the sent rows of the whole history kept.
+const sqlReleaseLeases = `UPDATE outbox SET lease_until = 0, lease_owner = '', lease_token = 0, resent = true
+		WHERE state = 'pending' AND lease_until > 0 AND lease_owner = $1`
+
 // ReleaseLeases frees owner's leases, so the rows a previous run of the
 // same owner left leased are delivered now.
 func (s *Store) ReleaseLeases(ctx context.Context, owner string) (int64, error) {
-	tag, err := s.pool.Exec(ctx, `UPDATE outbox SET lease_until = 0, lease_owner = '', lease_token = 0, resent = true
-		WHERE state = 'pending' AND lease_until > 0 AND lease_owner = $1`, text(owner))
+	tag, err := s.pool.Exec(ctx, sqlReleaseLeases, text(owner))
 	if err != nil {
 		return 0, fmt.Errorf("store/postgres: release leases of %s: %w", owner, err)
 	}
@@ -445,6 +449,15 @@ func (s *Store) Stats(ctx context.Context, now time.Time) (map[string]store.Sink
 	return out, nil
 }
 
+// The collections of the two largest histories, each through the index
+// of its own rows (TestWholeHistoryStatementsUseTheirIndexes).
+const (
+	sqlGCWebhooks = `DELETE FROM webhooks WHERE id IN
+			(SELECT id FROM webhooks WHERE processed_at IS NOT NULL AND received_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`
+	sqlGCSent = `DELETE FROM outbox WHERE id IN
+			(SELECT id FROM outbox WHERE state = 'sent' AND sent_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`
+)
+
 // GC deletes expired fingerprints, processed webhooks and sent rows older
 // than keepSent, and decisions, delivery attempts and incidents older
 // than keepRecords, GCBatch rows per statement, each its own short
@@ -459,10 +472,8 @@ func (s *Store) GC(ctx context.Context, now time.Time, keepSent, keepRecords tim
 	}{
 		{"fingerprints", `DELETE FROM fingerprints WHERE fp IN
 			(SELECT fp FROM fingerprints WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`, toDB(now)},
-		{"webhooks", `DELETE FROM webhooks WHERE id IN
-			(SELECT id FROM webhooks WHERE processed_at IS NOT NULL AND received_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`, cutoff},
-		{"sent rows", `DELETE FROM outbox WHERE id IN
-			(SELECT id FROM outbox WHERE state = 'sent' AND sent_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`, cutoff},
+		{"webhooks", sqlGCWebhooks, cutoff},
+		{"sent rows", sqlGCSent, cutoff},
 		{"decisions", `DELETE FROM decisions WHERE id IN
 			(SELECT id FROM decisions WHERE at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`, records},
 		{"delivery attempts", `DELETE FROM attempts WHERE id IN

@@ -277,6 +277,39 @@ func queueAndLease(t *testing.T, s *Store, nid string) store.Outbound {
 // plan names it; a check Postgres cannot match to the index's predicate
 // scanned every pending row of the sink for each candidate instead.
 func TestLeaseChecksIncidentOrderByItsIndex(t *testing.T) {
+	plan := explain(t, sqlLease, "slack", toDB(t0()), 10, toDB(t0().Add(time.Minute)), "a")
+	if !strings.Contains(plan, "outbox_incident") {
+		t.Errorf("the lease's plan does not use outbox_incident:\n%s", plan)
+	}
+}
+
+// TestWholeHistoryStatementsUseTheirIndexes: the statements that run over
+// a history kept for days (every routed webhook, every sent row) can
+// read only the rows they are about, through the index of those rows.
+func TestWholeHistoryStatementsUseTheirIndexes(t *testing.T) {
+	for _, c := range []struct {
+		name, query string
+		args        []any
+		uses        []string // an index, and what it is searched by
+	}{
+		{"release leases", sqlReleaseLeases, []any{"a"}, []string{"outbox_due"}},
+		{"collect webhooks", sqlGCWebhooks, []any{toDB(t0()), 10}, []string{"webhooks_processed", "Index Cond: (received_at < "}},
+		{"collect sent rows", sqlGCSent, []any{toDB(t0()), 10}, []string{"outbox_sent", "Index Cond: (sent_at < "}},
+	} {
+		plan := explain(t, c.query, c.args...)
+		for _, want := range c.uses {
+			if !strings.Contains(plan, want) {
+				t.Errorf("%s: no %q in its plan:\n%s", c.name, want, plan)
+			}
+		}
+	}
+}
+
+// explain returns query's plan on a fresh schema, with scans other than
+// through an index ruled out, so the plan shows whether one can be used
+// at all, which on empty tables it would not choose.
+func explain(t *testing.T, query string, args ...any) string {
+	t.Helper()
 	url := testURL(t)
 	ctx := t.Context()
 	s := openTest(t, url, Options{Schema: freshSchema(t, url)})
@@ -291,16 +324,13 @@ func TestLeaseChecksIncidentOrderByItsIndex(t *testing.T) {
 			t.Fatalf("%s: %v", set, err)
 		}
 	}
-	rows, err := tx.Query(ctx, `EXPLAIN `+sqlLease, "slack", toDB(t0()), 10, toDB(t0().Add(time.Minute)), "a")
+	rows, err := tx.Query(ctx, `EXPLAIN `+query, args...)
 	if err != nil {
-		t.Fatalf("EXPLAIN the lease: %v", err)
+		t.Fatalf("EXPLAIN %s: %v", query, err)
 	}
 	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan := strings.Join(lines, "\n")
-	if !strings.Contains(plan, "outbox_incident") {
-		t.Errorf("the lease's plan does not use outbox_incident:\n%s", plan)
-	}
+	return strings.Join(lines, "\n")
 }
