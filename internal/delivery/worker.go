@@ -235,6 +235,13 @@ func (w *Worker) Run(ctx context.Context) {
 				recorders.Go(func() {
 					record()
 					release(hr)
+					if hr.row.IncidentID != "" {
+						// The incident's next transition may be waiting
+						// for this one, and it is leasable only now: a
+						// lease round that came up short waits for a
+						// wake-up or a poll.
+						w.Wake()
+					}
 				})
 			}
 		})

@@ -481,3 +481,19 @@ func TestSenderGoesOnWhileItsOutcomeIsRecorded(t *testing.T) {
 		t.Fatalf("sent %q, want n1 and n2 once each", got)
 	}
 }
+
+// An incident's second transition is leased as soon as the first is
+// recorded, not at the worker's next poll: the lease that took the first
+// could not take the second, which waits for the first to be sent.
+func TestNextTransitionGoesOutOnceTheFirstIsRecorded(t *testing.T) {
+	st := openStore(t)
+	enqueueIncident(t, st, "hook", "inc-1", 1, 2)
+	sink := &recordingSink{}
+	p := fastPolicy
+	p.Poll = time.Hour // a poll would not come within the test
+	run(t, NewWorker("hook", "test-owner", sink, st, p, discard, nil))
+	waitFor(t, "both transitions to be sent", func() bool { return len(sink.sent()) == 2 })
+	if got := sink.sent(); got[0] != "inc-1-1" || got[1] != "inc-1-2" {
+		t.Fatalf("sent %q, want the opening then the update", got)
+	}
+}
