@@ -168,15 +168,25 @@ func (s *Store) ProcessBatch(ctx context.Context, webhookIDs []int64, fn func(in
 		if err != nil {
 			return err
 		}
-		for i, id := range webhookIDs {
-			if !claimed[id] {
-				continue
+		routed, err := s.processAll(ctx, tx, webhookIDs, claimed, fn)
+		if err != nil {
+			return err
+		}
+		if !routed {
+			// One of them failed, and the batch was rolled back: each is
+			// routed again under a savepoint of its own, so the one that
+			// fails is rolled back alone.
+			errs = make([]error, len(webhookIDs))
+			for i, id := range webhookIDs {
+				if !claimed[id] {
+					continue
+				}
+				failed, err := s.processOne(ctx, tx, id, fn)
+				if err != nil {
+					return err
+				}
+				errs[i] = failed
 			}
-			failed, err := s.processOne(ctx, tx, id, fn)
-			if err != nil {
-				return err
-			}
-			errs[i] = failed
 		}
 		return s.unknown(ctx, tx, webhookIDs, claimed, errs)
 	})
@@ -235,6 +245,51 @@ func (s *Store) unknown(ctx context.Context, tx pgx.Tx, ids []int64, claimed map
 		}
 	}
 	return nil
+}
+
+// processAll runs fn for every claimed webhook of ids under one
+// savepoint, and says whether they all succeeded. When one fails it rolls
+// the whole batch back and returns false, for processOne to route them one
+// by one. A savepoint per webhook cost each webhook two statements and a
+// round trip of its own: the writes a webhook holds back (see pipeline.go)
+// now go out with the next webhook's first read, and the batch's last
+// ones with the release. Webhooks that fail are rare, so the batch pays
+// for them only when one does.
+func (s *Store) processAll(ctx context.Context, tx pgx.Tx, ids []int64, claimed map[int64]bool, fn func(int64, store.Tx) error) (bool, error) {
+	if len(claimed) == 0 {
+		return true, nil
+	}
+	t := &txn{tx: tx, s: s}
+	t.later(fmt.Sprintf("savepoint for %d webhooks", len(ids)), `SAVEPOINT batch`)
+	var failed error
+	for _, id := range ids {
+		if !claimed[id] {
+			continue
+		}
+		t.later(fmt.Sprintf("mark webhook %d processed", id), `UPDATE webhooks SET processed_at = `+nowNS+` WHERE id = $1`, id)
+		if failed = fn(id, t); failed != nil {
+			break
+		}
+	}
+	if failed == nil {
+		t.later(fmt.Sprintf("releasing the savepoint of %d webhooks", len(ids)), `RELEASE SAVEPOINT batch`)
+		if failed = t.flush(ctx); failed == nil {
+			return true, nil
+		}
+	}
+	t.queue = nil
+	if !t.sent {
+		return false, nil // nothing of it reached the server: nothing to undo
+	}
+	if retryable(failed) {
+		// Crossed another replica's transaction: the whole batch is run
+		// again (see processOne).
+		return false, failed
+	}
+	if _, err := tx.Exec(ctx, `ROLLBACK TO SAVEPOINT batch; RELEASE SAVEPOINT batch`); err != nil {
+		return false, fmt.Errorf("rolling back %d webhooks after %w: %w", len(ids), failed, err)
+	}
+	return false, nil
 }
 
 // processOne runs fn for one claimed webhook under a savepoint. failed is
