@@ -187,7 +187,7 @@ func (w *Worker) mayStart(hr *heldRow) bool {
 }
 
 // holdPerSender bounds the rows a worker holds per sender: the one being
-// sent, those waiting for it and those whose outcome is being recorded. Waiting rows are what spares a sender a
+// sent and those waiting for it. Waiting rows are what spares a sender a
 // lease round between two sends; they cost nothing if the process dies,
 // since they were not sent and the next run releases them.
 const holdPerSender = 4
@@ -208,53 +208,32 @@ func (w *Worker) Run(ctx context.Context) {
 	}
 	queue := make(chan *heldRow, capacity)
 	var held sync.Map // row id → *heldRow
-	// release ends a row's hold once its outcome is recorded (or it was
-	// not sent): its lease is no longer renewed, and its slot is free.
-	release := func(hr *heldRow) {
-		held.Delete(hr.row.ID)
-		w.inFlight.Add(-1)
-		w.inFlightGauge.Dec()
-		slots <- struct{}{}
-	}
-	var senders, recorders sync.WaitGroup
+	var wg sync.WaitGroup
 	for range w.policy.Workers {
-		senders.Go(func() {
+		wg.Go(func() {
 			for hr := range queue {
-				var record func()
 				if !hr.lost.Load() && ctx.Err() == nil {
-					record = w.deliver(ctx, hr)
+					w.deliver(ctx, hr)
 				}
-				if record == nil {
-					release(hr)
-					continue
+				held.Delete(hr.row.ID)
+				w.inFlight.Add(-1)
+				w.inFlightGauge.Dec()
+				slots <- struct{}{}
+				if hr.row.IncidentID != "" {
+					// The incident's next transition may be waiting for
+					// this one, and it is leasable only now: a lease round
+					// that came up short waits for a wake-up or a poll.
+					w.Wake()
 				}
-				// The sender goes on to its next row while the outcome is
-				// committed: waiting for the store's writer was two thirds
-				// of a sender's time under load, and the row is held (its
-				// lease renewed, its slot taken) until the outcome is in.
-				recorders.Go(func() {
-					record()
-					release(hr)
-					if hr.row.IncidentID != "" {
-						// The incident's next transition may be waiting
-						// for this one, and it is leasable only now: a
-						// lease round that came up short waits for a
-						// wake-up or a poll.
-						w.Wake()
-					}
-				})
 			}
 		})
 	}
 	renewCtx, stopRenewing := context.WithCancel(ctx)
-	var renewing sync.WaitGroup
-	renewing.Go(func() { w.renew(renewCtx, &held) })
+	wg.Go(func() { w.renew(renewCtx, &held) })
 	defer func() {
 		close(queue)
-		senders.Wait()
-		recorders.Wait()
 		stopRenewing()
-		renewing.Wait()
+		wg.Wait()
 	}()
 	for {
 		// While rows wait for senders, wait for half the senders to free
@@ -356,22 +335,18 @@ func (w *Worker) renew(ctx context.Context, held *sync.Map) {
 	}
 }
 
-// deliver sends hr's notification and returns the recording of the
-// attempt's outcome, for the caller to run; nil when nothing is to be
-// recorded (the send did not begin, or shutdown cut it short).
-func (w *Worker) deliver(ctx context.Context, hr *heldRow) (record func()) {
+func (w *Worker) deliver(ctx context.Context, hr *heldRow) {
 	row := hr.row
 	var n notification.Notification
 	if err := json.Unmarshal(row.Payload, &n); err != nil {
-		failed := sinks.Permanent(fmt.Errorf("decoding queued notification %s: %w", row.NotificationID, err))
-		at := w.now()
-		return func() { w.finish(ctx, hr, n, failed, sinks.Receipt{}, at) }
+		w.finish(ctx, hr, n, sinks.Permanent(fmt.Errorf("decoding queued notification %s: %w", row.NotificationID, err)), sinks.Receipt{}, w.now())
+		return
 	}
 	if w.limiter != nil {
 		// The wait comes before the send's own time-out, so a queue held
 		// to the rate does not eat into the time each send is given.
 		if err := w.limiter.Wait(ctx); err != nil {
-			return nil // shutting down: the row stays leased and the next start sends it
+			return // shutting down: the row stays leased and the next start sends it
 		}
 	}
 	if !w.mayStart(hr) {
@@ -382,16 +357,16 @@ func (w *Worker) deliver(ctx context.Context, hr *heldRow) (record func()) {
 			w.log.WarnContext(ctx, "not sending: the lease may run out before the send, and its renewals have failed; the row goes out when it is leased again",
 				"notification", row.NotificationID, "lease_until", time.Unix(0, hr.until.Load()))
 		}
-		return nil
+		return
 	}
 	started := w.now()
 	sendCtx, cancel := context.WithTimeout(ctx, w.policy.SendTimeout)
 	receipt, err := w.sink.Send(sendCtx, sinks.Delivery{Notification: n, Thread: row.Thread, Resent: row.Resent})
 	cancel()
 	if ctx.Err() != nil && err != nil {
-		return nil // shutting down: the row stays leased and the next start sends it
+		return // shutting down: the row stays leased and the next start sends it
 	}
-	return func() { w.finish(ctx, hr, n, err, receipt, started) }
+	w.finish(ctx, hr, n, err, receipt, started)
 }
 
 // finish records the outcome of one attempt; a counter moves only once

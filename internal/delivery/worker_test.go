@@ -417,25 +417,6 @@ func TestShutdownStillRecordsACompletedSend(t *testing.T) {
 	}
 }
 
-// heldAck holds the first Ack until release is closed, as a store writer
-// busy with a long round would.
-type heldAck struct {
-	store.Store
-	once    sync.Once
-	holding chan struct{} // closed once the first Ack is waiting
-	release chan struct{}
-}
-
-func (h *heldAck) Ack(ctx context.Context, id int64, lease store.Lease, o store.Outcome) error {
-	first := false
-	h.once.Do(func() { first = true })
-	if first {
-		close(h.holding)
-		<-h.release
-	}
-	return h.Store.Ack(ctx, id, lease, o)
-}
-
 // recordingSink accepts every notification and notes its id.
 type recordingSink struct {
 	mu  sync.Mutex
@@ -453,33 +434,6 @@ func (s *recordingSink) sent() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]string(nil), s.ids...)
-}
-
-// A sender does not wait for the store to commit one outcome before it
-// sends the next notification; the row stays held (and its lease renewed)
-// until its outcome is in, and both rows end up sent once.
-func TestSenderGoesOnWhileItsOutcomeIsRecorded(t *testing.T) {
-	st := openStore(t)
-	enqueue(t, st, "hook", "n1", "n2")
-	acks := &heldAck{Store: st, holding: make(chan struct{}), release: make(chan struct{})}
-	sink := &recordingSink{}
-	p := fastPolicy
-	p.Workers = 1
-	w := NewWorker("hook", "test-owner", sink, acks, p, discard, nil)
-	run(t, w)
-	var releaseOnce sync.Once
-	release := func() { releaseOnce.Do(func() { close(acks.release) }) }
-	t.Cleanup(release) // before the worker is stopped, should the test fail
-	<-acks.holding
-	waitFor(t, "the second send while the first outcome is still being recorded", func() bool { return len(sink.sent()) == 2 })
-	if got := w.InFlight(); got < 1 {
-		t.Fatalf("in flight %d while an outcome is unrecorded; want the row still held", got)
-	}
-	release()
-	waitFor(t, "both rows to be acked", func() bool { return pending(t, st, "hook") == 0 })
-	if got := sink.sent(); len(got) != 2 || got[0] == got[1] {
-		t.Fatalf("sent %q, want n1 and n2 once each", got)
-	}
 }
 
 // An incident's second transition is leased as soon as the first is
