@@ -89,7 +89,7 @@ func writeEntry(b *strings.Builder, e Entry) {
 	} else {
 		fmt.Fprintf(b, "webhook %d, event %d, received %s: %s\n", e.WebhookID, e.Index+1, stamp(e.ReceivedAt), what)
 	}
-	if e.Redelivery || len(e.Rules) == 0 && len(e.Incidents) == 0 && e.Timer == "" {
+	if e.Redelivery || len(e.Rules) == 0 && len(e.Incidents) == 0 && len(e.KeptOpen) == 0 && e.Timer == "" {
 		fmt.Fprintf(b, "  %s\n", e.Summary)
 		return
 	}
@@ -132,13 +132,20 @@ func writeEntry(b *strings.Builder, e Entry) {
 			writeNotifications(b, e, t, placed)
 		}
 	}
+	for _, k := range e.KeptOpen {
+		s := fmt.Sprintf("  incident %s of rule %q kept open (key %s", k.ID, k.Rule, oneLine(k.Key))
+		if k.Episode > 1 {
+			s += ", episode " + strconv.Itoa(k.Episode)
+		}
+		fmt.Fprintf(b, "%s): %s\n", s, oneLine(k.Reason))
+	}
 	for i, n := range e.Notifications {
 		if !placed[i] {
 			fmt.Fprintf(b, "    → %s (rule %q): %s\n", n.Sink, n.Rule, delivery(n))
 		}
 	}
 	switch {
-	case !slices.ContainsFunc(e.Rules, func(r Rule) bool { return r.Matched }) && len(e.Incidents) == 0 && e.Timer == "":
+	case !slices.ContainsFunc(e.Rules, func(r Rule) bool { return r.Matched }) && len(e.Incidents) == 0 && len(e.KeptOpen) == 0 && e.Timer == "":
 		fmt.Fprintln(b, "  no rule matched; nothing was sent")
 	case !slices.ContainsFunc(e.Notifications, func(n Notification) bool { return n.Outcome == "queued" }):
 		fmt.Fprintln(b, "  nothing was sent")

@@ -47,6 +47,9 @@ type routeLine struct {
 	Error string `json:"error,omitempty"`
 	// Redelivery marks a change already routed: nothing would be sent.
 	Redelivery bool `json:"redelivery,omitempty"`
+	// KeptOpen says why the event, told late, leaves Incident open
+	// rather than resolve it.
+	KeptOpen string `json:"kept_open,omitempty"`
 }
 
 // routedEvent is one event of a payload and the lines route shows for it.
@@ -62,6 +65,17 @@ func (r routedEvent) failedRules() int {
 	n := 0
 	for _, l := range r.lines {
 		if l.Error != "" {
+			n++
+		}
+	}
+	return n
+}
+
+// keptOpen counts the incidents the event, told late, leaves open.
+func (r routedEvent) keptOpen() int {
+	n := 0
+	for _, l := range r.lines {
+		if l.KeptOpen != "" {
 			n++
 		}
 	}
@@ -100,6 +114,11 @@ func routeEvent(payload string, index int, d router.Decision) routedEvent {
 		}
 		r.lines = append(r.lines, line)
 	}
+	for _, k := range d.KeptOpen {
+		line := base
+		line.Rule, line.Incident, line.DedupKey, line.KeptOpen = k.Rule, k.ID, k.Key, k.Reason
+		r.lines = append(r.lines, line)
+	}
 	return r
 }
 
@@ -117,6 +136,9 @@ func (r routedEvent) writeText(w io.Writer) {
 			// indented, they stay under their rule.
 			fmt.Fprintf(w, "  rule %q FAILED: %s\n", l.Rule, strings.ReplaceAll(l.Error, "\n", "\n    "))
 			continue
+		case l.KeptOpen != "":
+			fmt.Fprintf(w, "  incident %s of rule %q stays open (key %q): %s\n", l.Incident, l.Rule, l.DedupKey, l.KeptOpen)
+			continue
 		}
 		sent++
 		skipped := ""
@@ -133,6 +155,8 @@ func (r routedEvent) writeText(w io.Writer) {
 		fmt.Fprintf(w, "  rule %q → %s [%s, %s] key %q%s\n    %s\n", l.Rule, l.Sink, l.Severity, what, l.DedupKey, skipped, l.Title)
 	}
 	switch {
+	case sent == 0 && r.keptOpen() > 0:
+		fmt.Fprintln(w, "  nothing would be sent")
 	case sent == 0 && r.failedRules() > 0:
 		fmt.Fprintln(w, "  no other rule matched; nothing would be sent")
 	case sent == 0:

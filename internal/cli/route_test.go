@@ -123,3 +123,28 @@ func TestRouteAppliesTheSilencesInForce(t *testing.T) {
 		t.Errorf("exit %d\nstdout: %s\nstderr: %s", code, out.String(), errOut.String())
 	}
 }
+
+// TestRouteTellsARecoveryToldLate: a reinstatement that happened before
+// the ban's latest report leaves the incident open, and route says which
+// and why instead of "no rule matched"; one that happened after resolves.
+func TestRouteTellsARecoveryToldLate(t *testing.T) {
+	t.Setenv("META_VERIFY_TOKEN", "t")
+	t.Setenv("META_APP_SECRET", "s")
+	var out, errOut bytes.Buffer
+	code := Run(context.Background(), []string{"route", "--config", "../../config.example.yaml",
+		"../../testdata/webhooks/seed_disabled_update_disable.json", "../../testdata/lifecycle/ban_disable_again.json",
+		"../../testdata/webhooks/seed_disabled_update_reinstate.json", "../../testdata/lifecycle/ban_reinstated.json"},
+		IO{Out: &out, Err: &errOut})
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	_, late, _ := strings.Cut(out.String(), "seed_disabled_update_reinstate.json: event 1")
+	late, later, _ := strings.Cut(late, "ban_reinstated.json: event 1")
+	if !strings.Contains(late, `of rule "account-banned" stays open (key "102290129340398/ban"): told late`) ||
+		!strings.Contains(late, "nothing would be sent") || strings.Contains(late, "no rule matched") {
+		t.Errorf("the late reinstatement shows:\n%s\nwant the ban kept open, told late, and nothing sent", late)
+	}
+	if !strings.Contains(later, "incident resolved") {
+		t.Errorf("the reinstatement after the ban's latest report shows:\n%s\nwant the ban resolved", later)
+	}
+}

@@ -44,7 +44,10 @@ type Decision struct {
 	// Course names the lifecycle table's row that applied, if any.
 	Course string
 	// Incidents are the transitions the event made.
-	Incidents     []IncidentTransition
+	Incidents []IncidentTransition
+	// KeptOpen are the incidents the event would have resolved had it
+	// not been told late.
+	KeptOpen      []KeptOpen
 	Notifications []NotificationDecision
 }
 

@@ -58,7 +58,35 @@ type detail struct {
 	Silences []string `json:"silences,omitempty"`
 	// Group is a grouping rule's incident's items (see group.go).
 	Group *groupState `json:"group,omitempty"`
+	// Latest is when, by Meta's clock (its entry's time), the newest
+	// event of the episode that reported the problem happened; Ended is
+	// when the event that resolved the episode did. Either is zero when
+	// no event said: a timer resolved it, or the payloads had no time.
+	// An event older than them was told late (see toldLate).
+	Latest time.Time `json:"latest,omitzero"`
+	Ended  time.Time `json:"ended,omitzero"`
 }
+
+// toldLate says whether an event that happened at happened before mark,
+// both being known. Meta does not promise to deliver an account's events
+// in order, and retries a delivery that failed for hours, so a DISABLE can
+// arrive after the REINSTATE that ended it: it must not page again for a
+// ban that is over, nor a late REINSTATE close a ban that came back.
+func toldLate(at, mark time.Time) bool { return !at.IsZero() && !mark.IsZero() && at.Before(mark) }
+
+// KeptOpen is an open incident an event would have resolved and did not:
+// the event happened before the incident's latest report of the problem,
+// so it was told late and the problem is still on.
+type KeptOpen struct {
+	ID      string `json:"id"`
+	Rule    string `json:"rule"`
+	Key     string `json:"key"`
+	Episode int    `json:"episode"`
+	Reason  string `json:"reason"`
+}
+
+// clock writes a time of Meta's clock for a reason in the decision log.
+func clock(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") }
 
 func decodeDetail(b []byte) detail {
 	var d detail
@@ -242,6 +270,18 @@ func (r *Router) trigger(ctx context.Context, tx store.Tx, ec *eventCtx, m rules
 		return nil // resolved by this very event
 	}
 	det := decodeDetail(inc.Detail)
+	if found && inc.State != stateOpen && toldLate(ec.ev.Time, det.Ended) {
+		// The last episode ended with an event newer than this one: the
+		// problem this one reports was over before it was told.
+		reason := fmt.Sprintf("told late: it happened at %s, before the event that resolved incident %s (%s)",
+			clock(ec.ev.Time), inc.ID, clock(det.Ended))
+		for _, n := range m.Notifications(ec.now) {
+			n.ID = notificationID(ec.fp, rule.Name, n.Sink)
+			n.DedupKey = episodeKey(inc.Key, inc.Episode)
+			ec.d.Notifications = append(ec.d.Notifications, NotificationDecision{Notification: n, Outcome: Suppressed, Reason: reason})
+		}
+		return nil
+	}
 	var tr notification.Transition
 	var changes []string
 	switch {
@@ -279,6 +319,9 @@ func (r *Router) trigger(ctx context.Context, tx store.Tx, ec *eventCtx, m rules
 		}
 	}
 	det.Event = trimmed(ec.ev)
+	if ec.ev.Time.After(det.Latest) {
+		det.Latest = ec.ev.Time
+	}
 	if course.Ends.After(det.Ends) && !rule.ResolveNever {
 		det.Ends = course.Ends
 		if err := tx.SetTimer(ctx, store.Timer{IncidentID: inc.ID, Kind: timerExpiry, Due: det.Ends}); err != nil {
@@ -373,11 +416,20 @@ func enqueue(ctx context.Context, tx store.Tx, ec *eventCtx, n notification.Noti
 // those of extra (a resolve rule's) that did.
 func (r *Router) resolve(ctx context.Context, tx store.Tx, ec *eventCtx, inc store.Incident, reason string, extra []string) error {
 	det := decodeDetail(inc.Detail)
+	if toldLate(ec.ev.Time, det.Latest) {
+		ec.touched[inc.ID] = true // one note, however many ways the event would have resolved it
+		ec.d.KeptOpen = append(ec.d.KeptOpen, KeptOpen{ID: inc.ID, Rule: inc.Rule, Key: inc.Key, Episode: inc.Episode,
+			Reason: fmt.Sprintf("told late: %s happened at %s, before the incident's latest report of the problem (%s)",
+				describe(ec.ev), clock(ec.ev.Time), clock(det.Latest))})
+		return nil
+	}
 	inc.State, inc.ResolvedAt, inc.UpdatedAt, inc.Reason = stateResolved, ec.now, ec.now, reason
 	inc.Seq++
 	ev := det.Event
 	if ec.ev.Field != "" {
 		ev = ec.ev
+		det.Ended = ec.ev.Time
+		inc.Detail = det.encode()
 	}
 	if err := tx.SaveIncident(ctx, inc); err != nil {
 		return err

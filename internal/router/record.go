@@ -25,6 +25,7 @@ type Record struct {
 	Rules         []RuleRecord         `json:"rules"`
 	Course        string               `json:"course,omitempty"`
 	Incidents     []IncidentTransition `json:"incidents"`
+	KeptOpen      []KeptOpen           `json:"kept_open,omitempty"`
 	Notifications []NotificationRecord `json:"notifications"`
 }
 
@@ -56,7 +57,7 @@ type NotificationRecord struct {
 func (d Decision) Record() Record {
 	rec := Record{WebhookID: d.WebhookID, Index: d.Index, ReceivedAt: d.ReceivedAt, WabaID: d.Event.WabaID, Field: d.Event.Field,
 		Event: d.Event.Event, Timer: d.Timer, Fingerprint: d.Fingerprint, Redelivery: d.Redelivery, Course: d.Course,
-		Rules: []RuleRecord{}, Incidents: d.Incidents, Notifications: []NotificationRecord{}}
+		Rules: []RuleRecord{}, Incidents: d.Incidents, KeptOpen: d.KeptOpen, Notifications: []NotificationRecord{}}
 	if rec.Incidents == nil {
 		rec.Incidents = []IncidentTransition{}
 	}
