@@ -47,8 +47,8 @@ type Entry struct {
 	Incidents []Transition `json:"incidents"`
 	// KeptOpen are the incidents the event would have resolved and did
 	// not, as it happened before their latest report of the problem.
-	KeptOpen      []KeptOpen     `json:"kept_open,omitempty"`
-	Notifications []Notification `json:"notifications"`
+	KeptOpen      []router.KeptOpen `json:"kept_open,omitempty"`
+	Notifications []Notification    `json:"notifications"`
 	// Summary says in a sentence what came of the event: no rule matched,
 	// a redelivery, how many notifications were queued.
 	Summary string `json:"summary"`
@@ -77,15 +77,6 @@ type Transition struct {
 	Seq        int    `json:"seq"`
 	Transition string `json:"transition"`
 	Reason     string `json:"reason"`
-}
-
-// KeptOpen is an incident an event told late did not resolve.
-type KeptOpen struct {
-	ID      string `json:"id"`
-	Rule    string `json:"rule"`
-	Key     string `json:"key"`
-	Episode int    `json:"episode"`
-	Reason  string `json:"reason"`
 }
 
 // Notification is one notification a decision made for one sink, or did
@@ -252,9 +243,7 @@ func decode(d store.Decision) decided {
 		first := e.Incidents[0]
 		e.Incident = &first
 	}
-	for _, k := range rec.KeptOpen {
-		e.KeptOpen = append(e.KeptOpen, KeptOpen{ID: k.ID, Rule: k.Rule, Key: k.Key, Episode: k.Episode, Reason: k.Reason})
-	}
+	e.KeptOpen = rec.KeptOpen
 	for _, n := range rec.Notifications {
 		e.Notifications = append(e.Notifications, Notification{ID: n.ID, Sink: n.Sink, Rule: n.Rule, IncidentID: n.IncidentID,
 			Transition: string(n.Transition), Severity: n.Severity, Title: n.Title, Outcome: string(n.Outcome), Reason: n.Reason,

@@ -62,20 +62,19 @@ type routedEvent struct {
 
 // failedRules counts the rules that failed on the event.
 func (r routedEvent) failedRules() int {
-	n := 0
-	for _, l := range r.lines {
-		if l.Error != "" {
-			n++
-		}
-	}
-	return n
+	return r.count(func(l routeLine) bool { return l.Error != "" })
 }
 
 // keptOpen counts the incidents the event, told late, leaves open.
 func (r routedEvent) keptOpen() int {
+	return r.count(func(l routeLine) bool { return l.KeptOpen != "" })
+}
+
+// count counts the event's lines that are.
+func (r routedEvent) count(are func(routeLine) bool) int {
 	n := 0
 	for _, l := range r.lines {
-		if l.KeptOpen != "" {
+		if are(l) {
 			n++
 		}
 	}
