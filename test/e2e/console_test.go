@@ -235,11 +235,16 @@ func (b *browser) waitText(sel, want string) {
 }
 
 // typeInto replaces a field's text as a person types it, so the page
-// hears every keystroke.
+// hears every keystroke. The keys go to the focused field: chromedp's
+// SendKeys reads the node's attributes unlocked while its DOM events
+// change them (a data race the race detector caught in CI, as the page
+// marks the field while it is typed into).
 func (b *browser) typeInto(sel, text string) {
 	b.t.Helper()
-	evaluate[bool](b, fmt.Sprintf(`(function () { var e = document.querySelector(%q); e.value = ""; return true; })()`, sel))
-	b.run("typing into "+sel, chromedp.SendKeys(chromedp.CSS(sel), text))
+	if !evaluate[bool](b, fmt.Sprintf(`(function () { var e = document.querySelector(%q); e.value = ""; e.focus(); return document.activeElement === e; })()`, sel)) {
+		b.fail("%s did not take the focus to be typed into", sel)
+	}
+	b.run("typing into "+sel, chromedp.KeyEvent(text))
 }
 
 func (b *browser) signIn(name, password string) {
