@@ -2,6 +2,8 @@ package console
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -10,10 +12,12 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/wabarouter/wabarouter/internal/config"
+	"github.com/wabarouter/wabarouter/internal/router"
 	"github.com/wabarouter/wabarouter/internal/rules"
 	"github.com/wabarouter/wabarouter/internal/store"
 	"github.com/wabarouter/wabarouter/internal/store/sqlite"
@@ -186,4 +190,40 @@ func mustRead(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestTraceShowsAnIncidentKeptOpen: the event page of a recovery told
+// late names the incident it left open, with a link and the reason.
+func TestTraceShowsAnIncidentKeptOpen(t *testing.T) {
+	c, st := testConsole(t)
+	ctx := context.Background()
+	at := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	id, err := st.AppendWebhook(ctx, []byte(`{"object":"whatsapp_business_account","entry":[]}`), at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reason := "told late: account_update/DISABLED_UPDATE REINSTATE happened at 2025-12-01 14:00:00 UTC, before the incident's latest report of the problem (2025-12-02 14:00:00 UTC)"
+	rec, err := json.Marshal(router.Record{WebhookID: id, ReceivedAt: at, WabaID: "102290129340398", Field: "account_update", Event: "DISABLED_UPDATE",
+		Rules: []router.RuleRecord{}, Incidents: []router.IncidentTransition{}, Notifications: []router.NotificationRecord{},
+		KeptOpen: []router.KeptOpen{{ID: "inc-1", Rule: "account-banned", Key: "102290129340398/ban", Episode: 1, Reason: reason}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Process(ctx, id, func(tx store.Tx) error {
+		return tx.AppendDecision(ctx, store.Decision{WebhookID: id, At: at, WabaID: "102290129340398", Field: "account_update",
+			Event: "DISABLED_UPDATE", Record: rec})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ck, _ := signIn(t, c, "bo", "bo-pw")
+	w := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodGet, fmt.Sprintf("/console/events/w%d", id), nil)
+	req.AddCookie(ck)
+	c.ServeHTTP(w, req)
+	page := w.Body.String()
+	for _, want := range []string{`<h4>Kept open</h4>`, `<a href="/console/incidents/inc-1">inc-1</a>`, "told late: account_update/DISABLED_UPDATE REINSTATE"} {
+		if w.Code != http.StatusOK || !strings.Contains(page, want) {
+			t.Fatalf("event page: %d, want it to contain %q:\n%s", w.Code, want, page)
+		}
+	}
 }
