@@ -256,53 +256,42 @@ func (s *Store) unknown(ctx context.Context, tx pgx.Tx, ids []int64, claimed map
 // ones with the release. Webhooks that fail are rare, so the batch pays
 // for them only when one does.
 func (s *Store) processAll(ctx context.Context, tx pgx.Tx, ids []int64, claimed map[int64]bool, fn func(int64, store.Tx) error) (bool, error) {
-	if len(claimed) == 0 {
+	var mine []int64
+	for _, id := range ids {
+		if claimed[id] {
+			mine = append(mine, id)
+		}
+	}
+	if len(mine) == 0 {
 		return true, nil
 	}
+	failed, err := s.routeUnder(ctx, tx, "batch", fmt.Sprintf("%d webhooks", len(mine)), mine, fn)
+	return failed == nil && err == nil, err
+}
+
+// processOne runs fn for one claimed webhook under a savepoint of its
+// own; see routeUnder.
+func (s *Store) processOne(ctx context.Context, tx pgx.Tx, id int64, fn func(int64, store.Tx) error) (failed, err error) {
+	return s.routeUnder(ctx, tx, "webhook", fmt.Sprintf("webhook %d", id), []int64{id}, fn)
+}
+
+// routeUnder runs fn for each of the claimed webhooks ids, in order, under
+// the savepoint named savepoint, what naming them in errors. failed is the
+// first failure of fn, with everything under the savepoint rolled back;
+// err is one the transaction cannot survive. The savepoint and each mark
+// go out with the next read, and the release with the last writes (see
+// pipeline.go).
+func (s *Store) routeUnder(ctx context.Context, tx pgx.Tx, savepoint, what string, ids []int64, fn func(int64, store.Tx) error) (failed, err error) {
 	t := &txn{tx: tx, s: s}
-	t.later(fmt.Sprintf("savepoint for %d webhooks", len(ids)), `SAVEPOINT batch`)
-	var failed error
+	t.later("savepoint for "+what, `SAVEPOINT `+savepoint)
 	for _, id := range ids {
-		if !claimed[id] {
-			continue
-		}
 		t.later(fmt.Sprintf("mark webhook %d processed", id), `UPDATE webhooks SET processed_at = `+nowNS+` WHERE id = $1`, id)
 		if failed = fn(id, t); failed != nil {
 			break
 		}
 	}
 	if failed == nil {
-		t.later(fmt.Sprintf("releasing the savepoint of %d webhooks", len(ids)), `RELEASE SAVEPOINT batch`)
-		if failed = t.flush(ctx); failed == nil {
-			return true, nil
-		}
-	}
-	t.queue = nil
-	if !t.sent {
-		return false, nil // nothing of it reached the server: nothing to undo
-	}
-	if retryable(failed) {
-		// Crossed another replica's transaction: the whole batch is run
-		// again (see processOne).
-		return false, failed
-	}
-	if _, err := tx.Exec(ctx, `ROLLBACK TO SAVEPOINT batch; RELEASE SAVEPOINT batch`); err != nil {
-		return false, fmt.Errorf("rolling back %d webhooks after %w: %w", len(ids), failed, err)
-	}
-	return false, nil
-}
-
-// processOne runs fn for one claimed webhook under a savepoint. failed is
-// that webhook's own failure, rolled back; err is one the transaction
-// cannot survive. The savepoint and the mark go out with the webhook's
-// first read, and its release with its last writes (see pipeline.go).
-func (s *Store) processOne(ctx context.Context, tx pgx.Tx, id int64, fn func(int64, store.Tx) error) (failed, err error) {
-	t := &txn{tx: tx, s: s}
-	t.later(fmt.Sprintf("savepoint for webhook %d", id), `SAVEPOINT webhook`)
-	t.later(fmt.Sprintf("mark webhook %d processed", id), `UPDATE webhooks SET processed_at = `+nowNS+` WHERE id = $1`, id)
-	failed = fn(id, t)
-	if failed == nil {
-		t.later(fmt.Sprintf("releasing savepoint of webhook %d", id), `RELEASE SAVEPOINT webhook`)
+		t.later("releasing savepoint of "+what, `RELEASE SAVEPOINT `+savepoint)
 		if failed = t.flush(ctx); failed == nil {
 			return nil, nil
 		}
@@ -314,11 +303,11 @@ func (s *Store) processOne(ctx context.Context, tx pgx.Tx, id int64, fn func(int
 	}
 	if retryable(failed) {
 		// Crossed another replica's transaction: the whole batch is run
-		// again, rather than this webhook counted as failing.
+		// again, rather than these webhooks counted as failing.
 		return nil, failed
 	}
-	if _, err := tx.Exec(ctx, `ROLLBACK TO SAVEPOINT webhook; RELEASE SAVEPOINT webhook`); err != nil {
-		return nil, fmt.Errorf("rolling back webhook %d after %w: %w", id, failed, err)
+	if _, err := tx.Exec(ctx, `ROLLBACK TO SAVEPOINT `+savepoint+`; RELEASE SAVEPOINT `+savepoint); err != nil {
+		return nil, fmt.Errorf("rolling back %s after %w: %w", what, failed, err)
 	}
 	return failed, nil
 }
