@@ -133,11 +133,8 @@ func writeEntry(b *strings.Builder, e Entry) {
 		}
 	}
 	for _, k := range e.KeptOpen {
-		s := fmt.Sprintf("  incident %s of rule %q kept open (key %s", k.ID, k.Rule, oneLine(k.Key))
-		if k.Episode > 1 {
-			s += ", episode " + strconv.Itoa(k.Episode)
-		}
-		fmt.Fprintf(b, "%s): %s\n", s, oneLine(k.Reason))
+		fmt.Fprintf(b, "  %s\n", transition(Transition{ID: k.ID, Rule: k.Rule, Key: k.Key, Episode: k.Episode,
+			Transition: "kept open", Reason: k.Reason}, true))
 	}
 	for i, n := range e.Notifications {
 		if !placed[i] {

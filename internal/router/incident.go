@@ -275,9 +275,7 @@ func (r *Router) trigger(ctx context.Context, tx store.Tx, ec *eventCtx, m rules
 		// problem this one reports was over before it was told.
 		reason := fmt.Sprintf("told late: it happened at %s, before the event that resolved incident %s (%s)",
 			clock(ec.ev.Time), inc.ID, clock(det.Ended))
-		for _, n := range m.Notifications(ec.now) {
-			n.ID = notificationID(ec.fp, rule.Name, n.Sink)
-			n.DedupKey = episodeKey(inc.Key, inc.Episode)
+		for _, n := range incidentNotifications(ec, m, inc, nil) {
 			ec.d.Notifications = append(ec.d.Notifications, NotificationDecision{Notification: n, Outcome: Suppressed, Reason: reason})
 		}
 		return nil
@@ -346,18 +344,24 @@ func (r *Router) trigger(ctx context.Context, tx store.Tx, ec *eventCtx, m rules
 	ec.d.Incidents = append(ec.d.Incidents, IncidentTransition{ID: inc.ID, Rule: inc.Rule, Key: inc.Key, Episode: inc.Episode,
 		Seq: inc.Seq, Transition: tr})
 	info := incidentInfo(inc, tr, changes, "")
-	var ns []notification.Notification
-	for _, n := range m.Notifications(ec.now) {
-		n.ID = notificationID(ec.fp, rule.Name, n.Sink)
-		n.DedupKey = episodeKey(inc.Key, inc.Episode)
-		n.Incident = &info
-		ns = append(ns, n)
-	}
+	ns := incidentNotifications(ec, m, inc, &info)
 	// Saved once the sinks that hear of it are known, in one write.
 	if err := r.send(ctx, tx, ec, &inc, ns); err != nil {
 		return err
 	}
 	return tx.SaveIncident(ctx, inc)
+}
+
+// incidentNotifications are match m's notifications about inc's episode,
+// with info for the transition they tell (nil when they tell none).
+func incidentNotifications(ec *eventCtx, m rules.Match, inc store.Incident, info *notification.Incident) []notification.Notification {
+	ns := m.Notifications(ec.now)
+	for i := range ns {
+		ns[i].ID = notificationID(ec.fp, m.Rule.Name, ns[i].Sink)
+		ns[i].DedupKey = episodeKey(inc.Key, inc.Episode)
+		ns[i].Incident = info
+	}
+	return ns
 }
 
 // announce queues a rule's good news (action: change) for its sinks, outside

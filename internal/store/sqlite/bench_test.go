@@ -140,15 +140,20 @@ func enqueueN(b testing.TB, s *Store, n int, now time.Time) {
 // fillHistory writes rows routed webhooks (with 1 KB bodies) and as many
 // sent outbox rows (with 1 KB payloads), all received and sent at at.
 func fillHistory(b *testing.B, s *Store, rows int, at time.Time) {
-	for _, q := range []string{
+	fill(b, s, rows, at,
 		`WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < ?1)
 			INSERT INTO webhooks (id, received_at, processed_at) SELECT i, ?2, ?2 FROM seq`,
 		`INSERT INTO webhook_bodies (id, body) SELECT id, zeroblob(1024) FROM webhooks`,
 		`WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < ?1)
 			INSERT INTO outbox (id, sink, notification_id, state, next_attempt, created_at, accepted_at, sent_at)
 			SELECT i, 'slack', 'n' || i, 'sent', ?2, ?2, ?2, ?2 FROM seq`,
-		`INSERT INTO outbox_payloads (id, payload) SELECT id, zeroblob(1024) FROM outbox`,
-	} {
+		`INSERT INTO outbox_payloads (id, payload) SELECT id, zeroblob(1024) FROM outbox`)
+}
+
+// fill runs each of queries on the writer with ?1 bound to rows and ?2
+// to at.
+func fill(b *testing.B, s *Store, rows int, at time.Time, queries ...string) {
+	for _, q := range queries {
 		if _, err := s.write.ExecContext(b.Context(), q, rows, toDB(at)); err != nil {
 			b.Fatal(err)
 		}
@@ -219,16 +224,11 @@ func BenchmarkGCNothingDue(b *testing.B) {
 		s.Close()
 	}()
 	fillHistory(b, s, rows, at)
-	for _, q := range []string{
+	fill(b, s, rows, at,
 		`WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < ?1)
 			INSERT INTO incidents (id, rule, key, episode, state, opened_at, updated_at)
 			SELECT 'inc-' || i, 'r', 'k' || i, 1, 'open', ?2, ?2 FROM seq`,
-		`INSERT INTO incident_threads (incident_id, sink, thread) SELECT id, 'slack', 'C1:' || row FROM incidents`,
-	} {
-		if _, err := s.write.ExecContext(ctx, q, rows, toDB(at)); err != nil {
-			b.Fatal(err)
-		}
-	}
+		`INSERT INTO incident_threads (incident_id, sink, thread) SELECT id, 'slack', 'C1:' || row FROM incidents`)
 	b.ResetTimer()
 	for range b.N {
 		if err := s.GC(ctx, at.Add(time.Minute), time.Hour, time.Hour); err != nil {
